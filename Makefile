@@ -1,0 +1,44 @@
+# Front door: drives CMake in build/. `make test` on a fresh Debian machine
+# installs what is missing (scripts/install-deps.sh), builds and runs ctest.
+BUILD ?= build
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+SANITIZE ?= 0
+CMAKE_FLAGS ?=
+
+ifeq ($(SANITIZE),1)
+BUILD := $(BUILD)-sanitize
+CMAKE_FLAGS += -DSANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+endif
+
+.PHONY: all deps configure test reproduce bench golden clean
+
+all: $(BUILD)/seqbench
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/Makefile: CMakeLists.txt tests/tests.cmake | deps
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+$(BUILD)/seqbench: deps $(BUILD)/Makefile FORCE
+	cmake --build $(BUILD) -j $(JOBS)
+
+configure: $(BUILD)/Makefile
+
+test: $(BUILD)/seqbench
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+reproduce: $(BUILD)/seqbench
+	@scripts/reproduce.sh $(BUILD)/seqbench
+
+bench: $(BUILD)/seqbench
+	@echo "benchmarks arrive with the benchmark issue; nothing to run yet" >&2
+
+# Regenerates the golden files from the PyTorch references (needs Debian's python3-torch).
+golden:
+	/usr/bin/python3 scripts/golden/llama_reference.py tests/golden
+
+clean:
+	rm -rf build build-sanitize
+
+FORCE:

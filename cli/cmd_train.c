@@ -1,0 +1,144 @@
+/* seqbench train: build a model, train it on a task, evaluate it on held-out
+ * instances at the training length and beyond, write the result JSON and
+ * (with --save) the checkpoint. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/model_args.h"
+#include "cli/results.h"
+#include "cli/task_args.h"
+#include "core/atomic.h"
+#include "core/jsonio.h"
+#include "core/threads.h"
+#include "models/hf.h"
+#include "tasks/eval.h"
+#include "tasks/train.h"
+
+#define MAX_EVAL_LENGTHS 32
+
+int cmd_train(int argc, char **argv)
+{
+    ModelArgs ma;
+    TaskArgs ta;
+    TrainCfg tc;
+    model_args_defaults(&ma);
+    task_args_defaults(&ta);
+    train_defaults(&tc);
+    char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "";
+    int eval_seqs = 1000, threads = 0;
+    Option opts[64];
+    int n = model_args_options(&ma, opts);
+    n += task_args_options(&ta, opts + n);
+    Option more[] = {
+        OPT_I("steps", &tc.steps, 1, 1e8, "optimizer steps"),
+        OPT_I("batch", &tc.batch, 1, 1 << 20, "sequences per step"),
+        OPT_D("lr", &tc.lr, 1e-9, 10, "peak learning rate"),
+        OPT_I("warmup", &tc.warmup, 0, 1e8, "linear warmup steps"),
+        OPT_S("schedule", schedule, "after warmup: cosine (to lr x min-lr-ratio) or constant"),
+        OPT_D("min-lr-ratio", &tc.min_lr_ratio, 0, 1, "final lr / peak lr for cosine"),
+        OPT_D("weight-decay", &tc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"),
+        OPT_D("beta1", &tc.beta1, 0, 0.999999, "Adam beta1"),
+        OPT_D("beta2", &tc.beta2, 0, 0.999999, "Adam beta2"),
+        OPT_D("clip", &tc.grad_clip, 0, 1e9, "global gradient-norm clip (0 = off)"),
+        OPT_U("seed", &tc.seed, "seed for weights, training data and test data (disjoint streams)"),
+        OPT_S("eval-lengths", eval_lengths, "instance lengths to test after training (default: max-len, 2 x max-len)"),
+        OPT_I("eval-seqs", &eval_seqs, 1, 1e7, "held-out sequences per evaluated length"),
+        OPT_S("out", out, "result JSON file (written atomically)"),
+        OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
+        OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
+    };
+    memcpy(opts + n, more, sizeof more);
+    n += (int)(sizeof more / sizeof *more);
+
+    Err e = {{0}};
+    int rc = options_parse(opts, n, argc, argv, 2, "train", "[options]", &e);
+    if (rc) {
+        if (rc < 0) die_err(&e);
+        return 0;
+    }
+    threads_init(threads);
+    if (!strcmp(schedule, "cosine")) tc.cosine = 1;
+    else if (!strcmp(schedule, "constant")) tc.cosine = 0;
+    else die("--schedule must be cosine or constant (got \"%s\")", schedule);
+    if (train_validate(&tc, &e)) die_err(&e);
+    const Task *task = task_args_resolve(&ta, &e);
+    if (!task) die_err(&e);
+    int lengths[MAX_EVAL_LENGTHS], n_lengths;
+    if (*eval_lengths) {
+        n_lengths = parse_int_list(eval_lengths, lengths, MAX_EVAL_LENGTHS, 1, 1 << 22, "--eval-lengths", &e);
+        if (n_lengths < 0) die_err(&e);
+    } else {
+        lengths[0] = ta.cfg.max_len;
+        lengths[1] = 2 * ta.cfg.max_len;
+        n_lengths = 2;
+    }
+    ModelCfg cfg;
+    if (model_args_to_cfg(&ma, task->vocab_size(&ta.cfg), &cfg, &e)) die_err(&e);
+    Model m;
+    if (model_create(&m, &cfg, &e)) die_err(&e);
+    model_init_weights(&m, tc.seed);
+    /* Check the output can be written before spending minutes training. */
+    if (*out) {
+        AtomicFile *probe = atomic_open(out, &e);
+        if (!probe) die_err(&e);
+        atomic_abort(probe);
+    }
+    fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters, %d threads\n", cfg.model_type, task->name,
+            cfg.pattern, m.n_params, threads_count());
+
+    TrainResult tr;
+    if (train_run(&m, task, &ta.cfg, &tc, &tr, &e)) die_err(&e);
+    cJSON *res = results_new("train", argc, argv);
+    cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
+    cJSON_AddNumberToObject(res, "seed", (double)tc.seed);
+    cJSON_AddStringToObject(res, "task", task->name);
+    cJSON_AddItemToObject(res, "model", results_model(&m));
+    cJSON_AddStringToObject(res, "status", tr.diverged ? "diverged" : "ok");
+    if (tr.diverged) cJSON_AddNumberToObject(res, "diverged_step", tr.diverged_step);
+    cJSON *curve = cJSON_AddArrayToObject(res, "loss_curve");
+    for (int i = 0; i < tr.n_curve; i++) {
+        cJSON *pt = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pt, "step", tr.curve_step[i]);
+        cJSON_AddNumberToObject(pt, "loss", tr.curve_loss[i]);
+        cJSON_AddItemToArray(curve, pt);
+    }
+    cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
+    cJSON_AddNumberToObject(metrics, "steps", tr.steps_done);
+    if (isfinite(tr.final_loss)) cJSON_AddNumberToObject(metrics, "final_train_loss", tr.final_loss);
+    cJSON_AddNumberToObject(metrics, "train_seconds", tr.wall_seconds);
+    cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);
+    cJSON *evals = cJSON_AddArrayToObject(metrics, "eval");
+    if (!tr.diverged) {
+        printf("%-8s %-10s %-12s %-10s\n", "length", "string_acc", "token_acc", "loss");
+        for (int i = 0; i < n_lengths; i++) {
+            EvalResult er;
+            if (eval_length(&m, task, &ta.cfg, lengths[i], eval_seqs, tc.batch, tc.seed, &er, &e)) die_err(&e);
+            printf("%-8d %-10.4f %-12.4f %-10.4f\n", er.length, er.string_acc, er.token_acc, er.loss);
+            cJSON *x = cJSON_CreateObject();
+            cJSON_AddNumberToObject(x, "length", er.length);
+            cJSON_AddNumberToObject(x, "sequences", er.sequences);
+            cJSON_AddNumberToObject(x, "string_acc", er.string_acc);
+            cJSON_AddNumberToObject(x, "token_acc", er.token_acc);
+            cJSON_AddNumberToObject(x, "loss", er.loss);
+            cJSON_AddItemToArray(evals, x);
+        }
+    }
+    cJSON_AddNumberToObject(res, "wall_time_s", tr.wall_seconds);
+    if (*save && !tr.diverged) {
+        if (hf_save(&m, save, &e)) die_err(&e);
+        /* what eval needs to rebuild the task: the settings beside the weights */
+        char path[1100];
+        snprintf(path, sizeof path, "%s/seqbench_train.json", save);
+        if (json_write_file(path, res, &e)) die_err(&e);
+        fprintf(stderr, "saved %s\n", save);
+    }
+    if (*out) {
+        if (json_write_file(out, res, &e)) die_err(&e);
+        fprintf(stderr, "wrote %s\n", out);
+    }
+    cJSON_Delete(res);
+    model_free(&m);
+    return tr.diverged ? 1 : 0;
+}

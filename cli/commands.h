@@ -1,0 +1,12 @@
+/* One function per subcommand; each returns the process exit status
+ * (0 ok, 1 a check or run failed, 2 user error via die()). */
+#ifndef SEQ_COMMANDS_H
+#define SEQ_COMMANDS_H
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_params(int argc, char **argv);
+int cmd_gradcheck(int argc, char **argv);
+
+#endif

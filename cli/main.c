@@ -1,0 +1,47 @@
+/* seqbench: the subcommands, as the README lists them. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "core/err.h"
+#include "core/sysinfo.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} COMMANDS[] = {
+    {"train", cmd_train, "train a model on a task; write a result JSON and optionally the checkpoint"},
+    {"eval", cmd_eval, "accuracy of a saved model on a task at one or more lengths"},
+    {"logits", cmd_logits, "logits of a saved model on a token file, parallel or step-by-step"},
+    {"params", cmd_params, "parameter counts, state bytes and FLOPs of a configuration"},
+    {"gradcheck", cmd_gradcheck, "finite-difference gradient checks of sublayers and models"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "seqbench %s: sequence-model benchmark and reproduction harness\n\n"
+               "usage: seqbench <command> [options]   (seqbench <command> --help for its options)\n\n",
+            sysinfo_version());
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("seqbench %s\n", sysinfo_version());
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
+        if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc, argv);
+    die("unknown command \"%s\" (commands: train, eval, logits, params, gradcheck; see seqbench --help)", argv[1]);
+}

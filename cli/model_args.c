@@ -1,0 +1,79 @@
+#include "model_args.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "models/hf.h"
+#include "models/pattern.h"
+
+void model_args_defaults(ModelArgs *a)
+{
+    memset(a, 0, sizeof *a);
+    strcpy(a->arch, "transformer");
+    strcpy(a->pos, "rope");
+    strcpy(a->act, "silu");
+    a->layers = 2;
+    a->d_model = 64;
+    a->heads = 4;
+    a->rope_theta = 10000;
+    a->rotary_frac = 1;
+    a->norm_eps = 1e-5;
+}
+
+int model_args_options(ModelArgs *a, Option *o)
+{
+    Option t[MODEL_ARGS_N_OPTIONS] = {
+        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local"),
+        OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
+        OPT_I("layers", &a->layers, 1, SEQ_MAX_SUBLAYERS, "repeats of the pattern"),
+        OPT_I("d-model", &a->d_model, 1, 65536, "model width"),
+        OPT_I("heads", &a->heads, 1, 4096, "attention query heads"),
+        OPT_I("kv-heads", &a->kv_heads, 0, 4096, "key/value heads: = heads MHA, 1 MQA, else GQA (0 = heads)"),
+        OPT_I("head-dim", &a->head_dim, 0, 4096, "head dimension (0 = d-model / heads)"),
+        OPT_I("d-ff", &a->d_ff, 0, 1 << 20, "MLP width (0 = 4 x d-model for SwiGLU, 3 x for GeGLU)"),
+        OPT_S("act", a->act, "MLP activation: silu (SwiGLU) or gelu (GeGLU)"),
+        OPT_S("pos", a->pos, "positional encoding: rope or none"),
+        OPT_D("rope-theta", &a->rope_theta, 1.0001, 1e12, "RoPE base"),
+        OPT_D("rotary-frac", &a->rotary_frac, 0.01, 1, "fraction of each head that RoPE rotates"),
+        OPT_I("window", &a->window, 0, 1 << 30, "local attention window W: L sees W+1 keys (0 = 64 when the pattern has L)"),
+        OPT_F("untie", &a->untie, "separate LM head instead of the tied embedding"),
+        OPT_D("norm-eps", &a->norm_eps, 1e-12, 0.5, "RMSNorm epsilon"),
+        OPT_I("vocab", &a->vocab, 0, 1 << 24, "vocabulary size (0 = what the task needs)"),
+    };
+    memcpy(o, t, sizeof t);
+    return MODEL_ARGS_N_OPTIONS;
+}
+
+int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
+{
+    cfg_defaults(c);
+    const char *pat = a->pattern;
+    if (!*pat) {
+        pat = pattern_for_arch(a->arch);
+        if (!pat) return err_set(e, "unknown architecture \"%s\" (known: %s)", a->arch, pattern_arch_list());
+    }
+    if (pattern_expand(pat, a->layers, c->pattern, sizeof c->pattern, e)) return -1;
+    c->vocab_size = a->vocab ? a->vocab : task_vocab;
+    if (a->vocab && a->vocab < task_vocab)
+        return err_set(e, "--vocab %d is smaller than the %d tokens the task uses", a->vocab, task_vocab);
+    c->d_model = a->d_model;
+    c->n_heads = a->heads;
+    c->n_kv_heads = a->kv_heads ? a->kv_heads : a->heads;
+    c->head_dim = a->head_dim ? a->head_dim : (a->d_model / a->heads > 0 ? a->d_model / a->heads : 1);
+    if (!strcmp(a->act, "silu") || !strcmp(a->act, "swiglu")) c->mlp_act = ACT_SILU;
+    else if (!strcmp(a->act, "gelu") || !strcmp(a->act, "geglu")) c->mlp_act = ACT_GELU_TANH;
+    else return err_set(e, "--act must be silu or gelu (got \"%s\")", a->act);
+    c->d_ff = a->d_ff ? a->d_ff : (c->mlp_act == ACT_SILU ? 4 : 3) * a->d_model;
+    if (!strcmp(a->pos, "rope")) c->pos_encoding = POS_ROPE;
+    else if (!strcmp(a->pos, "none")) c->pos_encoding = POS_NONE;
+    else return err_set(e, "--pos must be rope or none (got \"%s\")", a->pos);
+    c->rope_theta = a->rope_theta;
+    c->partial_rotary_factor = a->rotary_frac;
+    c->window = a->window;
+    if (strchr(c->pattern, 'L') && !c->window) c->window = 64;
+    c->tie_embeddings = !a->untie;
+    c->norm_eps = a->norm_eps;
+    if (cfg_validate(c, e)) return -1;
+    hf_choose_model_type(c);
+    return 0;
+}

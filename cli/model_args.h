@@ -1,0 +1,23 @@
+/* The model options shared by train, params and gradcheck: an architecture
+ * preset or a pattern, and the sizes. */
+#ifndef SEQ_MODEL_ARGS_H
+#define SEQ_MODEL_ARGS_H
+
+#include "cli/options.h"
+#include "models/config.h"
+
+typedef struct {
+    char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24];
+    int layers, d_model, heads, kv_heads, head_dim, d_ff, window, untie, vocab;
+    double rope_theta, rotary_frac, norm_eps;
+} ModelArgs;
+
+#define MODEL_ARGS_N_OPTIONS 16
+
+void model_args_defaults(ModelArgs *a);
+/* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */
+int model_args_options(ModelArgs *a, Option *out);
+/* Builds and validates the config; vocab_size comes from the task when a->vocab is 0. */
+int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e);
+
+#endif

@@ -1,0 +1,194 @@
+#include "options.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jsonio.h"
+
+/* "d_model" and "d-model" name the same option. */
+static int same_name(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (*a != *b && !((*a == '-' || *a == '_') && (*b == '-' || *b == '_'))) return 0;
+    return *a == *b;
+}
+
+Option *options_find(Option *opts, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (same_name(opts[i].name, name)) return &opts[i];
+    return NULL;
+}
+
+static int set_number(Option *o, double v, const char *text, Err *e)
+{
+    if (!isfinite(v)) return err_set(e, "--%s: \"%s\" is not a finite number", o->name, text);
+    if (o->type != OPT_DOUBLE && v != floor(v)) return err_set(e, "--%s: \"%s\" is not a whole number", o->name, text);
+    if (v < o->lo || v > o->hi)
+        return err_set(e, "--%s: %s is out of range [%g, %g]", o->name, text, o->lo, o->hi);
+    if (o->type == OPT_INT) *(int *)o->dest = (int)v;
+    else if (o->type == OPT_U64) *(uint64_t *)o->dest = (uint64_t)v;
+    else *(double *)o->dest = v;
+    return 0;
+}
+
+static int set_from_text(Option *o, const char *text, Err *e)
+{
+    o->set = 1;
+    if (o->type == OPT_STRING) {
+        if (strlen(text) >= o->cap) return err_set(e, "--%s: value is longer than %zu characters", o->name, o->cap - 1);
+        strcpy(o->dest, text);
+        return 0;
+    }
+    if (o->type == OPT_FLAG) {
+        if (!strcmp(text, "1") || !strcmp(text, "true")) *(int *)o->dest = 1;
+        else if (!strcmp(text, "0") || !strcmp(text, "false")) *(int *)o->dest = 0;
+        else return err_set(e, "--%s: expected true or false (got \"%s\")", o->name, text);
+        return 0;
+    }
+    if (o->type == OPT_U64) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(text, &end, 10);
+        if (!*text || *end || errno || text[0] == '-') return err_set(e, "--%s: \"%s\" is not a non-negative integer", o->name, text);
+        *(uint64_t *)o->dest = v;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    double v = strtod(text, &end);
+    if (!*text || *end || errno) return err_set(e, "--%s: \"%s\" is not a number", o->name, text);
+    return set_number(o, v, text, e);
+}
+
+static int apply_config(Option *opts, int n, const char *path, Err *e)
+{
+    cJSON *root = json_read_file(path, e);
+    if (!root) return -1;
+    if (!cJSON_IsObject(root)) {
+        cJSON_Delete(root);
+        return err_set(e, "%s: expected a JSON object of option names and values", path);
+    }
+    int rc = 0;
+    for (cJSON *it = root->child; it && !rc; it = it->next) {
+        Option *o = options_find(opts, n, it->string);
+        if (!o || same_name(it->string, "config")) {
+            rc = err_set(e, "%s: unknown key \"%s\"", path, it->string);
+            break;
+        }
+        char text[64];
+        if (cJSON_IsString(it)) rc = set_from_text(o, it->valuestring, e);
+        else if (cJSON_IsBool(it) && o->type == OPT_FLAG) rc = set_from_text(o, cJSON_IsTrue(it) ? "1" : "0", e);
+        else if (cJSON_IsNumber(it) && o->type != OPT_STRING && o->type != OPT_FLAG) {
+            snprintf(text, sizeof text, "%.17g", it->valuedouble);
+            rc = set_from_text(o, text, e);
+        } else if (cJSON_IsArray(it) && o->type == OPT_STRING) { /* lists: [64, 128] -> "64,128" */
+            char buf[1024] = "";
+            size_t k = 0;
+            for (cJSON *x = it->child; x; x = x->next) {
+                if (!cJSON_IsNumber(x)) { rc = err_set(e, "%s: key \"%s\": list elements must be numbers", path, it->string); break; }
+                k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%.17g", k ? "," : "", x->valuedouble);
+                if (k >= sizeof buf) { rc = err_set(e, "%s: key \"%s\": list too long", path, it->string); break; }
+            }
+            if (!rc) rc = set_from_text(o, buf, e);
+        } else
+            rc = err_set(e, "%s: key \"%s\" has the wrong type", path, it->string);
+        if (rc) err_prefix(e, path);
+    }
+    cJSON_Delete(root);
+    return rc;
+}
+
+int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e)
+{
+    for (int i = first; i < argc; i++) { /* --help and --config before anything else */
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            options_usage(stdout, cmd, usage, opts, n);
+            return 1;
+        }
+        if (!strcmp(argv[i], "--config")) {
+            if (i + 1 >= argc) return err_set(e, "--config needs a file name");
+            if (apply_config(opts, n, argv[i + 1], e)) return -1;
+            i++;
+        }
+    }
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--config")) { i++; continue; }
+        if (strncmp(a, "--", 2))
+            return err_set(e, "%s: unexpected argument \"%s\" (options start with --; see seqbench %s --help)", cmd, a, cmd);
+        const char *name = a + 2, *eq = strchr(name, '=');
+        char key[64];
+        size_t klen = eq ? (size_t)(eq - name) : strlen(name);
+        if (klen >= sizeof key) return err_set(e, "%s: unknown option \"%s\"", cmd, a);
+        memcpy(key, name, klen);
+        key[klen] = '\0';
+        Option *o = options_find(opts, n, key);
+        if (!o) return err_set(e, "%s: unknown option \"--%s\" (see seqbench %s --help)", cmd, key, cmd);
+        const char *value;
+        if (eq) value = eq + 1;
+        else if (o->type == OPT_FLAG && (i + 1 >= argc || strncmp(argv[i + 1], "--", 2) == 0 ||
+                                         (strcmp(argv[i + 1], "true") && strcmp(argv[i + 1], "false"))))
+            value = "1";
+        else if (i + 1 < argc) value = argv[++i];
+        else return err_set(e, "%s: option --%s needs a value", cmd, key);
+        if (set_from_text(o, value, e)) return -1;
+    }
+    return 0;
+}
+
+void options_usage(FILE *f, const char *cmd, const char *usage, const Option *opts, int n)
+{
+    fprintf(f, "usage: seqbench %s %s\n\n", cmd, usage);
+    for (int i = 0; i < n; i++) {
+        const Option *o = &opts[i];
+        char def[96] = "";
+        switch (o->type) {
+        case OPT_INT: snprintf(def, sizeof def, " (default %d)", *(int *)o->dest); break;
+        case OPT_DOUBLE: snprintf(def, sizeof def, " (default %g)", *(double *)o->dest); break;
+        case OPT_U64: snprintf(def, sizeof def, " (default %llu)", (unsigned long long)*(uint64_t *)o->dest); break;
+        case OPT_STRING: if (*(char *)o->dest) snprintf(def, sizeof def, " (default %s)", (char *)o->dest); break;
+        case OPT_FLAG: break;
+        }
+        fprintf(f, "  --%-16s %s%s\n", o->name, o->help, def);
+    }
+    fprintf(f, "  --%-16s %s\n", "config FILE", "read options from a JSON object first (command line wins)");
+}
+
+cJSON *options_to_json(const Option *opts, int n)
+{
+    cJSON *o = cJSON_CreateObject();
+    for (int i = 0; i < n; i++) {
+        const Option *p = &opts[i];
+        switch (p->type) {
+        case OPT_INT: cJSON_AddNumberToObject(o, p->name, *(int *)p->dest); break;
+        case OPT_DOUBLE: cJSON_AddNumberToObject(o, p->name, *(double *)p->dest); break;
+        case OPT_U64: cJSON_AddNumberToObject(o, p->name, (double)*(uint64_t *)p->dest); break;
+        case OPT_STRING: cJSON_AddStringToObject(o, p->name, (char *)p->dest); break;
+        case OPT_FLAG: cJSON_AddBoolToObject(o, p->name, *(int *)p->dest); break;
+        }
+    }
+    return o;
+}
+
+int parse_int_list(const char *s, int *out, int cap, int lo, int hi, const char *what, Err *e)
+{
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long v = strtol(p, &end, 10);
+        if (end == p || errno || (*end && *end != ','))
+            return err_set(e, "%s: \"%s\" is not a comma-separated list of integers", what, s);
+        if (v < lo || v > hi) return err_set(e, "%s: %ld is out of range [%d, %d]", what, v, lo, hi);
+        if (n >= cap) return err_set(e, "%s: more than %d values", what, cap);
+        out[n++] = (int)v;
+        p = *end ? end + 1 : end;
+    }
+    if (!n) return err_set(e, "%s: empty list", what);
+    return n;
+}

@@ -1,0 +1,45 @@
+/* Command-line options that can also come from a JSON config file.
+ *
+ * Each subcommand declares a table of options; `--config FILE` applies a
+ * JSON object first (keys are the option names, with '-' or '_'), then the
+ * command line overrides it. Unknown options or keys, missing values and
+ * out-of-range numbers are one-line errors. */
+#ifndef SEQ_OPTIONS_H
+#define SEQ_OPTIONS_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/err.h"
+
+typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG, OPT_U64 } OptType;
+
+typedef struct {
+    const char *name;   /* without "--" */
+    OptType type;
+    void *dest;         /* int*, double*, char[cap], int* (flag: 0/1), uint64_t* */
+    size_t cap;         /* OPT_STRING buffer size */
+    double lo, hi;      /* OPT_INT / OPT_DOUBLE / OPT_U64 bounds */
+    const char *help;
+    int set;            /* given on the command line or in the config */
+} Option;
+
+#define OPT_I(n, d, l, h, help) {n, OPT_INT, d, 0, l, h, help, 0}
+#define OPT_D(n, d, l, h, help) {n, OPT_DOUBLE, d, 0, l, h, help, 0}
+#define OPT_S(n, d, help) {n, OPT_STRING, d, sizeof(d), 0, 0, help, 0}
+#define OPT_F(n, d, help) {n, OPT_FLAG, d, 0, 0, 1, help, 0}
+#define OPT_U(n, d, help) {n, OPT_U64, d, 0, 0, 1.8e19, help, 0}
+
+/* Parses argv[first..argc); returns 0, -1 with Err, or 1 when --help was printed. */
+int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e);
+void options_usage(FILE *f, const char *cmd, const char *usage, const Option *opts, int n);
+Option *options_find(Option *opts, int n, const char *name);
+/* Every option's value, for result files. */
+cJSON *options_to_json(const Option *opts, int n);
+
+/* Comma-separated list of positive ints ("64,128,256") into out; returns count or -1. */
+int parse_int_list(const char *s, int *out, int cap, int lo, int hi, const char *what, Err *e);
+
+#endif

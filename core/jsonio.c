@@ -1,0 +1,268 @@
+/* fsync, fdopen, fileno, O_CLOEXEC are POSIX, not C11. */
+#if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+#include "jsonio.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "atomic.h"
+
+#define JSON_FILE_LIMIT ((size_t)64 << 20)
+/* 2^53: the largest range in which a double holds every integer. */
+#define JSON_EXACT_INT 9007199254740992.0
+
+static const char *name_of(const char *what) { return what ? what : "json"; }
+
+int json_whole_number(const cJSON *v, long long *out)
+{
+    if (!cJSON_IsNumber(v)) return -1;
+    double d = v->valuedouble;
+    if (!isfinite(d) || d != floor(d) || fabs(d) > JSON_EXACT_INT) return -1;
+    *out = (long long)d;
+    return 0;
+}
+
+/* Names the place where parsing stopped: line and column (1-based) and the
+ * next few characters, so a stray comma can be found without a JSON linter. */
+static void report_at(const char *text, size_t len, size_t pos, const char *problem,
+                      const char *what, Err *e)
+{
+    size_t line = 1, col = 1;
+    for (size_t i = 0; i < pos && i < len; i++) {
+        if (text[i] == '\n') { line++; col = 1; } else col++;
+    }
+    char near[24];
+    size_t k = 0;
+    for (size_t i = pos; i < len && k < 16; i++) {
+        unsigned char c = (unsigned char)text[i];
+        near[k++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+    }
+    near[k] = '\0';
+    err_set(e, "%s: %s at line %zu, column %zu near \"%s\"", name_of(what), problem, line, col,
+            near);
+}
+
+cJSON *json_parse_text(const char *text, size_t len, const char *what, Err *e)
+{
+    if (!text || len == 0) {
+        err_set(e, "%s: empty, expected a JSON value", name_of(what));
+        return NULL;
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    size_t pos = end ? (size_t)(end - text) : 0;
+    if (!root) {
+        report_at(text, len, pos, "invalid JSON", what, e);
+        return NULL;
+    }
+    /* cJSON stops after the first value; anything but whitespace after it
+     * means the file is not what its writer intended. */
+    while (pos < len && text[pos] != '\0' && strchr(" \t\r\n", text[pos])) pos++;
+    if (pos < len) {
+        report_at(text, len, pos, "unexpected data after the JSON value", what, e);
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+cJSON *json_read_file(const char *path, Err *e)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) {
+        err_set(e, "%s: cannot open: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int too_large = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) &&
+                    (unsigned long long)st.st_size > JSON_FILE_LIMIT;
+    /* Read in growing chunks rather than trusting st_size: pipes and files
+     * that change while we read must not overrun the buffer. */
+    while (!too_large) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 4096;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                err_set(e, "%s: out of memory reading %zu bytes", path, cap);
+                goto fail;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (len > JSON_FILE_LIMIT) too_large = 1;
+        if (got == 0) break;
+    }
+    if (too_large) {
+        err_set(e, "%s: file is larger than the 64 MiB limit for JSON", path);
+        goto fail;
+    }
+    if (ferror(fp)) {
+        err_set(e, "%s: read failed: %s", path, strerror(errno));
+        goto fail;
+    }
+    fclose(fp);
+    cJSON *root = json_parse_text(buf, len, path, e);
+    free(buf);
+    return root;
+fail:
+    fclose(fp);
+    free(buf);
+    return NULL;
+}
+
+int json_write_file(const char *path, const cJSON *root, Err *e)
+{
+    char *text = cJSON_Print(root);
+    if (!text) return err_set(e, "%s: cannot format JSON (out of memory)", path);
+    AtomicFile *f = atomic_open(path, e);
+    int rc = f ? 0 : -1;
+    if (rc == 0) rc = atomic_write(f, text, strlen(text), e);
+    if (rc == 0) rc = atomic_write(f, "\n", 1, e);
+    if (rc == 0) rc = atomic_commit(f, e);
+    else atomic_abort(f);
+    cJSON_free(text);
+    return rc;
+}
+
+/* Short rendering of a value for "(got ...)" in messages. */
+static const char *render(const cJSON *v, char *buf, size_t cap)
+{
+    char *s = cJSON_PrintUnformatted(v);
+    if (!s) {
+        snprintf(buf, cap, "?");
+        return buf;
+    }
+    if (strlen(s) >= cap) snprintf(buf, cap, "%.*s...", (int)(cap - 4), s);
+    else snprintf(buf, cap, "%s", s);
+    cJSON_free(s);
+    return buf;
+}
+
+/* 1 and *item if present, 0 if absent and optional, -1 on error. */
+static int lookup(const cJSON *obj, const char *key, int required, const cJSON **item,
+                  const char *what, Err *e)
+{
+    if (!cJSON_IsObject(obj))
+        return err_set(e, "%s: expected a JSON object holding key \"%s\"", name_of(what), key);
+    *item = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (*item && !cJSON_IsNull(*item)) return 1;
+    if (required) return err_set(e, "%s: missing required key \"%s\"", name_of(what), key);
+    return 0;
+}
+
+static int wrong_type(const cJSON *v, const char *key, const char *expected, const char *what,
+                      Err *e)
+{
+    char got[56];
+    return err_set(e, "%s: key \"%s\" must be %s (got %s)", name_of(what), key, expected,
+                   render(v, got, sizeof got));
+}
+
+int json_get_int(const cJSON *obj, const char *key, int required, long long lo, long long hi,
+                 long long *out, const char *what, Err *e)
+{
+    const cJSON *v;
+    int r = lookup(obj, key, required, &v, what, e);
+    if (r <= 0) return r;
+    long long x;
+    if (json_whole_number(v, &x)) {
+        int huge = cJSON_IsNumber(v) && fabs(v->valuedouble) > JSON_EXACT_INT;
+        return wrong_type(v, key, huge ? "an integer within +-2^53" : "an integer", what, e);
+    }
+    if (x < lo || x > hi)
+        return err_set(e, "%s: key \"%s\" = %lld is out of range [%lld, %lld]", name_of(what), key,
+                       x, lo, hi);
+    *out = x;
+    return 0;
+}
+
+int json_get_double(const cJSON *obj, const char *key, int required, double *out,
+                    const char *what, Err *e)
+{
+    const cJSON *v;
+    int r = lookup(obj, key, required, &v, what, e);
+    if (r <= 0) return r;
+    if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble))
+        return wrong_type(v, key, "a finite number", what, e);
+    *out = v->valuedouble;
+    return 0;
+}
+
+int json_get_bool(const cJSON *obj, const char *key, int required, int *out, const char *what,
+                  Err *e)
+{
+    const cJSON *v;
+    int r = lookup(obj, key, required, &v, what, e);
+    if (r <= 0) return r;
+    if (!cJSON_IsBool(v)) return wrong_type(v, key, "true or false", what, e);
+    *out = cJSON_IsTrue(v) ? 1 : 0;
+    return 0;
+}
+
+int json_get_string(const cJSON *obj, const char *key, int required, char *out, size_t cap,
+                    const char *what, Err *e)
+{
+    const cJSON *v;
+    int r = lookup(obj, key, required, &v, what, e);
+    if (r <= 0) return r;
+    if (!cJSON_IsString(v) || !v->valuestring) return wrong_type(v, key, "a string", what, e);
+    size_t len = strlen(v->valuestring);
+    if (len >= cap)
+        return err_set(e, "%s: key \"%s\" is %zu bytes long, the limit is %zu", name_of(what), key,
+                       len, cap ? cap - 1 : 0);
+    memcpy(out, v->valuestring, len + 1);
+    return 0;
+}
+
+long json_read_int_array(const cJSON *arr, long long hi, long max_n, int **out, const char *what,
+                         Err *e)
+{
+    char got[56];
+    *out = NULL;
+    if (!cJSON_IsArray(arr)) {
+        err_set(e, "%s: expected a JSON array of token ids (got %s)", name_of(what),
+                render(arr, got, sizeof got));
+        return -1;
+    }
+    long n = 0;
+    const cJSON *v;
+    cJSON_ArrayForEach(v, arr) n++;
+    if (n > max_n) {
+        err_set(e, "%s: %ld token ids, more than the limit of %ld", name_of(what), n, max_n);
+        return -1;
+    }
+    if (hi > (long long)INT_MAX + 1) hi = (long long)INT_MAX + 1;
+    int *ids = malloc(n ? (size_t)n * sizeof *ids : 1);
+    if (!ids) {
+        err_set(e, "%s: out of memory for %ld token ids", name_of(what), n);
+        return -1;
+    }
+    long i = 0;
+    cJSON_ArrayForEach(v, arr) {
+        long long x;
+        if (json_whole_number(v, &x)) {
+            err_set(e, "%s: element %ld must be an integer (got %s)", name_of(what), i,
+                    render(v, got, sizeof got));
+            free(ids);
+            return -1;
+        }
+        if (x < 0 || x >= hi) {
+            err_set(e, "%s: element %ld = %lld is out of range [0, %lld)", name_of(what), i, x, hi);
+            free(ids);
+            return -1;
+        }
+        ids[i++] = (int)x;
+    }
+    *out = ids;
+    return n;
+}

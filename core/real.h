@@ -1,0 +1,50 @@
+/* The element type of the model code, and BLAS wrappers for it.
+ *
+ * models/ is compiled twice: as float for training, decoding and benchmarks,
+ * and with SEQ_F64 as double for the finite-difference gradient checks, so
+ * the checks exercise the very code that trains (not a twin of it). The f64
+ * build renames its public symbols (models/f64_names.h). Everything here is
+ * static inline, so both builds can live in one binary.
+ *
+ * Matrices follow the Hugging Face Linear layout: W is [out, in] row-major
+ * and y = x W^T, so checkpoints load with a memcpy. */
+#ifndef SEQ_REAL_H
+#define SEQ_REAL_H
+
+#include <cblas.h>
+#include <stddef.h>
+
+#ifdef SEQ_F64
+typedef double real;
+#define REAL_NAME "f64"
+#define cblas_xgemm cblas_dgemm
+#define cblas_xgemv cblas_dgemv
+#else
+typedef float real;
+#define REAL_NAME "f32"
+#define cblas_xgemm cblas_sgemm
+#define cblas_xgemv cblas_sgemv
+#endif
+
+/* y[M,N] (=|+=) x[M,K] W[N,K]^T */
+static inline void linear_fwd(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
+{
+    if (M == 1) { /* OpenBLAS runs an M=1 gemm far slower than the gemv */
+        cblas_xgemv(CblasRowMajor, CblasNoTrans, N, K, 1, W, K, x, 1, accumulate ? 1 : 0, y, 1);
+        return;
+    }
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, N, K, 1, x, K, W, K, accumulate ? 1 : 0, y, N);
+}
+
+/* dx[M,K] (=|+=) dy[M,N] W[N,K];  dW[N,K] += dy^T x */
+static inline void linear_bwd(real *dx, real *dW, const real *dy, const real *x, const real *W,
+                              int M, int N, int K, int accumulate_dx)
+{
+    if (dx)
+        cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, K, N, 1, dy, N, W, K,
+                    accumulate_dx ? 1 : 0, dx, K);
+    if (dW)
+        cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1, dy, N, x, K, 1, dW, K);
+}
+
+#endif

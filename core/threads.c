@@ -1,0 +1,38 @@
+#include "threads.h"
+
+#include <cblas.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static int g_threads = 1; /* set once at start-up by the CLI; read-only after */
+
+int threads_init(int n)
+{
+    if (n <= 0) {
+        const char *env = getenv("OMP_NUM_THREADS");
+        n = env ? atoi(env) : 0;
+        if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
+        if (n <= 0) n = 1;
+    }
+#ifdef _OPENMP
+    omp_set_num_threads(n);
+#endif
+    openblas_set_num_threads(n);
+    g_threads = n;
+    return n;
+}
+
+int threads_count(void) { return g_threads; }
+
+const char *threads_blas_kind(void)
+{
+    switch (openblas_get_parallel()) {
+    case 0: return "serial";
+    case 1: return "pthreads";
+    default: return "openmp";
+    }
+}

@@ -1,0 +1,70 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "pattern.h"
+
+void cfg_defaults(ModelCfg *c)
+{
+    memset(c, 0, sizeof *c);
+    strcpy(c->model_type, "seqbench");
+    strcpy(c->pattern, "*-*-");
+    c->vocab_size = 32;
+    c->d_model = 64;
+    c->n_heads = 4;
+    c->n_kv_heads = 4;
+    c->head_dim = 16;
+    c->pos_encoding = POS_ROPE;
+    c->rope_theta = 10000.0;
+    c->partial_rotary_factor = 1.0;
+    c->window = 0;
+    c->d_ff = 256;
+    c->mlp_act = ACT_SILU;
+    c->norm_eps = 1e-5;
+    c->tie_embeddings = 1;
+    c->max_seq_len = 2048;
+}
+
+int cfg_rotary_dim(const ModelCfg *c)
+{
+    int r = (int)(c->head_dim * c->partial_rotary_factor + 1e-9);
+    return r & ~1;
+}
+
+#define LIMIT(field, lo, hi)                                                                          \
+    if (c->field < (lo) || c->field > (hi))                                                           \
+        return err_set(e, "%s must be in [%lld, %lld] (got %lld)", #field, (long long)(lo), (long long)(hi), \
+                       (long long)c->field);
+
+int cfg_validate(const ModelCfg *c, Err *e)
+{
+    LIMIT(vocab_size, 2, 1 << 24);
+    LIMIT(d_model, 1, 1 << 16);
+    LIMIT(max_seq_len, 1, 1 << 30);
+    if (!(c->norm_eps > 0 && c->norm_eps < 1)) return err_set(e, "rms_norm_eps must be in (0, 1) (got %g)", c->norm_eps);
+    size_t n = strlen(c->pattern);
+    if (n == 0) return err_set(e, "pattern is empty");
+    char tmp[SEQ_MAX_SUBLAYERS + 1];
+    if (pattern_expand(c->pattern, 1, tmp, sizeof tmp, e)) return -1;
+    int has_attn = strchr(c->pattern, '*') || strchr(c->pattern, 'L');
+    if (has_attn) {
+        LIMIT(n_heads, 1, 1 << 12);
+        LIMIT(n_kv_heads, 1, c->n_heads);
+        LIMIT(head_dim, 1, 1 << 12);
+        if (c->n_heads % c->n_kv_heads)
+            return err_set(e, "num_attention_heads (%d) must be a multiple of num_key_value_heads (%d)", c->n_heads,
+                           c->n_kv_heads);
+        if (c->pos_encoding == POS_ROPE) {
+            if (!(c->rope_theta > 1)) return err_set(e, "rope_theta must be > 1 (got %g)", c->rope_theta);
+            if (!(c->partial_rotary_factor > 0 && c->partial_rotary_factor <= 1))
+                return err_set(e, "partial_rotary_factor must be in (0, 1] (got %g)", c->partial_rotary_factor);
+            if (cfg_rotary_dim(c) < 2)
+                return err_set(e, "partial_rotary_factor %g of head_dim %d rotates fewer than 2 dims",
+                               c->partial_rotary_factor, c->head_dim);
+        }
+    }
+    if (strchr(c->pattern, 'L') && c->window < 1)
+        return err_set(e, "local attention needs attention_window_size >= 1 (got %d)", c->window);
+    if (strchr(c->pattern, '-')) LIMIT(d_ff, 1, 1 << 20);
+    return 0;
+}

@@ -1,0 +1,51 @@
+/* Force-included (-include) when models/ is compiled as double (SEQ_F64):
+ * gives every public symbol of the double build its own name, so the float
+ * and double builds link into one binary (core/real.h says why both exist).
+ * A name missing here shows up as a duplicate-symbol link error. */
+#ifndef SEQ_F64_NAMES_H
+#define SEQ_F64_NAMES_H
+
+#define attention_ops attention_ops_f64
+#define local_attention_ops local_attention_ops_f64
+#define mlp_ops mlp_ops_f64
+#define subops_for_symbol subops_for_symbol_f64
+#define subops_n_params subops_n_params_f64
+#define cfg_defaults cfg_defaults_f64
+#define cfg_rotary_dim cfg_rotary_dim_f64
+#define cfg_validate cfg_validate_f64
+#define pattern_symbol_name pattern_symbol_name_f64
+#define pattern_expand pattern_expand_f64
+#define pattern_for_arch pattern_for_arch_f64
+#define pattern_arch_list pattern_arch_list_f64
+#define names_layer names_layer_f64
+#define names_embed names_embed_f64
+#define names_final_norm names_final_norm_f64
+#define names_head names_head_f64
+#define model_create model_create_f64
+#define model_free model_free_f64
+#define model_init_weights model_init_weights_f64
+#define model_alloc_grads model_alloc_grads_f64
+#define model_reserve model_reserve_f64
+#define model_act_bytes model_act_bytes_f64
+#define model_forward model_forward_f64
+#define model_loss model_loss_f64
+#define model_backward model_backward_f64
+#define model_param_counts model_param_counts_f64
+#define model_find_tensor model_find_tensor_f64
+#define model_state_bytes model_state_bytes_f64
+#define model_flops_per_token model_flops_per_token_f64
+#define decoder_create decoder_create_f64
+#define decoder_free decoder_free_f64
+#define decoder_reset decoder_reset_f64
+#define decoder_step decoder_step_f64
+#define gradcheck_sublayer gradcheck_sublayer_f64
+#define gradcheck_model gradcheck_model_f64
+#define gradcheck_rmsnorm gradcheck_rmsnorm_f64
+#define gradcheck_cross_entropy gradcheck_cross_entropy_f64
+#define hf_config_from_json hf_config_from_json_f64
+#define hf_config_to_json hf_config_to_json_f64
+#define hf_choose_model_type hf_choose_model_type_f64
+#define hf_load hf_load_f64
+#define hf_save hf_save_f64
+
+#endif

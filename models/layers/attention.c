@@ -1,0 +1,256 @@
+/* Causal self-attention: `*` (global) and `L` (sliding window), DESIGN §4.
+ *
+ *   q = x Wq^T, k = x Wk^T, v = x Wv^T        H query heads, G kv heads, head_dim d
+ *   q, k <- RoPE(q, k)                        unless the model has no positional encoding
+ *   o_h  = softmax(q_h k_g^T / sqrt(d) + mask) v_g,   g = h / (H/G)   (GQA; G = 1 is MQA)
+ *   y    = o Wo^T
+ *
+ * The mask lets the query at t see keys lo(t)..t with lo = 0 for `*` and
+ * lo = t - window for `L` (window + 1 keys, the current one included, as the
+ * official Griffin code's q <= k + window). Decode keeps a KV cache; for `L`
+ * it is a ring of window + 1 slots, so the state stays bounded.
+ *
+ * Forward saves the softmax probabilities (B·H·T² reals) for backward:
+ * simple and exact; fine at the sequence lengths this harness trains on. */
+#include <tgmath.h>
+#include <string.h>
+
+#include "core/parallel.h"
+#include "models/layers/rope.h"
+#include "models/layers/tensors.h"
+
+typedef struct { real *wq, *wk, *wv, *wo; } AttnWeights;
+
+static int attn_tensors(const ModelCfg *c, TensorDesc *t)
+{
+    int n = 0, D = c->d_model, qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim;
+    size_t off = 0;
+    tensor_add(t, &n, &off, "q_proj.weight", qd, D);
+    tensor_add(t, &n, &off, "k_proj.weight", kvd, D);
+    tensor_add(t, &n, &off, "v_proj.weight", kvd, D);
+    tensor_add(t, &n, &off, "o_proj.weight", D, qd);
+    return n;
+}
+
+static AttnWeights attn_weights(const ModelCfg *c, real *p)
+{
+    size_t D = c->d_model, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    AttnWeights w = {p, p + qd * D, p + (qd + kvd) * D, p + (qd + 2 * kvd) * D};
+    return w;
+}
+
+static int attn_window(const Sub *s) { return s->ops->symbol == 'L' ? s->cfg->window : 0; }
+static int attn_rot(const ModelCfg *c) { return c->pos_encoding == POS_ROPE ? cfg_rotary_dim(c) : 0; }
+
+static void attn_init(const Sub *s, Rng *r) { (void)s; (void)r; /* N(0, 0.02) from the model */ }
+
+/* acts: q [B,T,H,d] (rotated) | k [B,T,G,d] (rotated) | v [B,T,G,d] | o [B,T,H,d] | P [B,H,T,T] */
+static size_t attn_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    return M * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * T * T;
+}
+
+/* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | dP per thread [T,T] */
+static size_t attn_scratch_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    return (size_t)T * attn_rot(c) + M * (2 * qd + 2 * kvd) + (size_t)par_max_threads() * T * T;
+}
+
+/* Masked softmax of one score row in place; entries outside lo..t become 0. */
+static void softmax_row(real *row, int lo, int t, int T)
+{
+    real mx = row[lo];
+    for (int j = lo + 1; j <= t; j++) mx = row[j] > mx ? row[j] : mx;
+    real sum = 0;
+    for (int j = lo; j <= t; j++) sum += row[j] = exp(row[j] - mx);
+    real inv = 1 / sum;
+    for (int j = 0; j < T; j++) row[j] = (j >= lo && j <= t) ? row[j] * inv : 0;
+}
+
+static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    AttnWeights w = attn_weights(c, s->p);
+    int D = c->d_model, H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, W = attn_window(s), rot = attn_rot(c);
+    int qd = H * d, kvd = G * d, M = B * T;
+    real *q = acts, *k = q + (size_t)M * qd, *v = k + (size_t)M * kvd, *o = v + (size_t)M * kvd;
+    real *P = o + (size_t)M * qd, *cs = scratch;
+    real scale = 1 / sqrt((real)d);
+
+    linear_fwd(q, x, w.wq, M, qd, D, 0);
+    linear_fwd(k, x, w.wk, M, kvd, D, 0);
+    linear_fwd(v, x, w.wv, M, kvd, D, 0);
+    if (rot) {
+        rope_table(cs, T, rot, c->rope_theta);
+        for (int m = 0; m < M; m++) {
+            rope_apply(q + (size_t)m * qd, H, d, rot, cs + (size_t)(m % T) * rot);
+            rope_apply(k + (size_t)m * kvd, G, d, rot, cs + (size_t)(m % T) * rot);
+        }
+    }
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            int g = h / (H / G);
+            const real *qh = q + (size_t)b * T * qd + (size_t)h * d;
+            const real *kg = k + (size_t)b * T * kvd + (size_t)g * d;
+            const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
+            real *Ph = P + ((size_t)b * H + h) * T * T;
+            cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, qh, qd, kg, kvd, 0, Ph, T);
+            for (int t = 0; t < T; t++) softmax_row(Ph + (size_t)t * T, W && t > W ? t - W : 0, t, T);
+            cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1, Ph, T, vg, kvd, 0,
+                        o + (size_t)b * T * qd + (size_t)h * d, qd);
+        }
+    linear_fwd(y, o, w.wo, M, D, qd, 0);
+}
+
+static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
+                          const real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    AttnWeights w = attn_weights(c, s->p), gw = attn_weights(c, s->g);
+    int D = c->d_model, H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, rot = attn_rot(c);
+    int qd = H * d, kvd = G * d, M = B * T, per_group = H / G;
+    const real *q = acts, *k = q + (size_t)M * qd, *v = k + (size_t)M * kvd, *o = v + (size_t)M * kvd;
+    const real *P = o + (size_t)M * qd;
+    real *cs = scratch, *dO = cs + (size_t)T * rot, *dq = dO + (size_t)M * qd, *dk = dq + (size_t)M * qd;
+    real *dv = dk + (size_t)M * kvd, *dP_all = dv + (size_t)M * kvd;
+    real scale = 1 / sqrt((real)d);
+
+    linear_bwd(dO, gw.wo, dy, o, w.wo, M, D, qd, 0);
+    memset(dk, 0, sizeof(real) * (size_t)M * kvd);
+    memset(dv, 0, sizeof(real) * (size_t)M * kvd);
+    /* One task per (sequence, kv head): the query heads sharing a kv head add
+     * into its dk/dv, so they run in the same task and never race. */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < G; g++) {
+            real *dP = dP_all + (size_t)par_thread_id() * T * T;
+            const real *kg = k + (size_t)b * T * kvd + (size_t)g * d, *vg = v + (size_t)b * T * kvd + (size_t)g * d;
+            real *dkg = dk + (size_t)b * T * kvd + (size_t)g * d, *dvg = dv + (size_t)b * T * kvd + (size_t)g * d;
+            for (int h = g * per_group; h < (g + 1) * per_group; h++) {
+                const real *Ph = P + ((size_t)b * H + h) * T * T, *qh = q + (size_t)b * T * qd + (size_t)h * d;
+                const real *dOh = dO + (size_t)b * T * qd + (size_t)h * d;
+                real *dqh = dq + (size_t)b * T * qd + (size_t)h * d;
+                cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, 1, dOh, qd, vg, kvd, 0, dP, T);
+                cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, 1, Ph, T, dOh, qd, 1, dvg, kvd);
+                /* softmax backward: dS = P ⊙ (dP − Σ_j dP·P), masked entries have P = 0 */
+                for (int t = 0; t < T; t++) {
+                    const real *pr = Ph + (size_t)t * T;
+                    real *dr = dP + (size_t)t * T, dot = 0;
+                    for (int j = 0; j <= t; j++) dot += dr[j] * pr[j];
+                    for (int j = 0; j < T; j++) dr[j] = pr[j] * (dr[j] - dot);
+                }
+                cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, scale, dP, T, kg, kvd, 0, dqh, qd);
+                cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, scale, dP, T, qh, qd, 1, dkg, kvd);
+            }
+        }
+    if (rot) {
+        rope_table(cs, T, rot, c->rope_theta);
+        for (int m = 0; m < M; m++) {
+            rope_apply_transpose(dq + (size_t)m * qd, H, d, rot, cs + (size_t)(m % T) * rot);
+            rope_apply_transpose(dk + (size_t)m * kvd, G, d, rot, cs + (size_t)(m % T) * rot);
+        }
+    }
+    linear_bwd(dx, gw.wq, dq, x, w.wq, M, qd, D, 0);
+    linear_bwd(dx, gw.wk, dk, x, w.wk, M, kvd, D, 1);
+    linear_bwd(dx, gw.wv, dv, x, w.wv, M, kvd, D, 1);
+}
+
+/* Ring capacity of the KV cache: every position for `*`, window + 1 for `L`. */
+static int attn_cache_slots(int window, int ctx) { return window && window + 1 < ctx ? window + 1 : ctx; }
+
+static size_t attn_state_size(const ModelCfg *c, int B, int ctx)
+{
+    return 2 * (size_t)B * ctx * c->n_kv_heads * c->head_dim;
+}
+
+static size_t attn_local_state_size(const ModelCfg *c, int B, int ctx)
+{
+    return 2 * (size_t)B * attn_cache_slots(c->window, ctx) * c->n_kv_heads * c->head_dim;
+}
+
+/* step scratch: q [B,qd] | k, v [B,kvd] | o [B,qd] | scores [B,H,slots] | rope row [rot] */
+static size_t attn_step_scratch_size(const ModelCfg *c, int B, int ctx)
+{
+    size_t qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    return (size_t)B * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * ctx + (size_t)attn_rot(c);
+}
+
+static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    AttnWeights w = attn_weights(c, s->p);
+    int D = c->d_model, H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, W = attn_window(s), rot = attn_rot(c);
+    int qd = H * d, kvd = G * d, slots = attn_cache_slots(W, ctx), lo = W && pos > W ? pos - W : 0;
+    real *kc = state, *vc = state + (size_t)B * slots * kvd;
+    real *q = scratch, *k = q + (size_t)B * qd, *v = k + (size_t)B * kvd, *o = v + (size_t)B * kvd;
+    real *scores = o + (size_t)B * qd, *cs = scores + (size_t)B * H * ctx;
+    real scale = 1 / sqrt((real)d);
+
+    linear_fwd(q, x, w.wq, B, qd, D, 0);
+    linear_fwd(k, x, w.wk, B, kvd, D, 0);
+    linear_fwd(v, x, w.wv, B, kvd, D, 0);
+    if (rot) {
+        for (int i = 0; i < rot / 2; i++) {
+            double angle = pos * pow(c->rope_theta, -2.0 * i / rot);
+            cs[i] = (real)cos(angle);
+            cs[rot / 2 + i] = (real)sin(angle);
+        }
+        for (int b = 0; b < B; b++) {
+            rope_apply(q + (size_t)b * qd, H, d, rot, cs);
+            rope_apply(k + (size_t)b * kvd, G, d, rot, cs);
+        }
+    }
+    for (int b = 0; b < B; b++) {
+        size_t slot = ((size_t)b * slots + (size_t)(pos % slots)) * kvd;
+        memcpy(kc + slot, k + (size_t)b * kvd, sizeof(real) * kvd);
+        memcpy(vc + slot, v + (size_t)b * kvd, sizeof(real) * kvd);
+    }
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            int g = h / (H / G);
+            const real *qh = q + (size_t)b * qd + (size_t)h * d;
+            real *sc = scores + ((size_t)b * H + h) * ctx, *oh = o + (size_t)b * qd + (size_t)h * d, mx = -INFINITY, sum = 0;
+            for (int j = lo; j <= pos; j++) {
+                const real *kj = kc + ((size_t)b * slots + (size_t)(j % slots)) * kvd + (size_t)g * d;
+                real dot = 0;
+                for (int i = 0; i < d; i++) dot += qh[i] * kj[i];
+                sc[j - lo] = dot * scale;
+                mx = sc[j - lo] > mx ? sc[j - lo] : mx;
+            }
+            for (int j = lo; j <= pos; j++) sum += sc[j - lo] = exp(sc[j - lo] - mx);
+            memset(oh, 0, sizeof(real) * d);
+            for (int j = lo; j <= pos; j++) {
+                const real *vj = vc + ((size_t)b * slots + (size_t)(j % slots)) * kvd + (size_t)g * d;
+                real p = sc[j - lo] / sum;
+                for (int i = 0; i < d; i++) oh[i] += p * vj[i];
+            }
+        }
+    linear_fwd(y, o, w.wo, B, D, qd, 0);
+}
+
+static double attn_flops_window(const ModelCfg *c, int T, int W)
+{
+    double D = c->d_model, qd = (double)c->n_heads * c->head_dim, kvd = (double)c->n_kv_heads * c->head_dim;
+    double keys = W && W + 1 < T ? W + 1 : T;
+    return 2 * D * (2 * qd + 2 * kvd) + 4 * qd * keys;
+}
+static double attn_flops(const ModelCfg *c, int T) { return attn_flops_window(c, T, 0); }
+static double attn_local_flops(const ModelCfg *c, int T) { return attn_flops_window(c, T, c->window); }
+
+const SubOps attention_ops = {
+    .name = "attention", .symbol = '*', .tensors = attn_tensors, .init = attn_init,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .backward = attn_backward, .state_size = attn_state_size, .step = attn_step,
+    .step_scratch_size = attn_step_scratch_size, .flops = attn_flops,
+};
+
+const SubOps local_attention_ops = {
+    .name = "local_attention", .symbol = 'L', .tensors = attn_tensors, .init = attn_init,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .backward = attn_backward, .state_size = attn_local_state_size, .step = attn_step,
+    .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops,
+};

@@ -1,0 +1,96 @@
+/* Gated MLP (`-`), DESIGN §4:  y = down( act(gate(x)) ⊙ up(x) )
+ * act = SiLU (SwiGLU, Llama) or tanh-approximated GeLU (GeGLU, Griffin).
+ * Position-wise, so `step` is `forward` on B rows and needs no state. */
+#include <tgmath.h>
+
+#include "models/layers/tensors.h"
+
+typedef struct { real *gate, *up, *down; } MlpWeights;
+
+static int mlp_tensors(const ModelCfg *c, TensorDesc *t)
+{
+    int n = 0;
+    size_t off = 0;
+    tensor_add(t, &n, &off, "gate_proj.weight", c->d_ff, c->d_model);
+    tensor_add(t, &n, &off, "up_proj.weight", c->d_ff, c->d_model);
+    tensor_add(t, &n, &off, "down_proj.weight", c->d_model, c->d_ff);
+    return n;
+}
+
+static MlpWeights mlp_weights(const ModelCfg *c, real *p)
+{
+    size_t DF = (size_t)c->d_model * c->d_ff;
+    MlpWeights w = {p, p + DF, p + 2 * DF};
+    return w;
+}
+
+static void mlp_init(const Sub *s, Rng *r) { (void)s; (void)r; }
+
+/* act(u) and act'(u) */
+static inline real act_value(Activation a, real u, real *deriv)
+{
+    if (a == ACT_SILU) {
+        real sg = 1 / (1 + exp(-u));
+        *deriv = sg * (1 + u * (1 - sg));
+        return u * sg;
+    }
+    /* GeLU, tanh form: 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))) */
+    const real k = (real)0.7978845608028654, a3 = (real)0.044715;
+    real th = tanh(k * (u + a3 * u * u * u));
+    *deriv = (real)0.5 * (1 + th) + (real)0.5 * u * (1 - th * th) * k * (1 + 3 * a3 * u * u);
+    return (real)0.5 * u * (1 + th);
+}
+
+/* acts: gate [M,F] | up [M,F] | h = act(gate) ⊙ up [M,F] */
+static size_t mlp_act_size(const ModelCfg *c, int B, int T) { return 3 * (size_t)B * T * c->d_ff; }
+/* scratch: dh [M,F] (reused as dgate) | dup [M,F] */
+static size_t mlp_scratch_size(const ModelCfg *c, int B, int T) { return 2 * (size_t)B * T * c->d_ff; }
+
+static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch)
+{
+    (void)scratch;
+    const ModelCfg *c = s->cfg;
+    MlpWeights w = mlp_weights(c, s->p);
+    int M = B * T, D = c->d_model, F = c->d_ff;
+    real *gate = acts, *up = gate + (size_t)M * F, *h = up + (size_t)M * F, deriv;
+    linear_fwd(gate, x, w.gate, M, F, D, 0);
+    linear_fwd(up, x, w.up, M, F, D, 0);
+    for (size_t i = 0; i < (size_t)M * F; i++) h[i] = act_value(c->mlp_act, gate[i], &deriv) * up[i];
+    linear_fwd(y, h, w.down, M, D, F, 0);
+}
+
+static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
+                         const real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    MlpWeights w = mlp_weights(c, s->p), gw = mlp_weights(c, s->g);
+    int M = B * T, D = c->d_model, F = c->d_ff;
+    const real *gate = acts, *up = gate + (size_t)M * F, *h = up + (size_t)M * F;
+    real *dh = scratch, *dup = dh + (size_t)M * F, deriv;
+    linear_bwd(dh, gw.down, dy, h, w.down, M, D, F, 0);
+    for (size_t i = 0; i < (size_t)M * F; i++) {
+        real a = act_value(c->mlp_act, gate[i], &deriv);
+        dup[i] = dh[i] * a;
+        dh[i] = dh[i] * up[i] * deriv; /* now dgate */
+    }
+    linear_bwd(dx, gw.gate, dh, x, w.gate, M, F, D, 0);
+    linear_bwd(dx, gw.up, dup, x, w.up, M, F, D, 1);
+}
+
+static size_t mlp_state_size(const ModelCfg *c, int B, int ctx) { (void)c; (void)B; (void)ctx; return 0; }
+static size_t mlp_step_scratch_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mlp_act_size(c, B, 1); }
+
+static void mlp_step(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch)
+{
+    (void)pos; (void)ctx; (void)state;
+    mlp_forward(s, x, y, B, 1, scratch, NULL);
+}
+
+static double mlp_flops(const ModelCfg *c, int T) { (void)T; return 6.0 * c->d_model * c->d_ff; }
+
+const SubOps mlp_ops = {
+    .name = "mlp", .symbol = '-', .tensors = mlp_tensors, .init = mlp_init,
+    .act_size = mlp_act_size, .scratch_size = mlp_scratch_size, .forward = mlp_forward,
+    .backward = mlp_backward, .state_size = mlp_state_size, .step = mlp_step,
+    .step_scratch_size = mlp_step_scratch_size, .flops = mlp_flops,
+};

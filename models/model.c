@@ -1,0 +1,258 @@
+#include "model.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/rng.h"
+#include "layers/cross_entropy.h"
+#include "layers/rmsnorm.h"
+#include "names.h"
+
+static void add_tensor(Model *m, const char *name, int rows, int cols, size_t *off, int decay)
+{
+    ModelTensor *t = &m->tensors[m->n_tensors++];
+    size_t len = strlen(name);
+    assert(len < sizeof t->name);
+    memcpy(t->name, name, len + 1);
+    t->rank = cols ? 2 : 1;
+    t->shape[0] = rows;
+    t->shape[1] = cols;
+    t->offset = *off;
+    t->numel = (size_t)rows * (cols ? (size_t)cols : 1);
+    t->decay = decay;
+    *off += t->numel;
+}
+
+int model_create(Model *m, const ModelCfg *cfg, Err *e)
+{
+    memset(m, 0, sizeof *m);
+    if (cfg_validate(cfg, e)) return -1;
+    m->cfg = *cfg;
+    const ModelCfg *c = &m->cfg;
+    int L = (int)strlen(c->pattern), D = c->d_model, V = c->vocab_size;
+    m->n_layers = L;
+    m->layers = calloc((size_t)L ? (size_t)L : 1, sizeof *m->layers);
+    m->tensors = calloc((size_t)L * (SUB_MAX_TENSORS + 1) + 3, sizeof *m->tensors);
+    if (!m->layers || !m->tensors) { model_free(m); return err_set(e, "out of memory building the layer table"); }
+
+    size_t off = 0;
+    add_tensor(m, names_embed(c), V, D, &off, 1);
+    m->embed_offset = 0;
+    for (int l = 0; l < L; l++) {
+        Layer *ly = &m->layers[l];
+        char norm[128], prefix[96], name[2400];
+        names_layer(c, l, norm, sizeof norm, prefix, sizeof prefix);
+        ly->norm_offset = off;
+        add_tensor(m, norm, D, 0, &off, 0);
+        ly->sub.ops = subops_for_symbol(c->pattern[l]);
+        ly->sub.cfg = &m->cfg;
+        TensorDesc td[SUB_MAX_TENSORS];
+        int n = ly->sub.ops->tensors(c, td);
+        size_t base = off;
+        for (int i = 0; i < n; i++) {
+            snprintf(name, sizeof name, "%s%s", prefix, td[i].name);
+            size_t toff = base + td[i].offset;
+            add_tensor(m, name, td[i].shape[0], td[i].rank == 2 ? td[i].shape[1] : 0, &toff, td[i].decay);
+            off = toff > off ? toff : off;
+        }
+        ly->act_offset = base; /* temporarily: parameter offset, bound below */
+    }
+    m->final_norm_offset = off;
+    add_tensor(m, names_final_norm(c), D, 0, &off, 0);
+    m->head_offset = m->embed_offset;
+    if (!c->tie_embeddings) {
+        m->head_offset = off;
+        add_tensor(m, names_head(c), V, D, &off, 1);
+    }
+    m->n_params = off;
+    m->params = mem_alloc(off, sizeof(real), "model parameters", e);
+    if (!m->params) { model_free(m); return -1; }
+    for (int l = 0; l < L; l++) {
+        m->layers[l].sub.p = m->params + m->layers[l].act_offset;
+        m->layers[l].act_offset = 0;
+    }
+    return 0;
+}
+
+void model_free(Model *m)
+{
+    free(m->layers);
+    free(m->tensors);
+    free(m->params);
+    free(m->grads);
+    free(m->acts);
+    memset(m, 0, sizeof *m);
+}
+
+void model_init_weights(Model *m, uint64_t seed)
+{
+    Rng r = rng_fork(seed, 0);
+    for (int i = 0; i < m->n_tensors; i++) {
+        ModelTensor *t = &m->tensors[i];
+        real *p = m->params + t->offset;
+        int is_norm = t->rank == 1 && strstr(t->name, "norm");
+        for (size_t j = 0; j < t->numel; j++)
+            p[j] = t->rank == 2 ? (real)(0.02 * rng_normal(&r)) : (is_norm ? 1 - m->norm_offset_value : 0);
+    }
+    for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.ops->init(&m->layers[l].sub, &r);
+}
+
+int model_alloc_grads(Model *m, Err *e)
+{
+    if (m->grads) return 0;
+    m->grads = mem_alloc(m->n_params, sizeof(real), "gradients", e);
+    if (!m->grads) return -1;
+    for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.g = m->grads + (m->layers[l].sub.p - m->params);
+    return 0;
+}
+
+/* Arena layout, in reals; computed in double first so absurd sizes are
+ * caught before any size_t arithmetic can wrap. */
+typedef struct { size_t res, xn, rstd, acts, xf, rstd_f, logits, dlogits, dres, dtmp, scratch, total; } ActLayout;
+
+static double act_layout(const ModelCfg *c, int B, int T, ActLayout *al)
+{
+    double M = (double)B * T, D = c->d_model, V = c->vocab_size, L = (double)strlen(c->pattern);
+    double acts = 0, scratch = 0;
+    for (const char *s = c->pattern; *s; s++) {
+        const SubOps *ops = subops_for_symbol(*s);
+        double a = (double)ops->act_size(c, 1, T) * B, sc = (double)ops->scratch_size(c, 1, T) * B;
+        acts += a;
+        scratch = sc > scratch ? sc : scratch;
+    }
+    double sizes[] = {(L + 1) * M * D, L * M * D, L * M, acts, M * D, M, M * V, M * V, M * D, M * D, scratch + 64};
+    double total = 0;
+    for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += sizes[i];
+    if (al && total < 1e18) {
+        size_t *field = &al->res, off = 0;
+        for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
+            field[i] = off;
+            off += (size_t)sizes[i];
+        }
+        al->total = off;
+    }
+    return total;
+}
+
+size_t model_act_bytes(const ModelCfg *c, int B, int T)
+{
+    double t = act_layout(c, B, T, NULL) * sizeof(real);
+    return t > 1e18 ? (size_t)-1 : (size_t)t;
+}
+
+int model_reserve(Model *m, int B, int T, Err *e)
+{
+    if (B < 1 || T < 1) return err_set(e, "batch and sequence length must be >= 1 (got %d x %d)", B, T);
+    if (m->acts && B <= m->B && T <= m->T) return 0;
+    char what[96];
+    snprintf(what, sizeof what, "activations for batch %d x length %d", B, T);
+    double total = act_layout(&m->cfg, B, T, NULL);
+    if (mem_check(total * sizeof(real), what, e)) return -1;
+    ActLayout al;
+    act_layout(&m->cfg, B, T, &al);
+    free(m->acts);
+    m->acts = mem_alloc(al.total, sizeof(real), what, e);
+    if (!m->acts) return -1;
+    m->acts_len = al.total;
+    m->B = B;
+    m->T = T;
+    real *a = m->acts;
+    m->res = a + al.res; m->xn = a + al.xn; m->rstd = a + al.rstd;
+    m->xf = a + al.xf; m->rstd_f = a + al.rstd_f; m->logits = a + al.logits; m->dlogits = a + al.dlogits;
+    m->dres = a + al.dres; m->dtmp = a + al.dtmp; m->scratch = a + al.scratch;
+    size_t off = al.acts;
+    for (int l = 0; l < m->n_layers; l++) {
+        m->layers[l].act_offset = off;
+        off += m->layers[l].sub.ops->act_size(&m->cfg, B, T);
+    }
+    return 0;
+}
+
+static const real *head_weight(const Model *m) { return m->params + m->head_offset; }
+
+void model_forward(Model *m, const int *tokens, int B, int T)
+{
+    const ModelCfg *c = &m->cfg;
+    int D = c->d_model, V = c->vocab_size, M = B * T;
+    const real *E = m->params + m->embed_offset;
+    for (int i = 0; i < M; i++) memcpy(m->res + (size_t)i * D, E + (size_t)tokens[i] * D, sizeof(real) * D);
+    for (int l = 0; l < m->n_layers; l++) {
+        Layer *ly = &m->layers[l];
+        real *x = m->res + (size_t)l * M * D, *xn = m->xn + (size_t)l * M * D, *out = m->dtmp;
+        rmsnorm_forward(xn, m->rstd + (size_t)l * M, x, m->params + ly->norm_offset, M, D, c->norm_eps,
+                        m->norm_offset_value);
+        ly->sub.ops->forward(&ly->sub, xn, out, B, T, m->acts + ly->act_offset, m->scratch);
+        real *next = x + (size_t)M * D;
+        for (size_t i = 0; i < (size_t)M * D; i++) next[i] = x[i] + out[i];
+    }
+    rmsnorm_forward(m->xf, m->rstd_f, m->res + (size_t)m->n_layers * M * D, m->params + m->final_norm_offset, M, D,
+                    c->norm_eps, m->norm_offset_value);
+    linear_fwd(m->logits, m->xf, head_weight(m), M, V, D, 0);
+}
+
+double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T)
+{
+    return cross_entropy(m->logits, targets, mask, m->dlogits, B * T, m->cfg.vocab_size);
+}
+
+void model_backward(Model *m, const int *tokens, int B, int T)
+{
+    const ModelCfg *c = &m->cfg;
+    int D = c->d_model, V = c->vocab_size, M = B * T;
+    real *dxf = m->dtmp;
+    linear_bwd(dxf, m->grads + m->head_offset, m->dlogits, m->xf, head_weight(m), M, V, D, 0);
+    memset(m->dres, 0, sizeof(real) * (size_t)M * D);
+    rmsnorm_backward(m->dres, m->grads + m->final_norm_offset, dxf, m->res + (size_t)m->n_layers * M * D,
+                     m->params + m->final_norm_offset, m->rstd_f, M, D, m->norm_offset_value);
+    for (int l = m->n_layers - 1; l >= 0; l--) {
+        Layer *ly = &m->layers[l];
+        real *x = m->res + (size_t)l * M * D, *xn = m->xn + (size_t)l * M * D, *dxn = m->dtmp;
+        /* res_{l+1} = res_l + F(norm(res_l)): dres flows through unchanged and
+         * the sublayer's contribution is added on top. */
+        ly->sub.ops->backward(&ly->sub, xn, m->dres, dxn, B, T, m->acts + ly->act_offset, m->scratch);
+        rmsnorm_backward(m->dres, m->grads + ly->norm_offset, dxn, x, m->params + ly->norm_offset,
+                         m->rstd + (size_t)l * M, M, D, m->norm_offset_value);
+    }
+    real *dE = m->grads + m->embed_offset;
+    for (int i = 0; i < M; i++) {
+        real *row = dE + (size_t)tokens[i] * D;
+        const real *g = m->dres + (size_t)i * D;
+        for (int j = 0; j < D; j++) row[j] += g[j];
+    }
+}
+
+void model_param_counts(const Model *m, ParamCounts *pc)
+{
+    memset(pc, 0, sizeof *pc);
+    pc->total = m->n_params;
+    size_t DV = (size_t)m->cfg.d_model * m->cfg.vocab_size;
+    pc->embedding = DV;
+    pc->head = m->cfg.tie_embeddings ? 0 : DV;
+    pc->norms = (size_t)(m->n_layers + 1) * m->cfg.d_model;
+    for (int l = 0; l < m->n_layers; l++)
+        pc->by_symbol[(unsigned char)m->cfg.pattern[l]] += subops_n_params(m->layers[l].sub.ops, &m->cfg);
+}
+
+const ModelTensor *model_find_tensor(const Model *m, const char *name)
+{
+    for (int i = 0; i < m->n_tensors; i++)
+        if (!strcmp(m->tensors[i].name, name)) return &m->tensors[i];
+    return NULL;
+}
+
+double model_state_bytes(const ModelCfg *c, int B, int ctx)
+{
+    double total = 0;
+    for (const char *s = c->pattern; *s; s++) total += (double)subops_for_symbol(*s)->state_size(c, B, ctx);
+    return total * sizeof(real);
+}
+
+double model_flops_per_token(const ModelCfg *c, int T)
+{
+    double total = 2.0 * c->d_model * c->vocab_size;
+    for (const char *s = c->pattern; *s; s++) total += subops_for_symbol(*s)->flops(c, T);
+    return total;
+}

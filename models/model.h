@@ -1,0 +1,106 @@
+/* The one model interface (DESIGN §2–3): token embedding, a stack of
+ * pre-norm residual sublayers named by the pattern, final RMSNorm, LM head
+ * (tied to the embedding unless the config says not).
+ *
+ * Memory: parameters, gradients and Adam moments are each one contiguous
+ * buffer of n_params reals; `tensors` names every slice of it with its
+ * Hugging Face name. Activations live in one arena sized by model_reserve
+ * for a given batch and length, so the training loop never allocates. */
+#ifndef SEQ_MODEL_H
+#define SEQ_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "core/err.h"
+#include "sublayer.h"
+
+typedef struct {
+    char name[128];     /* e.g. "model.layers.0.self_attn.q_proj.weight" */
+    int rank, shape[2];
+    size_t offset, numel; /* in reals, into params */
+    int decay;
+} ModelTensor;
+
+typedef struct {
+    Sub sub;            /* its p/g point into the model buffers */
+    size_t norm_offset; /* pre-norm weight [d_model] */
+    size_t act_offset;  /* its slice of the activation arena */
+} Layer;
+
+typedef struct {
+    ModelCfg cfg;
+    int n_layers;       /* = strlen(cfg.pattern): sublayers */
+    Layer *layers;
+    size_t n_params;
+    real *params, *grads;
+    int n_tensors;
+    ModelTensor *tensors;
+    size_t embed_offset, final_norm_offset, head_offset; /* head = embed when tied */
+    real norm_offset_value; /* 0: w, 1: (1 + w) (RecurrentGemma) */
+    /* activation arena for batches up to B x T (model_reserve) */
+    int B, T;
+    real *acts;
+    size_t acts_len;
+    real *res;          /* residual stream before each sublayer and after the last: [n_layers+1][B,T,D] */
+    real *xn, *rstd;    /* normed sublayer inputs [n_layers][B,T,D] and their 1/rms [n_layers][B,T] */
+    real *xf, *rstd_f;  /* final norm output and its 1/rms */
+    real *logits;       /* [B, T, V] after model_forward */
+    real *dlogits, *dres, *dtmp, *scratch;
+} Model;
+
+/* Builds the layer stack and zeroed parameters for a validated config. */
+int model_create(Model *m, const ModelCfg *cfg, Err *e);
+void model_free(Model *m);
+
+/* Paper initialisation: matrices N(0, 0.02), norms 1, then each family's hook. */
+void model_init_weights(Model *m, uint64_t seed);
+
+/* Gradient buffer (zeroed) for training. */
+int model_alloc_grads(Model *m, Err *e);
+
+/* Sizes the activation arena for B x T (and checks it fits in memory). */
+int model_reserve(Model *m, int B, int T, Err *e);
+size_t model_act_bytes(const ModelCfg *c, int B, int T);
+
+/* Forward over tokens [B, T]; logits in m->logits. */
+void model_forward(Model *m, const int *tokens, int B, int T);
+
+/* Masked cross-entropy on the last forward; writes dlogits for backward. */
+double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T);
+
+/* Backward of the last forward + loss: gradients added into m->grads. */
+void model_backward(Model *m, const int *tokens, int B, int T);
+
+/* Parameter counts by part (for `seqbench params`). */
+typedef struct {
+    size_t total, embedding, head, norms;
+    size_t by_symbol[128]; /* sublayer parameters by pattern symbol */
+} ParamCounts;
+void model_param_counts(const Model *m, ParamCounts *pc);
+
+const ModelTensor *model_find_tensor(const Model *m, const char *name);
+
+/* Decode: the recurrent path, one token per sequence per call. */
+typedef struct {
+    Model *m;
+    int B, ctx, pos;
+    real *state;        /* all sublayers' caches/states, one buffer */
+    size_t *state_offset;
+    real *x, *xn, *y, *scratch;
+    real *logits;       /* [B, V] after decoder_step */
+} Decoder;
+
+int decoder_create(Decoder *d, Model *m, int B, int ctx, Err *e);
+void decoder_free(Decoder *d);
+void decoder_reset(Decoder *d);
+/* Feeds tokens[B] at position d->pos; fails (Err) when the context is full. */
+int decoder_step(Decoder *d, const int *tokens, Err *e);
+
+/* Decode state (KV cache, recurrent state) in bytes for B sequences of ctx tokens. */
+double model_state_bytes(const ModelCfg *c, int B, int ctx);
+/* Forward FLOPs per token at context T (sublayers + head). */
+double model_flops_per_token(const ModelCfg *c, int T);
+
+#endif

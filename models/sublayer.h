@@ -1,0 +1,64 @@
+/* The one interface every sublayer family implements (DESIGN §3).
+ *
+ * A sublayer is the F in x <- x + F(RMSNorm(x)); the residual add and its
+ * norm belong to the model driver. A family sees its parameters as one slice
+ * `p` of the model's contiguous buffer (gradients: the same slice of the
+ * gradient buffer), laid out as its `tensors` table says. All buffers are
+ * row-major, activations [B, T, d_model]. */
+#ifndef SEQ_SUBLAYER_H
+#define SEQ_SUBLAYER_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "core/real.h"
+#include "core/rng.h"
+
+#define SUB_MAX_TENSORS 16
+
+typedef struct {
+    char name[96];      /* Hugging Face name suffix, e.g. "q_proj.weight" */
+    int rank;
+    int shape[2];
+    size_t offset;      /* in reals, from the start of the owner's slice */
+    int decay;          /* AdamW weight decay applies (matrices only) */
+} TensorDesc;
+
+typedef struct Sub {
+    const struct SubOps *ops;
+    const ModelCfg *cfg;
+    real *p;            /* parameters */
+    real *g;            /* gradients (accumulated by backward) */
+} Sub;
+
+typedef struct SubOps {
+    const char *name;   /* "attention", "mlp", ... */
+    char symbol;
+    /* Parameter tensors in layout order; returns the count. */
+    int (*tensors)(const ModelCfg *c, TensorDesc *out);
+    /* Paper initialisation; the model has already drawn N(0, 0.02) for every matrix. */
+    void (*init)(const Sub *s, Rng *r);
+    /* Reals saved by forward for backward, and reals of scratch either may use. */
+    size_t (*act_size)(const ModelCfg *c, int B, int T);
+    size_t (*scratch_size)(const ModelCfg *c, int B, int T);
+    /* y = F(x) over whole sequences (training / prefill). */
+    void (*forward)(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch);
+    /* dx = dF/dx^T dy (overwrites dx); parameter gradients added into s->g. */
+    void (*backward)(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
+                     const real *acts, real *scratch);
+    /* Decode state (KV cache, conv window, SSM state) for B sequences of up to ctx tokens. */
+    size_t (*state_size)(const ModelCfg *c, int B, int ctx);
+    /* One token per sequence at position pos: x, y are [B, d_model]. */
+    void (*step)(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch);
+    size_t (*step_scratch_size)(const ModelCfg *c, int B, int ctx);
+    /* Forward FLOPs per token for a token at context length T (multiply-add = 2). */
+    double (*flops)(const ModelCfg *c, int T);
+} SubOps;
+
+/* The family for a pattern symbol, or NULL if not implemented yet. */
+const SubOps *subops_for_symbol(char symbol);
+
+/* Sum of a family's tensor sizes, in reals. */
+size_t subops_n_params(const SubOps *ops, const ModelCfg *c);
+
+#endif

@@ -1,0 +1,136 @@
+#include "train.h"
+
+#include <tgmath.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/progress.h"
+#include "core/timer.h"
+
+void train_defaults(TrainCfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->steps = 2000;
+    c->batch = 32;
+    c->lr = 3e-3;
+    c->min_lr_ratio = 0.1;
+    c->warmup = 100;
+    c->cosine = 1;
+    c->weight_decay = 0.1;
+    c->beta1 = 0.9;
+    c->beta2 = 0.95;
+    c->adam_eps = 1e-8;
+    c->grad_clip = 1.0;
+    c->seed = 1;
+    c->curve_points = 200;
+}
+
+int train_validate(const TrainCfg *c, Err *e)
+{
+    if (c->steps < 1 || c->steps > 100000000) return err_set(e, "steps must be in [1, 1e8] (got %d)", c->steps);
+    if (c->batch < 1 || c->batch > 1 << 20) return err_set(e, "batch must be in [1, 2^20] (got %d)", c->batch);
+    if (!(c->lr > 0 && c->lr < 10)) return err_set(e, "lr must be in (0, 10) (got %g)", c->lr);
+    if (c->warmup < 0) return err_set(e, "warmup must be >= 0 (got %d)", c->warmup);
+    if (!(c->beta1 >= 0 && c->beta1 < 1 && c->beta2 >= 0 && c->beta2 < 1))
+        return err_set(e, "Adam betas must be in [0, 1) (got %g, %g)", c->beta1, c->beta2);
+    if (!(c->weight_decay >= 0)) return err_set(e, "weight decay must be >= 0 (got %g)", c->weight_decay);
+    if (!(c->grad_clip >= 0)) return err_set(e, "grad clip must be >= 0 (0 = off) (got %g)", c->grad_clip);
+    if (!(c->min_lr_ratio >= 0 && c->min_lr_ratio <= 1)) return err_set(e, "min lr ratio must be in [0, 1]");
+    return 0;
+}
+
+static double lr_at(const TrainCfg *c, int step)
+{
+    if (step < c->warmup) return c->lr * (step + 1) / c->warmup;
+    if (!c->cosine) return c->lr;
+    double span = c->steps - c->warmup, progress = span > 0 ? (step - c->warmup) / span : 1;
+    double floor = c->lr * c->min_lr_ratio;
+    return floor + (c->lr - floor) * 0.5 * (1 + cos(M_PI * progress));
+}
+
+/* Global gradient norm; Inf/NaN propagate so divergence is seen. */
+static double grad_norm(const real *g, size_t n)
+{
+    double ss = 0;
+    for (size_t i = 0; i < n; i++) ss += (double)g[i] * g[i];
+    return sqrt(ss);
+}
+
+/* AdamW with decoupled weight decay on matrices only (ModelTensor.decay). */
+static void adamw_update(Model *m, real *mom, real *vel, const TrainCfg *c, int step, double lr, double gscale)
+{
+    double bc1 = 1 - pow(c->beta1, step + 1), bc2 = 1 - pow(c->beta2, step + 1);
+    for (int ti = 0; ti < m->n_tensors; ti++) {
+        const ModelTensor *t = &m->tensors[ti];
+        real *p = m->params + t->offset, *g = m->grads + t->offset, *mt = mom + t->offset, *vt = vel + t->offset;
+        real b1 = (real)c->beta1, b2 = (real)c->beta2, wd = t->decay ? (real)c->weight_decay : 0;
+        real a = (real)(lr / bc1), s2 = (real)(1 / bc2), eps = (real)c->adam_eps, lrr = (real)lr, gs = (real)gscale;
+#pragma omp parallel for schedule(static)
+        for (size_t i = 0; i < t->numel; i++) {
+            real gi = g[i] * gs;
+            mt[i] = b1 * mt[i] + (1 - b1) * gi;
+            vt[i] = b2 * vt[i] + (1 - b2) * gi * gi;
+            p[i] -= a * mt[i] / (sqrt(vt[i] * s2) + eps) + lrr * wd * p[i];
+        }
+    }
+}
+
+int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e)
+{
+    memset(res, 0, sizeof *res);
+    int T = task->seq_len(tc, tc->max_len), B = cfg->batch;
+    Batch batch;
+    if (model_alloc_grads(m, e) || model_reserve(m, B, T, e) || batch_alloc(&batch, B, T, e)) return -1;
+    real *mom = mem_alloc(2 * m->n_params, sizeof(real), "Adam moments", e);
+    if (!mom) { batch_free(&batch); return -1; }
+    real *vel = mom + m->n_params;
+    Rng data = rng_fork(cfg->seed, STREAM_TRAIN);
+    int every = cfg->steps / (cfg->curve_points > 0 ? cfg->curve_points : 1);
+    if (every < 1) every = 1;
+    double t0 = now_seconds(), tail_sum = 0, window_sum = 0;
+    int tail_n = 0, window_n = 0, tail_from = cfg->steps - cfg->steps / 10 - 1;
+    Progress prog;
+    progress_start(&prog, "train", cfg->steps);
+    for (int step = 0; step < cfg->steps; step++) {
+        task->make_batch(tc, &data, tc->min_len, tc->max_len, &batch);
+        model_forward(m, batch.tokens, B, T);
+        double loss = model_loss(m, batch.targets, batch.mask, B, T);
+        memset(m->grads, 0, sizeof(real) * m->n_params);
+        model_backward(m, batch.tokens, B, T);
+        double gn = grad_norm(m->grads, m->n_params);
+        if (!isfinite(loss) || !isfinite(gn)) {
+            res->diverged = 1;
+            res->diverged_step = step;
+            res->steps_done = step;
+            fprintf(stderr, "%sseqbench: training diverged at step %d (loss %g, gradient norm %g)\n",
+                    prog.enabled ? "\n" : "", step, loss, gn);
+            break;
+        }
+        double scale = cfg->grad_clip > 0 && gn > cfg->grad_clip ? cfg->grad_clip / gn : 1;
+        adamw_update(m, mom, vel, cfg, step, lr_at(cfg, step), scale);
+        window_sum += loss;
+        window_n++;
+        if (step >= tail_from) { tail_sum += loss; tail_n++; }
+        if ((step + 1) % every == 0 || step + 1 == cfg->steps) {
+            if (res->n_curve < TRAIN_MAX_CURVE) {
+                res->curve_step[res->n_curve] = step + 1;
+                res->curve_loss[res->n_curve++] = window_sum / window_n;
+            }
+            window_sum = 0;
+            window_n = 0;
+        }
+        char extra[64];
+        snprintf(extra, sizeof extra, "loss %.4f", loss);
+        progress_update(&prog, step + 1, extra);
+        res->steps_done = step + 1;
+    }
+    progress_finish(&prog);
+    res->wall_seconds = now_seconds() - t0;
+    res->ms_per_step = res->steps_done ? 1e3 * res->wall_seconds / res->steps_done : 0;
+    res->final_loss = tail_n ? tail_sum / tail_n : NAN;
+    free(mom);
+    batch_free(&batch);
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* The training loop (DESIGN §6): masked next-token cross-entropy, AdamW,
+ * gradient-norm clipping, warmup then cosine or constant learning rate.
+ * Weights, training data and test data come from disjoint streams of one
+ * seed; the same seed and thread count give bit-identical results. */
+#ifndef SEQ_TRAIN_H
+#define SEQ_TRAIN_H
+
+#include <stdint.h>
+
+#include "models/model.h"
+#include "task.h"
+
+typedef struct {
+    int steps, batch;
+    double lr, min_lr_ratio;   /* cosine decays lr to lr * min_lr_ratio */
+    int warmup;
+    int cosine;                /* 0: constant after warmup */
+    double weight_decay, beta1, beta2, adam_eps, grad_clip;
+    uint64_t seed;
+    int curve_points;          /* loss curve subsampled to about this many points */
+} TrainCfg;
+
+#define TRAIN_MAX_CURVE 1024
+
+typedef struct {
+    int n_curve;
+    int curve_step[TRAIN_MAX_CURVE];
+    double curve_loss[TRAIN_MAX_CURVE];
+    double final_loss;         /* mean over the last 10% of steps */
+    int steps_done;
+    int diverged, diverged_step;
+    double wall_seconds, ms_per_step;
+} TrainResult;
+
+void train_defaults(TrainCfg *c);
+int train_validate(const TrainCfg *c, Err *e);
+
+/* Trains m (weights already initialised) on task; progress on stderr. */
+int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e);
+
+/* Data streams of a seed: weights, training batches, held-out batches. */
+enum { STREAM_WEIGHTS = 0, STREAM_TRAIN = 1, STREAM_TEST = 2 };
+
+#endif

@@ -1,0 +1,30 @@
+/* A minimal test harness: CHECK records a failure and goes on, so one run
+ * reports every broken property; check_summary prints "N passed, N failed"
+ * and is the test program's exit status. Each test is its own executable
+ * registered with ctest. */
+#ifndef SEQ_CHECK_H
+#define SEQ_CHECK_H
+
+#include <stdio.h>
+
+static int check_passed, check_failed;
+
+#define CHECK(cond, ...)                                                   \
+    do {                                                                   \
+        if (cond) {                                                        \
+            check_passed++;                                                \
+        } else {                                                           \
+            check_failed++;                                                \
+            fprintf(stderr, "FAIL %s:%d: %s: ", __FILE__, __LINE__, #cond); \
+            fprintf(stderr, __VA_ARGS__);                                  \
+            fputc('\n', stderr);                                           \
+        }                                                                  \
+    } while (0)
+
+static inline int check_summary(void)
+{
+    printf("%d passed, %d failed\n", check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
+
+#endif
