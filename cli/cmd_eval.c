@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/results.h"
 #include "cli/task_args.h"
+#include "core/atomic.h"
 #include "core/jsonio.h"
 #include "core/threads.h"
 #include "models/hf.h"
@@ -83,6 +84,14 @@ int cmd_eval(int argc, char **argv)
     if (m.cfg.vocab_size < need)
         die("%s: vocabulary of %d tokens, but task %s with alphabet %d needs %d", model_dir, m.cfg.vocab_size,
             task->name, ta.cfg.alphabet, need);
+    for (int i = 0; i < n_lengths; i++)
+        task_args_check_memory(&m.cfg, batch < seqs ? batch : seqs, task->seq_len(&ta.cfg, lengths[i]), 0,
+                               "evaluation");
+    if (*out) { /* check the output can be written before evaluating */
+        AtomicFile *probe = atomic_open(out, &e);
+        if (!probe) die_err(&e);
+        atomic_abort(probe);
+    }
     cJSON *res = results_new("eval", argc, argv);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)seed);

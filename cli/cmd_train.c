@@ -79,9 +79,21 @@ int cmd_train(int argc, char **argv)
     Model m;
     if (model_create(&m, &cfg, &e)) die_err(&e);
     model_init_weights(&m, tc.seed);
-    /* Check the output can be written before spending minutes training. */
+    task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 3.0 * sizeof(real) * m.n_params,
+                           "training");
+    for (int i = 0; i < n_lengths; i++)
+        task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
+                               0, "evaluation");
+    /* Check the outputs can be written before spending minutes training. */
     if (*out) {
         AtomicFile *probe = atomic_open(out, &e);
+        if (!probe) die_err(&e);
+        atomic_abort(probe);
+    }
+    if (*save) {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/model.safetensors", save);
+        AtomicFile *probe = mkdir_p(save, &e) ? NULL : atomic_open(path, &e);
         if (!probe) die_err(&e);
         atomic_abort(probe);
     }

@@ -8,5 +8,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
+int cmd_experiment(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

@@ -89,13 +89,15 @@ static int apply_config(Option *opts, int n, const char *path, Err *e)
             char buf[1024] = "";
             size_t k = 0;
             for (cJSON *x = it->child; x; x = x->next) {
-                if (!cJSON_IsNumber(x)) { rc = err_set(e, "%s: key \"%s\": list elements must be numbers", path, it->string); break; }
+                if (!cJSON_IsNumber(x)) { rc = err_set(e, "key \"%s\": list elements must be numbers", it->string); break; }
                 k += (size_t)snprintf(buf + k, sizeof buf - k, "%s%.17g", k ? "," : "", x->valuedouble);
-                if (k >= sizeof buf) { rc = err_set(e, "%s: key \"%s\": list too long", path, it->string); break; }
+                if (k >= sizeof buf) { rc = err_set(e, "key \"%s\": list too long", it->string); break; }
             }
             if (!rc) rc = set_from_text(o, buf, e);
-        } else
-            rc = err_set(e, "%s: key \"%s\" has the wrong type", path, it->string);
+        } else {
+            const char *want = o->type == OPT_STRING ? "a string" : o->type == OPT_FLAG ? "true or false" : "a number";
+            rc = err_set(e, "key \"%s\" must be %s", it->string, want); /* the path is prefixed below */
+        }
         if (rc) err_prefix(e, path);
     }
     cJSON_Delete(root);

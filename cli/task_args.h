@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "cli/options.h"
+#include "core/mem.h"
+#include "models/model.h"
 #include "tasks/task.h"
 
 typedef struct {
@@ -44,6 +46,23 @@ static inline const Task *task_args_resolve(const TaskArgs *a, Err *e)
         return NULL;
     }
     return t->validate(&a->cfg, e) ? NULL : t;
+}
+
+/* Sizes come from the user: checks, without allocating, that the activations
+ * for B sequences of T tokens plus `extra` bytes fit in memory, so an
+ * impossible run fails at once with one line instead of after training or
+ * after printing half a table. */
+static inline void task_args_check_memory(const ModelCfg *c, int B, int T, double extra, const char *what)
+{
+    char msg[160], need[32], have[32];
+    snprintf(msg, sizeof msg, "%s: activations for batch %d x length %d%s", what, B, T,
+             extra > 0 ? " plus gradients and Adam moments" : "");
+    size_t acts = model_act_bytes(c, B, T);
+    if (acts == (size_t)-1) /* model_act_bytes saturates beyond 1e18 bytes */
+        die("%s would need more than %s but only %s of memory is available", msg, mem_human(1e18, need, sizeof need),
+            mem_human((double)mem_available(), have, sizeof have));
+    Err e;
+    if (mem_check((double)acts + extra, msg, &e)) die_err(&e);
 }
 
 #endif

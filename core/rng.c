@@ -56,5 +56,5 @@ double rng_normal(Rng *r)
 {
     double u1 = 1.0 - rng_uniform(r); /* (0, 1]: log is finite */
     double u2 = rng_uniform(r);
-    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2); /* 2 pi */
 }

@@ -26,18 +26,18 @@ int pattern_expand(const char *pattern, int repeats, char *out, size_t cap, Err 
 {
     size_t n = strlen(pattern);
     if (n == 0) return err_set(e, "pattern is empty (use symbols M * L R - E)");
-    for (size_t i = 0; i < n; i++) {
-        char s = pattern[i];
-        if (!pattern_symbol_name(s)) {
-            if ((unsigned char)s < 32 || (unsigned char)s > 126)
-                return err_set(e, "pattern \"%s\": unknown symbol (byte 0x%02x) at position %zu (known: M * L R - E)",
-                               pattern, (unsigned char)s, i);
-            return err_set(e, "pattern \"%s\": unknown symbol '%c' at position %zu (known: M * L R - E)", pattern, s, i);
-        }
-        if (!subops_for_symbol(s))
-            return err_set(e, "pattern \"%s\": symbol '%c' (%s) at position %zu is not implemented yet", pattern, s,
-                           pattern_symbol_name(s), i);
+    for (size_t i = 0; i < n; i++) { /* unknown symbols first: a typo is the likelier mistake */
+        unsigned char s = (unsigned char)pattern[i];
+        if (pattern_symbol_name((char)s)) continue;
+        if (s < 32 || s > 126)
+            return err_set(e, "pattern \"%s\": unknown symbol (byte 0x%02x) at position %zu (known: M * L R - E)",
+                           pattern, s, i);
+        return err_set(e, "pattern \"%s\": unknown symbol '%c' at position %zu (known: M * L R - E)", pattern, s, i);
     }
+    for (size_t i = 0; i < n; i++)
+        if (!subops_for_symbol(pattern[i]))
+            return err_set(e, "pattern \"%s\": symbol '%c' (%s) at position %zu is not implemented yet", pattern,
+                           pattern[i], pattern_symbol_name(pattern[i]), i);
     if (repeats < 1) return err_set(e, "number of repeats must be at least 1 (got %d)", repeats);
     if (n * (size_t)repeats + 1 > cap || n * (size_t)repeats > SEQ_MAX_SUBLAYERS)
         return err_set(e, "pattern \"%s\" x %d = %zu sublayers, more than the maximum %d", pattern, repeats,

@@ -19,10 +19,14 @@ int eval_length(Model *m, const Task *task, const TaskCfg *tc, int n, int sequen
     double loss_sum = 0;
     int done = 0;
     while (done < sequences) {
+        /* the last batch runs only the sequences still needed, so every
+         * sequence counts once in the loss whatever the batch size */
+        int nb = sequences - done < batch ? sequences - done : batch;
+        b.B = nb;
         task->make_batch(tc, &rng, n, n, &b);
-        model_forward(m, b.tokens, batch, T);
-        loss_sum += model_loss(m, b.targets, b.mask, batch, T) * batch;
-        for (int s = 0; s < batch && done + s < sequences; s++) {
+        model_forward(m, b.tokens, nb, T);
+        loss_sum += model_loss(m, b.targets, b.mask, nb, T) * nb;
+        for (int s = 0; s < nb; s++) {
             int all = 1;
             for (int t = 0; t < T; t++) {
                 size_t i = (size_t)s * T + t;
@@ -37,7 +41,7 @@ int eval_length(Model *m, const Task *task, const TaskCfg *tc, int n, int sequen
             }
             strings_right += all;
         }
-        done += batch;
+        done += nb;
     }
     r->sequences = sequences;
     r->string_acc = (double)strings_right / sequences;

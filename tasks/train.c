@@ -12,7 +12,7 @@
 void train_defaults(TrainCfg *c)
 {
     memset(c, 0, sizeof *c);
-    c->steps = 2000;
+    c->steps = 4000;
     c->batch = 32;
     c->lr = 3e-3;
     c->min_lr_ratio = 0.1;

@@ -41,21 +41,27 @@ static inline real act_value(Activation a, real u, real *deriv)
     return (real)0.5 * u * (1 + th);
 }
 
-/* acts: gate [M,F] | up [M,F] | h = act(gate) ⊙ up [M,F] */
-static size_t mlp_act_size(const ModelCfg *c, int B, int T) { return 3 * (size_t)B * T * c->d_ff; }
-/* scratch: dh [M,F] (reused as dgate) | dup [M,F] */
+/* acts: up [M,F] | a = act(gate) [M,F] | act'(gate) [M,F] | h = a ⊙ up [M,F].
+ * Saving act' costs one more [M,F] buffer but keeps exp/tanh out of backward. */
+static size_t mlp_act_size(const ModelCfg *c, int B, int T) { return 4 * (size_t)B * T * c->d_ff; }
+/* scratch: gate, later dh then dgate [M,F] | dup [M,F] */
 static size_t mlp_scratch_size(const ModelCfg *c, int B, int T) { return 2 * (size_t)B * T * c->d_ff; }
 
 static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch)
 {
-    (void)scratch;
     const ModelCfg *c = s->cfg;
     MlpWeights w = mlp_weights(c, s->p);
     int M = B * T, D = c->d_model, F = c->d_ff;
-    real *gate = acts, *up = gate + (size_t)M * F, *h = up + (size_t)M * F, deriv;
+    size_t n = (size_t)M * F;
+    real *up = acts, *a = up + n, *da = a + n, *h = da + n, *gate = scratch;
     linear_fwd(gate, x, w.gate, M, F, D, 0);
     linear_fwd(up, x, w.up, M, F, D, 0);
-    for (size_t i = 0; i < (size_t)M * F; i++) h[i] = act_value(c->mlp_act, gate[i], &deriv) * up[i];
+    Activation act = c->mlp_act;
+#pragma omp parallel for schedule(static) if (n > 32768)
+    for (size_t i = 0; i < n; i++) {
+        a[i] = act_value(act, gate[i], &da[i]);
+        h[i] = a[i] * up[i];
+    }
     linear_fwd(y, h, w.down, M, D, F, 0);
 }
 
@@ -65,25 +71,30 @@ static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, 
     const ModelCfg *c = s->cfg;
     MlpWeights w = mlp_weights(c, s->p), gw = mlp_weights(c, s->g);
     int M = B * T, D = c->d_model, F = c->d_ff;
-    const real *gate = acts, *up = gate + (size_t)M * F, *h = up + (size_t)M * F;
-    real *dh = scratch, *dup = dh + (size_t)M * F, deriv;
+    size_t n = (size_t)M * F;
+    const real *up = acts, *a = up + n, *da = a + n, *h = da + n;
+    real *dh = scratch, *dup = dh + n;
     linear_bwd(dh, gw.down, dy, h, w.down, M, D, F, 0);
-    for (size_t i = 0; i < (size_t)M * F; i++) {
-        real a = act_value(c->mlp_act, gate[i], &deriv);
-        dup[i] = dh[i] * a;
-        dh[i] = dh[i] * up[i] * deriv; /* now dgate */
+#pragma omp parallel for schedule(static) if (n > 32768)
+    for (size_t i = 0; i < n; i++) {
+        dup[i] = dh[i] * a[i];
+        dh[i] = dh[i] * up[i] * da[i]; /* now dgate */
     }
     linear_bwd(dx, gw.gate, dh, x, w.gate, M, F, D, 0);
     linear_bwd(dx, gw.up, dup, x, w.up, M, F, D, 1);
 }
 
 static size_t mlp_state_size(const ModelCfg *c, int B, int ctx) { (void)c; (void)B; (void)ctx; return 0; }
-static size_t mlp_step_scratch_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mlp_act_size(c, B, 1); }
+static size_t mlp_step_scratch_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    return mlp_act_size(c, B, 1) + mlp_scratch_size(c, B, 1);
+}
 
 static void mlp_step(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch)
 {
     (void)pos; (void)ctx; (void)state;
-    mlp_forward(s, x, y, B, 1, scratch, NULL);
+    mlp_forward(s, x, y, B, 1, scratch, scratch + mlp_act_size(s->cfg, B, 1));
 }
 
 static double mlp_flops(const ModelCfg *c, int T) { (void)T; return 6.0 * c->d_model * c->d_ff; }

@@ -1,0 +1,21 @@
+#!/bin/sh
+# make reproduce: runs every experiments/*.json at PROFILE (quick by default),
+# gathers results/REPORT.md, renders plots/*.png and *.svg with gnuplot.
+# Finished cells are skipped, so an interrupted run resumes where it stopped;
+# delete results/<experiment>/ to rerun one.
+set -eu
+bin=${1:-build/seqbench}
+profile=${PROFILE:-quick}
+cd "$(dirname "$0")/.."
+status=0
+for spec in experiments/*.json; do
+    "$bin" experiment --spec "$spec" --profile "$profile" --results results || status=1
+done
+"$bin" report --experiments experiments --results results --profile "$profile"
+if command -v gnuplot >/dev/null 2>&1; then
+    for gp in plots/*.gp; do gnuplot "$gp" || status=1; done
+else
+    echo "seqbench: gnuplot not found; plots not rendered (scripts/install-deps.sh installs it)" >&2
+fi
+echo "report: results/REPORT.md" >&2
+exit $status

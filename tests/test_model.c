@@ -1,0 +1,150 @@
+/* models/: the pattern language, config validation, parameter counts,
+ * state sizes, and the checkpoint layout (save -> load -> save identical). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "models/hf.h"
+#include "models/pattern.h"
+
+static void test_pattern(void)
+{
+    char out[64];
+    Err e = {{0}};
+    CHECK(pattern_expand("*-", 3, out, sizeof out, &e) == 0 && !strcmp(out, "*-*-*-"), "expand: %s", out);
+    CHECK(pattern_expand("MX-", 1, out, sizeof out, &e) == -1 &&
+              strstr(e.msg, "unknown symbol 'X' at position 1") && strstr(e.msg, "M * L R - E"),
+          "unknown symbol: %s", e.msg);
+    CHECK(pattern_expand("*-M", 1, out, sizeof out, &e) == -1 && strstr(e.msg, "not implemented yet") &&
+              strstr(e.msg, "Mamba"),
+          "not implemented: %s", e.msg);
+    CHECK(pattern_expand("", 1, out, sizeof out, &e) == -1, "empty pattern accepted");
+    CHECK(pattern_expand("*-", 40, out, sizeof out, &e) == -1 && strstr(e.msg, "sublayers"), "too long: %s", e.msg);
+    for (const char *s = "M*LR-E"; *s; s++) CHECK(pattern_symbol_name(*s) != NULL, "symbol %c has no name", *s);
+    CHECK(pattern_for_arch("transformer") && !strcmp(pattern_for_arch("transformer"), "*-"), "transformer preset");
+}
+
+static ModelCfg small(void)
+{
+    ModelCfg c;
+    cfg_defaults(&c);
+    c.vocab_size = 50;
+    c.d_model = 32;
+    c.n_heads = 4;
+    c.n_kv_heads = 2;
+    c.head_dim = 8;
+    c.d_ff = 48;
+    c.window = 4;
+    return c;
+}
+
+static void test_validate(void)
+{
+    Err e = {{0}};
+    ModelCfg c = small();
+    CHECK(cfg_validate(&c, &e) == 0, "valid config rejected: %s", e.msg);
+    c.n_kv_heads = 3;
+    CHECK(cfg_validate(&c, &e) == -1 && strstr(e.msg, "multiple"), "heads %% kv: %s", e.msg);
+    c = small();
+    strcpy(c.pattern, "L-");
+    c.window = 0;
+    CHECK(cfg_validate(&c, &e) == -1 && strstr(e.msg, "window"), "window: %s", e.msg);
+    c = small();
+    c.vocab_size = 1 << 30;
+    CHECK(cfg_validate(&c, &e) == -1 && strstr(e.msg, "vocab_size"), "vocab: %s", e.msg);
+    c = small();
+    c.partial_rotary_factor = 0.05;
+    CHECK(cfg_validate(&c, &e) == -1 && strstr(e.msg, "rotates"), "rotary: %s", e.msg);
+}
+
+static void test_counts(void)
+{
+    Err e = {{0}};
+    ModelCfg c = small();
+    c.tie_embeddings = 0;
+    hf_choose_model_type(&c);
+    CHECK(!strcmp(c.model_type, "llama"), "*-*- with RoPE and SwiGLU is a llama: %s", c.model_type);
+    Model m;
+    CHECK(model_create(&m, &c, &e) == 0, "%s", e.msg);
+    size_t D = 32, V = 50, attn = D * 32 + 2 * D * 16 + 32 * D, mlp = 3 * D * 48;
+    size_t want = 2 * V * D + 2 * (attn + mlp) + 5 * D;
+    CHECK(m.n_params == want, "params %zu, want %zu", m.n_params, want);
+    ParamCounts pc;
+    model_param_counts(&m, &pc);
+    CHECK(pc.by_symbol['*'] == 2 * attn && pc.by_symbol['-'] == 2 * mlp && pc.head == V * D, "breakdown");
+    CHECK(pc.embedding + pc.head + pc.norms + pc.by_symbol['*'] + pc.by_symbol['-'] == pc.total, "parts != total");
+    CHECK(model_find_tensor(&m, "model.layers.1.post_attention_layernorm.weight") != NULL, "llama norm name");
+    CHECK(model_find_tensor(&m, "lm_head.weight") != NULL, "untied head");
+    /* KV cache: 2 (k, v) x B x ctx x G x d per attention layer, fp32 */
+    double kv = model_state_bytes(&c, 3, 100);
+    CHECK(kv == 2.0 * 2 * 3 * 100 * 2 * 8 * 4, "KV bytes %g", kv);
+    model_free(&m);
+    /* local attention: the ring buffer bounds the state at window + 1 tokens */
+    strcpy(c.pattern, "L-");
+    CHECK(model_state_bytes(&c, 1, 100000) == model_state_bytes(&c, 1, 5), "local state not bounded");
+    CHECK(model_state_bytes(&c, 1, 3) < model_state_bytes(&c, 1, 5), "local state below the window");
+}
+
+static void test_save_load(void)
+{
+    Err e = {{0}};
+    const char *tmp = getenv("TMPDIR");
+    char base[512];
+    snprintf(base, sizeof base, "%s/seqbench-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    char *d = mkdtemp(base);
+    CHECK(d != NULL, "mkdtemp");
+    if (!d) return;
+    char a[600], b[600], fa[700], fb[700];
+    snprintf(a, sizeof a, "%s/a", d);
+    snprintf(b, sizeof b, "%s/b", d);
+    for (int untie = 0; untie < 2; untie++) {
+        ModelCfg c = small();
+        strcpy(c.pattern, untie ? "*-*-" : "L-*-");
+        c.tie_embeddings = !untie;
+        c.partial_rotary_factor = untie ? 1.0 : 0.5;
+        hf_choose_model_type(&c);
+        Model m, m2;
+        CHECK(model_create(&m, &c, &e) == 0, "%s", e.msg);
+        model_init_weights(&m, 3);
+        CHECK(hf_save(&m, a, &e) == 0, "save: %s", e.msg);
+        CHECK(hf_load(&m2, a, &e) == 0, "load: %s", e.msg);
+        CHECK(m2.n_params == m.n_params && !memcmp(m.params, m2.params, m.n_params * sizeof(real)), "weights differ");
+        CHECK(!strcmp(m2.cfg.pattern, c.pattern) && (m2.cfg.window == c.window || !strchr(c.pattern, 'L')) && m2.cfg.tie_embeddings == c.tie_embeddings &&
+                  m2.cfg.partial_rotary_factor == c.partial_rotary_factor,
+              "config round trip");
+        CHECK(hf_save(&m2, b, &e) == 0, "save 2: %s", e.msg);
+        for (int f = 0; f < 2; f++) {
+            const char *name = f ? "config.json" : "model.safetensors";
+            snprintf(fa, sizeof fa, "%s/%s", a, name);
+            snprintf(fb, sizeof fb, "%s/%s", b, name);
+            FILE *x = fopen(fa, "rb"), *y = fopen(fb, "rb");
+            int same = x && y;
+            for (int cx = 0, cy = 0; same && (cx != EOF || cy != EOF);) {
+                cx = fgetc(x);
+                cy = fgetc(y);
+                same = cx == cy;
+            }
+            CHECK(same, "%s differs after save -> load -> save (%s)", name, c.model_type);
+            if (x) fclose(x);
+            if (y) fclose(y);
+            unlink(fa);
+            unlink(fb);
+        }
+        model_free(&m);
+        model_free(&m2);
+    }
+    rmdir(a);
+    rmdir(b);
+    rmdir(d);
+}
+
+int main(void)
+{
+    test_pattern();
+    test_validate();
+    test_counts();
+    test_save_load();
+    return check_summary();
+}
