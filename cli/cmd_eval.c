@@ -97,19 +97,11 @@ int cmd_eval(int argc, char **argv)
     cJSON_AddNumberToObject(res, "seed", (double)seed);
     cJSON_AddItemToObject(res, "model", results_model(&m));
     cJSON *evals = cJSON_AddArrayToObject(cJSON_AddObjectToObject(res, "metrics"), "eval");
-    printf("%-8s %-10s %-12s %-10s\n", "length", "string_acc", "token_acc", "loss");
+    results_eval_header();
     for (int i = 0; i < n_lengths; i++) {
         EvalResult er;
         if (eval_length(&m, task, &ta.cfg, lengths[i], seqs, batch, seed, &er, &e)) die_err(&e);
-        printf("%-8d %-10.4f %-12.4f %-10.4f\n", er.length, er.string_acc, er.token_acc, er.loss);
-        fflush(stdout);
-        cJSON *x = cJSON_CreateObject();
-        cJSON_AddNumberToObject(x, "length", er.length);
-        cJSON_AddNumberToObject(x, "sequences", er.sequences);
-        cJSON_AddNumberToObject(x, "string_acc", er.string_acc);
-        cJSON_AddNumberToObject(x, "token_acc", er.token_acc);
-        cJSON_AddNumberToObject(x, "loss", er.loss);
-        cJSON_AddItemToArray(evals, x);
+        results_add_eval(evals, &er);
     }
     if (*out && json_write_file(out, res, &e)) die_err(&e);
     cJSON_Delete(res);

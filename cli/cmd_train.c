@@ -123,18 +123,11 @@ int cmd_train(int argc, char **argv)
     cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);
     cJSON *evals = cJSON_AddArrayToObject(metrics, "eval");
     if (!tr.diverged) {
-        printf("%-8s %-10s %-12s %-10s\n", "length", "string_acc", "token_acc", "loss");
+        results_eval_header();
         for (int i = 0; i < n_lengths; i++) {
             EvalResult er;
             if (eval_length(&m, task, &ta.cfg, lengths[i], eval_seqs, tc.batch, tc.seed, &er, &e)) die_err(&e);
-            printf("%-8d %-10.4f %-12.4f %-10.4f\n", er.length, er.string_acc, er.token_acc, er.loss);
-            cJSON *x = cJSON_CreateObject();
-            cJSON_AddNumberToObject(x, "length", er.length);
-            cJSON_AddNumberToObject(x, "sequences", er.sequences);
-            cJSON_AddNumberToObject(x, "string_acc", er.string_acc);
-            cJSON_AddNumberToObject(x, "token_acc", er.token_acc);
-            cJSON_AddNumberToObject(x, "loss", er.loss);
-            cJSON_AddItemToArray(evals, x);
+            results_add_eval(evals, &er);
         }
     }
     cJSON_AddNumberToObject(res, "wall_time_s", tr.wall_seconds);

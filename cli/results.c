@@ -52,3 +52,18 @@ cJSON *results_model(const Model *m)
         }
     return o;
 }
+
+void results_eval_header(void) { printf("%-8s %-10s %-12s %-10s\n", "length", "string_acc", "token_acc", "loss"); }
+
+void results_add_eval(cJSON *evals, const EvalResult *er)
+{
+    printf("%-8d %-10.4f %-12.4f %-10.4f\n", er->length, er->string_acc, er->token_acc, er->loss);
+    fflush(stdout);
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "length", er->length);
+    cJSON_AddNumberToObject(x, "sequences", er->sequences);
+    cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
+    cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
+    cJSON_AddNumberToObject(x, "loss", er->loss);
+    cJSON_AddItemToArray(evals, x);
+}

@@ -26,6 +26,30 @@ void hf_choose_model_type(ModelCfg *c)
     snprintf(c->model_type, sizeof c->model_type, "%s", llama ? "llama" : "seqbench");
 }
 
+/* Older transformers write rope_theta at the top level and "rope_scaling":
+ * null; newer ones a "rope_parameters" object {"rope_type": "default",
+ * "rope_theta": ...}. Both mean plain RoPE; any scaled variant is refused
+ * rather than silently computed wrong. */
+static int read_rope_parameters(const cJSON *root, ModelCfg *c, const char *what, Err *e)
+{
+    const char *keys[] = {"rope_scaling", "rope_parameters"};
+    for (int k = 0; k < 2; k++) {
+        const cJSON *rp = cJSON_GetObjectItemCaseSensitive(root, keys[k]);
+        if (!rp || cJSON_IsNull(rp)) continue;
+        if (!cJSON_IsObject(rp)) return err_set(e, "%s: %s must be an object or null", what, keys[k]);
+        char type[32] = "default";
+        if (json_get_string(rp, "type", 0, type, sizeof type, what, e) ||
+            json_get_string(rp, "rope_type", 0, type, sizeof type, what, e))
+            return -1;
+        if (strcmp(type, "default"))
+            return err_set(e, "%s: %s rope_type \"%s\" is not supported (only default RoPE)", what, keys[k], type);
+        if (json_get_double(rp, "rope_theta", 0, &c->rope_theta, what, e) ||
+            json_get_double(rp, "partial_rotary_factor", 0, &c->partial_rotary_factor, what, e))
+            return -1;
+    }
+    return 0;
+}
+
 #define GET_INT(key, req, lo, hi, field)                                               \
     do {                                                                               \
         long long v_ = c->field;                                                       \
@@ -69,8 +93,7 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     if (flag) return err_set(e, "%s: attention_bias = true is not supported", what);
     if (json_get_bool(root, "mlp_bias", 0, &flag, what, e)) return -1;
     if (flag) return err_set(e, "%s: mlp_bias = true is not supported", what);
-    const cJSON *scaling = cJSON_GetObjectItemCaseSensitive(root, "rope_scaling");
-    if (scaling && !cJSON_IsNull(scaling)) return err_set(e, "%s: rope_scaling is not supported (must be null)", what);
+    if (read_rope_parameters(root, c, what, e)) return -1;
 
     if (!strcmp(type, "llama")) {
         if (json_get_int(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS / 2, &layers, what, e)) return -1;

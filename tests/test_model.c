@@ -87,6 +87,31 @@ static void test_counts(void)
     CHECK(model_state_bytes(&c, 1, 3) < model_state_bytes(&c, 1, 5), "local state below the window");
 }
 
+/* Both spellings of plain RoPE that transformers has written; scaled RoPE is refused. */
+static void test_rope_config(void)
+{
+    const char *base = "{\"model_type\": \"llama\", \"vocab_size\": 10, \"hidden_size\": 8, \"intermediate_size\": 16, "
+                       "\"num_hidden_layers\": 1, \"num_attention_heads\": 2, %s}";
+    const struct { const char *extra; int ok; double theta; } cases[] = {
+        {"\"rope_theta\": 5000.0, \"rope_scaling\": null", 1, 5000},
+        {"\"rope_parameters\": {\"rope_type\": \"default\", \"rope_theta\": 7000.0}", 1, 7000},
+        {"\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", 0, 0},
+        {"\"rope_parameters\": {\"rope_type\": \"yarn\", \"rope_theta\": 7000.0}", 0, 0},
+        {"\"rope_parameters\": 3", 0, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char text[512];
+        snprintf(text, sizeof text, base, cases[i].extra);
+        Err e = {{0}};
+        cJSON *root = cJSON_Parse(text);
+        ModelCfg c;
+        int rc = hf_config_from_json(root, &c, "config.json", &e);
+        if (cases[i].ok) CHECK(rc == 0 && c.rope_theta == cases[i].theta, "case %zu: %s (theta %g)", i, e.msg, c.rope_theta);
+        else CHECK(rc == -1 && strstr(e.msg, "rope"), "case %zu should fail naming rope: %s", i, e.msg);
+        cJSON_Delete(root);
+    }
+}
+
 static void test_save_load(void)
 {
     Err e = {{0}};
@@ -145,6 +170,7 @@ int main(void)
     test_pattern();
     test_validate();
     test_counts();
+    test_rope_config();
     test_save_load();
     return check_summary();
 }
