@@ -37,6 +37,7 @@ bench: $(BUILD)/seqbench
 # Regenerates the golden files from the PyTorch references (needs Debian's python3-torch).
 golden:
 	/usr/bin/python3 scripts/golden/llama_reference.py tests/golden
+	/usr/bin/python3 scripts/golden/seqbench_reference.py tests/golden
 
 clean:
 	rm -rf build build-sanitize

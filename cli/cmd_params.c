@@ -44,7 +44,7 @@ int cmd_params(int argc, char **argv)
     }
     /* counts only: build the tensor table without touching the weights' memory */
     Model m;
-    if (model_create(&m, &cfg, &e)) die_err(&e);
+    if (model_layout(&m, &cfg, &e)) die_err(&e);
     ParamCounts pc;
     model_param_counts(&m, &pc);
     double state = model_state_bytes(&cfg, batch, ctx), flops = model_flops_per_token(&cfg, ctx);

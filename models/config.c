@@ -27,7 +27,8 @@ void cfg_defaults(ModelCfg *c)
 
 int cfg_rotary_dim(const ModelCfg *c)
 {
-    int r = (int)(c->head_dim * c->partial_rotary_factor + 1e-9);
+    /* truncated as transformers' int(head_dim * partial_rotary_factor) */
+    int r = (int)(c->head_dim * c->partial_rotary_factor);
     return r & ~1;
 }
 

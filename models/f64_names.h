@@ -22,6 +22,7 @@
 #define names_final_norm names_final_norm_f64
 #define names_head names_head_f64
 #define model_create model_create_f64
+#define model_layout model_layout_f64
 #define model_free model_free_f64
 #define model_init_weights model_init_weights_f64
 #define model_alloc_grads model_alloc_grads_f64

@@ -26,7 +26,7 @@ static void add_tensor(Model *m, const char *name, int rows, int cols, size_t *o
     *off += t->numel;
 }
 
-int model_create(Model *m, const ModelCfg *cfg, Err *e)
+int model_layout(Model *m, const ModelCfg *cfg, Err *e)
 {
     memset(m, 0, sizeof *m);
     if (cfg_validate(cfg, e)) return -1;
@@ -58,7 +58,7 @@ int model_create(Model *m, const ModelCfg *cfg, Err *e)
             add_tensor(m, name, td[i].shape[0], td[i].rank == 2 ? td[i].shape[1] : 0, &toff, td[i].decay);
             off = toff > off ? toff : off;
         }
-        ly->act_offset = base; /* temporarily: parameter offset, bound below */
+        ly->param_offset = base;
     }
     m->final_norm_offset = off;
     add_tensor(m, names_final_norm(c), D, 0, &off, 0);
@@ -68,12 +68,15 @@ int model_create(Model *m, const ModelCfg *cfg, Err *e)
         add_tensor(m, names_head(c), V, D, &off, 1);
     }
     m->n_params = off;
-    m->params = mem_alloc(off, sizeof(real), "model parameters", e);
+    return 0;
+}
+
+int model_create(Model *m, const ModelCfg *cfg, Err *e)
+{
+    if (model_layout(m, cfg, e)) return -1;
+    m->params = mem_alloc(m->n_params, sizeof(real), "model parameters", e);
     if (!m->params) { model_free(m); return -1; }
-    for (int l = 0; l < L; l++) {
-        m->layers[l].sub.p = m->params + m->layers[l].act_offset;
-        m->layers[l].act_offset = 0;
-    }
+    for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.p = m->params + m->layers[l].param_offset;
     return 0;
 }
 
@@ -105,7 +108,7 @@ int model_alloc_grads(Model *m, Err *e)
     if (m->grads) return 0;
     m->grads = mem_alloc(m->n_params, sizeof(real), "gradients", e);
     if (!m->grads) return -1;
-    for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.g = m->grads + (m->layers[l].sub.p - m->params);
+    for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.g = m->grads + m->layers[l].param_offset;
     return 0;
 }
 

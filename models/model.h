@@ -26,6 +26,7 @@ typedef struct {
 typedef struct {
     Sub sub;            /* its p/g point into the model buffers */
     size_t norm_offset; /* pre-norm weight [d_model] */
+    size_t param_offset; /* the sublayer's own slice of params (and grads) */
     size_t act_offset;  /* its slice of the activation arena */
 } Layer;
 
@@ -52,6 +53,9 @@ typedef struct {
 
 /* Builds the layer stack and zeroed parameters for a validated config. */
 int model_create(Model *m, const ModelCfg *cfg, Err *e);
+/* The layer stack and tensor table only, no parameter memory: for counting
+ * paper-scale models (`seqbench params`) that need not fit in RAM. */
+int model_layout(Model *m, const ModelCfg *cfg, Err *e);
 void model_free(Model *m);
 
 /* Paper initialisation: matrices N(0, 0.02), norms 1, then each family's hook. */

@@ -2,7 +2,9 @@
  * (scripts/golden/llama_reference.py, written from the equations) must be
  * reproduced by both the parallel forward and the decode path within 1e-4
  * relative (max |ours - reference| / max |reference|). The bf16 and f16
- * cases check the dtype conversion of the safetensors reader. */
+ * cases check the dtype conversion of the safetensors reader; the seqbench
+ * cases (scripts/golden/seqbench_reference.py) cover local attention past its
+ * window, partial rotary, no positional encoding and GeGLU. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +13,10 @@
 #include "core/jsonio.h"
 #include "models/hf.h"
 
-static const char *CASES[] = {"llama_gqa", "llama_mqa_tied", "llama_mha_headdim", "llama_gqa_bf16", "llama_gqa_f16"};
+static const char *CASES[] = {
+    "llama_gqa", "llama_mqa_tied", "llama_mha_headdim", "llama_gqa_bf16", "llama_gqa_f16", /* llama_reference.py */
+    "seqbench_local_partial", "seqbench_nope_gqa", "seqbench_local_only",                  /* seqbench_reference.py */
+};
 
 static double compare(const real *ours, const cJSON *rows, int T, int V)
 {
@@ -50,6 +55,7 @@ static void run_case(const char *root, const char *name)
         model_forward(&m, tok, 1, (int)T);
         double err = compare(m.logits, rows, (int)T, V);
         CHECK(err <= 1e-4, "%s parallel: rel err %.3e", name, err);
+        double err_parallel = err;
         Decoder d;
         CHECK(decoder_create(&d, &m, 1, (int)T, &e) == 0, "%s", e.msg);
         real *steps = malloc(sizeof(real) * (size_t)T * V);
@@ -59,7 +65,7 @@ static void run_case(const char *root, const char *name)
         }
         err = compare(steps, rows, (int)T, V);
         CHECK(err <= 1e-4, "%s step: rel err %.3e", name, err);
-        printf("%-20s T=%ld V=%d ok\n", name, T, V);
+        printf("%-24s T=%-3ld V=%-3d rel err parallel %.2e step %.2e\n", name, T, V, err_parallel, err);
         free(steps);
         decoder_free(&d);
     }
