@@ -12,6 +12,13 @@ void model_args_defaults(ModelArgs *a)
     strcpy(a->arch, "transformer");
     strcpy(a->pos, "rope");
     strcpy(a->act, "silu");
+    strcpy(a->mamba, "mamba1");
+    a->d_state = 16;
+    a->expand = 2;
+    a->d_conv = 4;
+    a->ssm_head_dim = 16;
+    a->n_groups = 1;
+    a->chunk = 64;
     a->layers = 2;
     a->d_model = 64;
     a->heads = 4;
@@ -23,7 +30,7 @@ void model_args_defaults(ModelArgs *a)
 int model_args_options(ModelArgs *a, Option *o)
 {
     Option t[MODEL_ARGS_N_OPTIONS] = {
-        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local"),
+        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti"),
         OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
         OPT_I("layers", &a->layers, 1, SEQ_MAX_SUBLAYERS, "repeats of the pattern"),
         OPT_I("d-model", &a->d_model, 1, 65536, "model width"),
@@ -39,6 +46,16 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_F("untie", &a->untie, "separate LM head instead of the tied embedding"),
         OPT_D("norm-eps", &a->norm_eps, 1e-12, 0.5, "RMSNorm epsilon"),
         OPT_I("vocab", &a->vocab, 0, 1 << 24, "vocabulary size (0 = what the task needs)"),
+        OPT_I("pad-vocab", &a->pad_vocab, 0, 1 << 16, "round the vocabulary up to a multiple (mamba_ssm pads 50277 to 50280 with 8)"),
+        OPT_S("mamba", a->mamba, "Mamba variant for M: mamba1 (selective S6), lti (S4D-like ablation), mamba2 (SSD)"),
+        OPT_I("d-state", &a->d_state, 1, 4096, "Mamba state size N"),
+        OPT_I("expand", &a->expand, 1, 64, "Mamba expansion: E = expand x d-model"),
+        OPT_I("d-conv", &a->d_conv, 1, 64, "Mamba causal conv width"),
+        OPT_I("dt-rank", &a->dt_rank, 0, 1 << 20, "mamba1 time_step_rank (0 = ceil(d-model / 16))"),
+        OPT_F("inner-norms", &a->inner_norms, "Jamba's RMSNorm on dt, B and C inside mamba1"),
+        OPT_I("ssm-head-dim", &a->ssm_head_dim, 1, 4096, "mamba2 head dimension P"),
+        OPT_I("n-groups", &a->n_groups, 1, 4096, "mamba2 groups of B and C"),
+        OPT_I("chunk", &a->chunk, 1, 65536, "mamba2 SSD chunk size"),
     };
     memcpy(o, t, sizeof t);
     return MODEL_ARGS_N_OPTIONS;
@@ -54,6 +71,7 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     }
     if (pattern_expand(pat, a->layers, c->pattern, sizeof c->pattern, e)) return -1;
     c->vocab_size = a->vocab ? a->vocab : task_vocab;
+    if (a->pad_vocab > 1) c->vocab_size = (c->vocab_size + a->pad_vocab - 1) / a->pad_vocab * a->pad_vocab;
     if (a->vocab && a->vocab < task_vocab)
         return err_set(e, "--vocab %d is smaller than the %d tokens the task uses", a->vocab, task_vocab);
     c->d_model = a->d_model;
@@ -72,6 +90,20 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->window = a->window;
     if (strchr(c->pattern, 'L') && !c->window) c->window = 64;
     c->tie_embeddings = !a->untie;
+    if (!strcmp(a->mamba, "mamba1")) c->mamba = MAMBA1;
+    else if (!strcmp(a->mamba, "lti")) c->mamba = MAMBA_LTI;
+    else if (!strcmp(a->mamba, "mamba2")) c->mamba = MAMBA2;
+    else return err_set(e, "--mamba must be mamba1, lti or mamba2 (got \"%s\")", a->mamba);
+    if (!*a->pattern && !strcmp(a->arch, "mamba2")) c->mamba = MAMBA2; /* the preset names its variant */
+    if (!*a->pattern && !strcmp(a->arch, "mamba-lti")) c->mamba = MAMBA_LTI;
+    c->d_state = a->d_state;
+    c->expand = a->expand;
+    c->d_conv = a->d_conv;
+    c->dt_rank = a->dt_rank;
+    c->mamba_inner_norms = a->inner_norms;
+    c->ssm_head_dim = a->ssm_head_dim;
+    c->n_groups = a->n_groups;
+    c->chunk_size = a->chunk;
     c->norm_eps = a->norm_eps;
     if (cfg_validate(c, e)) return -1;
     hf_choose_model_type(c);

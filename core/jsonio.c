@@ -49,12 +49,56 @@ static void report_at(const char *text, size_t len, size_t pos, const char *prob
             near);
 }
 
+static cJSON *json_parse_text_exact(const char *text, size_t len, const char *what, Err *e);
+
+/* Python's json module (and so every Hugging Face config) writes infinite
+ * floats as the bare tokens Infinity / -Infinity, e.g. Mamba2Config's
+ * "time_step_limit": [0.0, Infinity]. Outside strings they become 1e999
+ * (which strtod reads as inf), padded with spaces so every offset, and so
+ * every error position, stays where it was. */
+static char *python_infinities(const char *text, size_t len)
+{
+    static const char token[] = "Infinity";
+    const size_t tl = sizeof token - 1;
+    char *copy = NULL;
+    int in_string = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (in_string) {
+            if (ch == '\\') i++;
+            else if (ch == '"') in_string = 0;
+            continue;
+        }
+        if (ch == '"') { in_string = 1; continue; }
+        if (ch != 'I' || len - i < tl || memcmp(text + i, token, tl)) continue;
+        if (!copy) {
+            copy = malloc(len);
+            if (!copy) return NULL;
+            memcpy(copy, text, len);
+        }
+        memcpy(copy + i, "1e999   ", tl);
+        i += tl - 1;
+    }
+    return copy;
+}
+
 cJSON *json_parse_text(const char *text, size_t len, const char *what, Err *e)
 {
     if (!text || len == 0) {
         err_set(e, "%s: empty, expected a JSON value", name_of(what));
         return NULL;
     }
+    char *rewritten = python_infinities(text, len);
+    if (rewritten) {
+        cJSON *root = json_parse_text_exact(rewritten, len, what, e);
+        free(rewritten);
+        return root;
+    }
+    return json_parse_text_exact(text, len, what, e);
+}
+
+static cJSON *json_parse_text_exact(const char *text, size_t len, const char *what, Err *e)
+{
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     size_t pos = end ? (size_t)(end - text) : 0;

@@ -20,6 +20,14 @@ void cfg_defaults(ModelCfg *c)
     c->window = 0;
     c->d_ff = 256;
     c->mlp_act = ACT_SILU;
+    c->mamba = MAMBA1;
+    c->d_state = 16;
+    c->expand = 2;
+    c->d_conv = 4;
+    c->dt_rank = 0;
+    c->ssm_head_dim = 16;
+    c->n_groups = 1;
+    c->chunk_size = 64;
     c->norm_eps = 1e-5;
     c->tie_embeddings = 1;
     c->max_seq_len = 2048;
@@ -31,6 +39,9 @@ int cfg_rotary_dim(const ModelCfg *c)
     int r = (int)(c->head_dim * c->partial_rotary_factor);
     return r & ~1;
 }
+
+int cfg_d_inner(const ModelCfg *c) { return c->expand * c->d_model; }
+int cfg_dt_rank(const ModelCfg *c) { return c->dt_rank > 0 ? c->dt_rank : (c->d_model + 15) / 16; }
 
 #define LIMIT(field, lo, hi)                                                                          \
     if (c->field < (lo) || c->field > (hi))                                                           \
@@ -67,5 +78,23 @@ int cfg_validate(const ModelCfg *c, Err *e)
     if (strchr(c->pattern, 'L') && c->window < 1)
         return err_set(e, "local attention needs attention_window_size >= 1 (got %d)", c->window);
     if (strchr(c->pattern, '-')) LIMIT(d_ff, 1, 1 << 20);
+    if (strchr(c->pattern, 'M')) {
+        LIMIT(d_state, 1, 1 << 12);
+        LIMIT(expand, 1, 64);
+        LIMIT(d_conv, 1, 64);
+        LIMIT(dt_rank, 0, c->expand * c->d_model);
+        if ((long long)c->expand * c->d_model > 1 << 20)
+            return err_set(e, "expand x hidden_size = %lld channels is too many (max 2^20)", (long long)c->expand * c->d_model);
+        if (c->mamba == MAMBA2) {
+            LIMIT(ssm_head_dim, 1, 1 << 12);
+            LIMIT(n_groups, 1, 1 << 12);
+            LIMIT(chunk_size, 1, 1 << 16);
+            int E = cfg_d_inner(c);
+            if (E % c->ssm_head_dim)
+                return err_set(e, "mamba2: expand x hidden_size (%d) must be a multiple of head_dim (%d)", E, c->ssm_head_dim);
+            if ((E / c->ssm_head_dim) % c->n_groups)
+                return err_set(e, "mamba2: num_heads (%d) must be a multiple of n_groups (%d)", E / c->ssm_head_dim, c->n_groups);
+        }
+    }
     return 0;
 }

@@ -8,6 +8,7 @@
 
 typedef enum { ACT_SILU, ACT_GELU_TANH } Activation;  /* SwiGLU / GeGLU */
 typedef enum { POS_ROPE, POS_NONE } PosEncoding;
+typedef enum { MAMBA1, MAMBA_LTI, MAMBA2 } MambaVariant;
 
 typedef struct {
     char model_type[32];        /* "llama" or "seqbench" (checkpoint layout) */
@@ -23,6 +24,12 @@ typedef struct {
     /* gated MLP (`-`) */
     int d_ff;                   /* intermediate_size */
     Activation mlp_act;
+    /* Mamba mixer (`M`): E = expand * d_model channels, N = d_state */
+    MambaVariant mamba;
+    int d_state, expand, d_conv;
+    int dt_rank;                /* mamba1: time_step_rank R (0 = ceil(d_model / 16)) */
+    int mamba_inner_norms;      /* Jamba's flavour: RMSNorm on δ, B and C */
+    int ssm_head_dim, n_groups, chunk_size; /* mamba2: heads of ssm_head_dim, G groups of B/C */
     /* norms and head */
     double norm_eps;
     int tie_embeddings;
@@ -34,6 +41,10 @@ void cfg_defaults(ModelCfg *c);
 
 /* Rotated dimensions per head: head_dim * partial_rotary_factor, even. */
 int cfg_rotary_dim(const ModelCfg *c);
+
+/* Mamba sizes: E = expand * d_model, R = dt_rank or ceil(d_model / 16). */
+int cfg_d_inner(const ModelCfg *c);
+int cfg_dt_rank(const ModelCfg *c);
 
 /* Checks sizes are positive, consistent and not absurd, and the pattern is
  * buildable; the message names the field and its value. */

@@ -8,11 +8,17 @@
 #define attention_ops attention_ops_f64
 #define local_attention_ops local_attention_ops_f64
 #define mlp_ops mlp_ops_f64
-#define subops_for_symbol subops_for_symbol_f64
+#define subops_for subops_for_f64
+#define subops_implemented subops_implemented_f64
 #define subops_n_params subops_n_params_f64
 #define cfg_defaults cfg_defaults_f64
 #define cfg_rotary_dim cfg_rotary_dim_f64
 #define cfg_validate cfg_validate_f64
+#define cfg_d_inner cfg_d_inner_f64
+#define cfg_dt_rank cfg_dt_rank_f64
+#define mamba1_ops mamba1_ops_f64
+#define mamba_lti_ops mamba_lti_ops_f64
+#define mamba2_ops mamba2_ops_f64
 #define pattern_symbol_name pattern_symbol_name_f64
 #define pattern_expand pattern_expand_f64
 #define pattern_for_arch pattern_for_arch_f64
@@ -48,5 +54,9 @@
 #define hf_choose_model_type hf_choose_model_type_f64
 #define hf_load hf_load_f64
 #define hf_save hf_save_f64
+#define hf_mamba_keys_from_json hf_mamba_keys_from_json_f64
+#define hf_mamba_keys_to_json hf_mamba_keys_to_json_f64
+#define hf_mamba_config_from_json hf_mamba_config_from_json_f64
+#define hf_mamba_config_to_json hf_mamba_config_to_json_f64
 
 #endif

@@ -29,7 +29,7 @@ static void check_coords(real *v, const real *analytic, size_t n, const char *na
                          int samples, Rng *r, GradReport *rep)
 {
     const double h = 1e-3;
-    double worst = 0;
+    double worst = 0, floor = 1e-5 * fmax(1, fabs(loss(ctx)));
     long checked = 0;
     for (size_t k = 0; k < n && (long)k < samples; k++) {
         size_t i = (long)n <= samples ? k : (size_t)rng_below(r, (uint32_t)n);
@@ -41,7 +41,7 @@ static void check_coords(real *v, const real *analytic, size_t n, const char *na
         }
         v[i] = saved;
         double num = (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h), ana = analytic[i];
-        double denom = fmax(fmax(fabs(ana), fabs(num)), 1e-5);
+        double denom = fmax(fmax(fabs(ana), fabs(num)), floor);
         double err = fabs(ana - num) / denom;
         worst = err > worst ? err : worst;
         checked++;
@@ -61,7 +61,7 @@ static void randomize_params(Model *m, Rng *r)
     for (int i = 0; i < m->n_tensors; i++) {
         ModelTensor *t = &m->tensors[i];
         real *p = m->params + t->offset;
-        if (t->rank == 2) fill_normal(p, t->numel, 1.0 / sqrt((double)t->shape[1]), r);
+        if (t->rank >= 2) fill_normal(p, t->numel, 1.0 / sqrt((double)(t->numel / t->shape[0])), r);
         else if (strstr(t->name, "norm"))
             for (size_t j = 0; j < t->numel; j++) p[j] = (real)(1 + 0.3 * rng_normal(r));
         else fill_normal(p, t->numel, 0.5, r);

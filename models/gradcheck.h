@@ -5,10 +5,11 @@
  * using the fourth-order five-point stencil
  *   f'(v) ≈ (f(v-2h) - 8 f(v-h) + 8 f(v+h) - f(v+2h)) / 12h,   h = 1e-3,
  * whose truncation error (h^4) and rounding error (eps/h) both sit near
- * 1e-12, well below the 1e-6 bar. The error of one coordinate is
- *   |analytic - numeric| / max(|analytic|, |numeric|, 1e-5),
- * the floor keeping gradients that are exactly 0 (masked positions) from
- * dividing by rounding noise. At most `samples` coordinates per tensor are
+ * 1e-12 |f|, well below the 1e-6 bar. The error of one coordinate is
+ *   |analytic - numeric| / max(|analytic|, |numeric|, 1e-5 · max(1, |f|)),
+ * the floor keeping gradients at the level of the loss's rounding noise
+ * (exactly 0 at masked positions, ~1e-6 for a fast-decaying A_log[e, n])
+ * from dividing by that noise. At most `samples` coordinates per tensor are
  * drawn (all of them when the tensor is smaller). */
 #ifndef SEQ_GRADCHECK_H
 #define SEQ_GRADCHECK_H

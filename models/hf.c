@@ -9,6 +9,7 @@
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "core/safetensors.h"
+#include "hf_mamba.h"
 
 static int is_llama_pattern(const char *p)
 {
@@ -19,8 +20,19 @@ static int is_llama_pattern(const char *p)
     return 1;
 }
 
+static int all_mamba(const ModelCfg *c)
+{
+    for (const char *s = c->pattern; *s; s++)
+        if (*s != 'M') return 0;
+    return (c->mamba == MAMBA1 && !c->mamba_inner_norms) || c->mamba == MAMBA2;
+}
+
 void hf_choose_model_type(ModelCfg *c)
 {
+    if (all_mamba(c)) {
+        snprintf(c->model_type, sizeof c->model_type, "%s", c->mamba == MAMBA2 ? "mamba2" : "mamba");
+        return;
+    }
     int llama = is_llama_pattern(c->pattern) && c->pos_encoding == POS_ROPE && cfg_rotary_dim(c) == c->head_dim &&
                 c->mlp_act == ACT_SILU;
     snprintf(c->model_type, sizeof c->model_type, "%s", llama ? "llama" : "seqbench");
@@ -63,9 +75,14 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     if (!cJSON_IsObject(root)) return err_set(e, "%s: expected a JSON object", what);
     char type[32] = "";
     if (json_get_string(root, "model_type", 1, type, sizeof type, what, e)) return -1;
-    if (strcmp(type, "llama") && strcmp(type, "seqbench"))
-        return err_set(e, "%s: model_type \"%s\" is not supported (supported: llama, seqbench)", what, type);
+    if (strcmp(type, "llama") && strcmp(type, "seqbench") && strcmp(type, "mamba") && strcmp(type, "mamba2"))
+        return err_set(e, "%s: model_type \"%s\" is not supported (supported: llama, mamba, mamba2, seqbench)", what,
+                       type);
     snprintf(c->model_type, sizeof c->model_type, "%s", type);
+    if (!strcmp(type, "mamba") || !strcmp(type, "mamba2")) {
+        if (hf_mamba_config_from_json(root, c, what, e)) return -1;
+        return cfg_validate(c, e) ? err_prefix(e, what) : 0;
+    }
     long long layers = 0;
     GET_INT("vocab_size", 1, 2, 1 << 24, vocab_size);
     GET_INT("hidden_size", 1, 1, 1 << 16, d_model);
@@ -106,6 +123,7 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
         if (!strcmp(pos, "none")) c->pos_encoding = POS_NONE;
         else if (strcmp(pos, "rope")) return err_set(e, "%s: position_encoding \"%s\" must be rope or none", what, pos);
         GET_INT("attention_window_size", 0, 0, INT_MAX, window);
+        if (strchr(c->pattern, 'M') && hf_mamba_keys_from_json(root, c, what, e)) return -1;
     }
     if (cfg_validate(c, e)) return err_prefix(e, what);
     return 0;
@@ -113,6 +131,7 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
 
 cJSON *hf_config_to_json(const ModelCfg *c)
 {
+    if (!strcmp(c->model_type, "mamba") || !strcmp(c->model_type, "mamba2")) return hf_mamba_config_to_json(c);
     int llama = !strcmp(c->model_type, "llama");
     cJSON *o = cJSON_CreateObject(), *arch = cJSON_AddArrayToObject(o, "architectures");
     cJSON_AddItemToArray(arch, cJSON_CreateString(llama ? "LlamaForCausalLM" : "SeqbenchForCausalLM"));
@@ -134,6 +153,12 @@ cJSON *hf_config_to_json(const ModelCfg *c)
         cJSON_AddNumberToObject(o, "partial_rotary_factor", c->partial_rotary_factor);
         cJSON_AddStringToObject(o, "position_encoding", c->pos_encoding == POS_ROPE ? "rope" : "none");
         cJSON_AddNumberToObject(o, "attention_window_size", c->window);
+        if (strchr(c->pattern, 'M')) {
+            hf_mamba_keys_to_json(o, c);
+            const char *v[] = {"mamba1", "lti", "mamba2"};
+            cJSON_AddStringToObject(o, "mamba_variant", v[c->mamba]);
+            cJSON_AddBoolToObject(o, "mamba_inner_norms", c->mamba_inner_norms);
+        }
     }
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_embeddings);
     cJSON_AddBoolToObject(o, "attention_bias", 0);
@@ -167,7 +192,7 @@ static int load_tensors(Model *m, const StFile *f, const char *file, Err *e)
         const ModelTensor *t = &m->tensors[i];
         const StTensor *st = st_find(f, t->name);
         if (!st) return err_set(e, "%s: missing tensor \"%s\"", file, t->name);
-        long long want[2] = {t->shape[0], t->shape[1]};
+        long long want[3] = {t->shape[0], t->shape[1], t->shape[2]};
         int same = st->rank == t->rank;
         for (int k = 0; same && k < t->rank; k++) same = st->shape[k] == want[k];
         if (!same) {
@@ -232,8 +257,7 @@ int hf_save(const Model *m, const char *dir, Err *e)
         const ModelTensor *t = &m->tensors[i];
         w[i].name = t->name;
         w[i].rank = t->rank;
-        w[i].shape[0] = t->shape[0];
-        w[i].shape[1] = t->shape[1];
+        for (int k = 0; k < t->rank; k++) w[i].shape[k] = t->shape[k];
         w[i].data = base + t->offset;
     }
     path_join(path, sizeof path, dir, "model.safetensors");

@@ -11,17 +11,16 @@
 #include "layers/rmsnorm.h"
 #include "names.h"
 
-static void add_tensor(Model *m, const char *name, int rows, int cols, size_t *off, int decay)
+static void add_tensor(Model *m, const char *name, int rank, const int *shape, size_t *off, int decay)
 {
     ModelTensor *t = &m->tensors[m->n_tensors++];
     size_t len = strlen(name);
     assert(len < sizeof t->name);
     memcpy(t->name, name, len + 1);
-    t->rank = cols ? 2 : 1;
-    t->shape[0] = rows;
-    t->shape[1] = cols;
+    t->rank = rank;
+    for (int i = 0; i < 3; i++) t->shape[i] = i < rank ? shape[i] : 0;
     t->offset = *off;
-    t->numel = (size_t)rows * (cols ? (size_t)cols : 1);
+    t->numel = tensor_numel(rank, shape);
     t->decay = decay;
     *off += t->numel;
 }
@@ -39,15 +38,16 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
     if (!m->layers || !m->tensors) { model_free(m); return err_set(e, "out of memory building the layer table"); }
 
     size_t off = 0;
-    add_tensor(m, names_embed(c), V, D, &off, 1);
+    const int embed_shape[2] = {V, D}, norm_shape[1] = {D};
+    add_tensor(m, names_embed(c), 2, embed_shape, &off, 1);
     m->embed_offset = 0;
     for (int l = 0; l < L; l++) {
         Layer *ly = &m->layers[l];
         char norm[128], prefix[96], name[2400];
         names_layer(c, l, norm, sizeof norm, prefix, sizeof prefix);
         ly->norm_offset = off;
-        add_tensor(m, norm, D, 0, &off, 0);
-        ly->sub.ops = subops_for_symbol(c->pattern[l]);
+        add_tensor(m, norm, 1, norm_shape, &off, 0);
+        ly->sub.ops = subops_for(c, c->pattern[l]);
         ly->sub.cfg = &m->cfg;
         TensorDesc td[SUB_MAX_TENSORS];
         int n = ly->sub.ops->tensors(c, td);
@@ -55,17 +55,17 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
         for (int i = 0; i < n; i++) {
             snprintf(name, sizeof name, "%s%s", prefix, td[i].name);
             size_t toff = base + td[i].offset;
-            add_tensor(m, name, td[i].shape[0], td[i].rank == 2 ? td[i].shape[1] : 0, &toff, td[i].decay);
+            add_tensor(m, name, td[i].rank, td[i].shape, &toff, td[i].decay);
             off = toff > off ? toff : off;
         }
         ly->param_offset = base;
     }
     m->final_norm_offset = off;
-    add_tensor(m, names_final_norm(c), D, 0, &off, 0);
+    add_tensor(m, names_final_norm(c), 1, norm_shape, &off, 0);
     m->head_offset = m->embed_offset;
     if (!c->tie_embeddings) {
         m->head_offset = off;
-        add_tensor(m, names_head(c), V, D, &off, 1);
+        add_tensor(m, names_head(c), 2, embed_shape, &off, 1);
     }
     m->n_params = off;
     return 0;
@@ -98,7 +98,7 @@ void model_init_weights(Model *m, uint64_t seed)
         real *p = m->params + t->offset;
         int is_norm = t->rank == 1 && strstr(t->name, "norm");
         for (size_t j = 0; j < t->numel; j++)
-            p[j] = t->rank == 2 ? (real)(0.02 * rng_normal(&r)) : (is_norm ? 1 - m->norm_offset_value : 0);
+            p[j] = t->rank >= 2 ? (real)(0.02 * rng_normal(&r)) : (is_norm ? 1 - m->norm_offset_value : 0);
     }
     for (int l = 0; l < m->n_layers; l++) m->layers[l].sub.ops->init(&m->layers[l].sub, &r);
 }
@@ -121,7 +121,7 @@ static double act_layout(const ModelCfg *c, int B, int T, ActLayout *al)
     double M = (double)B * T, D = c->d_model, V = c->vocab_size, L = (double)strlen(c->pattern);
     double acts = 0, scratch = 0;
     for (const char *s = c->pattern; *s; s++) {
-        const SubOps *ops = subops_for_symbol(*s);
+        const SubOps *ops = subops_for(c, *s);
         double a = (double)ops->act_size(c, 1, T) * B, sc = (double)ops->scratch_size(c, 1, T) * B;
         acts += a;
         scratch = sc > scratch ? sc : scratch;
@@ -249,13 +249,13 @@ const ModelTensor *model_find_tensor(const Model *m, const char *name)
 double model_state_bytes(const ModelCfg *c, int B, int ctx)
 {
     double total = 0;
-    for (const char *s = c->pattern; *s; s++) total += (double)subops_for_symbol(*s)->state_size(c, B, ctx);
+    for (const char *s = c->pattern; *s; s++) total += (double)subops_for(c, *s)->state_size(c, B, ctx);
     return total * sizeof(real);
 }
 
 double model_flops_per_token(const ModelCfg *c, int T)
 {
     double total = 2.0 * c->d_model * c->vocab_size;
-    for (const char *s = c->pattern; *s; s++) total += subops_for_symbol(*s)->flops(c, T);
+    for (const char *s = c->pattern; *s; s++) total += subops_for(c, *s)->flops(c, T);
     return total;
 }

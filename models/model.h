@@ -18,7 +18,7 @@
 
 typedef struct {
     char name[128];     /* e.g. "model.layers.0.self_attn.q_proj.weight" */
-    int rank, shape[2];
+    int rank, shape[3];
     size_t offset, numel; /* in reals, into params */
     int decay;
 } ModelTensor;

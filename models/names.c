@@ -15,9 +15,17 @@ static const char *module_of(char symbol)
     }
 }
 
+static int is(const ModelCfg *c, const char *type) { return !strcmp(c->model_type, type); }
+static int is_mamba(const ModelCfg *c) { return is(c, "mamba") || is(c, "mamba2"); }
+
 void names_layer(const ModelCfg *c, int l, char *norm, size_t norm_cap, char *prefix, size_t prefix_cap)
 {
     char sym = c->pattern[l];
+    if (is_mamba(c)) {
+        snprintf(norm, norm_cap, "backbone.layers.%d.norm.weight", l);
+        snprintf(prefix, prefix_cap, "backbone.layers.%d.mixer.", l);
+        return;
+    }
     if (!strcmp(c->model_type, "llama")) {
         int i = l / 2;
         snprintf(norm, norm_cap, "model.layers.%d.%s.weight", i, l % 2 ? "post_attention_layernorm" : "input_layernorm");
@@ -28,6 +36,6 @@ void names_layer(const ModelCfg *c, int l, char *norm, size_t norm_cap, char *pr
     snprintf(prefix, prefix_cap, "model.layers.%d.%s.", l, module_of(sym));
 }
 
-const char *names_embed(const ModelCfg *c) { (void)c; return "model.embed_tokens.weight"; }
-const char *names_final_norm(const ModelCfg *c) { (void)c; return "model.norm.weight"; }
+const char *names_embed(const ModelCfg *c) { return is_mamba(c) ? "backbone.embeddings.weight" : "model.embed_tokens.weight"; }
+const char *names_final_norm(const ModelCfg *c) { return is_mamba(c) ? "backbone.norm_f.weight" : "model.norm.weight"; }
 const char *names_head(const ModelCfg *c) { (void)c; return "lm_head.weight"; }

@@ -13,6 +13,9 @@ static const struct { char symbol; const char *name; } SYMBOLS[] = {
 static const struct { const char *arch, *pattern; } ARCHS[] = {
     {"transformer", "*-"},
     {"transformer-local", "L-"},
+    {"mamba", "M"},
+    {"mamba2", "M"},
+    {"mamba-lti", "M"},
 };
 
 const char *pattern_symbol_name(char symbol)
@@ -35,7 +38,7 @@ int pattern_expand(const char *pattern, int repeats, char *out, size_t cap, Err 
         return err_set(e, "pattern \"%s\": unknown symbol '%c' at position %zu (known: M * L R - E)", pattern, s, i);
     }
     for (size_t i = 0; i < n; i++)
-        if (!subops_for_symbol(pattern[i]))
+        if (!subops_implemented(pattern[i]))
             return err_set(e, "pattern \"%s\": symbol '%c' (%s) at position %zu is not implemented yet", pattern,
                            pattern[i], pattern_symbol_name(pattern[i]), i);
     if (repeats < 1) return err_set(e, "number of repeats must be at least 1 (got %d)", repeats);
@@ -54,4 +57,4 @@ const char *pattern_for_arch(const char *arch)
     return NULL;
 }
 
-const char *pattern_arch_list(void) { return "transformer, transformer-local"; }
+const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti"; }

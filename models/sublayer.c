@@ -1,14 +1,17 @@
 #include "sublayer.h"
 
-extern const SubOps attention_ops, local_attention_ops, mlp_ops;
+extern const SubOps attention_ops, local_attention_ops, mlp_ops, mamba1_ops, mamba_lti_ops, mamba2_ops;
 
-const SubOps *subops_for_symbol(char symbol)
+const SubOps *subops_for(const ModelCfg *c, char symbol)
 {
     switch (symbol) {
+    case 'M':
+        if (!c || c->mamba == MAMBA1) return &mamba1_ops;
+        return c->mamba == MAMBA_LTI ? &mamba_lti_ops : c->mamba == MAMBA2 ? &mamba2_ops : NULL;
     case '*': return &attention_ops;
     case 'L': return &local_attention_ops;
     case '-': return &mlp_ops;
-    default: return NULL; /* M, R, E: not implemented yet */
+    default: return NULL; /* R, E: not implemented yet */
     }
 }
 
@@ -17,6 +20,8 @@ size_t subops_n_params(const SubOps *ops, const ModelCfg *c)
     TensorDesc t[SUB_MAX_TENSORS];
     int n = ops->tensors(c, t);
     size_t total = 0;
-    for (int i = 0; i < n; i++) total += (size_t)t[i].shape[0] * (size_t)(t[i].rank == 2 ? t[i].shape[1] : 1);
+    for (int i = 0; i < n; i++) total += tensor_numel(t[i].rank, t[i].shape);
     return total;
 }
+
+int subops_implemented(char symbol) { return subops_for(NULL, symbol) != NULL; }

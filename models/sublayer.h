@@ -18,11 +18,18 @@
 
 typedef struct {
     char name[96];      /* Hugging Face name suffix, e.g. "q_proj.weight" */
-    int rank;
-    int shape[2];
+    int rank;           /* 1..3 (conv1d weights are [channels, 1, width]) */
+    int shape[3];
     size_t offset;      /* in reals, from the start of the owner's slice */
-    int decay;          /* AdamW weight decay applies (matrices only) */
+    int decay;          /* AdamW weight decay applies (weights, not norms, biases, A_log, D) */
 } TensorDesc;
+
+static inline size_t tensor_numel(int rank, const int *shape)
+{
+    size_t n = 1;
+    for (int i = 0; i < rank; i++) n *= (size_t)shape[i];
+    return n;
+}
 
 typedef struct Sub {
     const struct SubOps *ops;
@@ -55,8 +62,11 @@ typedef struct SubOps {
     double (*flops)(const ModelCfg *c, int T);
 } SubOps;
 
-/* The family for a pattern symbol, or NULL if not implemented yet. */
-const SubOps *subops_for_symbol(char symbol);
+/* The family of a pattern symbol under config c (the Mamba variant is a
+ * config choice), or NULL if not implemented yet. */
+const SubOps *subops_for(const ModelCfg *c, char symbol);
+/* Whether any family implements the symbol (for the pattern parser). */
+int subops_implemented(char symbol);
 
 /* Sum of a family's tensor sizes, in reals. */
 size_t subops_n_params(const SubOps *ops, const ModelCfg *c);

@@ -7,6 +7,7 @@
 
 #include <dirent.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,9 +281,31 @@ static void test_int_array(void)
     cJSON_Delete(a);
 }
 
+/* Hugging Face configs carry Python's bare Infinity (Mamba2Config's time_step_limit). */
+static void test_python_infinity(void)
+{
+    Err e = {{0}};
+    const char *text = "{\"time_step_limit\": [0.0, Infinity], \"low\": -Infinity, \"name\": \"Infinity\"}";
+    cJSON *root = json_parse_text(text, strlen(text), "config.json", &e);
+    CHECK(root != NULL, "Infinity rejected: %s", e.msg);
+    if (root) {
+        const cJSON *lim = cJSON_GetObjectItemCaseSensitive(root, "time_step_limit");
+        CHECK(cJSON_GetArraySize(lim) == 2 && isinf(cJSON_GetArrayItem(lim, 1)->valuedouble) &&
+                  cJSON_GetArrayItem(lim, 1)->valuedouble > 0, "Infinity not read as +inf");
+        CHECK(isinf(cJSON_GetObjectItemCaseSensitive(root, "low")->valuedouble), "-Infinity not read as -inf");
+        CHECK(!strcmp(cJSON_GetObjectItemCaseSensitive(root, "name")->valuestring, "Infinity"), "string rewritten");
+        double d = 0;
+        CHECK(json_get_double(root, "low", 1, &d, "config.json", &e) == -1, "an infinite double must not pass the getter");
+        cJSON_Delete(root);
+    }
+    const char *bad = "{\"a\": Infinit}";
+    CHECK(json_parse_text(bad, strlen(bad), "x.json", &e) == NULL, "a truncated Infinity accepted");
+}
+
 int main(void)
 {
     make_tmpdir();
+    test_python_infinity();
     test_atomic();
     test_mkdir_p();
     test_json_files();

@@ -16,6 +16,8 @@
 static const char *CASES[] = {
     "llama_gqa", "llama_mqa_tied", "llama_mha_headdim", "llama_gqa_bf16", "llama_gqa_f16", /* llama_reference.py */
     "seqbench_local_partial", "seqbench_nope_gqa", "seqbench_local_only",                  /* seqbench_reference.py */
+    "mamba_tied", "mamba_untied",                                                          /* mamba_reference.py */
+    "mamba2_g1", "mamba2_g2",                                                              /* mamba2_reference.py */
 };
 
 static double compare(const real *ours, const cJSON *rows, int T, int V)

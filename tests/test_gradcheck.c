@@ -19,6 +19,13 @@ static ModelCfg base(void)
     c.head_dim = 6;
     c.d_ff = 20;
     c.window = 3;
+    c.d_state = 4;
+    c.expand = 2;
+    c.d_conv = 3;
+    c.ssm_head_dim = 4; /* E = 32: 8 heads */
+    c.n_groups = 2;
+    c.chunk_size = 4;
+    c.dt_rank = 3; /* > 1: an RMSNorm over one value (Jamba's dt norm) is flat and tells nothing */
     return c;
 }
 
@@ -42,15 +49,19 @@ int main(void)
     gradcheck_cross_entropy(12, 11, 3, &r);
     expect("cross-entropy", &r);
 
-    struct { const char *name; char symbol; int kv, rope; double rot; Activation act; } cases[] = {
-        {"attention MHA rope", '*', 4, 1, 1.0, ACT_SILU},
-        {"attention GQA rope", '*', 2, 1, 1.0, ACT_SILU},
-        {"attention MQA rope", '*', 1, 1, 1.0, ACT_SILU},
-        {"attention MHA no pos", '*', 4, 0, 1.0, ACT_SILU},
-        {"attention GQA partial rotary 0.5", '*', 2, 1, 0.5, ACT_SILU},
-        {"local attention W=3 MQA", 'L', 1, 1, 0.5, ACT_SILU},
-        {"mlp SwiGLU", '-', 4, 1, 1.0, ACT_SILU},
-        {"mlp GeGLU", '-', 4, 1, 1.0, ACT_GELU_TANH},
+    struct { const char *name; char symbol; int kv, rope; double rot; Activation act; MambaVariant mamba; int inner_norms; } cases[] = {
+        {"attention MHA rope", '*', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"attention GQA rope", '*', 2, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"attention MQA rope", '*', 1, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"attention MHA no pos", '*', 4, 0, 1.0, ACT_SILU, MAMBA1, 0},
+        {"attention GQA partial rotary 0.5", '*', 2, 1, 0.5, ACT_SILU, MAMBA1, 0},
+        {"local attention W=3 MQA", 'L', 1, 1, 0.5, ACT_SILU, MAMBA1, 0},
+        {"mlp SwiGLU", '-', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"mlp GeGLU", '-', 4, 1, 1.0, ACT_GELU_TANH, MAMBA1, 0},
+        {"mamba1 selective", 'M', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"mamba1 Jamba flavour (norms on dt, B, C)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA1, 1},
+        {"mamba lti (S4D-like)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA_LTI, 0},
+        {"mamba2, 2 groups, T = 9 > 2 chunks of 4", 'M', 4, 1, 1.0, ACT_SILU, MAMBA2, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ModelCfg c = base();
@@ -58,6 +69,8 @@ int main(void)
         c.pos_encoding = cases[i].rope ? POS_ROPE : POS_NONE;
         c.partial_rotary_factor = cases[i].rot;
         c.mlp_act = cases[i].act;
+        c.mamba = cases[i].mamba;
+        c.mamba_inner_norms = cases[i].inner_norms;
         /* T = 9 > W + 1 so the window cuts; B = 2 so batch indexing is exercised */
         int rc = gradcheck_sublayer(&c, cases[i].symbol, 2, 9, 200, 10 + i, &r, &e);
         CHECK(rc == 0, "%s: %s", cases[i].name, e.msg);
@@ -68,7 +81,17 @@ int main(void)
         {"transformer tied", "*-*-", 1, 2},
         {"transformer untied MQA", "*-", 0, 1},
         {"local + global", "L-*-", 0, 2},
+        {"mamba + attention", "M*-M", 0, 2},
     };
+    /* and a Mamba-2 model, tied */
+    {
+        ModelCfg c = base();
+        strcpy(c.pattern, "M-M");
+        c.mamba = MAMBA2;
+        int rc = gradcheck_model(&c, 2, 8, 40, 30, &r, &e);
+        CHECK(rc == 0, "mamba2 model: %s", e.msg);
+        expect("mamba2 model", &r);
+    }
     for (size_t i = 0; i < sizeof models / sizeof *models; i++) {
         ModelCfg c = base();
         strcpy(c.pattern, models[i].pattern);

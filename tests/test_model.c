@@ -1,5 +1,6 @@
 /* models/: the pattern language, config validation, parameter counts,
  * state sizes, and the checkpoint layout (save -> load -> save identical). */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,8 @@ static void test_pattern(void)
     CHECK(pattern_expand("MX-", 1, out, sizeof out, &e) == -1 &&
               strstr(e.msg, "unknown symbol 'X' at position 1") && strstr(e.msg, "M * L R - E"),
           "unknown symbol: %s", e.msg);
-    CHECK(pattern_expand("*-M", 1, out, sizeof out, &e) == -1 && strstr(e.msg, "not implemented yet") &&
-              strstr(e.msg, "Mamba"),
+    CHECK(pattern_expand("*-R", 1, out, sizeof out, &e) == -1 && strstr(e.msg, "not implemented yet") &&
+              strstr(e.msg, "RG-LRU"),
           "not implemented: %s", e.msg);
     CHECK(pattern_expand("", 1, out, sizeof out, &e) == -1, "empty pattern accepted");
     CHECK(pattern_expand("*-", 40, out, sizeof out, &e) == -1 && strstr(e.msg, "sublayers"), "too long: %s", e.msg);
@@ -112,6 +113,33 @@ static void test_rope_config(void)
     }
 }
 
+/* Mamba paper LM shapes (Gu & Dao 2023, Table 10 sizes), vocab 50277 padded
+ * to 50280 as mamba_ssm does, tied: the totals the paper names round to
+ * 130M, 370M, 790M, 1.4B, 2.8B. The exact counts are pinned too. */
+static void test_mamba_paper_sizes(void)
+{
+    const struct { int layers, d; long long exact; double named; } rows[] = {
+        {24, 768, 129135360LL, 130e6}, {48, 1024, 371516416LL, 370e6}, {48, 1536, 793204224LL, 790e6},
+        {48, 2048, 1372178432LL, 1.4e9}, {64, 2560, 2768345600LL, 2.8e9},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        ModelCfg c;
+        cfg_defaults(&c);
+        memset(c.pattern, 'M', (size_t)rows[i].layers);
+        c.pattern[rows[i].layers] = '\0';
+        c.vocab_size = 50280;
+        c.d_model = rows[i].d;
+        Err e = {{0}};
+        Model m;
+        CHECK(model_layout(&m, &c, &e) == 0, "%s", e.msg);
+        double scale = rows[i].named >= 1e9 ? 1e8 : 1e7; /* two significant digits */
+        CHECK((long long)m.n_params == rows[i].exact, "%d x %d: %zu params", rows[i].layers, rows[i].d, m.n_params);
+        CHECK(fabs(round((double)m.n_params / scale) * scale - rows[i].named) < 1, "%d x %d: %zu does not round to %g",
+              rows[i].layers, rows[i].d, m.n_params, rows[i].named);
+        model_free(&m);
+    }
+}
+
 static void test_save_load(void)
 {
     Err e = {{0}};
@@ -124,12 +152,23 @@ static void test_save_load(void)
     char a[600], b[600], fa[700], fb[700];
     snprintf(a, sizeof a, "%s/a", d);
     snprintf(b, sizeof b, "%s/b", d);
-    for (int untie = 0; untie < 2; untie++) {
+    /* llama, seqbench (local + partial rotary), mamba, mamba2 (untied), seqbench (Jamba-flavoured M) */
+    const struct { const char *pattern, *type; int tie; double rot; MambaVariant mamba; int inner; } cases[] = {
+        {"*-*-", "llama", 0, 1.0, MAMBA1, 0}, {"L-*-", "seqbench", 1, 0.5, MAMBA1, 0}, {"MM", "mamba", 1, 1, MAMBA1, 0},
+        {"MMM", "mamba2", 0, 1, MAMBA2, 0}, {"M*-", "seqbench", 0, 1, MAMBA1, 1},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ModelCfg c = small();
-        strcpy(c.pattern, untie ? "*-*-" : "L-*-");
-        c.tie_embeddings = !untie;
-        c.partial_rotary_factor = untie ? 1.0 : 0.5;
+        strcpy(c.pattern, cases[k].pattern);
+        c.tie_embeddings = cases[k].tie;
+        c.partial_rotary_factor = cases[k].rot;
+        c.mamba = cases[k].mamba;
+        c.mamba_inner_norms = cases[k].inner;
+        c.d_state = 4;
+        c.ssm_head_dim = 8;
+        c.n_groups = 2;
         hf_choose_model_type(&c);
+        CHECK(!strcmp(c.model_type, cases[k].type), "%s: layout %s, want %s", c.pattern, c.model_type, cases[k].type);
         Model m, m2;
         CHECK(model_create(&m, &c, &e) == 0, "%s", e.msg);
         model_init_weights(&m, 3);
@@ -137,8 +176,10 @@ static void test_save_load(void)
         CHECK(hf_load(&m2, a, &e) == 0, "load: %s", e.msg);
         CHECK(m2.n_params == m.n_params && !memcmp(m.params, m2.params, m.n_params * sizeof(real)), "weights differ");
         CHECK(!strcmp(m2.cfg.pattern, c.pattern) && (m2.cfg.window == c.window || !strchr(c.pattern, 'L')) && m2.cfg.tie_embeddings == c.tie_embeddings &&
-                  m2.cfg.partial_rotary_factor == c.partial_rotary_factor,
-              "config round trip");
+                  (m2.cfg.partial_rotary_factor == c.partial_rotary_factor || !strchr(c.pattern, '*')) &&
+                  m2.cfg.mamba == c.mamba && m2.cfg.mamba_inner_norms == c.mamba_inner_norms &&
+                  (!strchr(c.pattern, 'M') || (m2.cfg.d_state == c.d_state && m2.cfg.d_conv == c.d_conv)),
+              "config round trip (%s)", c.model_type);
         CHECK(hf_save(&m2, b, &e) == 0, "save 2: %s", e.msg);
         for (int f = 0; f < 2; f++) {
             const char *name = f ? "config.json" : "model.safetensors";
@@ -171,6 +212,7 @@ int main(void)
     test_validate();
     test_counts();
     test_rope_config();
+    test_mamba_paper_sizes();
     test_save_load();
     return check_summary();
 }

@@ -62,14 +62,24 @@ int main(void)
     c.head_dim = 8;
     c.d_ff = 48;
     c.window = 5;
-    struct { const char *name, *pattern; int kv, rope, tie; double rot; Activation act; int B, T; } cases[] = {
-        {"attention only MHA", "**", 4, 1, 1, 1.0, ACT_SILU, 2, 24},
-        {"mlp only", "--", 4, 1, 1, 1.0, ACT_GELU_TANH, 3, 8},
-        {"transformer GQA", "*-*-", 2, 1, 0, 1.0, ACT_SILU, 2, 33},
-        {"transformer MQA no pos", "*-*-", 1, 0, 1, 1.0, ACT_SILU, 1, 20},
-        {"partial rotary", "*-", 2, 1, 1, 0.5, ACT_SILU, 2, 17},
-        {"local W=5, T >> W", "L-L-", 1, 1, 1, 0.5, ACT_GELU_TANH, 2, 40},
-        {"local + global", "L-*-", 2, 1, 0, 1.0, ACT_SILU, 2, 30},
+    c.d_state = 6;
+    c.d_conv = 4;
+    c.dt_rank = 3;
+    struct { const char *name, *pattern; int kv, rope, tie; double rot; Activation act; int B, T; int inner_norms;
+             MambaVariant mamba; int one_group; } cases[] = {
+        {"attention only MHA", "**", 4, 1, 1, 1.0, ACT_SILU, 2, 24, 0, MAMBA1, 0},
+        {"mlp only", "--", 4, 1, 1, 1.0, ACT_GELU_TANH, 3, 8, 0, MAMBA1, 0},
+        {"transformer GQA", "*-*-", 2, 1, 0, 1.0, ACT_SILU, 2, 33, 0, MAMBA1, 0},
+        {"transformer MQA no pos", "*-*-", 1, 0, 1, 1.0, ACT_SILU, 1, 20, 0, MAMBA1, 0},
+        {"partial rotary", "*-", 2, 1, 1, 0.5, ACT_SILU, 2, 17, 0, MAMBA1, 0},
+        {"local W=5, T >> W", "L-L-", 1, 1, 1, 0.5, ACT_GELU_TANH, 2, 40, 0, MAMBA1, 0},
+        {"local + global", "L-*-", 2, 1, 0, 1.0, ACT_SILU, 2, 30, 0, MAMBA1, 0},
+        {"mamba1 only", "MM", 2, 1, 1, 1.0, ACT_SILU, 3, 25, 0, MAMBA1, 0},
+        {"mamba1 Jamba flavour + attention + MLP", "M*-M", 2, 0, 0, 1.0, ACT_SILU, 2, 21, 1, MAMBA1, 0},
+        {"mamba lti (S4D-like)", "MM", 2, 1, 1, 1.0, ACT_SILU, 3, 25, 0, MAMBA_LTI, 0},
+        {"mamba lti + attention + MLP", "M*-M", 2, 1, 0, 1.0, ACT_SILU, 2, 21, 0, MAMBA_LTI, 0},
+        {"mamba2 G=2", "MM", 2, 1, 0, 1.0, ACT_SILU, 2, 19, 0, MAMBA2, 0},
+        {"mamba2 G=1 + attention", "M*M-", 2, 1, 1, 1.0, ACT_SILU, 3, 15, 0, MAMBA2, 1},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ModelCfg x = c;
@@ -79,6 +89,10 @@ int main(void)
         x.tie_embeddings = cases[i].tie;
         x.partial_rotary_factor = cases[i].rot;
         x.mlp_act = cases[i].act;
+        x.mamba_inner_norms = cases[i].inner_norms;
+        x.mamba = cases[i].mamba;
+        x.ssm_head_dim = 8;
+        x.n_groups = cases[i].one_group ? 1 : 2;
         check_model(cases[i].name, x, cases[i].B, cases[i].T);
     }
     return check_summary();

@@ -1,0 +1,66 @@
+/* Causal depthwise conv1d, as Mamba and Griffin use it before their scans:
+ *   y[t, c] = b[c] + Σ_{j<K} w[c, j] · x[t - (K-1) + j, c]     (x = 0 before t = 0)
+ * w is PyTorch's [C, 1, K] conv weight. Rows are tokens with stride `ld`
+ * (the channels may sit inside a wider row, e.g. half of in_proj's output). */
+#ifndef SEQ_CONV1D_H
+#define SEQ_CONV1D_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "core/real.h"
+
+static inline void conv1d_forward(real *y, int ldy, const real *x, int ldx, const real *w, const real *b,
+                                  int B, int T, int C, int K)
+{
+    for (int s = 0; s < B; s++)
+        for (int t = 0; t < T; t++) {
+            real *yr = y + ((size_t)s * T + t) * ldy;
+            for (int c = 0; c < C; c++) yr[c] = b ? b[c] : 0;
+            for (int j = 0; j < K; j++) {
+                int src = t - (K - 1) + j;
+                if (src < 0) continue;
+                const real *xr = x + ((size_t)s * T + src) * ldx;
+                for (int c = 0; c < C; c++) yr[c] += w[(size_t)c * K + j] * xr[c];
+            }
+        }
+}
+
+/* dx (+=), dw (+=), db (+=) from dy. */
+static inline void conv1d_backward(real *dx, int lddx, real *dw, real *db, const real *dy, int lddy, const real *x,
+                                   int ldx, const real *w, int B, int T, int C, int K)
+{
+    for (int s = 0; s < B; s++)
+        for (int t = 0; t < T; t++) {
+            const real *dyr = dy + ((size_t)s * T + t) * lddy;
+            if (db)
+                for (int c = 0; c < C; c++) db[c] += dyr[c];
+            for (int j = 0; j < K; j++) {
+                int src = t - (K - 1) + j;
+                if (src < 0) continue;
+                const real *xr = x + ((size_t)s * T + src) * ldx;
+                real *dxr = dx + ((size_t)s * T + src) * lddx;
+                for (int c = 0; c < C; c++) {
+                    dw[(size_t)c * K + j] += dyr[c] * xr[c];
+                    dxr[c] += dyr[c] * w[(size_t)c * K + j];
+                }
+            }
+        }
+}
+
+/* One decode token: window holds the K-1 previous inputs [K-1, C], oldest
+ * first; it is shifted to take x in. */
+static inline void conv1d_step(real *y, const real *x, real *window, const real *w, const real *b, int C, int K)
+{
+    for (int c = 0; c < C; c++) {
+        real acc = b ? b[c] : 0;
+        for (int j = 0; j < K - 1; j++) acc += w[(size_t)c * K + j] * window[(size_t)j * C + c];
+        y[c] = acc + w[(size_t)c * K + K - 1] * x[c];
+    }
+    if (K > 1) {
+        memmove(window, window + C, sizeof(real) * (size_t)(K - 2) * C);
+        memcpy(window + (size_t)(K - 2) * C, x, sizeof(real) * C);
+    }
+}
+
+#endif

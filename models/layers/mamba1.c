@@ -1,0 +1,283 @@
+/* Mamba-1 mixer (`M`, variant mamba1), DESIGN §4; with mamba_inner_norms,
+ * Jamba's flavour (RMSNorm on δ, B and C before use).
+ *   [u, z]    = in_proj(x)                                  D -> 2E
+ *   u         = SiLU(conv1d_K(u) + b)                       causal, depthwise
+ *   [δ, B, C] = x_proj(u)                                   E -> R + 2N
+ *   Δ         = softplus(dt_proj(δ) + b_dt)                 R -> E
+ *   y         = selective_scan(u, Δ, A = -exp(A_log), B, C, D)
+ *   out       = out_proj(y ⊙ SiLU(z))                       E -> D
+ * Decode state: the conv window (K-1)·E and h (E·N), constant in context. */
+#include <string.h>
+#include <tgmath.h>
+
+#include "core/parallel.h"
+#include "models/layers/conv1d.h"
+#include "models/layers/rmsnorm.h"
+#include "models/layers/selective_scan.h"
+#include "models/layers/tensors.h"
+
+typedef struct { real *in, *conv_w, *conv_b, *x, *dt_w, *dt_b, *A_log, *D, *out, *ln_dt, *ln_b, *ln_c; } M1Weights;
+
+static int m1_tensors(const ModelCfg *c, TensorDesc *t)
+{
+    int n = 0, D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), K = c->d_conv;
+    size_t off = 0;
+    tensor_add(t, &n, &off, "in_proj.weight", 2 * E, D);
+    tensor_add_conv(t, &n, &off, "conv1d.weight", E, K);
+    tensor_add(t, &n, &off, "conv1d.bias", E, 0);
+    tensor_add(t, &n, &off, "x_proj.weight", R + 2 * N, E);
+    tensor_add(t, &n, &off, "dt_proj.weight", E, R);
+    tensor_add(t, &n, &off, "dt_proj.bias", E, 0);
+    tensor_add(t, &n, &off, "A_log", E, N)->decay = 0; /* mamba_ssm: no weight decay on A_log, D */
+    tensor_add(t, &n, &off, "D", E, 0);
+    tensor_add(t, &n, &off, "out_proj.weight", D, E);
+    if (c->mamba_inner_norms) {
+        tensor_add(t, &n, &off, "dt_layernorm.weight", R, 0);
+        tensor_add(t, &n, &off, "b_layernorm.weight", N, 0);
+        tensor_add(t, &n, &off, "c_layernorm.weight", N, 0);
+    }
+    return n;
+}
+
+static M1Weights m1_weights(const ModelCfg *c, real *p)
+{
+    TensorDesc t[SUB_MAX_TENSORS];
+    int n = m1_tensors(c, t);
+    real *q[12] = {0};
+    for (int i = 0; i < n; i++) q[i] = p + t[i].offset;
+    M1Weights w = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11]};
+    return w;
+}
+
+/* Paper initialisation (Gu & Dao 2023, mamba_ssm): A_log[e,n] = log(n+1)
+ * (S4D-real), D = 1, dt_proj weight U(±R^-1/2), and b_dt the inverse
+ * softplus of dt = exp(U(ln 0.001, ln 0.1)) clamped at 1e-4, so Δ starts
+ * spread over [0.001, 0.1]. */
+static void m1_init(const Sub *s, Rng *r)
+{
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c);
+    for (int e = 0; e < E; e++) {
+        for (int n = 0; n < N; n++) w.A_log[(size_t)e * N + n] = (real)log((double)(n + 1));
+        w.D[e] = 1;
+        double dt = exp(log(0.001) + rng_uniform(r) * (log(0.1) - log(0.001)));
+        dt = dt < 1e-4 ? 1e-4 : dt;
+        w.dt_b[e] = (real)(dt + log(-expm1(-dt)));
+        for (int k = 0; k < R; k++) w.dt_w[(size_t)e * R + k] = (real)((2 * rng_uniform(r) - 1) / sqrt((double)R));
+    }
+}
+
+static inline real silu(real v) { return v / (1 + exp(-v)); }
+static inline real silu_grad(real v) { real sg = 1 / (1 + exp(-v)); return sg * (1 + v * (1 - sg)); }
+static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
+
+/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
+ * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,E,N]   with P = R + 2N */
+typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *hs; } M1Acts;
+
+static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
+{
+    size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
+    M1Acts x;
+    x.xz = a; x.uc = x.xz + M * 2 * E; x.u = x.uc + M * E; x.dbc = x.u + M * E; x.dbcn = x.dbc + M * P;
+    x.rstd = x.dbcn + M * P; x.dtp = x.rstd + (size_t)M * 3; x.delta = x.dtp + M * E; x.y = x.delta + M * E;
+    x.g = x.y + M * E; x.hs = x.g + M * E;
+    return x;
+}
+
+static size_t m1_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
+    return M * (8 * E + 2 * P + 3) + M * E * c->d_state;
+}
+
+/* scratch: A [E,N] | per thread: dA [E,N], dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E]
+ * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
+static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c), N = c->d_state, P = cfg_dt_rank(c) + 2 * N;
+    return E * N + (size_t)par_max_threads() * (2 * E * N + E) + M * (5 * E + 2 * P);
+}
+
+/* δ, B, C (Jamba: each RMS-normalised on its own) from x_proj's raw rows */
+static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, real *dbcn, real *rstd, int M)
+{
+    int R = cfg_dt_rank(c), N = c->d_state, P = R + 2 * N;
+    if (!c->mamba_inner_norms) {
+        memcpy(dbcn, dbc, sizeof(real) * (size_t)M * P);
+        return;
+    }
+    const real *ws[3] = {w->ln_dt, w->ln_b, w->ln_c};
+    int off[3] = {0, R, R + N}, len[3] = {R, N, N};
+    for (int m = 0; m < M; m++)
+        for (int k = 0; k < 3; k++)
+            rmsnorm_forward(dbcn + (size_t)m * P + off[k], rstd + (size_t)m * 3 + k, dbc + (size_t)m * P + off[k], ws[k],
+                            1, len[k], c->norm_eps, 0);
+}
+
+static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *A, const real *D, int b, int T)
+{
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
+    size_t row = (size_t)b * T;
+    ScanIn s = {T, E, N, a->u + row * E, (size_t)E, a->delta + row * E, (size_t)E,
+                a->dbcn + row * P + R, a->dbcn + row * P + R + N, (size_t)P, 0, A, D};
+    return s;
+}
+
+static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
+    M1Acts a = m1_acts(c, acts, M);
+    real *A = scratch;
+    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w.A_log[i]);
+    linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
+    conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+    for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
+    linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
+    m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
+    for (int m = 0; m < M; m++) memcpy(a.dtp + (size_t)m * E, w.dt_b, sizeof(real) * E);
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, E, R, 1, a.dbcn, P, w.dt_w, R, 1, a.dtp, E);
+    for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
+    size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
+        real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
+        memset(h, 0, sizeof(real) * (size_t)E * N);
+        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, a.hs + (size_t)b * T * E * N, h);
+    }
+    for (size_t i = 0; i < (size_t)M * E; i++) a.g[i] = a.y[i] * silu(a.xz[(i / E) * 2 * E + E + i % E]);
+    linear_fwd(out, a.g, w.out, M, D, E, 0);
+}
+
+static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
+                        real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p), gw = m1_weights(c, s->g);
+    int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
+    int threads = par_max_threads();
+    M1Acts a = m1_acts(c, (real *)acts, M);
+    size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
+    real *A = scratch, *per_thread = A + EN, *dy = per_thread + (size_t)threads * per;
+    real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
+    for (size_t i = 0; i < EN; i++) A[i] = -exp(w.A_log[i]);
+    memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
+    memset(du, 0, sizeof(real) * ME);
+    memset(ddelta, 0, sizeof(real) * ME);
+    memset(ddbcn, 0, sizeof(real) * (size_t)M * P);
+
+    /* out = out_proj(g), g = y ⊙ SiLU(z) */
+    linear_bwd(dy, gw.out, dout, a.g, w.out, M, D, E, 0); /* dg, turned into dy in place */
+    for (size_t i = 0; i < ME; i++) {
+        size_t zi = (i / E) * 2 * E + E + i % E;
+        dxz[zi] = dy[i] * a.y[i] * silu_grad(a.xz[zi]);
+        dy[i] *= silu(a.xz[zi]);
+    }
+    /* the scan, one sequence per task; dA and dD are shared by all
+     * sequences, so each thread sums its own and they are added in thread
+     * order afterwards (deterministic for a given thread count) */
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        real *mine = per_thread + (size_t)par_thread_id() * per;
+        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
+        size_t row = (size_t)b * T;
+        ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, mine, mine + EN};
+        scan_backward(&si, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
+    }
+    for (int t = 0; t < threads; t++) {
+        const real *mine = per_thread + (size_t)t * per;
+        for (size_t i = 0; i < EN; i++) gw.A_log[i] += mine[i] * A[i]; /* dA/dA_log = A */
+        for (int e = 0; e < E; e++) gw.D[e] += mine[EN + e];
+    }
+    /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt */
+    for (size_t i = 0; i < ME; i++) ddelta[i] *= 1 / (1 + exp(-a.dtp[i]));
+    for (int m = 0; m < M; m++)
+        for (int e = 0; e < E; e++) gw.dt_b[e] += ddelta[(size_t)m * E + e];
+    cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, E, R, M, 1, ddelta, E, a.dbcn, P, 1, gw.dt_w, R);
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, R, E, 1, ddelta, E, w.dt_w, R, 1, ddbcn, P);
+    /* Jamba's norms on δ, B, C */
+    if (c->mamba_inner_norms) {
+        memset(ddbc, 0, sizeof(real) * (size_t)M * P);
+        const real *ws[3] = {w.ln_dt, w.ln_b, w.ln_c};
+        real *gs[3] = {gw.ln_dt, gw.ln_b, gw.ln_c};
+        int off[3] = {0, R, R + N}, len[3] = {R, N, N};
+        for (int m = 0; m < M; m++)
+            for (int k = 0; k < 3; k++) {
+                size_t o = (size_t)m * P + off[k];
+                rmsnorm_backward(ddbc + o, gs[k], ddbcn + o, a.dbc + o, ws[k], a.rstd + (size_t)m * 3 + k, 1, len[k], 0);
+            }
+    } else {
+        ddbc = ddbcn;
+    }
+    /* [δ, B, C] = x_proj(u), u = SiLU(uc) */
+    linear_bwd(du, gw.x, ddbc, a.u, w.x, M, P, E, 1);
+    for (size_t i = 0; i < ME; i++) du[i] *= silu_grad(a.uc[i]);
+    /* uc = conv(u_pre): u_pre is the first half of xz */
+    for (int m = 0; m < M; m++) memset(dxz + (size_t)m * 2 * E, 0, sizeof(real) * E);
+    conv1d_backward(dxz, 2 * E, gw.conv_w, gw.conv_b, du, E, a.xz, 2 * E, w.conv_w, B, T, E, c->d_conv);
+    linear_bwd(dx, gw.in, dxz, x, w.in, M, 2 * E, D, 0);
+}
+
+/* state: conv window [B, K-1, E] | h [B, E, N] */
+static size_t m1_state_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    size_t E = cfg_d_inner(c);
+    return (size_t)B * E * ((size_t)(c->d_conv - 1) + c->d_state);
+}
+
+/* step scratch: A [E,N] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E] | y, g [B,E] */
+static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
+    return E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
+}
+
+static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
+{
+    (void)pos; (void)ctx;
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, K = c->d_conv;
+    real *A = scratch, *xz = A + (size_t)E * N, *uc = xz + (size_t)B * 2 * E, *u = uc + (size_t)B * E;
+    real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
+    real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
+    real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
+    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w.A_log[i]);
+    linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
+    for (int b = 0; b < B; b++)
+        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
+    for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
+    linear_fwd(dbc, u, w.x, B, P, E, 0);
+    m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
+    for (int b = 0; b < B; b++) memcpy(dtp + (size_t)b * E, w.dt_b, sizeof(real) * E);
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, E, R, 1, dbcn, P, w.dt_w, R, 1, dtp, E);
+    for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
+    for (int b = 0; b < B; b++) {
+        ScanIn si = {1, E, N, u + (size_t)b * E, 0, dtp + (size_t)b * E, 0, dbcn + (size_t)b * P + R,
+                     dbcn + (size_t)b * P + R + N, 0, 0, A, w.D};
+        scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
+    }
+    for (size_t i = 0; i < (size_t)B * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
+    linear_fwd(out, g, w.out, B, D, E, 0);
+}
+
+static double m1_flops(const ModelCfg *c, int T)
+{
+    (void)T;
+    double D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), K = c->d_conv;
+    /* projections + conv + scan (about 6 flops per state element: decay, update, readout) */
+    return 2 * D * 2 * E + 2 * K * E + 2 * E * (R + 2 * N) + 2 * R * E + 6 * E * N + 2 * E * D;
+}
+
+const SubOps mamba1_ops = {
+    .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
+    .act_size = m1_act_size, .scratch_size = m1_scratch_size, .forward = m1_forward,
+    .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
+    .step_scratch_size = m1_step_scratch_size, .flops = m1_flops,
+};

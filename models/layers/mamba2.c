@@ -1,0 +1,331 @@
+/* Mamba-2 mixer (`M`, variant mamba2; Dao & Gu 2024), DESIGN §4.
+ *   [z, xBC, dt] = in_proj(x)                          D -> E + (E + 2GN) + H
+ *   [x, B, C]    = SiLU(conv1d_K(xBC) + b)             x: H heads of P, B/C: G groups of N
+ *   Δ = softplus(dt + dt_bias),  A = -exp(A_log)       one scalar per head
+ *   S_t[h] = exp(Δ_t[h] A[h]) S_{t-1}[h] + Δ_t[h] x_t[h] ⊗ B_t[g]     (P x N), g = h / (H/G)
+ *   y_t[h] = S_t[h] C_t[g] + D[h] x_t[h]
+ *   out = out_proj(RMSNorm_grouped(y ⊙ SiLU(z)))       each of G groups of E/G channels on its own
+ * The gated norm follows mamba_ssm's RMSNormGated (group_size = E/G, gate
+ * before the norm); some Hugging Face versions normalise all E channels at
+ * once, which differs when G > 1 (tests/golden/mamba2_g2 pins the official
+ * form). The scan here is the plain recurrence, linear in T with a P·N
+ * state per head; it saves every S_t for backward (T·E·N reals per sequence,
+ * as Mamba-1 does). */
+#include <string.h>
+#include <tgmath.h>
+
+#include "core/parallel.h"
+#include "models/layers/conv1d.h"
+#include "models/layers/rmsnorm.h"
+#include "models/layers/tensors.h"
+
+typedef struct { real *in, *conv_w, *conv_b, *dt_bias, *A_log, *D, *norm, *out; } M2Weights;
+typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
+
+static M2Dims m2_dims(const ModelCfg *c)
+{
+    M2Dims d;
+    d.D = c->d_model;
+    d.E = cfg_d_inner(c);
+    d.P = c->ssm_head_dim;
+    d.H = d.E / d.P;
+    d.G = c->n_groups;
+    d.N = c->d_state;
+    d.K = c->d_conv;
+    d.conv_dim = d.E + 2 * d.G * d.N;
+    d.Z = d.E + d.conv_dim + d.H;
+    return d;
+}
+
+static int m2_tensors(const ModelCfg *c, TensorDesc *t)
+{
+    M2Dims d = m2_dims(c);
+    int n = 0;
+    size_t off = 0;
+    tensor_add(t, &n, &off, "in_proj.weight", d.Z, d.D);
+    tensor_add_conv(t, &n, &off, "conv1d.weight", d.conv_dim, d.K);
+    tensor_add(t, &n, &off, "conv1d.bias", d.conv_dim, 0);
+    tensor_add(t, &n, &off, "dt_bias", d.H, 0);
+    tensor_add(t, &n, &off, "A_log", d.H, 0);
+    tensor_add(t, &n, &off, "D", d.H, 0);
+    tensor_add(t, &n, &off, "norm.weight", d.E, 0);
+    tensor_add(t, &n, &off, "out_proj.weight", d.D, d.E);
+    return n;
+}
+
+static M2Weights m2_weights(const ModelCfg *c, real *p)
+{
+    TensorDesc t[SUB_MAX_TENSORS];
+    m2_tensors(c, t);
+    M2Weights w = {p + t[0].offset, p + t[1].offset, p + t[2].offset, p + t[3].offset,
+                   p + t[4].offset, p + t[5].offset, p + t[6].offset, p + t[7].offset};
+    return w;
+}
+
+/* mamba_ssm's Mamba2 init: A = U(1, 16) per head (A_log = log A), D = 1,
+ * dt_bias = inverse softplus of dt = exp(U(ln 0.001, ln 0.1)) clamped at
+ * 1e-4; the gated norm's weight 1 (the model already set norms to 1). */
+static void m2_init(const Sub *s, Rng *r)
+{
+    M2Dims d = m2_dims(s->cfg);
+    M2Weights w = m2_weights(s->cfg, s->p);
+    for (int h = 0; h < d.H; h++) {
+        w.A_log[h] = (real)log(1 + 15 * rng_uniform(r));
+        w.D[h] = 1;
+        double dt = exp(log(0.001) + rng_uniform(r) * (log(0.1) - log(0.001)));
+        dt = dt < 1e-4 ? 1e-4 : dt;
+        w.dt_bias[h] = (real)(dt + log(-expm1(-dt)));
+    }
+    for (int e = 0; e < d.E; e++) w.norm[e] = 1;
+}
+
+static inline real silu(real v) { return v / (1 + exp(-v)); }
+static inline real silu_grad(real v) { real sg = 1 / (1 + exp(-v)); return sg * (1 + v * (1 - sg)); }
+static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
+
+/* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
+ * | rstd [M,G] | vn [M,E] | S [M,E,N] */
+typedef struct { real *zx, *pre, *xbc, *delta, *y, *v, *rstd, *vn, *S; } M2Acts;
+
+static M2Acts m2_acts(const M2Dims *d, real *a, size_t M)
+{
+    M2Acts x;
+    x.zx = a; x.pre = x.zx + M * d->Z; x.xbc = x.pre + M * d->conv_dim; x.delta = x.xbc + M * d->conv_dim;
+    x.y = x.delta + M * d->H; x.v = x.y + M * d->E; x.rstd = x.v + M * d->E; x.vn = x.rstd + M * d->G;
+    x.S = x.vn + M * d->E;
+    return x;
+}
+
+static size_t m2_act_size(const ModelCfg *c, int B, int T)
+{
+    M2Dims d = m2_dims(c);
+    size_t M = (size_t)B * T;
+    return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + M * d.E * d.N;
+}
+
+/* scratch: A [H] | per thread: dA [H], dD [H], dS [P,N] | dvn, dv [M,E] | dzx [M,Z] | dxbc [M,conv] */
+static size_t m2_scratch_size(const ModelCfg *c, int B, int T)
+{
+    M2Dims d = m2_dims(c);
+    size_t M = (size_t)B * T;
+    return d.H + (size_t)par_max_threads() * (2 * d.H + (size_t)d.P * d.N) + M * (2 * (size_t)d.E + d.Z + d.conv_dim);
+}
+
+/* One head of one sequence: S [P,N] in/out; Ss (saved states, [T, E, N] rows of the sequence) may be NULL. */
+static void m2_scan_head(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
+                         real *S, real *Ss, real *y)
+{
+    int g = h / (d->H / d->G), P = d->P, N = d->N;
+    for (int t = 0; t < T; t++) {
+        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
+        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A);
+        real *yt = y + (size_t)t * d->E + h * P;
+        for (int p = 0; p < P; p++) {
+            real *Sp = S + (size_t)p * N, acc = Dh * x[p];
+            for (int n = 0; n < N; n++) {
+                Sp[n] = decay * Sp[n] + dt * x[p] * Bt[n];
+                acc += Sp[n] * Ct[n];
+            }
+            yt[p] = acc;
+        }
+        if (Ss) memcpy(Ss + ((size_t)t * d->E + h * P) * N, S, sizeof(real) * P * N);
+    }
+}
+
+/* gated grouped norm of one row: v = y ⊙ SiLU(z), vn = RMSNorm per group */
+static void m2_gate_norm(const M2Dims *d, const real *y, const real *z, const real *w, double eps, real *v,
+                         real *rstd, real *vn)
+{
+    int L = d->E / d->G;
+    for (int e = 0; e < d->E; e++) v[e] = y[e] * silu(z[e]);
+    for (int g = 0; g < d->G; g++) rmsnorm_forward(vn + g * L, rstd + g, v + g * L, w + g * L, 1, L, eps, 0);
+}
+
+static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    M2Dims d = m2_dims(c);
+    M2Weights w = m2_weights(c, s->p);
+    int M = B * T;
+    M2Acts a = m2_acts(&d, acts, (size_t)M);
+    real *A = scratch;
+    for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
+    linear_fwd(a.zx, x, w.in, M, d.Z, d.D, 0);
+    conv1d_forward(a.pre, d.conv_dim, a.zx + d.E, d.Z, w.conv_w, w.conv_b, B, T, d.conv_dim, d.K);
+    for (size_t i = 0; i < (size_t)M * d.conv_dim; i++) a.xbc[i] = silu(a.pre[i]);
+    for (int m = 0; m < M; m++)
+        for (int h = 0; h < d.H; h++)
+            a.delta[(size_t)m * d.H + h] = softplus(a.zx[(size_t)m * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
+    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < d.H; h++) {
+            real *S = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
+            size_t row = (size_t)b * T;
+            memset(S, 0, sizeof(real) * d.P * d.N);
+            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h], S,
+                         a.S + row * d.E * d.N, a.y + row * d.E);
+        }
+    for (int m = 0; m < M; m++)
+        m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
+                     a.rstd + (size_t)m * d.G, a.vn + (size_t)m * d.E);
+    linear_fwd(out, a.vn, w.out, M, d.D, d.E, 0);
+}
+
+/* Reverse-time pass of one head of one sequence. dy [T,E] rows; writes dx,
+ * dB, dC into dxbc (+=: heads of a group share B and C, so the caller runs a
+ * group's heads in one task), dΔ into ddelta; dA, dD into the thread's sums. */
+static void m2_scan_head_backward(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
+                                  const real *Ss, const real *dy, real *dxbc, real *ddelta, real *dS, real *dA, real *dD)
+{
+    int g = h / (d->H / d->G), P = d->P, N = d->N;
+    memset(dS, 0, sizeof(real) * P * N);
+    for (int t = T - 1; t >= 0; t--) {
+        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
+        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+        real *drow = dxbc + (size_t)t * d->conv_dim, *dx = drow + h * P;
+        real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
+        const real *St = Ss + ((size_t)t * d->E + h * P) * N;
+        const real *Sp = t ? Ss + ((size_t)(t - 1) * d->E + h * P) * N : NULL;
+        const real *dyt = dy + (size_t)t * d->E + h * P;
+        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A), ddecay = 0, ddt = 0;
+        for (int p = 0; p < P; p++) {
+            real *dSp = dS + (size_t)p * N, dxp = dyt[p] * Dh;
+            *dD += dyt[p] * x[p];
+            for (int n = 0; n < N; n++) {
+                real g_s = dSp[n] + dyt[p] * Ct[n];   /* everything that depends on S_t */
+                real prev = Sp ? Sp[(size_t)p * N + n] : 0;
+                dCt[n] += dyt[p] * St[(size_t)p * N + n];
+                ddecay += g_s * prev;
+                ddt += g_s * x[p] * Bt[n];
+                dxp += g_s * dt * Bt[n];
+                dBt[n] += g_s * dt * x[p];
+                dSp[n] = g_s * decay;               /* to S_{t-1} */
+            }
+            dx[p] += dxp;
+        }
+        ddelta[(size_t)t * d->H + h] = ddt + ddecay * A * decay;
+        *dA += ddecay * dt * decay;
+    }
+}
+
+static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_in, int B, int T, const real *acts,
+                        real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    M2Dims d = m2_dims(c);
+    M2Weights w = m2_weights(c, s->p), gw = m2_weights(c, s->g);
+    int M = B * T, L = d.E / d.G, threads = par_max_threads(), per_group = d.H / d.G;
+    M2Acts a = m2_acts(&d, (real *)acts, (size_t)M);
+    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N, ME = (size_t)M * d.E;
+    real *A = scratch, *per_thread = A + d.H, *dvn = per_thread + (size_t)threads * per, *dv = dvn + ME;
+    real *dzx = dv + ME, *dxbc = dzx + (size_t)M * d.Z;
+    for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
+    memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
+    memset(dv, 0, sizeof(real) * ME);
+    memset(dxbc, 0, sizeof(real) * (size_t)M * d.conv_dim);
+
+    linear_bwd(dvn, gw.out, dout, a.vn, w.out, M, d.D, d.E, 0);
+    for (int m = 0; m < M; m++) {
+        size_t o = (size_t)m * d.E;
+        for (int g = 0; g < d.G; g++)
+            rmsnorm_backward(dv + o + g * L, gw.norm + g * L, dvn + o + g * L, a.v + o + g * L, w.norm + g * L,
+                             a.rstd + (size_t)m * d.G + g, 1, L, 0);
+        const real *z = a.zx + (size_t)m * d.Z;
+        real *dz = dzx + (size_t)m * d.Z;
+        for (int e = 0; e < d.E; e++) {
+            dz[e] = dv[o + e] * a.y[o + e] * silu_grad(z[e]);
+            dv[o + e] *= silu(z[e]); /* now dy */
+        }
+    }
+    real *ddelta = dvn; /* free again: [M,H] fits in [M,E] */
+    /* one task per (sequence, group): its heads share B_t[g], C_t[g] */
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < d.G; g++) {
+            real *mine = per_thread + (size_t)par_thread_id() * per;
+            size_t row = (size_t)b * T;
+            for (int h = g * per_group; h < (g + 1) * per_group; h++)
+                m2_scan_head_backward(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h],
+                                      a.S + row * d.E * d.N, dv + row * d.E, dxbc + row * d.conv_dim,
+                                      ddelta + row * d.H, mine + 2 * d.H, mine + h, mine + d.H + h);
+        }
+    for (int t = 0; t < threads; t++)
+        for (int h = 0; h < d.H; h++) {
+            gw.A_log[h] += per_thread[(size_t)t * per + h] * A[h]; /* dA/dA_log = A */
+            gw.D[h] += per_thread[(size_t)t * per + d.H + h];
+        }
+    /* Δ = softplus(dt + dt_bias) */
+    for (int m = 0; m < M; m++)
+        for (int h = 0; h < d.H; h++) {
+            real pre = a.zx[(size_t)m * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h];
+            real g = ddelta[(size_t)m * d.H + h] / (1 + exp(-pre));
+            dzx[(size_t)m * d.Z + d.E + d.conv_dim + h] = g;
+            gw.dt_bias[h] += g;
+        }
+    /* [x, B, C] = SiLU(conv(xBC)) */
+    for (size_t i = 0; i < (size_t)M * d.conv_dim; i++) dxbc[i] *= silu_grad(a.pre[i]);
+    for (int m = 0; m < M; m++) memset(dzx + (size_t)m * d.Z + d.E, 0, sizeof(real) * d.conv_dim);
+    conv1d_backward(dzx + d.E, d.Z, gw.conv_w, gw.conv_b, dxbc, d.conv_dim, a.zx + d.E, d.Z, w.conv_w, B, T,
+                    d.conv_dim, d.K);
+    linear_bwd(dx_in, gw.in, dzx, x, w.in, M, d.Z, d.D, 0);
+}
+
+/* state: conv window [B, K-1, conv] | S [B, H, P, N] */
+static size_t m2_state_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    M2Dims d = m2_dims(c);
+    return (size_t)B * ((size_t)(d.K - 1) * d.conv_dim + (size_t)d.E * d.N);
+}
+
+/* step scratch: A [H] | zx [B,Z] | pre, xbc [B,conv] | delta [B,H] | y, v, vn [B,E] | rstd [B,G] */
+static size_t m2_step_scratch_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    M2Dims d = m2_dims(c);
+    return d.H + (size_t)B * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G);
+}
+
+static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
+{
+    (void)pos; (void)ctx;
+    const ModelCfg *c = s->cfg;
+    M2Dims d = m2_dims(c);
+    M2Weights w = m2_weights(c, s->p);
+    real *A = scratch, *zx = A + d.H, *pre = zx + (size_t)B * d.Z, *xbc = pre + (size_t)B * d.conv_dim;
+    real *delta = xbc + (size_t)B * d.conv_dim, *y = delta + (size_t)B * d.H, *v = y + (size_t)B * d.E;
+    real *vn = v + (size_t)B * d.E, *rstd = vn + (size_t)B * d.E;
+    real *windows = state, *S = state + (size_t)B * (d.K - 1) * d.conv_dim;
+    for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
+    linear_fwd(zx, x, w.in, B, d.Z, d.D, 0);
+    for (int b = 0; b < B; b++) {
+        conv1d_step(pre + (size_t)b * d.conv_dim, zx + (size_t)b * d.Z + d.E, windows + (size_t)b * (d.K - 1) * d.conv_dim,
+                    w.conv_w, w.conv_b, d.conv_dim, d.K);
+        for (int i = 0; i < d.conv_dim; i++) xbc[(size_t)b * d.conv_dim + i] = silu(pre[(size_t)b * d.conv_dim + i]);
+        for (int h = 0; h < d.H; h++)
+            delta[(size_t)b * d.H + h] = softplus(zx[(size_t)b * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
+        for (int h = 0; h < d.H; h++)
+            m2_scan_head(&d, h, 1, xbc + (size_t)b * d.conv_dim, delta + (size_t)b * d.H, A[h], w.D[h],
+                         S + ((size_t)b * d.E + (size_t)h * d.P) * d.N, NULL, y + (size_t)b * d.E);
+        m2_gate_norm(&d, y + (size_t)b * d.E, zx + (size_t)b * d.Z, w.norm, c->norm_eps, v + (size_t)b * d.E,
+                     rstd + (size_t)b * d.G, vn + (size_t)b * d.E);
+    }
+    linear_fwd(out, vn, w.out, B, d.D, d.E, 0);
+}
+
+static double m2_flops(const ModelCfg *c, int T)
+{
+    (void)T;
+    M2Dims d = m2_dims(c);
+    /* projections + conv + recurrence (decay, update, readout per state element) + norm */
+    return 2.0 * d.D * d.Z + 2.0 * d.K * d.conv_dim + 6.0 * d.E * d.N + 5.0 * d.E + 2.0 * d.E * d.D;
+}
+
+const SubOps mamba2_ops = {
+    .name = "mamba2", .symbol = 'M', .tensors = m2_tensors, .init = m2_init,
+    .act_size = m2_act_size, .scratch_size = m2_scratch_size, .forward = m2_forward,
+    .backward = m2_backward, .state_size = m2_state_size, .step = m2_step,
+    .step_scratch_size = m2_step_scratch_size, .flops = m2_flops,
+};

@@ -1,0 +1,252 @@
+/* Mamba block with an LTI SSM (`M`, variant lti), DESIGN §4: the "Mamba with
+ * S4 layer" row of Mamba Table 1. The block is mamba1.c's; only the SSM's
+ * Δ, B and C stop depending on the input (S4D-real-like), so there is no
+ * x_proj and no dt_proj.
+ *   [u, z] = in_proj(x)                                     D -> 2E
+ *   u      = SiLU(conv1d_K(u) + b)                          causal, depthwise
+ *   Δ[e]   = softplus(dt_bias[e]),  A = -exp(A_log)         parameters only
+ *   h_t[e,n] = exp(Δ[e]·A[e,n])·h_{t-1}[e,n] + Δ[e]·B[e,n]·u_t[e]
+ *   y_t[e]   = Σ_n C[e,n]·h_t[e,n] + D[e]·u_t[e]
+ *   out    = out_proj(y ⊙ SiLU(z))                          E -> D
+ * The scan is selective_scan.h's with Δ stride 0 over t and B/C strides
+ * (t: 0, e: N). Decode state: the conv window (K-1)·E and h (E·N). */
+#include <string.h>
+#include <tgmath.h>
+
+#include "core/parallel.h"
+#include "models/layers/conv1d.h"
+#include "models/layers/selective_scan.h"
+#include "models/layers/tensors.h"
+
+typedef struct { real *in, *conv_w, *conv_b, *dt_b, *B, *C, *A_log, *D, *out; } LtiWeights;
+
+static int lti_tensors(const ModelCfg *c, TensorDesc *t)
+{
+    int n = 0, D = c->d_model, E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
+    size_t off = 0;
+    tensor_add(t, &n, &off, "in_proj.weight", 2 * E, D);
+    tensor_add_conv(t, &n, &off, "conv1d.weight", E, K);
+    tensor_add(t, &n, &off, "conv1d.bias", E, 0);
+    tensor_add(t, &n, &off, "dt_bias", E, 0);
+    /* B and C are the SSM's own parameters, as A_log and D are, not a map of
+     * the input: decay would pull B (the state's input) and C (its readout)
+     * to zero and so switch the SSM path off in favour of the D skip. */
+    tensor_add(t, &n, &off, "B", E, N)->decay = 0;
+    tensor_add(t, &n, &off, "C", E, N)->decay = 0;
+    tensor_add(t, &n, &off, "A_log", E, N)->decay = 0; /* as mamba_ssm: no weight decay on A_log, D */
+    tensor_add(t, &n, &off, "D", E, 0);
+    tensor_add(t, &n, &off, "out_proj.weight", D, E);
+    return n;
+}
+
+static LtiWeights lti_weights(const ModelCfg *c, real *p)
+{
+    TensorDesc t[SUB_MAX_TENSORS];
+    lti_tensors(c, t);
+    real *q[9];
+    for (int i = 0; i < 9; i++) q[i] = p + t[i].offset;
+    LtiWeights w = {q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8]};
+    return w;
+}
+
+/* A_log[e,n] = log(n+1) (S4D-real), D = 1, dt_bias the inverse softplus of
+ * dt = exp(U(ln 0.001, ln 0.1)) clamped at 1e-4 (as mamba1.c), B = 1 (S4D).
+ * C ~ N(0, 1), S4D's scale, not N(0, 1/N): the readout is no fan-in of N
+ * comparable entries. With B = 1 and A = -(n+1) a steady input u drives
+ * state n to Δu/(1 - exp(-Δ(n+1))) ≈ u/(n+1) (Δ ≤ 0.1), so Σ_n h[n]² stays
+ * near (π²/6)u² whatever N: unit-variance C makes the SSM path O(1), like the
+ * D skip, where 1/N would shrink it by √N for no reason. */
+static void lti_init(const Sub *s, Rng *r)
+{
+    const ModelCfg *c = s->cfg;
+    LtiWeights w = lti_weights(c, s->p);
+    int E = cfg_d_inner(c), N = c->d_state;
+    for (int e = 0; e < E; e++) {
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)e * N + n;
+            w.A_log[i] = (real)log((double)(n + 1));
+            w.B[i] = 1;
+            w.C[i] = (real)rng_normal(r);
+        }
+        w.D[e] = 1;
+        double dt = exp(log(0.001) + rng_uniform(r) * (log(0.1) - log(0.001)));
+        dt = dt < 1e-4 ? 1e-4 : dt;
+        w.dt_b[e] = (real)(dt + log(-expm1(-dt)));
+    }
+}
+
+static inline real silu(real v) { return v / (1 + exp(-v)); }
+static inline real silu_grad(real v) { real sg = 1 / (1 + exp(-v)); return sg * (1 + v * (1 - sg)); }
+static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
+
+/* A = -exp(A_log) [E,N] and Δ = softplus(dt_bias) [E]: once per call, shared by every token */
+static void lti_params(const ModelCfg *c, const LtiWeights *w, real *A, real *delta)
+{
+    int E = cfg_d_inner(c), N = c->d_state;
+    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w->A_log[i]);
+    for (int e = 0; e < E; e++) delta[e] = softplus(w->dt_b[e]);
+}
+
+/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | y [M,E] | g [M,E] | hs [M,E,N] */
+typedef struct { real *xz, *uc, *u, *y, *g, *hs; } LtiActs;
+
+static LtiActs lti_acts(const ModelCfg *c, real *a, int M)
+{
+    size_t ME = (size_t)M * cfg_d_inner(c);
+    LtiActs x = {a, a + 2 * ME, a + 3 * ME, a + 4 * ME, a + 5 * ME, a + 6 * ME};
+    return x;
+}
+
+static size_t lti_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c);
+    return M * 6 * E + M * E * c->d_state;
+}
+
+/* scratch: A [E,N] | Δ [E] | per thread: dA, dB, dC [E,N], dΔ, dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E] */
+static size_t lti_per_thread(const ModelCfg *c) { size_t E = cfg_d_inner(c); return 4 * E * c->d_state + 2 * E; }
+
+static size_t lti_scratch_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c);
+    return E * c->d_state + E + (size_t)par_max_threads() * lti_per_thread(c) + M * 4 * E;
+}
+
+static ScanIn lti_scan_in(const ModelCfg *c, const real *u, const real *delta, const LtiWeights *w, const real *A, int T)
+{
+    int E = cfg_d_inner(c), N = c->d_state;
+    ScanIn s = {T, E, N, u, (size_t)E, delta, 0, w->B, w->C, 0, (size_t)N, A, w->D};
+    return s;
+}
+
+static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    LtiWeights w = lti_weights(c, s->p);
+    int D = c->d_model, E = cfg_d_inner(c), M = B * T;
+    size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c);
+    LtiActs a = lti_acts(c, acts, M);
+    real *A = scratch, *delta = A + EN, *per_thread = delta + E;
+    lti_params(c, &w, A, delta);
+    linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
+    conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+    for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        size_t row = (size_t)b * T;
+        ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
+        real *h = per_thread + (size_t)par_thread_id() * per + 3 * EN + 2 * (size_t)E; /* the thread's dh */
+        memset(h, 0, sizeof(real) * EN);
+        scan_forward(&si, a.y + row * E, (size_t)E, a.hs + row * EN, h);
+    }
+    for (size_t i = 0; i < (size_t)M * E; i++) a.g[i] = a.y[i] * silu(a.xz[(i / E) * 2 * E + E + i % E]);
+    linear_fwd(out, a.g, w.out, M, D, E, 0);
+}
+
+static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
+                         real *scratch)
+{
+    const ModelCfg *c = s->cfg;
+    LtiWeights w = lti_weights(c, s->p), gw = lti_weights(c, s->g);
+    int D = c->d_model, E = cfg_d_inner(c), M = B * T, threads = par_max_threads();
+    LtiActs a = lti_acts(c, (real *)acts, M);
+    size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c), ME = (size_t)M * E;
+    real *A = scratch, *delta = A + EN, *per_thread = delta + E, *dy = per_thread + (size_t)threads * per;
+    real *dxz = dy + ME, *du = dxz + 2 * ME;
+    lti_params(c, &w, A, delta);
+    memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
+    memset(du, 0, sizeof(real) * ME);
+
+    /* out = out_proj(g), g = y ⊙ SiLU(z) */
+    linear_bwd(dy, gw.out, dout, a.g, w.out, M, D, E, 0); /* dg, turned into dy in place */
+    for (size_t i = 0; i < ME; i++) {
+        size_t zi = (i / E) * 2 * E + E + i % E;
+        dxz[zi] = dy[i] * a.y[i] * silu_grad(a.xz[zi]);
+        dy[i] *= silu(a.xz[zi]);
+    }
+    /* The scan, one sequence per task. dΔ, dB, dC, dA and dD are shared by
+     * every sequence and token, so each thread sums its own (4·E·N + 2·E
+     * reals, small beside the activations) and they are added in thread
+     * order afterwards: no race, no atomics, deterministic for a given
+     * thread count, and the sequences still run in parallel as in mamba1.c.
+     * du rows are per sequence, so they are written directly. */
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) {
+        real *mine = per_thread + (size_t)par_thread_id() * per;
+        size_t row = (size_t)b * T;
+        ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
+        ScanGrad g = {du + row * E, (size_t)E, mine + 3 * EN, mine + EN, mine + 2 * EN, mine, mine + 3 * EN + E};
+        scan_backward(&si, dy + row * E, (size_t)E, a.hs + row * EN, mine + 3 * EN + 2 * (size_t)E, &g);
+    }
+    for (int t = 0; t < threads; t++) {
+        const real *mine = per_thread + (size_t)t * per;
+        for (size_t i = 0; i < EN; i++) {
+            gw.A_log[i] += mine[i] * A[i]; /* dA/dA_log = A */
+            gw.B[i] += mine[EN + i];
+            gw.C[i] += mine[2 * EN + i];
+        }
+        for (int e = 0; e < E; e++) {
+            gw.dt_b[e] += mine[3 * EN + e] / (1 + exp(-w.dt_b[e])); /* softplus' = sigmoid */
+            gw.D[e] += mine[3 * EN + E + e];
+        }
+    }
+    /* u = SiLU(uc), uc = conv(u_pre): u_pre is the first half of xz */
+    for (size_t i = 0; i < ME; i++) du[i] *= silu_grad(a.uc[i]);
+    for (int m = 0; m < M; m++) memset(dxz + (size_t)m * 2 * E, 0, sizeof(real) * E);
+    conv1d_backward(dxz, 2 * E, gw.conv_w, gw.conv_b, du, E, a.xz, 2 * E, w.conv_w, B, T, E, c->d_conv);
+    linear_bwd(dx, gw.in, dxz, x, w.in, M, 2 * E, D, 0);
+}
+
+/* state: conv window [B, K-1, E] | h [B, E, N] */
+static size_t lti_state_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    size_t E = cfg_d_inner(c);
+    return (size_t)B * E * ((size_t)(c->d_conv - 1) + c->d_state);
+}
+
+/* step scratch: A [E,N] | Δ [E] | xz [B,2E] | uc [B,E] | u [B,E] | y [B,E] | g [B,E] */
+static size_t lti_step_scratch_size(const ModelCfg *c, int B, int ctx)
+{
+    (void)ctx;
+    size_t E = cfg_d_inner(c);
+    return E * c->d_state + E + (size_t)B * 6 * E;
+}
+
+static void lti_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
+{
+    (void)pos; (void)ctx;
+    const ModelCfg *c = s->cfg;
+    LtiWeights w = lti_weights(c, s->p);
+    int D = c->d_model, E = cfg_d_inner(c), K = c->d_conv;
+    size_t EN = (size_t)E * c->d_state;
+    real *A = scratch, *delta = A + EN, *xz = delta + E, *uc = xz + (size_t)B * 2 * E, *u = uc + (size_t)B * E;
+    real *y = u + (size_t)B * E, *g = y + (size_t)B * E;
+    real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
+    lti_params(c, &w, A, delta);
+    linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
+    for (int b = 0; b < B; b++)
+        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
+    for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
+    for (int b = 0; b < B; b++) {
+        ScanIn si = lti_scan_in(c, u + (size_t)b * E, delta, &w, A, 1);
+        scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
+    }
+    for (size_t i = 0; i < (size_t)B * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
+    linear_fwd(out, g, w.out, B, D, E, 0);
+}
+
+static double lti_flops(const ModelCfg *c, int T)
+{
+    (void)T;
+    double D = c->d_model, E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
+    /* projections + conv + scan (about 6 flops per state element: decay, update, readout) */
+    return 2 * D * 2 * E + 2 * K * E + 6 * E * N + 2 * E * D;
+}
+
+const SubOps mamba_lti_ops = {
+    .name = "mamba_lti", .symbol = 'M', .tensors = lti_tensors, .init = lti_init,
+    .act_size = lti_act_size, .scratch_size = lti_scratch_size, .forward = lti_forward,
+    .backward = lti_backward, .state_size = lti_state_size, .step = lti_step,
+    .step_scratch_size = lti_step_scratch_size, .flops = lti_flops,
+};
