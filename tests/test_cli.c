@@ -314,6 +314,31 @@ static void bad_configs(void)
     free(cfg);
 }
 
+/* The same failures on a Mamba checkpoint: the message names the tensor. */
+static void bad_mamba_checkpoint(void)
+{
+    char saved[600], dir[600], p[700];
+    size_t size;
+    snprintf(saved, sizeof saved, "%s", gold);
+    snprintf(gold, sizeof gold, "%s/tests/golden/mamba_tied", src);
+#define XP "\"backbone.layers.0.mixer.x_proj.weight\":{\"dtype\":\"F32\",\"shape\":"
+    expect_logits_fail("mamba: wrong shape", edit_header(dir, sizeof dir, "m_shape", XP "[17,32]", XP "[32,17]"),
+                       "backbone.layers.0.mixer.x_proj.weight", "shape");
+    expect_logits_fail("mamba: missing tensor", edit_header(dir, sizeof dir, "m_missing", "\"backbone.layers.1.mixer.A_log\"",
+                                                            "\"backbone.layers.1.mixer.A_lox\""),
+                       "backbone.layers.1.mixer.A_log", "missing");
+    snprintf(p, sizeof p, "%s/config.json", gold);
+    char *cfg = read_all(p, &size), *st = cfg ? strstr(cfg, "\"state_size\": 8") : NULL;
+    CHECK(st != NULL, "golden mamba config.json has no \"state_size\": 8");
+    if (st) {
+        st[strlen("\"state_size\": ")] = '4';
+        expect_logits_fail("mamba: config state_size vs tensors", variant(dir, sizeof dir, "m_state", cfg), "mixer.",
+                           "shape");
+    }
+    free(cfg);
+    snprintf(gold, sizeof gold, "%s", saved);
+}
+
 static void bad_tokens(void)
 {
     static const struct { const char *text, *label, *kw, *kw2; } cases[] = {
@@ -428,7 +453,7 @@ static double logits_err(const cJSON *a, const cJSON *b)
 static void golden(void)
 {
     static const char *cases[] = {"llama_gqa", "llama_mqa_tied", "llama_mha_headdim", "llama_gqa_bf16",
-                                  "llama_gqa_f16"};
+                                  "llama_gqa_f16", "seqbench_local_partial", "mamba_untied", "mamba2_g2"};
     static const char *modes[] = {"parallel", "step"};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char dir[600], tokens[700], ref_path[700], label[64];
@@ -606,6 +631,7 @@ int main(void)
     bad_options();
     bad_safetensors();
     bad_configs();
+    bad_mamba_checkpoint();
     bad_tokens();
     bad_sizes();
     golden();
