@@ -45,7 +45,7 @@ int cmd_eval(int argc, char **argv)
     char model_dir[1024] = "", lengths_s[512] = "", out[1024] = "";
     int seqs = 1000, batch = 50, threads = 0;
     uint64_t seed = 1;
-    Option opts[32];
+    Option opts[64];
     int n = task_args_options(&ta, opts);
     Option more[] = {
         OPT_S("model", model_dir, "checkpoint directory (config.json + model.safetensors)"),

@@ -31,10 +31,10 @@ int cmd_gradcheck(int argc, char **argv)
     int B = 2, T = 7, samples = 64, threads = 1, vocab = 11;
     double tol = 1e-6;
     uint64_t seed = 1;
-    Option opts[40];
+    Option opts[MODEL_ARGS_N_OPTIONS + 12];
     int n = model_args_options(&ma, opts);
     Option more[] = {
-        OPT_S("what", what, "all, model, rmsnorm, ce, or a pattern symbol (* L - M)"),
+        OPT_S("what", what, "all, model, rmsnorm, ce, or a pattern symbol (* L - M R)"),
         OPT_I("batch", &B, 1, 64, "sequences"),
         OPT_I("seq-len", &T, 1, 512, "tokens per sequence"),
         OPT_I("samples", &samples, 1, 1 << 30, "coordinates checked per tensor"),
@@ -42,6 +42,7 @@ int cmd_gradcheck(int argc, char **argv)
         OPT_U("seed", &seed, "seed for weights and inputs"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
     };
+    _Static_assert(sizeof more / sizeof *more <= 12, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
     Err e = {{0}};
@@ -67,7 +68,7 @@ int cmd_gradcheck(int argc, char **argv)
         ok &= print_report("cross-entropy", &r, tol);
         ran = 1;
     }
-    for (const char *s = "*L-M"; *s; s++) {
+    for (const char *s = "*L-MR"; *s; s++) {
         if (!all && !(strlen(what) == 1 && what[0] == *s)) continue;
         char title[64];
         snprintf(title, sizeof title, "sublayer '%c'", *s);
@@ -82,7 +83,7 @@ int cmd_gradcheck(int argc, char **argv)
         ok &= print_report(title, &r, tol);
         ran = 1;
     }
-    if (!ran) die("gradcheck: --what must be all, model, rmsnorm, ce, or one of * L - M (got \"%s\")", what);
+    if (!ran) die("gradcheck: --what must be all, model, rmsnorm, ce, or one of * L - M R (got \"%s\")", what);
     printf("%s\n", ok ? "all gradient checks passed" : "GRADIENT CHECK FAILED");
     return ok ? 0 : 1;
 }

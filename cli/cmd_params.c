@@ -16,7 +16,7 @@ int cmd_params(int argc, char **argv)
     model_args_defaults(&ma);
     char model_dir[1024] = "";
     int ctx = 2048, batch = 1, json = 0;
-    Option opts[32];
+    Option opts[MODEL_ARGS_N_OPTIONS + 8];
     int n = model_args_options(&ma, opts);
     Option more[] = {
         OPT_S("model", model_dir, "read the configuration from a checkpoint's config.json instead"),
@@ -24,6 +24,7 @@ int cmd_params(int argc, char **argv)
         OPT_I("batch", &batch, 1, 1 << 20, "sequences for state bytes"),
         OPT_F("json", &json, "print JSON instead of a table"),
     };
+    _Static_assert(sizeof more / sizeof *more <= 8, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
     Err e = {{0}};

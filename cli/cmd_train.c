@@ -28,7 +28,7 @@ int cmd_train(int argc, char **argv)
     train_defaults(&tc);
     char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "";
     int eval_seqs = 1000, threads = 0;
-    Option opts[64];
+    Option opts[MODEL_ARGS_N_OPTIONS + TASK_ARGS_N_OPTIONS + 24];
     int n = model_args_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
     Option more[] = {
@@ -49,6 +49,7 @@ int cmd_train(int argc, char **argv)
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
     };
+    _Static_assert(sizeof more / sizeof *more <= 24, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
 

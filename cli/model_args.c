@@ -1,5 +1,6 @@
 #include "model_args.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -11,7 +12,6 @@ void model_args_defaults(ModelArgs *a)
     memset(a, 0, sizeof *a);
     strcpy(a->arch, "transformer");
     strcpy(a->pos, "rope");
-    strcpy(a->act, "silu");
     strcpy(a->mamba, "mamba1");
     a->d_state = 16;
     a->expand = 2;
@@ -19,18 +19,18 @@ void model_args_defaults(ModelArgs *a)
     a->ssm_head_dim = 16;
     a->n_groups = 1;
     a->chunk = 64;
+    a->conv1d_width = 4;
     a->layers = 2;
     a->d_model = 64;
     a->heads = 4;
     a->rope_theta = 10000;
-    a->rotary_frac = 1;
     a->norm_eps = 1e-5;
 }
 
 int model_args_options(ModelArgs *a, Option *o)
 {
     Option t[MODEL_ARGS_N_OPTIONS] = {
-        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti"),
+        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin"),
         OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
         OPT_I("layers", &a->layers, 1, SEQ_MAX_SUBLAYERS, "repeats of the pattern"),
         OPT_I("d-model", &a->d_model, 1, 65536, "model width"),
@@ -38,10 +38,10 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("kv-heads", &a->kv_heads, 0, 4096, "key/value heads: = heads MHA, 1 MQA, else GQA (0 = heads)"),
         OPT_I("head-dim", &a->head_dim, 0, 4096, "head dimension (0 = d-model / heads)"),
         OPT_I("d-ff", &a->d_ff, 0, 1 << 20, "MLP width (0 = 4 x d-model for SwiGLU, 3 x for GeGLU)"),
-        OPT_S("act", a->act, "MLP activation: silu (SwiGLU) or gelu (GeGLU)"),
+        OPT_S("act", a->act, "MLP activation: silu (SwiGLU) or gelu (GeGLU) (default: gelu for hawk/griffin, else silu)"),
         OPT_S("pos", a->pos, "positional encoding: rope or none"),
         OPT_D("rope-theta", &a->rope_theta, 1.0001, 1e12, "RoPE base"),
-        OPT_D("rotary-frac", &a->rotary_frac, 0.01, 1, "fraction of each head that RoPE rotates"),
+        OPT_D("rotary-frac", &a->rotary_frac, 0, 1, "fraction of each head RoPE rotates (0 = 0.5 for griffin, else 1)"),
         OPT_I("window", &a->window, 0, 1 << 30, "local attention window W: L sees W+1 keys (0 = 64 when the pattern has L)"),
         OPT_F("untie", &a->untie, "separate LM head instead of the tied embedding"),
         OPT_D("norm-eps", &a->norm_eps, 1e-12, 0.5, "RMSNorm epsilon"),
@@ -56,6 +56,10 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("ssm-head-dim", &a->ssm_head_dim, 1, 4096, "mamba2 head dimension P"),
         OPT_I("n-groups", &a->n_groups, 1, 4096, "mamba2 groups of B and C"),
         OPT_I("chunk", &a->chunk, 1, 65536, "mamba2 SSD chunk size"),
+        OPT_I("lru-width", &a->lru_width, 0, 1 << 20, "RG-LRU width (0 = d-model)"),
+        OPT_I("conv1d-width", &a->conv1d_width, 1, 64, "RG-LRU block's causal conv width"),
+        OPT_F("gemma", &a->gemma, "RecurrentGemma conventions: (1+w) norms, sqrt(D) embedding scale, biases on MLP and o_proj"),
+        OPT_D("soft-cap", &a->soft_cap, 0, 1e6, "logits soft cap c: c tanh(z/c) (0 = off)"),
     };
     memcpy(o, t, sizeof t);
     return MODEL_ARGS_N_OPTIONS;
@@ -78,15 +82,17 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->n_heads = a->heads;
     c->n_kv_heads = a->kv_heads ? a->kv_heads : a->heads;
     c->head_dim = a->head_dim ? a->head_dim : (a->d_model / a->heads > 0 ? a->d_model / a->heads : 1);
-    if (!strcmp(a->act, "silu") || !strcmp(a->act, "swiglu")) c->mlp_act = ACT_SILU;
-    else if (!strcmp(a->act, "gelu") || !strcmp(a->act, "geglu")) c->mlp_act = ACT_GELU_TANH;
+    int griffin_family = !*a->pattern && (!strcmp(a->arch, "hawk") || !strcmp(a->arch, "griffin"));
+    const char *act = *a->act ? a->act : griffin_family ? "gelu" : "silu";
+    if (!strcmp(act, "silu") || !strcmp(act, "swiglu")) c->mlp_act = ACT_SILU;
+    else if (!strcmp(act, "gelu") || !strcmp(act, "geglu")) c->mlp_act = ACT_GELU_TANH;
     else return err_set(e, "--act must be silu or gelu (got \"%s\")", a->act);
     c->d_ff = a->d_ff ? a->d_ff : (c->mlp_act == ACT_SILU ? 4 : 3) * a->d_model;
     if (!strcmp(a->pos, "rope")) c->pos_encoding = POS_ROPE;
     else if (!strcmp(a->pos, "none")) c->pos_encoding = POS_NONE;
     else return err_set(e, "--pos must be rope or none (got \"%s\")", a->pos);
     c->rope_theta = a->rope_theta;
-    c->partial_rotary_factor = a->rotary_frac;
+    c->partial_rotary_factor = a->rotary_frac > 0 ? a->rotary_frac : griffin_family ? 0.5 : 1;
     c->window = a->window;
     if (strchr(c->pattern, 'L') && !c->window) c->window = 64;
     c->tie_embeddings = !a->untie;
@@ -104,6 +110,21 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->ssm_head_dim = a->ssm_head_dim;
     c->n_groups = a->n_groups;
     c->chunk_size = a->chunk;
+    c->lru_width = a->lru_width;
+    c->conv1d_width = a->conv1d_width;
+    c->logits_soft_cap = a->soft_cap;
+    /* Hawk and Griffin as the paper and RecurrentGemma build them: GeGLU of
+     * expansion 3, MQA local attention with half-rotary RoPE, Gemma norms,
+     * biases, sqrt(D) embedding scale and a soft cap of 30 (each still
+     * overridable by its option). */
+    if (griffin_family) {
+        if (!a->kv_heads) c->n_kv_heads = 1;
+        if (!a->soft_cap) c->logits_soft_cap = 30;
+    }
+    if (a->gemma || griffin_family) {
+        c->norm_plus_one = c->mlp_bias = c->attn_out_bias = 1;
+        c->embed_scale = cfg_bf16_round(sqrt((double)c->d_model)); /* as the HF model's normalizer buffer */
+    }
     c->norm_eps = a->norm_eps;
     if (cfg_validate(c, e)) return -1;
     hf_choose_model_type(c);

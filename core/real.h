@@ -47,4 +47,20 @@ static inline void linear_bwd(real *dx, real *dW, const real *dy, const real *x,
         cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, N, K, M, 1, dy, N, x, K, 1, dW, K);
 }
 
+/* y[M,N] += b (per column); b may be NULL */
+static inline void bias_fwd(real *y, const real *b, int M, int N)
+{
+    if (!b) return;
+    for (size_t m = 0; m < (size_t)M; m++)
+        for (int n = 0; n < N; n++) y[m * N + n] += b[n];
+}
+
+/* db[N] += column sums of dy[M,N]; db may be NULL */
+static inline void bias_bwd(real *db, const real *dy, int M, int N)
+{
+    if (!db) return;
+    for (size_t m = 0; m < (size_t)M; m++)
+        for (int n = 0; n < N; n++) db[n] += dy[m * N + n];
+}
+
 #endif

@@ -28,6 +28,9 @@ void cfg_defaults(ModelCfg *c)
     c->ssm_head_dim = 16;
     c->n_groups = 1;
     c->chunk_size = 64;
+    c->lru_width = 0; /* 0: d_model */
+    c->rglru_heads = 0; /* 0: n_heads */
+    c->conv1d_width = 4;
     c->norm_eps = 1e-5;
     c->tie_embeddings = 1;
     c->max_seq_len = 2048;
@@ -41,6 +44,15 @@ int cfg_rotary_dim(const ModelCfg *c)
 }
 
 int cfg_d_inner(const ModelCfg *c) { return c->expand * c->d_model; }
+double cfg_bf16_round(double x)
+{
+    union { float f; unsigned u; } v = {(float)x};
+    v.u = (v.u + 0x7FFF + ((v.u >> 16) & 1)) & 0xFFFF0000u;
+    return v.f;
+}
+
+int cfg_lru_width(const ModelCfg *c) { return c->lru_width > 0 ? c->lru_width : c->d_model; }
+int cfg_rglru_heads(const ModelCfg *c) { return c->rglru_heads > 0 ? c->rglru_heads : c->n_heads; }
 int cfg_dt_rank(const ModelCfg *c) { return c->dt_rank > 0 ? c->dt_rank : (c->d_model + 15) / 16; }
 
 #define LIMIT(field, lo, hi)                                                                          \
@@ -78,6 +90,16 @@ int cfg_validate(const ModelCfg *c, Err *e)
     if (strchr(c->pattern, 'L') && c->window < 1)
         return err_set(e, "local attention needs attention_window_size >= 1 (got %d)", c->window);
     if (strchr(c->pattern, '-')) LIMIT(d_ff, 1, 1 << 20);
+    if (strchr(c->pattern, 'R')) {
+        LIMIT(lru_width, 0, 1 << 20);
+        LIMIT(rglru_heads, 0, 1 << 12);
+        LIMIT(conv1d_width, 1, 64);
+        int W = cfg_lru_width(c), H = cfg_rglru_heads(c);
+        if (H < 1 || W % H)
+            return err_set(e, "lru_width (%d) must be a multiple of the RG-LRU gate blocks (num_attention_heads %d)", W, H);
+    }
+    if (!(c->embed_scale >= 0) || !(c->logits_soft_cap >= 0))
+        return err_set(e, "embedding scale and logits soft cap must be >= 0 (got %g, %g)", c->embed_scale, c->logits_soft_cap);
     if (strchr(c->pattern, 'M')) {
         LIMIT(d_state, 1, 1 << 12);
         LIMIT(expand, 1, 64);

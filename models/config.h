@@ -30,6 +30,14 @@ typedef struct {
     int dt_rank;                /* mamba1: time_step_rank R (0 = ceil(d_model / 16)) */
     int mamba_inner_norms;      /* Jamba's flavour: RMSNorm on δ, B and C */
     int ssm_head_dim, n_groups, chunk_size; /* mamba2: heads of ssm_head_dim, G groups of B/C */
+    /* RG-LRU block (`R`, Hawk/Griffin): lru_width channels, gates in rglru_heads blocks */
+    int lru_width, rglru_heads, conv1d_width;
+    /* Gemma-style extras (RecurrentGemma); all off for Llama/Mamba */
+    int mlp_bias;               /* biases on gate/up/down */
+    int attn_out_bias;          /* bias on o_proj */
+    int norm_plus_one;          /* RMSNorm scales by (1 + w) */
+    double embed_scale;         /* embeddings multiplied by this (0: by 1) */
+    double logits_soft_cap;     /* logits = cap · tanh(logits / cap) (0: off) */
     /* norms and head */
     double norm_eps;
     int tie_embeddings;
@@ -44,6 +52,11 @@ int cfg_rotary_dim(const ModelCfg *c);
 
 /* Mamba sizes: E = expand * d_model, R = dt_rank or ceil(d_model / 16). */
 int cfg_d_inner(const ModelCfg *c);
+/* RG-LRU sizes: lru_width (0 = d_model), gate blocks (0 = n_heads). */
+int cfg_lru_width(const ModelCfg *c);
+int cfg_rglru_heads(const ModelCfg *c);
+/* x rounded to the nearest bfloat16 (ties to even), as RecurrentGemma's sqrt(D) normalizer. */
+double cfg_bf16_round(double x);
 int cfg_dt_rank(const ModelCfg *c);
 
 /* Checks sizes are positive, consistent and not absurd, and the pattern is

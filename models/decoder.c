@@ -64,8 +64,7 @@ int decoder_step(Decoder *d, const int *tokens, Err *e)
     const ModelCfg *c = &m->cfg;
     int B = d->B, D = c->d_model;
     if (d->pos >= d->ctx) return err_set(e, "decode context of %d tokens is full", d->ctx);
-    const real *E = m->params + m->embed_offset;
-    for (int b = 0; b < B; b++) memcpy(d->x + (size_t)b * D, E + (size_t)tokens[b] * D, sizeof(real) * D);
+    model_embed(m, tokens, B, d->x);
     for (int l = 0; l < m->n_layers; l++) {
         Layer *ly = &m->layers[l];
         rmsnorm_forward(d->xn, NULL, d->x, m->params + ly->norm_offset, B, D, c->norm_eps, m->norm_offset_value);
@@ -74,6 +73,7 @@ int decoder_step(Decoder *d, const int *tokens, Err *e)
     }
     rmsnorm_forward(d->xn, NULL, d->x, m->params + m->final_norm_offset, B, D, c->norm_eps, m->norm_offset_value);
     linear_fwd(d->logits, d->xn, m->params + m->head_offset, B, c->vocab_size, D, 0);
+    model_soft_cap(m, d->logits, B);
     d->pos++;
     return 0;
 }

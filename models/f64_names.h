@@ -15,6 +15,10 @@
 #define cfg_rotary_dim cfg_rotary_dim_f64
 #define cfg_validate cfg_validate_f64
 #define cfg_d_inner cfg_d_inner_f64
+#define cfg_lru_width cfg_lru_width_f64
+#define cfg_bf16_round cfg_bf16_round_f64
+#define cfg_rglru_heads cfg_rglru_heads_f64
+#define rglru_ops rglru_ops_f64
 #define cfg_dt_rank cfg_dt_rank_f64
 #define mamba1_ops mamba1_ops_f64
 #define mamba_lti_ops mamba_lti_ops_f64
@@ -35,6 +39,8 @@
 #define model_reserve model_reserve_f64
 #define model_act_bytes model_act_bytes_f64
 #define model_forward model_forward_f64
+#define model_embed model_embed_f64
+#define model_soft_cap model_soft_cap_f64
 #define model_loss model_loss_f64
 #define model_backward model_backward_f64
 #define model_param_counts model_param_counts_f64
@@ -58,5 +64,8 @@
 #define hf_mamba_keys_to_json hf_mamba_keys_to_json_f64
 #define hf_mamba_config_from_json hf_mamba_config_from_json_f64
 #define hf_mamba_config_to_json hf_mamba_config_to_json_f64
+#define hf_is_recurrent_gemma hf_is_recurrent_gemma_f64
+#define hf_recurrent_gemma_config_from_json hf_recurrent_gemma_config_from_json_f64
+#define hf_recurrent_gemma_config_to_json hf_recurrent_gemma_config_to_json_f64
 
 #endif

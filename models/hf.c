@@ -10,6 +10,7 @@
 #include "core/mem.h"
 #include "core/safetensors.h"
 #include "hf_mamba.h"
+#include "hf_recurrent_gemma.h"
 
 static int is_llama_pattern(const char *p)
 {
@@ -29,6 +30,10 @@ static int all_mamba(const ModelCfg *c)
 
 void hf_choose_model_type(ModelCfg *c)
 {
+    if (hf_is_recurrent_gemma(c)) {
+        snprintf(c->model_type, sizeof c->model_type, "recurrent_gemma");
+        return;
+    }
     if (all_mamba(c)) {
         snprintf(c->model_type, sizeof c->model_type, "%s", c->mamba == MAMBA2 ? "mamba2" : "mamba");
         return;
@@ -75,10 +80,15 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     if (!cJSON_IsObject(root)) return err_set(e, "%s: expected a JSON object", what);
     char type[32] = "";
     if (json_get_string(root, "model_type", 1, type, sizeof type, what, e)) return -1;
-    if (strcmp(type, "llama") && strcmp(type, "seqbench") && strcmp(type, "mamba") && strcmp(type, "mamba2"))
-        return err_set(e, "%s: model_type \"%s\" is not supported (supported: llama, mamba, mamba2, seqbench)", what,
-                       type);
+    if (strcmp(type, "llama") && strcmp(type, "seqbench") && strcmp(type, "mamba") && strcmp(type, "mamba2") &&
+        strcmp(type, "recurrent_gemma"))
+        return err_set(e, "%s: model_type \"%s\" is not supported (supported: llama, mamba, mamba2, recurrent_gemma, "
+                          "seqbench)", what, type);
     snprintf(c->model_type, sizeof c->model_type, "%s", type);
+    if (!strcmp(type, "recurrent_gemma")) {
+        if (hf_recurrent_gemma_config_from_json(root, c, what, e)) return -1;
+        return cfg_validate(c, e) ? err_prefix(e, what) : 0;
+    }
     if (!strcmp(type, "mamba") || !strcmp(type, "mamba2")) {
         if (hf_mamba_config_from_json(root, c, what, e)) return -1;
         return cfg_validate(c, e) ? err_prefix(e, what) : 0;
@@ -132,6 +142,7 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
 cJSON *hf_config_to_json(const ModelCfg *c)
 {
     if (!strcmp(c->model_type, "mamba") || !strcmp(c->model_type, "mamba2")) return hf_mamba_config_to_json(c);
+    if (!strcmp(c->model_type, "recurrent_gemma")) return hf_recurrent_gemma_config_to_json(c);
     int llama = !strcmp(c->model_type, "llama");
     cJSON *o = cJSON_CreateObject(), *arch = cJSON_AddArrayToObject(o, "architectures");
     cJSON_AddItemToArray(arch, cJSON_CreateString(llama ? "LlamaForCausalLM" : "SeqbenchForCausalLM"));

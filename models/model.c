@@ -4,9 +4,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <tgmath.h>
 
 #include "core/mem.h"
 #include "core/rng.h"
+
 #include "layers/cross_entropy.h"
 #include "layers/rmsnorm.h"
 #include "names.h"
@@ -68,6 +70,7 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
         add_tensor(m, names_head(c), 2, embed_shape, &off, 1);
     }
     m->n_params = off;
+    m->norm_offset_value = c->norm_plus_one ? 1 : 0;
     return 0;
 }
 
@@ -176,12 +179,27 @@ int model_reserve(Model *m, int B, int T, Err *e)
 
 static const real *head_weight(const Model *m) { return m->params + m->head_offset; }
 
+void model_embed(const Model *m, const int *tokens, int n, real *x)
+{
+    int D = m->cfg.d_model;
+    real scale = m->cfg.embed_scale > 0 ? (real)m->cfg.embed_scale : 1;
+    const real *E = m->params + m->embed_offset;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < D; j++) x[(size_t)i * D + j] = scale * E[(size_t)tokens[i] * D + j];
+}
+
+void model_soft_cap(const Model *m, real *logits, int rows)
+{
+    double cap = m->cfg.logits_soft_cap;
+    if (cap <= 0) return;
+    for (size_t i = 0; i < (size_t)rows * m->cfg.vocab_size; i++) logits[i] = (real)cap * tanh(logits[i] / (real)cap);
+}
+
 void model_forward(Model *m, const int *tokens, int B, int T)
 {
     const ModelCfg *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size, M = B * T;
-    const real *E = m->params + m->embed_offset;
-    for (int i = 0; i < M; i++) memcpy(m->res + (size_t)i * D, E + (size_t)tokens[i] * D, sizeof(real) * D);
+    model_embed(m, tokens, M, m->res);
     for (int l = 0; l < m->n_layers; l++) {
         Layer *ly = &m->layers[l];
         real *x = m->res + (size_t)l * M * D, *xn = m->xn + (size_t)l * M * D, *out = m->dtmp;
@@ -194,6 +212,7 @@ void model_forward(Model *m, const int *tokens, int B, int T)
     rmsnorm_forward(m->xf, m->rstd_f, m->res + (size_t)m->n_layers * M * D, m->params + m->final_norm_offset, M, D,
                     c->norm_eps, m->norm_offset_value);
     linear_fwd(m->logits, m->xf, head_weight(m), M, V, D, 0);
+    model_soft_cap(m, m->logits, M);
 }
 
 double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T)
@@ -206,6 +225,12 @@ void model_backward(Model *m, const int *tokens, int B, int T)
     const ModelCfg *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size, M = B * T;
     real *dxf = m->dtmp;
+    double cap = c->logits_soft_cap;
+    if (cap > 0) /* z = cap tanh(u / cap): dz/du = 1 - (z / cap)^2 */
+        for (size_t i = 0; i < (size_t)M * V; i++) {
+            real t = m->logits[i] / (real)cap;
+            m->dlogits[i] *= 1 - t * t;
+        }
     linear_bwd(dxf, m->grads + m->head_offset, m->dlogits, m->xf, head_weight(m), M, V, D, 0);
     memset(m->dres, 0, sizeof(real) * (size_t)M * D);
     rmsnorm_backward(m->dres, m->grads + m->final_norm_offset, dxf, m->res + (size_t)m->n_layers * M * D,
@@ -219,11 +244,11 @@ void model_backward(Model *m, const int *tokens, int B, int T)
         rmsnorm_backward(m->dres, m->grads + ly->norm_offset, dxn, x, m->params + ly->norm_offset,
                          m->rstd + (size_t)l * M, M, D, m->norm_offset_value);
     }
-    real *dE = m->grads + m->embed_offset;
+    real *dE = m->grads + m->embed_offset, scale = c->embed_scale > 0 ? (real)c->embed_scale : 1;
     for (int i = 0; i < M; i++) {
         real *row = dE + (size_t)tokens[i] * D;
         const real *g = m->dres + (size_t)i * D;
-        for (int j = 0; j < D; j++) row[j] += g[j];
+        for (int j = 0; j < D; j++) row[j] += scale * g[j];
     }
 }
 

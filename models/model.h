@@ -71,6 +71,11 @@ size_t model_act_bytes(const ModelCfg *c, int B, int T);
 /* Forward over tokens [B, T]; logits in m->logits. */
 void model_forward(Model *m, const int *tokens, int B, int T);
 
+/* x[n, D] = embedding rows of tokens, times embed_scale (RecurrentGemma's √D). */
+void model_embed(const Model *m, const int *tokens, int n, real *x);
+/* logits <- cap · tanh(logits / cap) when the config has a soft cap. */
+void model_soft_cap(const Model *m, real *logits, int rows);
+
 /* Masked cross-entropy on the last forward; writes dlogits for backward. */
 double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T);
 

@@ -21,6 +21,12 @@ static int is_mamba(const ModelCfg *c) { return is(c, "mamba") || is(c, "mamba2"
 void names_layer(const ModelCfg *c, int l, char *norm, size_t norm_cap, char *prefix, size_t prefix_cap)
 {
     char sym = c->pattern[l];
+    if (is(c, "recurrent_gemma")) { /* layer i = temporal block 2i + MLP 2i+1 */
+        int i = l / 2;
+        snprintf(norm, norm_cap, "model.layers.%d.%s.weight", i, l % 2 ? "channel_pre_norm" : "temporal_pre_norm");
+        snprintf(prefix, prefix_cap, "model.layers.%d.%s.", i, l % 2 ? "mlp_block" : "temporal_block");
+        return;
+    }
     if (is_mamba(c)) {
         snprintf(norm, norm_cap, "backbone.layers.%d.norm.weight", l);
         snprintf(prefix, prefix_cap, "backbone.layers.%d.mixer.", l);
@@ -37,5 +43,8 @@ void names_layer(const ModelCfg *c, int l, char *norm, size_t norm_cap, char *pr
 }
 
 const char *names_embed(const ModelCfg *c) { return is_mamba(c) ? "backbone.embeddings.weight" : "model.embed_tokens.weight"; }
-const char *names_final_norm(const ModelCfg *c) { return is_mamba(c) ? "backbone.norm_f.weight" : "model.norm.weight"; }
+const char *names_final_norm(const ModelCfg *c)
+{
+    return is_mamba(c) ? "backbone.norm_f.weight" : is(c, "recurrent_gemma") ? "model.final_norm.weight" : "model.norm.weight";
+}
 const char *names_head(const ModelCfg *c) { (void)c; return "lm_head.weight"; }

@@ -16,6 +16,8 @@ static const struct { const char *arch, *pattern; } ARCHS[] = {
     {"mamba", "M"},
     {"mamba2", "M"},
     {"mamba-lti", "M"},
+    {"hawk", "R-"},
+    {"griffin", "R-R-L-"},
 };
 
 const char *pattern_symbol_name(char symbol)
@@ -57,4 +59,4 @@ const char *pattern_for_arch(const char *arch)
     return NULL;
 }
 
-const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti"; }
+const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin"; }

@@ -1,6 +1,6 @@
 #include "sublayer.h"
 
-extern const SubOps attention_ops, local_attention_ops, mlp_ops, mamba1_ops, mamba_lti_ops, mamba2_ops;
+extern const SubOps attention_ops, local_attention_ops, mlp_ops, mamba1_ops, mamba_lti_ops, mamba2_ops, rglru_ops;
 
 const SubOps *subops_for(const ModelCfg *c, char symbol)
 {
@@ -8,10 +8,11 @@ const SubOps *subops_for(const ModelCfg *c, char symbol)
     case 'M':
         if (!c || c->mamba == MAMBA1) return &mamba1_ops;
         return c->mamba == MAMBA_LTI ? &mamba_lti_ops : c->mamba == MAMBA2 ? &mamba2_ops : NULL;
+    case 'R': return &rglru_ops;
     case '*': return &attention_ops;
     case 'L': return &local_attention_ops;
     case '-': return &mlp_ops;
-    default: return NULL; /* R, E: not implemented yet */
+    default: return NULL; /* E: not implemented yet */
     }
 }
 

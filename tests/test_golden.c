@@ -18,6 +18,7 @@ static const char *CASES[] = {
     "seqbench_local_partial", "seqbench_nope_gqa", "seqbench_local_only",                  /* seqbench_reference.py */
     "mamba_tied", "mamba_untied",                                                          /* mamba_reference.py */
     "mamba2_g1", "mamba2_g2",                                                              /* mamba2_reference.py */
+    "recurrent_gemma_griffin", "recurrent_gemma_hawk",                                     /* recurrent_gemma_reference.py */
 };
 
 static double compare(const real *ours, const cJSON *rows, int T, int V)

@@ -61,6 +61,7 @@ int main(void)
         {"mamba1 selective", 'M', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
         {"mamba1 Jamba flavour (norms on dt, B, C)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA1, 1},
         {"mamba lti (S4D-like)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA_LTI, 0},
+        {"RG-LRU block (4 gate blocks)", 'R', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
         {"mamba2, 2 groups, T = 9 > 2 chunks of 4", 'M', 4, 1, 1.0, ACT_SILU, MAMBA2, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -83,6 +84,22 @@ int main(void)
         {"local + global", "L-*-", 0, 2},
         {"mamba + attention", "M*-M", 0, 2},
     };
+    /* a Griffin model with RecurrentGemma's conventions: (1+w) norms, sqrt(D)
+     * embedding scale, MLP and o_proj biases, a soft cap low enough to bend */
+    {
+        ModelCfg c = base();
+        strcpy(c.pattern, "R-L-");
+        c.n_kv_heads = 1;
+        c.lru_width = 12;
+        c.partial_rotary_factor = 0.5;
+        c.mlp_act = ACT_GELU_TANH;
+        c.norm_plus_one = c.mlp_bias = c.attn_out_bias = 1;
+        c.embed_scale = cfg_bf16_round(4.0);
+        c.logits_soft_cap = 2;
+        int rc = gradcheck_model(&c, 2, 9, 40, 31, &r, &e);
+        CHECK(rc == 0, "griffin model: %s", e.msg);
+        expect("griffin model (gemma conventions, soft cap)", &r);
+    }
     /* and a Mamba-2 model, tied */
     {
         ModelCfg c = base();

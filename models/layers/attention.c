@@ -19,7 +19,7 @@
 #include "models/layers/rope.h"
 #include "models/layers/tensors.h"
 
-typedef struct { real *wq, *wk, *wv, *wo; } AttnWeights;
+typedef struct { real *wq, *wk, *wv, *wo, *bo; } AttnWeights;
 
 static int attn_tensors(const ModelCfg *c, TensorDesc *t)
 {
@@ -29,13 +29,15 @@ static int attn_tensors(const ModelCfg *c, TensorDesc *t)
     tensor_add(t, &n, &off, "k_proj.weight", kvd, D);
     tensor_add(t, &n, &off, "v_proj.weight", kvd, D);
     tensor_add(t, &n, &off, "o_proj.weight", D, qd);
+    if (c->attn_out_bias) tensor_add(t, &n, &off, "o_proj.bias", D, 0); /* RecurrentGemma */
     return n;
 }
 
 static AttnWeights attn_weights(const ModelCfg *c, real *p)
 {
     size_t D = c->d_model, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
-    AttnWeights w = {p, p + qd * D, p + (qd + kvd) * D, p + (qd + 2 * kvd) * D};
+    real *wo = p + (qd + 2 * kvd) * D;
+    AttnWeights w = {p, p + qd * D, p + (qd + kvd) * D, wo, c->attn_out_bias ? wo + qd * D : NULL};
     return w;
 }
 
@@ -103,6 +105,7 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
                         o + (size_t)b * T * qd + (size_t)h * d, qd);
         }
     linear_fwd(y, o, w.wo, M, D, qd, 0);
+    bias_fwd(y, w.bo, M, D);
 }
 
 static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
@@ -119,6 +122,7 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
     real scale = 1 / sqrt((real)d);
 
     linear_bwd(dO, gw.wo, dy, o, w.wo, M, D, qd, 0);
+    bias_bwd(gw.bo, dy, M, D);
     memset(dk, 0, sizeof(real) * (size_t)M * kvd);
     memset(dv, 0, sizeof(real) * (size_t)M * kvd);
     /* One task per (sequence, kv head): the query heads sharing a kv head add
@@ -230,6 +234,7 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
             }
         }
     linear_fwd(y, o, w.wo, B, D, qd, 0);
+    bias_fwd(y, w.bo, B, D);
 }
 
 static double attn_flops_window(const ModelCfg *c, int T, int W)

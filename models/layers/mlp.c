@@ -1,11 +1,12 @@
 /* Gated MLP (`-`), DESIGN §4:  y = down( act(gate(x)) ⊙ up(x) )
- * act = SiLU (SwiGLU, Llama) or tanh-approximated GeLU (GeGLU, Griffin).
+ * act = SiLU (SwiGLU, Llama) or tanh-approximated GeLU (GeGLU, Griffin);
+ * with mlp_bias (RecurrentGemma) each projection has a bias.
  * Position-wise, so `step` is `forward` on B rows and needs no state. */
 #include <tgmath.h>
 
 #include "models/layers/tensors.h"
 
-typedef struct { real *gate, *up, *down; } MlpWeights;
+typedef struct { real *gate, *up, *down, *gate_b, *up_b, *down_b; } MlpWeights;
 
 static int mlp_tensors(const ModelCfg *c, TensorDesc *t)
 {
@@ -14,13 +15,19 @@ static int mlp_tensors(const ModelCfg *c, TensorDesc *t)
     tensor_add(t, &n, &off, "gate_proj.weight", c->d_ff, c->d_model);
     tensor_add(t, &n, &off, "up_proj.weight", c->d_ff, c->d_model);
     tensor_add(t, &n, &off, "down_proj.weight", c->d_model, c->d_ff);
+    if (c->mlp_bias) {
+        tensor_add(t, &n, &off, "gate_proj.bias", c->d_ff, 0);
+        tensor_add(t, &n, &off, "up_proj.bias", c->d_ff, 0);
+        tensor_add(t, &n, &off, "down_proj.bias", c->d_model, 0);
+    }
     return n;
 }
 
 static MlpWeights mlp_weights(const ModelCfg *c, real *p)
 {
     size_t DF = (size_t)c->d_model * c->d_ff;
-    MlpWeights w = {p, p + DF, p + 2 * DF};
+    real *b = c->mlp_bias ? p + 3 * DF : NULL;
+    MlpWeights w = {p, p + DF, p + 2 * DF, b, b ? b + c->d_ff : NULL, b ? b + 2 * c->d_ff : NULL};
     return w;
 }
 
@@ -56,6 +63,8 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     real *up = acts, *a = up + n, *da = a + n, *h = da + n, *gate = scratch;
     linear_fwd(gate, x, w.gate, M, F, D, 0);
     linear_fwd(up, x, w.up, M, F, D, 0);
+    bias_fwd(gate, w.gate_b, M, F);
+    bias_fwd(up, w.up_b, M, F);
     Activation act = c->mlp_act;
 #pragma omp parallel for schedule(static) if (n > 32768)
     for (size_t i = 0; i < n; i++) {
@@ -63,6 +72,7 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
         h[i] = a[i] * up[i];
     }
     linear_fwd(y, h, w.down, M, D, F, 0);
+    bias_fwd(y, w.down_b, M, D);
 }
 
 static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
@@ -75,11 +85,14 @@ static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, 
     const real *up = acts, *a = up + n, *da = a + n, *h = da + n;
     real *dh = scratch, *dup = dh + n;
     linear_bwd(dh, gw.down, dy, h, w.down, M, D, F, 0);
+    bias_bwd(gw.down_b, dy, M, D);
 #pragma omp parallel for schedule(static) if (n > 32768)
     for (size_t i = 0; i < n; i++) {
         dup[i] = dh[i] * a[i];
         dh[i] = dh[i] * up[i] * da[i]; /* now dgate */
     }
+    bias_bwd(gw.gate_b, dh, M, F);
+    bias_bwd(gw.up_b, dup, M, F);
     linear_bwd(dx, gw.gate, dh, x, w.gate, M, F, D, 0);
     linear_bwd(dx, gw.up, dup, x, w.up, M, F, D, 1);
 }

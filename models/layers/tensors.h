@@ -23,6 +23,16 @@ static inline TensorDesc *tensor_add(TensorDesc *t, int *n, size_t *off, const c
     return d;
 }
 
+/* A [d0, d1, d2] tensor (RG-LRU's per-head gate blocks [heads, in, out]). */
+static inline TensorDesc *tensor_add3(TensorDesc *t, int *n, size_t *off, const char *name, int d0, int d1, int d2)
+{
+    TensorDesc *d = tensor_add(t, n, off, name, d0, d1);
+    d->rank = 3;
+    d->shape[2] = d2;
+    *off += (size_t)d0 * d1 * (size_t)(d2 - 1);
+    return d;
+}
+
 /* A depthwise conv1d weight as PyTorch stores it: [channels, 1, width]. */
 static inline TensorDesc *tensor_add_conv(TensorDesc *t, int *n, size_t *off, const char *name, int channels, int width)
 {
