@@ -339,6 +339,33 @@ static void bad_mamba_checkpoint(void)
     snprintf(gold, sizeof gold, "%s", saved);
 }
 
+/* RecurrentGemma configs: a window that is not positive, a block type that is neither. */
+static void bad_recurrent_gemma_config(void)
+{
+    char saved[600], dir[600], p[700];
+    size_t size;
+    snprintf(saved, sizeof saved, "%s", gold);
+    snprintf(gold, sizeof gold, "%s/tests/golden/recurrent_gemma_griffin", src);
+    snprintf(p, sizeof p, "%s/config.json", gold);
+    char *cfg = read_all(p, &size), *w = cfg ? strstr(cfg, "\"attention_window_size\": 3") : NULL;
+    CHECK(w != NULL, "golden griffin config.json has no \"attention_window_size\": 3");
+    if (w) {
+        w[strlen("\"attention_window_size\": ")] = '0';
+        expect_logits_fail("griffin: window 0", variant(dir, sizeof dir, "g_window", cfg), "attention_window_size", "0");
+        w[strlen("\"attention_window_size\": ")] = '3';
+        char *t = strstr(cfg, "\"block_types\"");
+        t = t ? strstr(t, "\"attention\"") : NULL;
+        CHECK(t != NULL, "golden griffin config.json has no block_types attention entry");
+        if (t) {
+            memcpy(t, "\"attentio_\"", 11);
+            expect_logits_fail("griffin: unknown block type", variant(dir, sizeof dir, "g_types", cfg), "block_types",
+                               "attentio_");
+        }
+    }
+    free(cfg);
+    snprintf(gold, sizeof gold, "%s", saved);
+}
+
 static void bad_tokens(void)
 {
     static const struct { const char *text, *label, *kw, *kw2; } cases[] = {
@@ -632,6 +659,7 @@ int main(void)
     bad_safetensors();
     bad_configs();
     bad_mamba_checkpoint();
+    bad_recurrent_gemma_config();
     bad_tokens();
     bad_sizes();
     golden();
