@@ -18,6 +18,7 @@ static const struct {
     {"gradcheck", cmd_gradcheck, "finite-difference gradient checks of sublayers and models"},
     {"experiment", cmd_experiment, "run the cells of an experiments/*.json spec (resumable)"},
     {"report", cmd_report, "gather results into results/REPORT.md and tables for the plots"},
+    {"bench", cmd_bench, "prefill, training-step and decode throughput, latency, memory and FLOPs of a model"},
 };
 
 static void usage(FILE *f)
@@ -45,5 +46,5 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc, argv);
-    die("unknown command \"%s\" (commands: train, eval, logits, params, gradcheck, experiment, report; see seqbench --help)", argv[1]);
+    die("unknown command \"%s\" (commands: train, eval, logits, params, gradcheck, experiment, report, bench; see seqbench --help)", argv[1]);
 }

@@ -1,0 +1,206 @@
+#include "bench.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/rng.h"
+#include "core/timer.h"
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double bench_median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+double bench_percentile(double *v, int n, double p)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int rank = (int)ceil(p / 100 * n); /* nearest rank: a value that was measured, never interpolated */
+    return v[rank < 1 ? 0 : rank > n ? n - 1 : rank - 1];
+}
+
+static BenchTime summarize(double *sec, int n)
+{
+    BenchTime t = {bench_median(sec, n), sec[0]}; /* sorted by the median */
+    return t;
+}
+
+/* Random ids stand in for text: the cost of every sublayer is independent of
+ * the values, and a seeded stream keeps two runs on the same data. */
+static void random_tokens(int *out, size_t n, int V, Rng *r)
+{
+    for (size_t i = 0; i < n; i++) out[i] = (int)rng_below(r, (uint32_t)V);
+}
+
+int bench_check_pass(const Model *m, int B, int T, int train, Err *e)
+{
+    char what[128];
+    snprintf(what, sizeof what, "%s batch %d x length %d (activations%s)", train ? "training step" : "prefill", B, T,
+             train && !m->grads ? " and gradients" : "");
+    double bytes = (double)model_act_bytes(&m->cfg, B, T) + (double)B * T * (2 * sizeof(int) + 1);
+    if (train && !m->grads) bytes += (double)m->n_params * sizeof(real);
+    return mem_check(bytes, what, e);
+}
+
+int bench_check_decode(const Model *m, int B, int ctx, int steps, Err *e)
+{
+    char what[128];
+    snprintf(what, sizeof what, "decode batch %d at context %d + %d steps (state, its snapshot and logits)", B, ctx,
+             steps);
+    /* the state twice: the decoder's and the copy each timed run restarts from */
+    double bytes = 2 * model_state_bytes(&m->cfg, B, ctx + steps) +
+                   (double)B * (3.0 * m->cfg.d_model + m->cfg.vocab_size) * sizeof(real) +
+                   (double)B * steps * sizeof(int);
+    return mem_check(bytes, what, e);
+}
+
+/* Fills the throughput fields of a pass from its per-run seconds. */
+static void pass_result(BenchPass *r, int B, int T, int repeats, double *sec, double flops_per_token,
+                        const ModelCfg *c)
+{
+    r->B = B;
+    r->T = T;
+    r->repeats = repeats;
+    r->sec = summarize(sec, repeats);
+    double tokens = (double)B * T;
+    r->tokens_per_s = tokens / r->sec.median;
+    r->tokens_per_s_best = tokens / r->sec.min;
+    r->flops_per_token = flops_per_token;
+    r->gflops = flops_per_token * tokens / r->sec.median / 1e9;
+    r->act_bytes = (double)model_act_bytes(c, B, T);
+}
+
+int bench_prefill(Model *m, int T, int repeats, uint64_t seed, BenchPass *r, Err *e)
+{
+    int *tokens = mem_alloc((size_t)T, sizeof *tokens, "prefill tokens", e);
+    double *sec = mem_alloc((size_t)repeats, sizeof *sec, "timings", e);
+    if (!tokens || !sec || model_reserve(m, 1, T, e)) {
+        free(tokens);
+        free(sec);
+        return -1;
+    }
+    Rng rng = rng_fork(seed, 1);
+    random_tokens(tokens, (size_t)T, m->cfg.vocab_size, &rng);
+    for (int i = -1; i < repeats; i++) { /* i = -1: the warm-up run */
+        double t0 = now_seconds();
+        model_forward(m, tokens, 1, T);
+        if (i >= 0) sec[i] = now_seconds() - t0;
+    }
+    /* a causal pass: the token at position t attends to t+1 keys */
+    pass_result(r, 1, T, repeats, sec, model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg);
+    free(tokens);
+    free(sec);
+    return 0;
+}
+
+int bench_train_step(Model *m, int B, int T, int repeats, uint64_t seed, BenchPass *r, Err *e)
+{
+    size_t n = (size_t)B * T;
+    int *tokens = mem_alloc(2 * n, sizeof *tokens, "training tokens and targets", e);
+    unsigned char *mask = tokens ? mem_alloc(n, 1, "loss mask", e) : NULL;
+    double *sec = mask ? mem_alloc((size_t)repeats, sizeof *sec, "timings", e) : NULL;
+    if (!sec || model_alloc_grads(m, e) || model_reserve(m, B, T, e)) {
+        free(tokens);
+        free(mask);
+        free(sec);
+        return -1;
+    }
+    Rng rng = rng_fork(seed, 2);
+    random_tokens(tokens, 2 * n, m->cfg.vocab_size, &rng);
+    memset(mask, 1, n); /* every position scored: the most expensive, and the usual, loss */
+    for (int i = -1; i < repeats; i++) {
+        double t0 = now_seconds();
+        model_forward(m, tokens, B, T);
+        model_loss(m, tokens + n, mask, B, T);
+        model_backward(m, tokens, B, T);
+        if (i >= 0) sec[i] = now_seconds() - t0;
+    }
+    /* backward costs about twice the forward (one gemm for dx, one for dW) */
+    pass_result(r, B, T, repeats, sec, 3 * model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg);
+    free(tokens);
+    free(mask);
+    free(sec);
+    return 0;
+}
+
+/* Steps the decoder from position 0 to ctx, untimed: the Decoder has no
+ * prefill call, and how the context got there does not change a step's cost. */
+static int fill_context(Decoder *d, int ctx, Rng *rng, int *tok, Err *e)
+{
+    for (int p = 0; p < ctx; p++) {
+        random_tokens(tok, (size_t)d->B, d->m->cfg.vocab_size, rng);
+        if (decoder_step(d, tok, e)) return -1;
+    }
+    return 0;
+}
+
+/* One run of `steps` decode steps from the saved context; lat[steps] gets each
+ * step's seconds, the return value the run's. The Decoder's whole state is its
+ * one `state` buffer and `pos` (models/model.h), so copying them back restarts
+ * every run from the same context without stepping to it again. */
+static double decode_run(Decoder *d, const real *snapshot, size_t state_len, int ctx, const int *tokens, int steps,
+                         double *lat, Err *e)
+{
+    memcpy(d->state, snapshot, state_len * sizeof(real));
+    d->pos = ctx;
+    double t0 = now_seconds(), prev = t0;
+    for (int s = 0; s < steps; s++) {
+        if (decoder_step(d, tokens + (size_t)s * d->B, e)) return -1;
+        double t = now_seconds();
+        lat[s] = t - prev;
+        prev = t;
+    }
+    return prev - t0;
+}
+
+int bench_decode(Model *m, int B, int ctx, int steps, int repeats, uint64_t seed, BenchDecode *r, Err *e)
+{
+    Decoder d;
+    if (decoder_create(&d, m, B, ctx + steps, e)) return -1;
+    size_t state_len = (size_t)(model_state_bytes(&m->cfg, B, ctx + steps) / sizeof(real));
+    real *snapshot = mem_alloc(state_len + 1, sizeof(real), "decode state snapshot", e);
+    int *tokens = snapshot ? mem_alloc((size_t)B * steps, sizeof(int), "decode tokens", e) : NULL;
+    double *sec = tokens ? mem_alloc((size_t)repeats, sizeof *sec, "timings", e) : NULL;
+    double *lat = sec ? mem_alloc((size_t)steps * (repeats + 1), sizeof *lat, "step timings", e) : NULL;
+    int rc = -1;
+    Rng rng = rng_fork(seed, 3);
+    if (!lat || fill_context(&d, ctx, &rng, tokens, e)) goto done;
+    memcpy(snapshot, d.state, state_len * sizeof(real));
+    random_tokens(tokens, (size_t)B * steps, m->cfg.vocab_size, &rng);
+    /* run 0 is the warm-up: its step timings land in lat[0..steps) and are skipped */
+    for (int i = 0; i <= repeats; i++) {
+        double t = decode_run(&d, snapshot, state_len, ctx, tokens, steps, lat + (size_t)i * steps, e);
+        if (t < 0) goto done;
+        if (i > 0) sec[i - 1] = t;
+    }
+    r->B = B;
+    r->ctx = ctx;
+    r->steps = steps;
+    r->repeats = repeats;
+    r->sec = summarize(sec, repeats);
+    r->tokens_per_s = (double)B * steps / r->sec.median;
+    r->tokens_per_s_best = (double)B * steps / r->sec.min;
+    r->latency_median = bench_median(lat + steps, steps * repeats);
+    r->latency_p90 = bench_percentile(lat + steps, steps * repeats, 90);
+    r->state_bytes = model_state_bytes(&m->cfg, B, ctx);
+    /* the step at position p attends to p+1 keys */
+    r->flops_per_token = model_flops_per_token(&m->cfg, ctx + (steps + 1) / 2);
+    r->gflops = r->flops_per_token * B * steps / r->sec.median / 1e9;
+    rc = 0;
+done:
+    free(lat);
+    free(sec);
+    free(tokens);
+    free(snapshot);
+    decoder_free(&d);
+    return rc;
+}
