@@ -34,7 +34,7 @@ int cmd_gradcheck(int argc, char **argv)
     Option opts[MODEL_ARGS_N_OPTIONS + 12];
     int n = model_args_options(&ma, opts);
     Option more[] = {
-        OPT_S("what", what, "all, model, rmsnorm, ce, or a pattern symbol (* L - M R)"),
+        OPT_S("what", what, "all, model, rmsnorm, ce, or a pattern symbol (* L - M R E)"),
         OPT_I("batch", &B, 1, 64, "sequences"),
         OPT_I("seq-len", &T, 1, 512, "tokens per sequence"),
         OPT_I("samples", &samples, 1, 1 << 30, "coordinates checked per tensor"),
@@ -68,7 +68,7 @@ int cmd_gradcheck(int argc, char **argv)
         ok &= print_report("cross-entropy", &r, tol);
         ran = 1;
     }
-    for (const char *s = "*L-MR"; *s; s++) {
+    for (const char *s = "*L-MRE"; *s; s++) {
         if (!all && !(strlen(what) == 1 && what[0] == *s)) continue;
         char title[64];
         snprintf(title, sizeof title, "sublayer '%c'", *s);
@@ -83,7 +83,7 @@ int cmd_gradcheck(int argc, char **argv)
         ok &= print_report(title, &r, tol);
         ran = 1;
     }
-    if (!ran) die("gradcheck: --what must be all, model, rmsnorm, ce, or one of * L - M R (got \"%s\")", what);
+    if (!ran) die("gradcheck: --what must be all, model, rmsnorm, ce, or one of * L - M R E (got \"%s\")", what);
     printf("%s\n", ok ? "all gradient checks passed" : "GRADIENT CHECK FAILED");
     return ok ? 0 : 1;
 }

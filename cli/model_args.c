@@ -20,6 +20,9 @@ void model_args_defaults(ModelArgs *a)
     a->n_groups = 1;
     a->chunk = 64;
     a->conv1d_width = 4;
+    a->experts = 4;
+    a->top_k = 2;
+    a->aux_coef = 0.001;
     a->layers = 2;
     a->d_model = 64;
     a->heads = 4;
@@ -60,6 +63,11 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("conv1d-width", &a->conv1d_width, 1, 64, "RG-LRU block's causal conv width"),
         OPT_F("gemma", &a->gemma, "RecurrentGemma conventions: (1+w) norms, sqrt(D) embedding scale, biases on MLP and o_proj"),
         OPT_D("soft-cap", &a->soft_cap, 0, 1e6, "logits soft cap c: c tanh(z/c) (0 = off)"),
+        OPT_I("experts", &a->experts, 1, 128, "MoE experts n"),
+        OPT_I("top-k", &a->top_k, 1, 128, "MoE experts per token K"),
+        OPT_I("expert-d-ff", &a->expert_d_ff, 0, 1 << 20, "MoE expert width (0 = d-ff)"),
+        OPT_F("renormalize", &a->renormalize, "renormalise the top-K router weights (Mixtral; Jamba does not)"),
+        OPT_D("aux-coef", &a->aux_coef, 0, 100, "MoE load-balancing loss coefficient"),
     };
     memcpy(o, t, sizeof t);
     return MODEL_ARGS_N_OPTIONS;
@@ -110,6 +118,11 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->ssm_head_dim = a->ssm_head_dim;
     c->n_groups = a->n_groups;
     c->chunk_size = a->chunk;
+    c->n_experts = a->experts;
+    c->experts_per_tok = a->top_k;
+    c->expert_d_ff = a->expert_d_ff;
+    c->router_renormalize = a->renormalize;
+    c->router_aux_coef = a->aux_coef;
     c->lru_width = a->lru_width;
     c->conv1d_width = a->conv1d_width;
     c->logits_soft_cap = a->soft_cap;

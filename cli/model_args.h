@@ -12,10 +12,12 @@ typedef struct {
     int d_state, expand, d_conv, dt_rank, inner_norms, ssm_head_dim, n_groups, chunk, pad_vocab;
     int lru_width, conv1d_width, gemma;
     double soft_cap;
+    int experts, top_k, expert_d_ff, renormalize;
+    double aux_coef;
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 30
+#define MODEL_ARGS_N_OPTIONS 35
 
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */

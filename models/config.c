@@ -28,6 +28,9 @@ void cfg_defaults(ModelCfg *c)
     c->ssm_head_dim = 16;
     c->n_groups = 1;
     c->chunk_size = 64;
+    c->n_experts = 4;
+    c->experts_per_tok = 2;
+    c->router_aux_coef = 0.001; /* JambaConfig's router_aux_loss_coef */
     c->lru_width = 0; /* 0: d_model */
     c->rglru_heads = 0; /* 0: n_heads */
     c->conv1d_width = 4;
@@ -90,6 +93,13 @@ int cfg_validate(const ModelCfg *c, Err *e)
     if (strchr(c->pattern, 'L') && c->window < 1)
         return err_set(e, "local attention needs attention_window_size >= 1 (got %d)", c->window);
     if (strchr(c->pattern, '-')) LIMIT(d_ff, 1, 1 << 20);
+    if (strchr(c->pattern, 'E')) {
+        LIMIT(n_experts, 1, 128);
+        LIMIT(experts_per_tok, 1, c->n_experts);
+        LIMIT(expert_d_ff, 0, 1 << 20);
+        if (!c->expert_d_ff) LIMIT(d_ff, 1, 1 << 20);
+        if (!(c->router_aux_coef >= 0)) return err_set(e, "router aux loss coefficient must be >= 0 (got %g)", c->router_aux_coef);
+    }
     if (strchr(c->pattern, 'R')) {
         LIMIT(lru_width, 0, 1 << 20);
         LIMIT(rglru_heads, 0, 1 << 12);

@@ -30,6 +30,10 @@ typedef struct {
     int dt_rank;                /* mamba1: time_step_rank R (0 = ceil(d_model / 16)) */
     int mamba_inner_norms;      /* Jamba's flavour: RMSNorm on δ, B and C */
     int ssm_head_dim, n_groups, chunk_size; /* mamba2: heads of ssm_head_dim, G groups of B/C */
+    /* mixture of experts (`E`): SwiGLU experts of expert_d_ff (0 = d_ff) */
+    int n_experts, experts_per_tok, expert_d_ff;
+    int router_renormalize;     /* top-K weights renormalised to sum 1 (Mixtral) or not (Jamba) */
+    double router_aux_coef;     /* Switch load-balancing loss coefficient */
     /* RG-LRU block (`R`, Hawk/Griffin): lru_width channels, gates in rglru_heads blocks */
     int lru_width, rglru_heads, conv1d_width;
     /* Gemma-style extras (RecurrentGemma); all off for Llama/Mamba */

@@ -19,6 +19,7 @@
 #define cfg_bf16_round cfg_bf16_round_f64
 #define cfg_rglru_heads cfg_rglru_heads_f64
 #define rglru_ops rglru_ops_f64
+#define moe_ops moe_ops_f64
 #define cfg_dt_rank cfg_dt_rank_f64
 #define mamba1_ops mamba1_ops_f64
 #define mamba_lti_ops mamba_lti_ops_f64

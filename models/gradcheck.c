@@ -83,6 +83,7 @@ static double sub_loss(void *vctx)
     s->ops->forward(s, c->x, c->y, c->B, c->T, c->acts, c->m->scratch);
     double f = 0;
     for (size_t i = 0; i < (size_t)c->B * c->T * c->m->cfg.d_model; i++) f += (double)c->y[i] * c->r[i];
+    if (s->ops->aux_loss) f += s->ops->aux_loss(s, c->acts, c->B, c->T, c->m->scratch);
     return f;
 }
 

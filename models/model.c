@@ -35,9 +35,17 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
     const ModelCfg *c = &m->cfg;
     int L = (int)strlen(c->pattern), D = c->d_model, V = c->vocab_size;
     m->n_layers = L;
+    /* one pass to count the tensors (a MoE layer has 3 per expert), one to lay them out */
+    TensorDesc *td = malloc(SUB_MAX_TENSORS * sizeof *td);
+    size_t count = 3;
+    for (int l = 0; td && l < L; l++) count += 1 + (size_t)subops_for(c, c->pattern[l])->tensors(c, td);
     m->layers = calloc((size_t)L ? (size_t)L : 1, sizeof *m->layers);
-    m->tensors = calloc((size_t)L * (SUB_MAX_TENSORS + 1) + 3, sizeof *m->tensors);
-    if (!m->layers || !m->tensors) { model_free(m); return err_set(e, "out of memory building the layer table"); }
+    m->tensors = calloc(count, sizeof *m->tensors);
+    if (!td || !m->layers || !m->tensors) {
+        free(td);
+        model_free(m);
+        return err_set(e, "out of memory building the layer table");
+    }
 
     size_t off = 0;
     const int embed_shape[2] = {V, D}, norm_shape[1] = {D};
@@ -51,7 +59,6 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
         add_tensor(m, norm, 1, norm_shape, &off, 0);
         ly->sub.ops = subops_for(c, c->pattern[l]);
         ly->sub.cfg = &m->cfg;
-        TensorDesc td[SUB_MAX_TENSORS];
         int n = ly->sub.ops->tensors(c, td);
         size_t base = off;
         for (int i = 0; i < n; i++) {
@@ -62,6 +69,7 @@ int model_layout(Model *m, const ModelCfg *cfg, Err *e)
         }
         ly->param_offset = base;
     }
+    free(td);
     m->final_norm_offset = off;
     add_tensor(m, names_final_norm(c), 1, norm_shape, &off, 0);
     m->head_offset = m->embed_offset;
@@ -217,7 +225,12 @@ void model_forward(Model *m, const int *tokens, int B, int T)
 
 double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T)
 {
-    return cross_entropy(m->logits, targets, mask, m->dlogits, B * T, m->cfg.vocab_size);
+    double loss = cross_entropy(m->logits, targets, mask, m->dlogits, B * T, m->cfg.vocab_size);
+    for (int l = 0; l < m->n_layers; l++) { /* auxiliary losses (MoE load balancing); backward adds their gradients */
+        const Layer *ly = &m->layers[l];
+        if (ly->sub.ops->aux_loss) loss += ly->sub.ops->aux_loss(&ly->sub, m->acts + ly->act_offset, B, T, m->scratch);
+    }
+    return loss;
 }
 
 void model_backward(Model *m, const int *tokens, int B, int T)

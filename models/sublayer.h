@@ -14,7 +14,7 @@
 #include "core/real.h"
 #include "core/rng.h"
 
-#define SUB_MAX_TENSORS 16
+#define SUB_MAX_TENSORS 400 /* a mixture of up to 128 experts: router + 3 per expert */
 
 typedef struct {
     char name[96];      /* Hugging Face name suffix, e.g. "q_proj.weight" */
@@ -60,6 +60,9 @@ typedef struct SubOps {
     size_t (*step_scratch_size)(const ModelCfg *c, int B, int ctx);
     /* Forward FLOPs per token for a token at context length T (multiply-add = 2). */
     double (*flops)(const ModelCfg *c, int T);
+    /* An auxiliary training loss of the last forward (MoE load balancing),
+     * whose gradient backward already includes; NULL for most families. */
+    double (*aux_loss)(const Sub *s, const real *acts, int B, int T, real *scratch);
 } SubOps;
 
 /* The family of a pattern symbol under config c (the Mamba variant is a

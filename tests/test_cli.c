@@ -204,9 +204,10 @@ static void bad_options(void)
 
     expect_fail("unknown symbol", NULL, ARGS("train", "--pattern", "MX-", "--out", out), out, "unknown symbol 'X'",
                 NULL);
-    /* When M is implemented this runs a tiny training: pick another symbol then. */
-    expect_fail("unimplemented symbol", NULL, ARGS("train", "--pattern", "E-", "--out", out, SMALL), out,
-                "not implemented yet", NULL);
+    expect_fail("unknown Mamba variant", NULL, ARGS("train", "--pattern", "M-", "--mamba", "mamba3", "--out", out, SMALL),
+                out, "--mamba", "mamba3");
+    expect_fail("top-k above experts", NULL, ARGS("train", "--pattern", "E", "--experts", "2", "--top-k", "3", "--out", out,
+                SMALL), out, "experts_per_tok", NULL);
     expect_fail("unknown arch", NULL, ARGS("train", "--arch", "tranformer", "--out", out), out, "tranformer", NULL);
     expect_fail("heads vs kv-heads", NULL, ARGS("train", "--heads", "3", "--kv-heads", "2", "--out", out), out,
                 "multiple", NULL);

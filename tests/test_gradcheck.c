@@ -62,6 +62,8 @@ int main(void)
         {"mamba1 Jamba flavour (norms on dt, B, C)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA1, 1},
         {"mamba lti (S4D-like)", 'M', 4, 1, 1.0, ACT_SILU, MAMBA_LTI, 0},
         {"RG-LRU block (4 gate blocks)", 'R', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"MoE, 4 experts top-2, Jamba weights + load balancing", 'E', 4, 1, 1.0, ACT_SILU, MAMBA1, 0},
+        {"MoE, 5 experts top-2 renormalised (Mixtral)", 'E', 4, 1, 1.0, ACT_SILU, MAMBA1, 1},
         {"mamba2, 2 groups, T = 9 > 2 chunks of 4", 'M', 4, 1, 1.0, ACT_SILU, MAMBA2, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -72,6 +74,11 @@ int main(void)
         c.mlp_act = cases[i].act;
         c.mamba = cases[i].mamba;
         c.mamba_inner_norms = cases[i].inner_norms;
+        if (cases[i].symbol == 'E') { /* inner_norms doubles as "Mixtral" for MoE rows */
+            c.n_experts = cases[i].inner_norms ? 5 : 4;
+            c.router_renormalize = cases[i].inner_norms;
+            c.router_aux_coef = 0.3; /* large, so a wrong aux gradient shows */
+        }
         /* T = 9 > W + 1 so the window cuts; B = 2 so batch indexing is exercised */
         int rc = gradcheck_sublayer(&c, cases[i].symbol, 2, 9, 200, 10 + i, &r, &e);
         CHECK(rc == 0, "%s: %s", cases[i].name, e.msg);
@@ -83,6 +90,7 @@ int main(void)
         {"transformer untied MQA", "*-", 0, 1},
         {"local + global", "L-*-", 0, 2},
         {"mamba + attention", "M*-M", 0, 2},
+        {"Jamba-style M E * E (MoE, inner norms, no positions)", "ME*E", 0, 2},
     };
     /* a Griffin model with RecurrentGemma's conventions: (1+w) norms, sqrt(D)
      * embedding scale, MLP and o_proj biases, a soft cap low enough to bend */
@@ -114,6 +122,11 @@ int main(void)
         strcpy(c.pattern, models[i].pattern);
         c.tie_embeddings = models[i].tie;
         c.n_kv_heads = models[i].kv;
+        if (strchr(c.pattern, 'E')) { /* Jamba: RMSNorm on dt, B, C and attention without positions */
+            c.mamba_inner_norms = 1;
+            c.pos_encoding = POS_NONE;
+            c.router_aux_coef = 0.1;
+        }
         int rc = gradcheck_model(&c, 2, 8, 40, 20 + i, &r, &e);
         CHECK(rc == 0, "%s: %s", models[i].name, e.msg);
         expect(models[i].name, &r);

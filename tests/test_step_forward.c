@@ -80,6 +80,8 @@ int main(void)
         {"mamba lti + attention + MLP", "M*-M", 2, 1, 0, 1.0, ACT_SILU, 2, 21, 0, MAMBA_LTI, 0},
         {"hawk (RG-LRU + MLP)", "R-R-", 2, 1, 1, 1.0, ACT_GELU_TANH, 2, 23, 0, MAMBA1, 2},
         {"griffin, gemma conventions, T >> W", "R-R-L-", 1, 1, 1, 0.5, ACT_GELU_TANH, 2, 40, 0, MAMBA1, 3},
+        {"Jamba-style M-ME*E (MoE top-2)", "M-ME*E", 2, 0, 0, 1.0, ACT_SILU, 2, 17, 1, MAMBA1, 0},
+        {"MoE top-2 renormalised", "E*E", 2, 1, 1, 1.0, ACT_SILU, 3, 12, 0, MAMBA1, 4},
         {"mamba2 G=2", "MM", 2, 1, 0, 1.0, ACT_SILU, 2, 19, 0, MAMBA2, 0},
         {"mamba2 G=1 + attention", "M*M-", 2, 1, 1, 1.0, ACT_SILU, 3, 15, 0, MAMBA2, 1},
     };
@@ -97,6 +99,7 @@ int main(void)
         x.n_groups = cases[i].one_group == 1 ? 1 : 2;
         /* one_group 2: RG-LRU width 24; 3: also RecurrentGemma's norms, biases, scale and cap */
         x.lru_width = cases[i].one_group >= 2 ? 24 : 0;
+        x.router_renormalize = cases[i].one_group == 4;
         if (cases[i].one_group == 3) {
             x.norm_plus_one = x.mlp_bias = x.attn_out_bias = 1;
             x.embed_scale = cfg_bf16_round(sqrt(32.0));

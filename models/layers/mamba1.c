@@ -41,7 +41,7 @@ static int m1_tensors(const ModelCfg *c, TensorDesc *t)
 
 static M1Weights m1_weights(const ModelCfg *c, real *p)
 {
-    TensorDesc t[SUB_MAX_TENSORS];
+    TensorDesc t[16]; /* this family has at most 13 tensors */
     int n = m1_tensors(c, t);
     real *q[12] = {0};
     for (int i = 0; i < n; i++) q[i] = p + t[i].offset;

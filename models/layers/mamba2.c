@@ -55,7 +55,7 @@ static int m2_tensors(const ModelCfg *c, TensorDesc *t)
 
 static M2Weights m2_weights(const ModelCfg *c, real *p)
 {
-    TensorDesc t[SUB_MAX_TENSORS];
+    TensorDesc t[16]; /* this family has at most 13 tensors */
     m2_tensors(c, t);
     M2Weights w = {p + t[0].offset, p + t[1].offset, p + t[2].offset, p + t[3].offset,
                    p + t[4].offset, p + t[5].offset, p + t[6].offset, p + t[7].offset};

@@ -41,7 +41,7 @@ static int lti_tensors(const ModelCfg *c, TensorDesc *t)
 
 static LtiWeights lti_weights(const ModelCfg *c, real *p)
 {
-    TensorDesc t[SUB_MAX_TENSORS];
+    TensorDesc t[16]; /* this family has at most 13 tensors */
     lti_tensors(c, t);
     real *q[9];
     for (int i = 0; i < 9; i++) q[i] = p + t[i].offset;

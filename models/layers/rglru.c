@@ -41,7 +41,7 @@ static int rg_tensors(const ModelCfg *c, TensorDesc *t)
 
 static RgWeights rg_weights(const ModelCfg *c, real *p)
 {
-    TensorDesc t[SUB_MAX_TENSORS];
+    TensorDesc t[16]; /* this family has at most 13 tensors */
     rg_tensors(c, t);
     real *q[13];
     for (int i = 0; i < 13; i++) q[i] = p + t[i].offset;
