@@ -33,7 +33,7 @@ void model_args_defaults(ModelArgs *a)
 int model_args_options(ModelArgs *a, Option *o)
 {
     Option t[MODEL_ARGS_N_OPTIONS] = {
-        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin"),
+        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba"),
         OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
         OPT_I("layers", &a->layers, 1, SEQ_MAX_SUBLAYERS, "repeats of the pattern"),
         OPT_I("d-model", &a->d_model, 1, 65536, "model width"),
@@ -130,6 +130,10 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
      * expansion 3, MQA local attention with half-rotary RoPE, Gemma norms,
      * biases, sqrt(D) embedding scale and a soft cap of 30 (each still
      * overridable by its option). */
+    if (!*a->pattern && !strcmp(a->arch, "jamba")) { /* Jamba: no positions, RMSNorm on dt, B, C */
+        c->pos_encoding = POS_NONE;
+        c->mamba_inner_norms = 1;
+    }
     if (griffin_family) {
         if (!a->kv_heads) c->n_kv_heads = 1;
         if (!a->soft_cap) c->logits_soft_cap = 30;

@@ -66,6 +66,10 @@
 #define hf_mamba_config_from_json hf_mamba_config_from_json_f64
 #define hf_mamba_config_to_json hf_mamba_config_to_json_f64
 #define hf_is_recurrent_gemma hf_is_recurrent_gemma_f64
+#define hf_is_jamba hf_is_jamba_f64
+#define hf_jamba_pattern hf_jamba_pattern_f64
+#define hf_jamba_config_from_json hf_jamba_config_from_json_f64
+#define hf_jamba_config_to_json hf_jamba_config_to_json_f64
 #define hf_recurrent_gemma_config_from_json hf_recurrent_gemma_config_from_json_f64
 #define hf_recurrent_gemma_config_to_json hf_recurrent_gemma_config_to_json_f64
 

@@ -11,6 +11,7 @@
 #include "core/safetensors.h"
 #include "hf_mamba.h"
 #include "hf_recurrent_gemma.h"
+#include "hf_jamba.h"
 
 static int is_llama_pattern(const char *p)
 {
@@ -32,6 +33,10 @@ void hf_choose_model_type(ModelCfg *c)
 {
     if (hf_is_recurrent_gemma(c)) {
         snprintf(c->model_type, sizeof c->model_type, "recurrent_gemma");
+        return;
+    }
+    if (hf_is_jamba(c)) {
+        snprintf(c->model_type, sizeof c->model_type, "jamba");
         return;
     }
     if (all_mamba(c)) {
@@ -67,6 +72,51 @@ static int read_rope_parameters(const cJSON *root, ModelCfg *c, const char *what
     return 0;
 }
 
+/* seqbench's own layout carries every switch a pattern may use: RG-LRU
+ * sizes, MoE routing, and the Gemma-style extras, so save -> load is exact */
+static void write_seqbench_extras(cJSON *o, const ModelCfg *c)
+{
+    if (strchr(c->pattern, 'R')) {
+        cJSON_AddNumberToObject(o, "lru_width", cfg_lru_width(c));
+        cJSON_AddNumberToObject(o, "rglru_heads", cfg_rglru_heads(c));
+        cJSON_AddNumberToObject(o, "conv1d_width", c->conv1d_width);
+    }
+    if (strchr(c->pattern, 'E')) {
+        cJSON_AddNumberToObject(o, "num_experts", c->n_experts);
+        cJSON_AddNumberToObject(o, "num_experts_per_tok", c->experts_per_tok);
+        cJSON_AddNumberToObject(o, "expert_intermediate_size", c->expert_d_ff);
+        cJSON_AddBoolToObject(o, "router_renormalize", c->router_renormalize);
+        cJSON_AddNumberToObject(o, "router_aux_loss_coef", c->router_aux_coef);
+    }
+    cJSON_AddBoolToObject(o, "attention_out_bias", c->attn_out_bias);
+    cJSON_AddBoolToObject(o, "norm_plus_one", c->norm_plus_one);
+    cJSON_AddNumberToObject(o, "embedding_scale", c->embed_scale);
+    cJSON_AddNumberToObject(o, "logits_soft_cap", c->logits_soft_cap);
+}
+
+static int read_seqbench_extras(const cJSON *root, ModelCfg *c, const char *what, Err *e)
+{
+    long long v;
+#define READ_INT(key, lo, hi, field) \
+    if ((v = c->field, json_get_int(root, key, 0, lo, hi, &v, what, e))) return -1; \
+    c->field = (int)v;
+    READ_INT("lru_width", 0, 1 << 20, lru_width);
+    READ_INT("rglru_heads", 0, 1 << 12, rglru_heads);
+    READ_INT("conv1d_width", 1, 64, conv1d_width);
+    READ_INT("num_experts", 1, 128, n_experts);
+    READ_INT("num_experts_per_tok", 1, 128, experts_per_tok);
+    READ_INT("expert_intermediate_size", 0, 1 << 20, expert_d_ff);
+#undef READ_INT
+    return json_get_bool(root, "router_renormalize", 0, &c->router_renormalize, what, e) ||
+                   json_get_double(root, "router_aux_loss_coef", 0, &c->router_aux_coef, what, e) ||
+                   json_get_bool(root, "attention_out_bias", 0, &c->attn_out_bias, what, e) ||
+                   json_get_bool(root, "norm_plus_one", 0, &c->norm_plus_one, what, e) ||
+                   json_get_double(root, "embedding_scale", 0, &c->embed_scale, what, e) ||
+                   json_get_double(root, "logits_soft_cap", 0, &c->logits_soft_cap, what, e)
+               ? -1
+               : 0;
+}
+
 #define GET_INT(key, req, lo, hi, field)                                               \
     do {                                                                               \
         long long v_ = c->field;                                                       \
@@ -81,12 +131,14 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     char type[32] = "";
     if (json_get_string(root, "model_type", 1, type, sizeof type, what, e)) return -1;
     if (strcmp(type, "llama") && strcmp(type, "seqbench") && strcmp(type, "mamba") && strcmp(type, "mamba2") &&
-        strcmp(type, "recurrent_gemma"))
+        strcmp(type, "recurrent_gemma") && strcmp(type, "jamba"))
         return err_set(e, "%s: model_type \"%s\" is not supported (supported: llama, mamba, mamba2, recurrent_gemma, "
-                          "seqbench)", what, type);
+                          "jamba, seqbench)", what, type);
     snprintf(c->model_type, sizeof c->model_type, "%s", type);
-    if (!strcmp(type, "recurrent_gemma")) {
-        if (hf_recurrent_gemma_config_from_json(root, c, what, e)) return -1;
+    if (!strcmp(type, "recurrent_gemma") || !strcmp(type, "jamba")) {
+        int rc = type[0] == 'j' ? hf_jamba_config_from_json(root, c, what, e)
+                                : hf_recurrent_gemma_config_from_json(root, c, what, e);
+        if (rc) return -1;
         return cfg_validate(c, e) ? err_prefix(e, what) : 0;
     }
     if (!strcmp(type, "mamba") || !strcmp(type, "mamba2")) {
@@ -119,7 +171,8 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     if (json_get_bool(root, "attention_bias", 0, &flag, what, e)) return -1;
     if (flag) return err_set(e, "%s: attention_bias = true is not supported", what);
     if (json_get_bool(root, "mlp_bias", 0, &flag, what, e)) return -1;
-    if (flag) return err_set(e, "%s: mlp_bias = true is not supported", what);
+    if (flag && !strcmp(type, "llama")) return err_set(e, "%s: mlp_bias = true is not supported", what);
+    c->mlp_bias = flag;
     if (read_rope_parameters(root, c, what, e)) return -1;
 
     if (!strcmp(type, "llama")) {
@@ -134,6 +187,7 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
         else if (strcmp(pos, "rope")) return err_set(e, "%s: position_encoding \"%s\" must be rope or none", what, pos);
         GET_INT("attention_window_size", 0, 0, INT_MAX, window);
         if (strchr(c->pattern, 'M') && hf_mamba_keys_from_json(root, c, what, e)) return -1;
+        if (read_seqbench_extras(root, c, what, e)) return -1;
     }
     if (cfg_validate(c, e)) return err_prefix(e, what);
     return 0;
@@ -143,6 +197,7 @@ cJSON *hf_config_to_json(const ModelCfg *c)
 {
     if (!strcmp(c->model_type, "mamba") || !strcmp(c->model_type, "mamba2")) return hf_mamba_config_to_json(c);
     if (!strcmp(c->model_type, "recurrent_gemma")) return hf_recurrent_gemma_config_to_json(c);
+    if (!strcmp(c->model_type, "jamba")) return hf_jamba_config_to_json(c);
     int llama = !strcmp(c->model_type, "llama");
     cJSON *o = cJSON_CreateObject(), *arch = cJSON_AddArrayToObject(o, "architectures");
     cJSON_AddItemToArray(arch, cJSON_CreateString(llama ? "LlamaForCausalLM" : "SeqbenchForCausalLM"));
@@ -170,11 +225,12 @@ cJSON *hf_config_to_json(const ModelCfg *c)
             cJSON_AddStringToObject(o, "mamba_variant", v[c->mamba]);
             cJSON_AddBoolToObject(o, "mamba_inner_norms", c->mamba_inner_norms);
         }
+        write_seqbench_extras(o, c);
     }
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_embeddings);
     cJSON_AddBoolToObject(o, "attention_bias", 0);
     cJSON_AddNumberToObject(o, "attention_dropout", 0.0);
-    cJSON_AddBoolToObject(o, "mlp_bias", 0);
+    cJSON_AddBoolToObject(o, "mlp_bias", c->mlp_bias);
     cJSON_AddNumberToObject(o, "pretraining_tp", 1);
     cJSON_AddNumberToObject(o, "initializer_range", 0.02);
     cJSON_AddNumberToObject(o, "bos_token_id", 1);

@@ -18,6 +18,7 @@ static const struct { const char *arch, *pattern; } ARCHS[] = {
     {"mamba-lti", "M"},
     {"hawk", "R-"},
     {"griffin", "R-R-L-"},
+    {"jamba", "M-MEM-ME*-MEM-ME"},
 };
 
 const char *pattern_symbol_name(char symbol)
@@ -59,4 +60,4 @@ const char *pattern_for_arch(const char *arch)
     return NULL;
 }
 
-const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin"; }
+const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba"; }

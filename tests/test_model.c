@@ -154,6 +154,7 @@ static void test_save_load(void)
     const struct { const char *pattern, *type; int tie; double rot; MambaVariant mamba; int inner; } cases[] = {
         {"*-*-", "llama", 0, 1.0, MAMBA1, 0}, {"L-*-", "seqbench", 1, 0.5, MAMBA1, 0}, {"MM", "mamba", 1, 1, MAMBA1, 0},
         {"MMM", "mamba2", 0, 1, MAMBA2, 0}, {"M*-", "seqbench", 0, 1, MAMBA1, 1},
+        {"M-MEM-ME*-MEM-ME", "jamba", 0, 1, MAMBA1, 1}, {"R-E*L-", "seqbench", 1, 0.5, MAMBA1, 0},
     };
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         ModelCfg c = small();
@@ -165,6 +166,14 @@ static void test_save_load(void)
         c.d_state = 4;
         c.ssm_head_dim = 8;
         c.n_groups = 2;
+        if (!strcmp(cases[k].type, "jamba")) c.pos_encoding = POS_NONE;
+        if (strchr(c.pattern, 'R')) { /* every Gemma switch, in seqbench's own layout */
+            c.lru_width = 24;
+            c.norm_plus_one = c.mlp_bias = c.attn_out_bias = 1;
+            c.embed_scale = 3.5;
+            c.logits_soft_cap = 7;
+            c.router_renormalize = 1;
+        }
         hf_choose_model_type(&c);
         CHECK(!strcmp(c.model_type, cases[k].type), "%s: layout %s, want %s", c.pattern, c.model_type, cases[k].type);
         Model m, m2;
@@ -176,7 +185,13 @@ static void test_save_load(void)
         CHECK(!strcmp(m2.cfg.pattern, c.pattern) && (m2.cfg.window == c.window || !strchr(c.pattern, 'L')) && m2.cfg.tie_embeddings == c.tie_embeddings &&
                   (m2.cfg.partial_rotary_factor == c.partial_rotary_factor || !strchr(c.pattern, '*')) &&
                   m2.cfg.mamba == c.mamba && m2.cfg.mamba_inner_norms == c.mamba_inner_norms &&
-                  (!strchr(c.pattern, 'M') || (m2.cfg.d_state == c.d_state && m2.cfg.d_conv == c.d_conv)),
+                  (!strchr(c.pattern, 'M') || (m2.cfg.d_state == c.d_state && m2.cfg.d_conv == c.d_conv)) &&
+                  m2.cfg.lru_width == (strchr(c.pattern, 'R') ? c.lru_width : m2.cfg.lru_width) &&
+                  m2.cfg.mlp_bias == c.mlp_bias && m2.cfg.attn_out_bias == c.attn_out_bias &&
+                  m2.cfg.norm_plus_one == c.norm_plus_one && m2.cfg.embed_scale == c.embed_scale &&
+                  m2.cfg.logits_soft_cap == c.logits_soft_cap && m2.cfg.router_renormalize == c.router_renormalize &&
+                  m2.cfg.pos_encoding == c.pos_encoding &&
+                  (!strchr(c.pattern, 'E') || (m2.cfg.n_experts == c.n_experts && m2.cfg.experts_per_tok == c.experts_per_tok)),
               "config round trip (%s)", c.model_type);
         CHECK(hf_save(&m2, b, &e) == 0, "save 2: %s", e.msg);
         for (int f = 0; f < 2; f++) {
