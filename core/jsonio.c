@@ -310,3 +310,12 @@ long json_read_int_array(const cJSON *arr, long long hi, long max_n, int **out, 
     *out = ids;
     return n;
 }
+
+int json_get_int32(const cJSON *obj, const char *key, int required, long long lo, long long hi, int *out,
+                   const char *what, Err *e)
+{
+    long long v = *out;
+    if (json_get_int(obj, key, required, lo, hi, &v, what, e)) return -1;
+    *out = (int)v;
+    return 0;
+}

@@ -31,6 +31,9 @@ int json_write_file(const char *path, const cJSON *root, Err *e);
  * longer than cap - 1 bytes are an error, not silently truncated. */
 int json_get_int(const cJSON *obj, const char *key, int required, long long lo, long long hi,
                  long long *out, const char *what, Err *e);
+/* The same into an int field (lo and hi must fit in int). */
+int json_get_int32(const cJSON *obj, const char *key, int required, long long lo, long long hi, int *out,
+                   const char *what, Err *e);
 int json_get_double(const cJSON *obj, const char *key, int required, double *out,
                     const char *what, Err *e);
 int json_get_bool(const cJSON *obj, const char *key, int required, int *out, const char *what,

@@ -96,17 +96,13 @@ static void write_seqbench_extras(cJSON *o, const ModelCfg *c)
 
 static int read_seqbench_extras(const cJSON *root, ModelCfg *c, const char *what, Err *e)
 {
-    long long v;
-#define READ_INT(key, lo, hi, field) \
-    if ((v = c->field, json_get_int(root, key, 0, lo, hi, &v, what, e))) return -1; \
-    c->field = (int)v;
-    READ_INT("lru_width", 0, 1 << 20, lru_width);
-    READ_INT("rglru_heads", 0, 1 << 12, rglru_heads);
-    READ_INT("conv1d_width", 1, 64, conv1d_width);
-    READ_INT("num_experts", 1, 128, n_experts);
-    READ_INT("num_experts_per_tok", 1, 128, experts_per_tok);
-    READ_INT("expert_intermediate_size", 0, 1 << 20, expert_d_ff);
-#undef READ_INT
+    if (json_get_int32(root, "lru_width", 0, 0, 1 << 20, &c->lru_width, what, e) ||
+        json_get_int32(root, "rglru_heads", 0, 0, 1 << 12, &c->rglru_heads, what, e) ||
+        json_get_int32(root, "conv1d_width", 0, 1, 64, &c->conv1d_width, what, e) ||
+        json_get_int32(root, "num_experts", 0, 1, 128, &c->n_experts, what, e) ||
+        json_get_int32(root, "num_experts_per_tok", 0, 1, 128, &c->experts_per_tok, what, e) ||
+        json_get_int32(root, "expert_intermediate_size", 0, 0, 1 << 20, &c->expert_d_ff, what, e))
+        return -1;
     return json_get_bool(root, "router_renormalize", 0, &c->router_renormalize, what, e) ||
                    json_get_double(root, "router_aux_loss_coef", 0, &c->router_aux_coef, what, e) ||
                    json_get_bool(root, "attention_out_bias", 0, &c->attn_out_bias, what, e) ||
@@ -117,12 +113,8 @@ static int read_seqbench_extras(const cJSON *root, ModelCfg *c, const char *what
                : 0;
 }
 
-#define GET_INT(key, req, lo, hi, field)                                               \
-    do {                                                                               \
-        long long v_ = c->field;                                                       \
-        if (json_get_int(root, key, req, lo, hi, &v_, what, e)) return -1;             \
-        c->field = (int)v_;                                                            \
-    } while (0)
+#define GET_INT(key, req, lo, hi, field) \
+    if (json_get_int32(root, key, req, lo, hi, &c->field, what, e)) return -1
 
 int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e)
 {

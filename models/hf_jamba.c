@@ -51,15 +51,6 @@ int hf_is_jamba(const ModelCfg *c)
            !c->logits_soft_cap && (!has_e || c->expert_d_ff == 0);
 }
 
-static int get_int(const cJSON *root, const char *key, int req, long long lo, long long hi, int *field,
-                   const char *what, Err *e)
-{
-    long long v = *field;
-    if (json_get_int(root, key, req, lo, hi, &v, what, e)) return -1;
-    *field = (int)v;
-    return 0;
-}
-
 int hf_jamba_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e)
 {
     int layers = 0, ap = 8, ao = 4, ep = 2, eo = 1, flag = 0;
@@ -73,28 +64,28 @@ int hf_jamba_config_from_json(const cJSON *root, ModelCfg *c, const char *what, 
     c->n_kv_heads = 8;
     c->router_aux_coef = 0.001;
     c->window = 0;
-    if (get_int(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
-        get_int(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
-        get_int(root, "intermediate_size", 1, 1, 1 << 20, &c->d_ff, what, e) ||
-        get_int(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS / 2, &layers, what, e) ||
-        get_int(root, "num_attention_heads", 1, 1, 1 << 12, &c->n_heads, what, e) ||
-        get_int(root, "num_key_value_heads", 0, 1, 1 << 12, &c->n_kv_heads, what, e) ||
-        get_int(root, "num_experts", 0, 1, 128, &c->n_experts, what, e) ||
-        get_int(root, "num_experts_per_tok", 0, 1, 128, &c->experts_per_tok, what, e) ||
-        get_int(root, "attn_layer_period", 0, 1, 1 << 20, &ap, what, e) ||
-        get_int(root, "attn_layer_offset", 0, 0, 1 << 20, &ao, what, e) ||
-        get_int(root, "expert_layer_period", 0, 1, 1 << 20, &ep, what, e) ||
-        get_int(root, "expert_layer_offset", 0, 0, 1 << 20, &eo, what, e) ||
-        get_int(root, "mamba_d_state", 0, 1, 1 << 12, &c->d_state, what, e) ||
-        get_int(root, "mamba_d_conv", 0, 1, 64, &c->d_conv, what, e) ||
-        get_int(root, "mamba_expand", 0, 1, 64, &c->expand, what, e) ||
+    if (json_get_int32(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
+        json_get_int32(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
+        json_get_int32(root, "intermediate_size", 1, 1, 1 << 20, &c->d_ff, what, e) ||
+        json_get_int32(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS / 2, &layers, what, e) ||
+        json_get_int32(root, "num_attention_heads", 1, 1, 1 << 12, &c->n_heads, what, e) ||
+        json_get_int32(root, "num_key_value_heads", 0, 1, 1 << 12, &c->n_kv_heads, what, e) ||
+        json_get_int32(root, "num_experts", 0, 1, 128, &c->n_experts, what, e) ||
+        json_get_int32(root, "num_experts_per_tok", 0, 1, 128, &c->experts_per_tok, what, e) ||
+        json_get_int32(root, "attn_layer_period", 0, 1, 1 << 20, &ap, what, e) ||
+        json_get_int32(root, "attn_layer_offset", 0, 0, 1 << 20, &ao, what, e) ||
+        json_get_int32(root, "expert_layer_period", 0, 1, 1 << 20, &ep, what, e) ||
+        json_get_int32(root, "expert_layer_offset", 0, 0, 1 << 20, &eo, what, e) ||
+        json_get_int32(root, "mamba_d_state", 0, 1, 1 << 12, &c->d_state, what, e) ||
+        json_get_int32(root, "mamba_d_conv", 0, 1, 64, &c->d_conv, what, e) ||
+        json_get_int32(root, "mamba_expand", 0, 1, 64, &c->expand, what, e) ||
         json_get_double(root, "rms_norm_eps", 0, &c->norm_eps, what, e) ||
         json_get_double(root, "router_aux_loss_coef", 0, &c->router_aux_coef, what, e) ||
         json_get_bool(root, "tie_word_embeddings", 0, &c->tie_embeddings, what, e))
         return -1;
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "mamba_dt_rank");
     if (cJSON_IsString(r) && !strcmp(r->valuestring, "auto")) c->dt_rank = 0;
-    else if (get_int(root, "mamba_dt_rank", 0, 1, 1 << 20, &c->dt_rank, what, e)) return -1;
+    else if (json_get_int32(root, "mamba_dt_rank", 0, 1, 1 << 20, &c->dt_rank, what, e)) return -1;
     if (json_get_bool(root, "mamba_proj_bias", 0, &flag, what, e)) return -1;
     if (flag) return err_set(e, "%s: mamba_proj_bias = true is not supported", what);
     flag = 1;

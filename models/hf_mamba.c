@@ -5,25 +5,16 @@
 
 #include "core/jsonio.h"
 
-static int get_int(const cJSON *root, const char *key, int req, long long lo, long long hi, int *field,
-                   const char *what, Err *e)
-{
-    long long v = *field;
-    if (json_get_int(root, key, req, lo, hi, &v, what, e)) return -1;
-    *field = (int)v;
-    return 0;
-}
-
 int hf_mamba_keys_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e)
 {
-    if (get_int(root, "state_size", 0, 1, 1 << 12, &c->d_state, what, e) ||
-        get_int(root, "expand", 0, 1, 64, &c->expand, what, e) ||
-        get_int(root, "conv_kernel", 0, 1, 64, &c->d_conv, what, e))
+    if (json_get_int32(root, "state_size", 0, 1, 1 << 12, &c->d_state, what, e) ||
+        json_get_int32(root, "expand", 0, 1, 64, &c->expand, what, e) ||
+        json_get_int32(root, "conv_kernel", 0, 1, 64, &c->d_conv, what, e))
         return -1;
     /* time_step_rank: an integer, or "auto" = ceil(hidden_size / 16) */
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "time_step_rank");
     if (cJSON_IsString(r) && !strcmp(r->valuestring, "auto")) c->dt_rank = 0;
-    else if (get_int(root, "time_step_rank", 0, 1, 1 << 20, &c->dt_rank, what, e)) return -1;
+    else if (json_get_int32(root, "time_step_rank", 0, 1, 1 << 20, &c->dt_rank, what, e)) return -1;
     int flag = 0;
     if (json_get_bool(root, "use_bias", 0, &flag, what, e)) return -1;
     if (flag) return err_set(e, "%s: use_bias = true (in_proj/out_proj biases) is not supported", what);
@@ -61,11 +52,11 @@ static int mamba2_keys_from_json(const cJSON *root, ModelCfg *c, const char *wha
     c->n_groups = 8;
     c->ssm_head_dim = 64;
     c->chunk_size = 256;
-    if (get_int(root, "state_size", 0, 1, 1 << 12, &c->d_state, what, e) ||
-        get_int(root, "num_heads", 1, 1, 1 << 20, &heads, what, e) ||
-        get_int(root, "head_dim", 0, 1, 1 << 12, &c->ssm_head_dim, what, e) ||
-        get_int(root, "n_groups", 0, 1, 1 << 12, &c->n_groups, what, e) ||
-        get_int(root, "chunk_size", 0, 1, 1 << 20, &c->chunk_size, what, e) ||
+    if (json_get_int32(root, "state_size", 0, 1, 1 << 12, &c->d_state, what, e) ||
+        json_get_int32(root, "num_heads", 1, 1, 1 << 20, &heads, what, e) ||
+        json_get_int32(root, "head_dim", 0, 1, 1 << 12, &c->ssm_head_dim, what, e) ||
+        json_get_int32(root, "n_groups", 0, 1, 1 << 12, &c->n_groups, what, e) ||
+        json_get_int32(root, "chunk_size", 0, 1, 1 << 20, &c->chunk_size, what, e) ||
         json_get_bool(root, "rms_norm", 0, &flag, what, e))
         return -1;
     if (!flag) return err_set(e, "%s: rms_norm = false (no gated norm) is not supported", what);
@@ -81,8 +72,8 @@ int hf_mamba_config_from_json(const cJSON *root, ModelCfg *c, const char *what, 
     int v2 = !strcmp(c->model_type, "mamba2");
     c->tie_embeddings = !v2; /* MambaConfig ties by default, Mamba2Config does not */
     c->norm_eps = 1e-5;
-    if (get_int(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
-        get_int(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
+    if (json_get_int32(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
+        json_get_int32(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
         json_get_int(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS, &layers, what, e) ||
         json_get_double(root, "layer_norm_epsilon", 0, &c->norm_eps, what, e) ||
         json_get_bool(root, "tie_word_embeddings", 0, &c->tie_embeddings, what, e) ||

@@ -16,15 +16,6 @@ int hf_is_recurrent_gemma(const ModelCfg *c)
            c->embed_scale == cfg_bf16_round(sqrt((double)c->d_model)) && cfg_rglru_heads(c) == c->n_heads;
 }
 
-static int get_int(const cJSON *root, const char *key, int req, long long lo, long long hi, int *field,
-                   const char *what, Err *e)
-{
-    long long v = *field;
-    if (json_get_int(root, key, req, lo, hi, &v, what, e)) return -1;
-    *field = (int)v;
-    return 0;
-}
-
 int hf_recurrent_gemma_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e)
 {
     int layers = 0, inter = 0, scale = 1, flag = 0;
@@ -35,15 +26,15 @@ int hf_recurrent_gemma_config_from_json(const cJSON *root, ModelCfg *c, const ch
     c->partial_rotary_factor = 0.5;
     c->window = 2048;
     c->n_kv_heads = 1;
-    if (get_int(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
-        get_int(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
-        get_int(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS / 2, &layers, what, e) ||
-        get_int(root, "intermediate_size", 1, 2, 1 << 21, &inter, what, e) ||
-        get_int(root, "num_attention_heads", 1, 1, 1 << 12, &c->n_heads, what, e) ||
-        get_int(root, "num_key_value_heads", 0, 1, 1 << 12, &c->n_kv_heads, what, e) ||
-        get_int(root, "lru_width", 0, 1, 1 << 20, &c->lru_width, what, e) ||
-        get_int(root, "attention_window_size", 0, 1, 1 << 30, &c->window, what, e) ||
-        get_int(root, "conv1d_width", 0, 1, 64, &c->conv1d_width, what, e) ||
+    if (json_get_int32(root, "vocab_size", 1, 2, 1 << 24, &c->vocab_size, what, e) ||
+        json_get_int32(root, "hidden_size", 1, 1, 1 << 16, &c->d_model, what, e) ||
+        json_get_int32(root, "num_hidden_layers", 1, 1, SEQ_MAX_SUBLAYERS / 2, &layers, what, e) ||
+        json_get_int32(root, "intermediate_size", 1, 2, 1 << 21, &inter, what, e) ||
+        json_get_int32(root, "num_attention_heads", 1, 1, 1 << 12, &c->n_heads, what, e) ||
+        json_get_int32(root, "num_key_value_heads", 0, 1, 1 << 12, &c->n_kv_heads, what, e) ||
+        json_get_int32(root, "lru_width", 0, 1, 1 << 20, &c->lru_width, what, e) ||
+        json_get_int32(root, "attention_window_size", 0, 1, 1 << 30, &c->window, what, e) ||
+        json_get_int32(root, "conv1d_width", 0, 1, 64, &c->conv1d_width, what, e) ||
         json_get_double(root, "logits_soft_cap", 0, &c->logits_soft_cap, what, e) ||
         json_get_double(root, "rms_norm_eps", 0, &c->norm_eps, what, e) ||
         json_get_double(root, "partial_rotary_factor", 0, &c->partial_rotary_factor, what, e) ||
