@@ -1,5 +1,8 @@
-/* seqbench params: exact parameter counts by part, decode-state bytes and
- * forward FLOPs per token for a configuration (options) or a checkpoint. */
+/* seqbench params: exact parameter counts by part (total and active per
+ * token), KV-cache and recurrent-state bytes and forward FLOPs per token for
+ * a configuration given by options, a checkpoint, or a paper-scale model
+ * shipped as data in configs/paper/ (Llama-2, Mistral, Mixtral, Jamba, ...). */
+#include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -10,21 +13,52 @@
 #include "models/hf.h"
 #include "models/pattern.h"
 
+#ifndef SEQ_SOURCE_DIR
+#define SEQ_SOURCE_DIR "."
+#endif
+
+/* configs/paper under the working directory if there, else in the source tree this binary was built from */
+static const char *paper_configs_dir(void)
+{
+    DIR *d = opendir("configs/paper");
+    if (d) {
+        closedir(d);
+        return "configs/paper";
+    }
+    return SEQ_SOURCE_DIR "/configs/paper";
+}
+
+static int list_papers(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d) die("cannot open %s", dir);
+    struct dirent *ent;
+    while ((ent = readdir(d))) {
+        size_t n = strlen(ent->d_name);
+        if (n > 5 && !strcmp(ent->d_name + n - 5, ".json")) printf("%.*s\n", (int)(n - 5), ent->d_name);
+    }
+    closedir(d);
+    return 0;
+}
+
 int cmd_params(int argc, char **argv)
 {
     ModelArgs ma;
     model_args_defaults(&ma);
-    char model_dir[1024] = "";
+    char model_dir[1024] = "", paper[64] = "", paper_dir[1024] = "", precision[8] = "fp32";
     int ctx = 2048, batch = 1, json = 0;
-    Option opts[MODEL_ARGS_N_OPTIONS + 8];
+    Option opts[MODEL_ARGS_N_OPTIONS + 12];
     int n = model_args_options(&ma, opts);
     Option more[] = {
         OPT_S("model", model_dir, "read the configuration from a checkpoint's config.json instead"),
         OPT_I("context", &ctx, 1, 1 << 30, "context length for state bytes and FLOPs"),
         OPT_I("batch", &batch, 1, 1 << 20, "sequences for state bytes"),
         OPT_F("json", &json, "print JSON instead of a table"),
+        OPT_S("paper", paper, "a paper-scale model from configs/paper (\"list\" lists them)"),
+        OPT_S("paper-dir", paper_dir, "where the paper configs are (default: configs/paper)"),
+        OPT_S("precision", precision, "bytes per cached value: fp32, bf16 or fp16"),
     };
-    _Static_assert(sizeof more / sizeof *more <= 8, "opts[] too small for these options");
+    _Static_assert(sizeof more / sizeof *more <= 12, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
     Err e = {{0}};
@@ -33,10 +67,18 @@ int cmd_params(int argc, char **argv)
         if (rc < 0) die_err(&e);
         return 0;
     }
+    double bytes = !strcmp(precision, "fp32") ? 4 : !strcmp(precision, "bf16") || !strcmp(precision, "fp16") ? 2 : 0;
+    if (!bytes) die("--precision must be fp32, bf16 or fp16 (got \"%s\")", precision);
+    if (!*paper_dir) snprintf(paper_dir, sizeof paper_dir, "%s", paper_configs_dir());
+    if (!strcmp(paper, "list")) return list_papers(paper_dir);
     ModelCfg cfg;
-    if (*model_dir) {
+    if (*model_dir || *paper) {
         char path[1100];
-        snprintf(path, sizeof path, "%s/config.json", model_dir);
+        if (*paper) snprintf(path, sizeof path, "%s/%s.json", paper_dir, paper);
+        else snprintf(path, sizeof path, "%s/config.json", model_dir);
+        FILE *probe = *paper ? fopen(path, "r") : NULL;
+        if (*paper && !probe) die("--paper %s: no %s (seqbench params --paper list)", paper, path);
+        if (probe) fclose(probe);
         cJSON *root = json_read_file(path, &e);
         if (!root || hf_config_from_json(root, &cfg, path, &e)) die_err(&e);
         cJSON_Delete(root);
@@ -48,12 +90,20 @@ int cmd_params(int argc, char **argv)
     if (model_layout(&m, &cfg, &e)) die_err(&e);
     ParamCounts pc;
     model_param_counts(&m, &pc);
-    double state = model_state_bytes(&cfg, batch, ctx), flops = model_flops_per_token(&cfg, ctx);
+    /* KV cache (attention layers) and recurrent state (conv windows, SSM/LRU states), at the chosen precision */
+    double kv = 0, rec = 0, flops = model_flops_per_token(&cfg, ctx);
+    for (int l = 0; l < m.n_layers; l++) {
+        double b = (double)m.layers[l].sub.ops->state_size(&cfg, batch, ctx) * bytes;
+        if (cfg.pattern[l] == '*' || cfg.pattern[l] == 'L') kv += b;
+        else rec += b;
+    }
+    double state = kv + rec;
     if (json) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "pattern", cfg.pattern);
         cJSON_AddStringToObject(o, "model_type", cfg.model_type);
         cJSON_AddNumberToObject(o, "total", (double)pc.total);
+        cJSON_AddNumberToObject(o, "active", (double)pc.active);
         cJSON_AddNumberToObject(o, "embedding", (double)pc.embedding);
         cJSON_AddNumberToObject(o, "lm_head", (double)pc.head);
         cJSON_AddNumberToObject(o, "norms", (double)pc.norms);
@@ -62,7 +112,10 @@ int cmd_params(int argc, char **argv)
             if (pc.by_symbol[s]) cJSON_AddNumberToObject(by, pattern_symbol_name((char)s), (double)pc.by_symbol[s]);
         cJSON_AddNumberToObject(o, "context", ctx);
         cJSON_AddNumberToObject(o, "batch", batch);
-        cJSON_AddNumberToObject(o, "state_bytes_fp32", state);
+        cJSON_AddStringToObject(o, "precision", precision);
+        cJSON_AddNumberToObject(o, "kv_cache_bytes", kv);
+        cJSON_AddNumberToObject(o, "recurrent_state_bytes", rec);
+        cJSON_AddNumberToObject(o, "state_bytes", state);
         cJSON_AddNumberToObject(o, "forward_flops_per_token", flops);
         char *text = cJSON_Print(o);
         printf("%s\n", text);
@@ -77,8 +130,9 @@ int cmd_params(int argc, char **argv)
         printf("norms       %12zu\n", pc.norms);
         printf("lm_head     %12zu  %s\n", pc.head, cfg.tie_embeddings ? "(tied to the embedding)" : "");
         printf("total       %12zu  (%.2fM)\n", pc.total, pc.total / 1e6);
-        printf("state       %12s  decode cache/state, fp32, batch %d, context %d\n",
-               mem_human(state, buf, sizeof buf), batch, ctx);
+        if (pc.active != pc.total) printf("active      %12zu  (%.2fM) per token\n", pc.active, pc.active / 1e6);
+        printf("kv cache    %12s  %s, batch %d, context %d\n", mem_human(kv, buf, sizeof buf), precision, batch, ctx);
+        printf("state       %12s  recurrent (conv windows, SSM/LRU states)\n", mem_human(rec, buf, sizeof buf));
         printf("flops       %12.4g  forward per token at context %d\n", flops, ctx);
     }
     model_free(&m);

@@ -275,6 +275,12 @@ void model_param_counts(const Model *m, ParamCounts *pc)
     pc->norms = (size_t)(m->n_layers + 1) * m->cfg.d_model;
     for (int l = 0; l < m->n_layers; l++)
         pc->by_symbol[(unsigned char)m->cfg.pattern[l]] += subops_n_params(m->layers[l].sub.ops, &m->cfg);
+    /* a token passes through K of the n experts of every MoE layer */
+    const ModelCfg *c = &m->cfg;
+    size_t expert = 3 * (size_t)c->d_model * (c->expert_d_ff ? c->expert_d_ff : c->d_ff), idle = 0;
+    for (const char *s = c->pattern; *s; s++)
+        if (*s == 'E') idle += (size_t)(c->n_experts - c->experts_per_tok) * expert;
+    pc->active = pc->total - idle;
 }
 
 const ModelTensor *model_find_tensor(const Model *m, const char *name)

@@ -84,7 +84,7 @@ void model_backward(Model *m, const int *tokens, int B, int T);
 
 /* Parameter counts by part (for `seqbench params`). */
 typedef struct {
-    size_t total, embedding, head, norms;
+    size_t total, active, embedding, head, norms; /* active: per token (MoE: router + K experts) */
     size_t by_symbol[128]; /* sublayer parameters by pattern symbol */
 } ParamCounts;
 void model_param_counts(const Model *m, ParamCounts *pc);
