@@ -39,6 +39,10 @@ bench: $(BUILD)/seqbench
 golden:
 	/usr/bin/python3 scripts/golden/llama_reference.py tests/golden
 	/usr/bin/python3 scripts/golden/seqbench_reference.py tests/golden
+	/usr/bin/python3 scripts/golden/mamba_reference.py tests/golden
+	/usr/bin/python3 scripts/golden/mamba2_reference.py tests/golden
+	/usr/bin/python3 scripts/golden/recurrent_gemma_reference.py tests/golden
+	/usr/bin/python3 scripts/golden/jamba_reference.py tests/golden
 
 clean:
 	rm -rf build build-sanitize

@@ -481,7 +481,8 @@ static double logits_err(const cJSON *a, const cJSON *b)
 static void golden(void)
 {
     static const char *cases[] = {"llama_gqa", "llama_mqa_tied", "llama_mha_headdim", "llama_gqa_bf16",
-                                  "llama_gqa_f16", "seqbench_local_partial", "mamba_untied", "mamba2_g2"};
+                                  "llama_gqa_f16", "seqbench_local_partial", "mamba_untied", "mamba2_g2",
+                                  "recurrent_gemma_griffin", "jamba_small"};
     static const char *modes[] = {"parallel", "step"};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         char dir[600], tokens[700], ref_path[700], label[64];

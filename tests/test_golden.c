@@ -19,6 +19,7 @@ static const char *CASES[] = {
     "mamba_tied", "mamba_untied",                                                          /* mamba_reference.py */
     "mamba2_g1", "mamba2_g2",                                                              /* mamba2_reference.py */
     "recurrent_gemma_griffin", "recurrent_gemma_hawk",                                     /* recurrent_gemma_reference.py */
+    "jamba_small", "jamba_tied_top1",                                                      /* jamba_reference.py */
 };
 
 static double compare(const real *ours, const cJSON *rows, int T, int V)
