@@ -26,3 +26,5 @@ set_tests_properties(train_copy PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}" TIMEOUT
 seq_test(test_cli LIBS seq_core)
 add_dependencies(test_cli seqbench)
 seq_test(test_paper LIBS seq_models)
+seq_test(test_reliability LIBS seq_core)
+add_dependencies(test_reliability seqbench)
