@@ -15,6 +15,7 @@ static const struct {
     {"eval", cmd_eval, "accuracy of a saved model on a task at one or more lengths"},
     {"logits", cmd_logits, "logits of a saved model on a token file, parallel or step-by-step"},
     {"params", cmd_params, "parameter counts, state bytes and FLOPs of a configuration"},
+    {"pattern", cmd_pattern, "Mamba-2-Hybrid layer pattern from layers and attention / MLP ratios (Algorithm 1)"},
     {"gradcheck", cmd_gradcheck, "finite-difference gradient checks of sublayers and models"},
     {"experiment", cmd_experiment, "run the cells of an experiments/*.json spec (resumable)"},
     {"report", cmd_report, "gather results into results/REPORT.md and tables for the plots"},
@@ -46,5 +47,5 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc, argv);
-    die("unknown command \"%s\" (commands: train, eval, logits, params, gradcheck, experiment, report, bench; see seqbench --help)", argv[1]);
+    die("unknown command \"%s\" (commands: train, eval, logits, params, pattern, gradcheck, experiment, report, bench; see seqbench --help)", argv[1]);
 }

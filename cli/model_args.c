@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "models/hf.h"
+#include "models/hybrid.h"
+#include "models/model.h"
 #include "models/pattern.h"
 
 void model_args_defaults(ModelArgs *a)
@@ -33,7 +35,7 @@ void model_args_defaults(ModelArgs *a)
 int model_args_options(ModelArgs *a, Option *o)
 {
     Option t[MODEL_ARGS_N_OPTIONS] = {
-        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba"),
+        OPT_S("arch", a->arch, "architecture preset: transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba, mamba2-hybrid"),
         OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
         OPT_I("layers", &a->layers, 1, SEQ_MAX_SUBLAYERS, "repeats of the pattern"),
         OPT_I("d-model", &a->d_model, 1, 65536, "model width"),
@@ -68,20 +70,62 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("expert-d-ff", &a->expert_d_ff, 0, 1 << 20, "MoE expert width (0 = d-ff)"),
         OPT_F("renormalize", &a->renormalize, "renormalise the top-K router weights (Mixtral; Jamba does not)"),
         OPT_D("aux-coef", &a->aux_coef, 0, 100, "MoE load-balancing loss coefficient"),
+        OPT_D("attention", &a->attention_ratio, 0, 1, "mamba2-hybrid: attention ratio for Algorithm 1"),
+        OPT_D("mlp", &a->mlp_ratio, 0, 1, "mamba2-hybrid: MLP ratio for Algorithm 1"),
+        OPT_D("param-budget", &a->param_budget, 0, 1e13, "pick d-model so the total parameter count is closest to this"),
     };
     memcpy(o, t, sizeof t);
     return MODEL_ARGS_N_OPTIONS;
 }
 
+static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e);
+
+/* Parameter-matched sizing: the width whose total is closest to the budget.
+ * Widths step by 2 x heads (and 8 at least) so head_dim stays whole and even
+ * for RoPE; every size that follows d_model by default (d_ff, head_dim,
+ * lru_width, E) follows it here too. */
+static int fit_budget(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
+{
+    int step = 2 * (a->heads > 4 ? a->heads : 4);
+    double best = -1;
+    ModelArgs t = *a;
+    t.param_budget = 0;
+    for (int d = step; d <= 65536; d += step) {
+        t.d_model = d;
+        ModelCfg trial;
+        Model m;
+        Err ignore;
+        if (build_cfg(&t, task_vocab, &trial, &ignore) || model_layout(&m, &trial, &ignore)) continue;
+        double gap = fabs((double)m.n_params - a->param_budget);
+        model_free(&m);
+        if (best >= 0 && gap > best) break; /* the count grows with d: past the closest */
+        best = gap;
+        *c = trial;
+    }
+    if (best < 0) return err_set(e, "--param-budget %g: no width gives a valid model", a->param_budget);
+    return 0;
+}
+
 int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
+{
+    return a->param_budget > 0 ? fit_budget(a, task_vocab, c, e) : build_cfg(a, task_vocab, c, e);
+}
+
+static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
 {
     cfg_defaults(c);
     const char *pat = a->pattern;
-    if (!*pat) {
+    char hybrid[SEQ_MAX_SUBLAYERS + 1];
+    int repeats = a->layers;
+    if (!*pat && !strcmp(a->arch, "mamba2-hybrid")) { /* Waleffe et al.'s Algorithm 1 over all --layers */
+        if (hybrid_allocate(a->layers, a->attention_ratio, a->mlp_ratio, hybrid, sizeof hybrid, e)) return -1;
+        pat = hybrid;
+        repeats = 1;
+    } else if (!*pat) {
         pat = pattern_for_arch(a->arch);
         if (!pat) return err_set(e, "unknown architecture \"%s\" (known: %s)", a->arch, pattern_arch_list());
     }
-    if (pattern_expand(pat, a->layers, c->pattern, sizeof c->pattern, e)) return -1;
+    if (pattern_expand(pat, repeats, c->pattern, sizeof c->pattern, e)) return -1;
     c->vocab_size = a->vocab ? a->vocab : task_vocab;
     if (a->pad_vocab > 1) c->vocab_size = (c->vocab_size + a->pad_vocab - 1) / a->pad_vocab * a->pad_vocab;
     if (a->vocab && a->vocab < task_vocab)
@@ -108,7 +152,7 @@ int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     else if (!strcmp(a->mamba, "lti")) c->mamba = MAMBA_LTI;
     else if (!strcmp(a->mamba, "mamba2")) c->mamba = MAMBA2;
     else return err_set(e, "--mamba must be mamba1, lti or mamba2 (got \"%s\")", a->mamba);
-    if (!*a->pattern && !strcmp(a->arch, "mamba2")) c->mamba = MAMBA2; /* the preset names its variant */
+    if (!*a->pattern && (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid"))) c->mamba = MAMBA2;
     if (!*a->pattern && !strcmp(a->arch, "mamba-lti")) c->mamba = MAMBA_LTI;
     c->d_state = a->d_state;
     c->expand = a->expand;

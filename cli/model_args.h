@@ -13,11 +13,11 @@ typedef struct {
     int lru_width, conv1d_width, gemma;
     double soft_cap;
     int experts, top_k, expert_d_ff, renormalize;
-    double aux_coef;
+    double aux_coef, param_budget, attention_ratio, mlp_ratio;
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 35
+#define MODEL_ARGS_N_OPTIONS 38
 
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */

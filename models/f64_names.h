@@ -28,6 +28,8 @@
 #define pattern_expand pattern_expand_f64
 #define pattern_for_arch pattern_for_arch_f64
 #define pattern_arch_list pattern_arch_list_f64
+#define hybrid_allocate hybrid_allocate_f64
+#define hybrid_check_override hybrid_check_override_f64
 #define names_layer names_layer_f64
 #define names_embed names_embed_f64
 #define names_final_norm names_final_norm_f64

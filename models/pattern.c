@@ -60,4 +60,4 @@ const char *pattern_for_arch(const char *arch)
     return NULL;
 }
 
-const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba"; }
+const char *pattern_arch_list(void) { return "transformer, transformer-local, mamba, mamba2, mamba-lti, hawk, griffin, jamba, mamba2-hybrid (--attention, --mlp)"; }

@@ -622,6 +622,21 @@ static void determinism(void)
 
 /* ---- 5. --config, command line wins ---- */
 
+/* --param-budget lands every built-in architecture within 5% of the budget */
+static void param_budget(void)
+{
+    const char *archs[] = {"transformer", "transformer-local", "mamba", "mamba2", "mamba-lti", "hawk", "griffin", "jamba"};
+    const char *budgets[] = {"2e6", "2e7", "1e8"};
+    for (size_t b = 0; b < 3; b++)
+        for (size_t i = 0; i < sizeof archs / sizeof *archs; i++) {
+            cJSON *j = ok_json("param budget", ARGS("params", "--arch", archs[i], "--layers", "4", "--vocab", "1000",
+                                                    "--param-budget", budgets[b], "--json"));
+            double total = j ? num(j, "total") : 0, want = atof(budgets[b]);
+            CHECK(fabs(total - want) <= 0.05 * want, "%s at budget %s: %.0f parameters", archs[i], budgets[b], total);
+            cJSON_Delete(j);
+        }
+}
+
 static void config_file(void)
 {
     char cfg[600], out[600];
@@ -668,6 +683,7 @@ int main(void)
     end_to_end();
     determinism();
     config_file();
+    param_budget();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
