@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "models/hf.h"
+#include "models/hf_jamba.h"
 #include "models/hybrid.h"
 #include "models/model.h"
 #include "models/pattern.h"
@@ -13,7 +14,10 @@ void model_args_defaults(ModelArgs *a)
 {
     memset(a, 0, sizeof *a);
     strcpy(a->arch, "transformer");
-    strcpy(a->pos, "rope");
+    a->attn_period = 8;
+    a->attn_offset = 4;
+    a->expert_period = 2;
+    a->expert_offset = 1;
     strcpy(a->mamba, "mamba1");
     a->d_state = 16;
     a->expand = 2;
@@ -44,7 +48,7 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("head-dim", &a->head_dim, 0, 4096, "head dimension (0 = d-model / heads)"),
         OPT_I("d-ff", &a->d_ff, 0, 1 << 20, "MLP width (0 = 4 x d-model for SwiGLU, 3 x for GeGLU)"),
         OPT_S("act", a->act, "MLP activation: silu (SwiGLU) or gelu (GeGLU) (default: gelu for hawk/griffin, else silu)"),
-        OPT_S("pos", a->pos, "positional encoding: rope or none"),
+        OPT_S("pos", a->pos, "positional encoding: rope or none (default: none for jamba, else rope)"),
         OPT_D("rope-theta", &a->rope_theta, 1.0001, 1e12, "RoPE base"),
         OPT_D("rotary-frac", &a->rotary_frac, 0, 1, "fraction of each head RoPE rotates (0 = 0.5 for griffin, else 1)"),
         OPT_I("window", &a->window, 0, 1 << 30, "local attention window W: L sees W+1 keys (0 = 64 when the pattern has L)"),
@@ -72,6 +76,10 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_D("aux-coef", &a->aux_coef, 0, 100, "MoE load-balancing loss coefficient"),
         OPT_D("attention", &a->attention_ratio, 0, 1, "mamba2-hybrid: attention ratio for Algorithm 1"),
         OPT_D("mlp", &a->mlp_ratio, 0, 1, "mamba2-hybrid: MLP ratio for Algorithm 1"),
+        OPT_I("attn-period", &a->attn_period, 1, 1 << 20, "jamba: attention every this many layers (8 = a:m 1:7)"),
+        OPT_I("attn-offset", &a->attn_offset, 0, 1 << 20, "jamba: ... at this layer of each period"),
+        OPT_I("expert-period", &a->expert_period, 1, 1 << 20, "jamba: MoE every this many layers (--experts 1: no MoE)"),
+        OPT_I("expert-offset", &a->expert_offset, 0, 1 << 20, "jamba: ... at this layer of each period"),
         OPT_D("param-budget", &a->param_budget, 0, 1e13, "pick d-model so the total parameter count is closest to this"),
     };
     memcpy(o, t, sizeof t);
@@ -121,6 +129,14 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
         if (hybrid_allocate(a->layers, a->attention_ratio, a->mlp_ratio, hybrid, sizeof hybrid, e)) return -1;
         pat = hybrid;
         repeats = 1;
+    } else if (!*pat && !strcmp(a->arch, "jamba")) { /* --layers repeats of one attention period of Jamba layers */
+        if ((long long)a->layers * a->attn_period > SEQ_MAX_SUBLAYERS / 2)
+            return err_set(e, "jamba: %d x %d layers is more than %d", a->layers, a->attn_period, SEQ_MAX_SUBLAYERS / 2);
+        if (hf_jamba_pattern(a->layers * a->attn_period, a->attn_period, a->attn_offset, a->expert_period, a->expert_offset, a->experts,
+                             hybrid, sizeof hybrid, e))
+            return -1;
+        pat = hybrid;
+        repeats = 1;
     } else if (!*pat) {
         pat = pattern_for_arch(a->arch);
         if (!pat) return err_set(e, "unknown architecture \"%s\" (known: %s)", a->arch, pattern_arch_list());
@@ -140,9 +156,11 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     else if (!strcmp(act, "gelu") || !strcmp(act, "geglu")) c->mlp_act = ACT_GELU_TANH;
     else return err_set(e, "--act must be silu or gelu (got \"%s\")", a->act);
     c->d_ff = a->d_ff ? a->d_ff : (c->mlp_act == ACT_SILU ? 4 : 3) * a->d_model;
-    if (!strcmp(a->pos, "rope")) c->pos_encoding = POS_ROPE;
-    else if (!strcmp(a->pos, "none")) c->pos_encoding = POS_NONE;
-    else return err_set(e, "--pos must be rope or none (got \"%s\")", a->pos);
+    int jamba = !*a->pattern && !strcmp(a->arch, "jamba");
+    const char *pos = *a->pos ? a->pos : jamba ? "none" : "rope";
+    if (!strcmp(pos, "rope")) c->pos_encoding = POS_ROPE;
+    else if (!strcmp(pos, "none")) c->pos_encoding = POS_NONE;
+    else return err_set(e, "--pos must be rope or none (got \"%s\")", pos);
     c->rope_theta = a->rope_theta;
     c->partial_rotary_factor = a->rotary_frac > 0 ? a->rotary_frac : griffin_family ? 0.5 : 1;
     c->window = a->window;
@@ -174,10 +192,7 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
      * expansion 3, MQA local attention with half-rotary RoPE, Gemma norms,
      * biases, sqrt(D) embedding scale and a soft cap of 30 (each still
      * overridable by its option). */
-    if (!*a->pattern && !strcmp(a->arch, "jamba")) { /* Jamba: no positions, RMSNorm on dt, B, C */
-        c->pos_encoding = POS_NONE;
-        c->mamba_inner_norms = 1;
-    }
+    if (jamba) c->mamba_inner_norms = 1; /* Jamba's RMSNorm on dt, B, C */
     if (griffin_family) {
         if (!a->kv_heads) c->n_kv_heads = 1;
         if (!a->soft_cap) c->logits_soft_cap = 30;

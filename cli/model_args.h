@@ -14,10 +14,11 @@ typedef struct {
     double soft_cap;
     int experts, top_k, expert_d_ff, renormalize;
     double aux_coef, param_budget, attention_ratio, mlp_ratio;
+    int attn_period, attn_offset, expert_period, expert_offset;
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 38
+#define MODEL_ARGS_N_OPTIONS 42
 
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */

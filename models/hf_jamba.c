@@ -19,6 +19,12 @@ int hf_jamba_pattern(int layers, int attn_period, int attn_offset, int expert_pe
         out[2 * i + 1] = experts > 1 && i % expert_period == expert_offset ? 'E' : '-';
     }
     out[2 * layers] = '\0';
+    if (!strchr(out, '*'))
+        return err_set(e, "jamba: attn_layer_period %d with offset %d places no attention layer in %d layers", attn_period,
+                       attn_offset, layers);
+    if (experts > 1 && !strchr(out, 'E'))
+        return err_set(e, "jamba: expert_layer_period %d with offset %d places no MoE layer in %d layers (use 1 expert "
+                          "for none)", expert_period, expert_offset, layers);
     return 0;
 }
 

@@ -206,6 +206,16 @@ static void bad_options(void)
                 NULL);
     expect_fail("unknown Mamba variant", NULL, ARGS("train", "--pattern", "M-", "--mamba", "mamba3", "--out", out, SMALL),
                 out, "--mamba", "mamba3");
+    expect_fail("jamba period places no attention", NULL,
+                ARGS("train", "--arch", "jamba", "--layers", "1", "--attn-period", "1", "--attn-offset", "0", "--experts",
+                     "2", "--expert-period", "2", "--expert-offset", "1", "--pattern", "", "--out", out, SMALL),
+                out, "places no", NULL);
+    expect_fail("jamba offset outside its period", NULL,
+                ARGS("train", "--arch", "jamba", "--attn-period", "4", "--attn-offset", "4", "--out", out, SMALL), out,
+                "attn_layer_offset", NULL);
+    expect_fail("hybrid ratios above 1", NULL,
+                ARGS("train", "--arch", "mamba2-hybrid", "--layers", "8", "--attention", "0.6", "--mlp", "0.5", "--out",
+                     out, SMALL), out, "> 1", NULL);
     expect_fail("top-k above experts", NULL, ARGS("train", "--pattern", "E", "--experts", "2", "--top-k", "3", "--out", out,
                 SMALL), out, "experts_per_tok", NULL);
     expect_fail("unknown arch", NULL, ARGS("train", "--arch", "tranformer", "--out", out), out, "tranformer", NULL);
