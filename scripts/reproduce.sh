@@ -5,6 +5,9 @@
 # delete results/<experiment>/ to rerun one.
 set -eu
 bin=${1:-build/seqbench}
+# waiting OpenMP threads sleep instead of spinning: a busy machine otherwise
+# slows training ~10x (README, Threads)
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 profile=${PROFILE:-quick}
 cd "$(dirname "$0")/.."
 status=0
