@@ -10,6 +10,6 @@ set arrow from 16, graph 0 to 16, graph 1 nohead dashtype 2
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 800,500 } else { set terminal svg size 800,500 }
     set output "plots/copy_length.".fmt
-    plot for [c=0:2] "results/copy_length.tsv" using 1:(column(2+3*c)):(column(3+3*c)):(column(4+3*c)) \
+    plot for [c=0:3] "results/copy_length.tsv" using 1:(column(2+3*c)):(column(3+3*c)):(column(4+3*c)) \
          with yerrorlines title columnheader(2+3*c)
 }
