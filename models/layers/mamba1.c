@@ -11,7 +11,9 @@
 #include <tgmath.h>
 
 #include "core/parallel.h"
+#include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
+#include "models/layers/mamba_block.h"
 #include "models/layers/rmsnorm.h"
 #include "models/layers/selective_scan.h"
 #include "models/layers/tensors.h"
@@ -68,9 +70,6 @@ static void m1_init(const Sub *s, Rng *r)
     }
 }
 
-static inline real silu(real v) { return v / (1 + exp(-v)); }
-static inline real silu_grad(real v) { real sg = 1 / (1 + exp(-v)); return sg * (1 + v * (1 - sg)); }
-static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
 
 /* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
  * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,E,N]   with P = R + 2N */
@@ -215,20 +214,11 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     }
     /* [δ, B, C] = x_proj(u), u = SiLU(uc) */
     linear_bwd(du, gw.x, ddbc, a.u, w.x, M, P, E, 1);
-    for (size_t i = 0; i < ME; i++) du[i] *= silu_grad(a.uc[i]);
-    /* uc = conv(u_pre): u_pre is the first half of xz */
-    for (int m = 0; m < M; m++) memset(dxz + (size_t)m * 2 * E, 0, sizeof(real) * E);
-    conv1d_backward(dxz, 2 * E, gw.conv_w, gw.conv_b, du, E, a.xz, 2 * E, w.conv_w, B, T, E, c->d_conv);
-    linear_bwd(dx, gw.in, dxz, x, w.in, M, 2 * E, D, 0);
+    mamba_block_input_backward(c, w.in, gw.in, w.conv_w, gw.conv_w, gw.conv_b, du, a.uc, a.xz, dxz, x, dx, B, T);
 }
 
 /* state: conv window [B, K-1, E] | h [B, E, N] */
-static size_t m1_state_size(const ModelCfg *c, int B, int ctx)
-{
-    (void)ctx;
-    size_t E = cfg_d_inner(c);
-    return (size_t)B * E * ((size_t)(c->d_conv - 1) + c->d_state);
-}
+static size_t m1_state_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mamba_block_state_size(c, B); }
 
 /* step scratch: A [E,N] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E] | y, g [B,E] */
 static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)

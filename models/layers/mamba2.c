@@ -15,6 +15,7 @@
 #include <tgmath.h>
 
 #include "core/parallel.h"
+#include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/rmsnorm.h"
 #include "models/layers/tensors.h"
@@ -79,9 +80,6 @@ static void m2_init(const Sub *s, Rng *r)
     for (int e = 0; e < d.E; e++) w.norm[e] = 1;
 }
 
-static inline real silu(real v) { return v / (1 + exp(-v)); }
-static inline real silu_grad(real v) { real sg = 1 / (1 + exp(-v)); return sg * (1 + v * (1 - sg)); }
-static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
 
 /* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
  * | rstd [M,G] | vn [M,E] | S [M,E,N] */

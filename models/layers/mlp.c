@@ -4,6 +4,7 @@
  * Position-wise, so `step` is `forward` on B rows and needs no state. */
 #include <tgmath.h>
 
+#include "models/layers/activations.h"
 #include "models/layers/tensors.h"
 
 typedef struct { real *gate, *up, *down, *gate_b, *up_b, *down_b; } MlpWeights;
@@ -36,16 +37,7 @@ static void mlp_init(const Sub *s, Rng *r) { (void)s; (void)r; }
 /* act(u) and act'(u) */
 static inline real act_value(Activation a, real u, real *deriv)
 {
-    if (a == ACT_SILU) {
-        real sg = 1 / (1 + exp(-u));
-        *deriv = sg * (1 + u * (1 - sg));
-        return u * sg;
-    }
-    /* GeLU, tanh form: 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))) */
-    const real k = (real)0.7978845608028654, a3 = (real)0.044715;
-    real th = tanh(k * (u + a3 * u * u * u));
-    *deriv = (real)0.5 * (1 + th) + (real)0.5 * u * (1 - th * th) * k * (1 + 3 * a3 * u * u);
-    return (real)0.5 * u * (1 + th);
+    return a == ACT_SILU ? silu_with_grad(u, deriv) : gelu_tanh(u, deriv);
 }
 
 /* acts: up [M,F] | a = act(gate) [M,F] | act'(gate) [M,F] | h = a ⊙ up [M,F].

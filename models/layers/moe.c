@@ -13,6 +13,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "models/layers/activations.h"
 #include "models/layers/tensors.h"
 
 typedef struct { real *router, *experts; size_t per_expert; } MoeWeights;
@@ -45,12 +46,6 @@ static MoeWeights moe_weights(const ModelCfg *c, real *p)
 
 static void moe_init(const Sub *s, Rng *r) { (void)s; (void)r; }
 
-static inline real silu(real u, real *deriv)
-{
-    real sg = 1 / (1 + exp(-u));
-    *deriv = sg * (1 + u * (1 - sg));
-    return u * sg;
-}
 
 /* acts: probs [M,n] | per routing slot, in expert order: up, a, a', h [A,F] | expert out [A,D]   (A = M·K) */
 static size_t moe_act_size(const ModelCfg *c, int B, int T)
@@ -132,7 +127,7 @@ static void moe_forward(const Sub *s, const real *x, real *y, int B, int T, real
         const real *ew = w.experts + j * w.per_expert;
         linear_fwd(g + o * F, xg + o * D, ew, rows, F, D, 0);
         linear_fwd(up + o * F, xg + o * D, ew + (size_t)F * D, rows, F, D, 0);
-        for (size_t i = o * F; i < (o + rows) * F; i++) h[i] = (a[i] = silu(g[i], &da[i])) * up[i];
+        for (size_t i = o * F; i < (o + rows) * F; i++) h[i] = (a[i] = silu_with_grad(g[i], &da[i])) * up[i];
         linear_fwd(eo + o * D, h + o * F, ew + 2 * (size_t)F * D, rows, D, F, 0);
     }
     memset(y, 0, sizeof(real) * (size_t)M * D);

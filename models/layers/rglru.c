@@ -14,6 +14,7 @@
 #include <tgmath.h>
 
 #include "core/parallel.h"
+#include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/tensors.h"
 
@@ -68,15 +69,6 @@ static void rg_init(const Sub *s, Rng *r)
     }
 }
 
-static inline real sigmoid(real v) { return 1 / (1 + exp(-v)); }
-static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
-static inline real gelu(real u, real *deriv)
-{
-    const real k = (real)0.7978845608028654, a3 = (real)0.044715;
-    real th = tanh(k * (u + a3 * u * u * u));
-    *deriv = (real)0.5 * (1 + th) + (real)0.5 * u * (1 - th * th) * k * (1 + 3 * a3 * u * u);
-    return (real)0.5 * u * (1 + th);
-}
 
 /* acts per M rows, each [M,W]: ypre, y, xb, xc, gi, ga, a, mult, h, g */
 enum { A_YPRE, A_Y, A_XB, A_XC, A_GI, A_GA, A_A, A_MULT, A_H, A_G, A_COUNT };
@@ -125,7 +117,7 @@ static void rg_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     linear_fwd(A[A_YPRE], x, w.y_w, M, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, M, W);
     real deriv;
-    for (size_t i = 0; i < MW; i++) A[A_Y][i] = gelu(A[A_YPRE][i], &deriv);
+    for (size_t i = 0; i < MW; i++) A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
     linear_fwd(A[A_XB], x, w.x_w, M, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, M, W);
     conv1d_forward(A[A_XC], W, A[A_XB], W, w.conv_w, w.conv_b, B, T, W, c->conv1d_width);
@@ -159,7 +151,7 @@ static void rg_backward(const Sub *s, const real *x, const real *dout, real *dx,
     real deriv;
     for (size_t i = 0; i < MW; i++) {
         dh[i] = dg[i] * A[A_Y][i];
-        gelu(A[A_YPRE][i], &deriv);
+        gelu_tanh(A[A_YPRE][i], &deriv);
         dg[i] = dg[i] * A[A_H][i] * deriv; /* now d ypre */
     }
     linear_bwd(dx, gw.y_w, dg, x, w.y_w, M, W, D, 0);
@@ -231,7 +223,7 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *windows = state, *h = state + (size_t)B * (K - 1) * W;
     linear_fwd(A[A_YPRE], x, w.y_w, B, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, B, W);
-    for (size_t i = 0; i < BW; i++) A[A_Y][i] = gelu(A[A_YPRE][i], &deriv);
+    for (size_t i = 0; i < BW; i++) A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
     linear_fwd(A[A_XB], x, w.x_w, B, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, B, W);
     for (int b = 0; b < B; b++)
