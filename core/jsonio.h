@@ -41,6 +41,11 @@ int json_get_bool(const cJSON *obj, const char *key, int required, int *out, con
 int json_get_string(const cJSON *obj, const char *key, int required, char *out, size_t cap,
                     const char *what, Err *e);
 
+/* Adds a number that always prints as a float ("30.0", not "30"): the
+ * transformers config classes type-check fields such as logits_soft_cap and
+ * reject an integer where a float is declared. */
+void json_add_float(cJSON *obj, const char *key, double v);
+
 /* A JSON array of token ids, each in [0, hi) (hi is capped at INT_MAX + 1),
  * at most max_n of them. Returns the count and a malloc'd *out (non-NULL even
  * for an empty array), or -1 with *out = NULL. */

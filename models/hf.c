@@ -86,12 +86,12 @@ static void write_seqbench_extras(cJSON *o, const ModelCfg *c)
         cJSON_AddNumberToObject(o, "num_experts_per_tok", c->experts_per_tok);
         cJSON_AddNumberToObject(o, "expert_intermediate_size", c->expert_d_ff);
         cJSON_AddBoolToObject(o, "router_renormalize", c->router_renormalize);
-        cJSON_AddNumberToObject(o, "router_aux_loss_coef", c->router_aux_coef);
+        json_add_float(o, "router_aux_loss_coef", c->router_aux_coef);
     }
     cJSON_AddBoolToObject(o, "attention_out_bias", c->attn_out_bias);
     cJSON_AddBoolToObject(o, "norm_plus_one", c->norm_plus_one);
-    cJSON_AddNumberToObject(o, "embedding_scale", c->embed_scale);
-    cJSON_AddNumberToObject(o, "logits_soft_cap", c->logits_soft_cap);
+    json_add_float(o, "embedding_scale", c->embed_scale);
+    json_add_float(o, "logits_soft_cap", c->logits_soft_cap);
 }
 
 static int read_seqbench_extras(const cJSON *root, ModelCfg *c, const char *what, Err *e)
@@ -144,7 +144,9 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     c->n_kv_heads = c->n_heads;
     GET_INT("num_key_value_heads", 0, 1, 1 << 12, n_kv_heads);
     c->head_dim = c->d_model / c->n_heads;
-    GET_INT("head_dim", 0, 1, 1 << 12, head_dim);
+    /* 0 (hidden_size < heads) is what hf_config_to_json writes for a model
+     * without attention; cfg_validate refuses it when the pattern has some */
+    GET_INT("head_dim", 0, 0, 1 << 12, head_dim);
     GET_INT("intermediate_size", 1, 1, 1 << 20, d_ff);
     GET_INT("max_position_embeddings", 0, 1, 1 << 30, max_seq_len);
     c->norm_eps = 1e-6;
@@ -204,11 +206,11 @@ cJSON *hf_config_to_json(const ModelCfg *c)
     cJSON_AddNumberToObject(o, "head_dim", c->head_dim);
     cJSON_AddStringToObject(o, "hidden_act", c->mlp_act == ACT_SILU ? "silu" : "gelu_pytorch_tanh");
     cJSON_AddNumberToObject(o, "max_position_embeddings", c->max_seq_len);
-    cJSON_AddNumberToObject(o, "rms_norm_eps", c->norm_eps);
-    cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
+    json_add_float(o, "rms_norm_eps", c->norm_eps);
+    json_add_float(o, "rope_theta", c->rope_theta);
     cJSON_AddNullToObject(o, "rope_scaling");
     if (!llama) {
-        cJSON_AddNumberToObject(o, "partial_rotary_factor", c->partial_rotary_factor);
+        json_add_float(o, "partial_rotary_factor", c->partial_rotary_factor);
         cJSON_AddStringToObject(o, "position_encoding", c->pos_encoding == POS_ROPE ? "rope" : "none");
         cJSON_AddNumberToObject(o, "attention_window_size", c->window);
         if (strchr(c->pattern, 'M')) {
@@ -221,10 +223,10 @@ cJSON *hf_config_to_json(const ModelCfg *c)
     }
     cJSON_AddBoolToObject(o, "tie_word_embeddings", c->tie_embeddings);
     cJSON_AddBoolToObject(o, "attention_bias", 0);
-    cJSON_AddNumberToObject(o, "attention_dropout", 0.0);
+    json_add_float(o, "attention_dropout", 0.0);
     cJSON_AddBoolToObject(o, "mlp_bias", c->mlp_bias);
     cJSON_AddNumberToObject(o, "pretraining_tp", 1);
-    cJSON_AddNumberToObject(o, "initializer_range", 0.02);
+    json_add_float(o, "initializer_range", 0.02);
     cJSON_AddNumberToObject(o, "bos_token_id", 1);
     cJSON_AddNumberToObject(o, "eos_token_id", 2);
     cJSON_AddBoolToObject(o, "use_cache", 1);

@@ -38,7 +38,7 @@ void hf_mamba_keys_to_json(cJSON *o, const ModelCfg *c)
     cJSON_AddNumberToObject(o, "state_size", c->d_state);
     cJSON_AddNumberToObject(o, "expand", c->expand);
     cJSON_AddNumberToObject(o, "conv_kernel", c->d_conv);
-    cJSON_AddNumberToObject(o, "time_step_rank", cfg_dt_rank(c));
+    json_add_float(o, "time_step_rank", cfg_dt_rank(c));
     cJSON_AddBoolToObject(o, "use_bias", 0);
     cJSON_AddBoolToObject(o, "use_conv_bias", 1);
 }
@@ -60,6 +60,17 @@ static int mamba2_keys_from_json(const cJSON *root, ModelCfg *c, const char *wha
         json_get_bool(root, "rms_norm", 0, &flag, what, e))
         return -1;
     if (!flag) return err_set(e, "%s: rms_norm = false (no gated norm) is not supported", what);
+    /* Δ is not clamped: only the default limit (0, inf) is accepted. Python
+     * writes inf as Infinity (read as inf) or, in transformers 5, {"__float__": "Infinity"}. */
+    const cJSON *lim = cJSON_GetObjectItemCaseSensitive(root, "time_step_limit");
+    if (lim && !cJSON_IsNull(lim)) {
+        const cJSON *lo = cJSON_GetArrayItem(lim, 0), *hi = cJSON_GetArrayItem(lim, 1);
+        int hi_inf = (cJSON_IsNumber(hi) && hi->valuedouble >= 1e30) ||
+                     (cJSON_IsObject(hi) && cJSON_IsString(cJSON_GetObjectItemCaseSensitive(hi, "__float__")) &&
+                      !strcmp(cJSON_GetObjectItemCaseSensitive(hi, "__float__")->valuestring, "Infinity"));
+        if (!cJSON_IsArray(lim) || cJSON_GetArraySize(lim) != 2 || !cJSON_IsNumber(lo) || lo->valuedouble != 0 || !hi_inf)
+            return err_set(e, "%s: time_step_limit other than [0.0, Infinity] (a clamp on dt) is not supported", what);
+    }
     if ((long long)heads * c->ssm_head_dim != (long long)c->expand * c->d_model)
         return err_set(e, "%s: num_heads x head_dim = %d x %d must equal expand x hidden_size = %d x %d", what, heads,
                        c->ssm_head_dim, c->expand, c->d_model);
@@ -98,27 +109,24 @@ cJSON *hf_mamba_config_to_json(const ModelCfg *c)
         cJSON_AddNumberToObject(o, "n_groups", c->n_groups);
         cJSON_AddNumberToObject(o, "chunk_size", c->chunk_size);
         cJSON_AddBoolToObject(o, "rms_norm", 1);
-        cJSON *limit = cJSON_AddArrayToObject(o, "time_step_limit"); /* (0, inf): no clamp; inf is not JSON */
-        cJSON_AddItemToArray(limit, cJSON_CreateNumber(0.0));
-        cJSON_AddItemToArray(limit, cJSON_CreateNumber(1e30));
     }
     cJSON_AddNumberToObject(o, "vocab_size", c->vocab_size);
     cJSON_AddNumberToObject(o, "hidden_size", c->d_model);
     if (!v2) cJSON_AddNumberToObject(o, "intermediate_size", cfg_d_inner(c));
     cJSON_AddNumberToObject(o, "num_hidden_layers", (double)strlen(c->pattern));
     hf_mamba_keys_to_json(o, c);
-    cJSON_AddNumberToObject(o, "layer_norm_epsilon", c->norm_eps);
+    json_add_float(o, "layer_norm_epsilon", c->norm_eps);
     cJSON_AddStringToObject(o, "hidden_act", "silu");
     cJSON_AddNumberToObject(o, "pad_token_id", 0);
     cJSON_AddNumberToObject(o, "bos_token_id", 1);
     cJSON_AddNumberToObject(o, "eos_token_id", 2);
-    cJSON_AddNumberToObject(o, "initializer_range", 0.1);
+    json_add_float(o, "initializer_range", 0.1);
     cJSON_AddBoolToObject(o, "residual_in_fp32", 1);
-    if (!v2) cJSON_AddNumberToObject(o, "time_step_scale", 1.0);
-    cJSON_AddNumberToObject(o, "time_step_min", 0.001);
-    cJSON_AddNumberToObject(o, "time_step_max", 0.1);
+    if (!v2) json_add_float(o, "time_step_scale", 1.0);
+    json_add_float(o, "time_step_min", 0.001);
+    json_add_float(o, "time_step_max", 0.1);
     if (!v2) cJSON_AddStringToObject(o, "time_step_init_scheme", "random");
-    cJSON_AddNumberToObject(o, "time_step_floor", 0.0001);
+    json_add_float(o, "time_step_floor", 0.0001);
     cJSON_AddBoolToObject(o, "rescale_prenorm_residual", 0);
     cJSON_AddBoolToObject(o, "use_cache", 1);
     if (!v2) cJSON_AddBoolToObject(o, "use_mambapy", 0);

@@ -83,11 +83,11 @@ cJSON *hf_recurrent_gemma_config_to_json(const ModelCfg *c)
     cJSON_AddNumberToObject(o, "lru_width", cfg_lru_width(c));
     cJSON_AddNumberToObject(o, "attention_window_size", c->window);
     cJSON_AddNumberToObject(o, "conv1d_width", c->conv1d_width);
-    cJSON_AddNumberToObject(o, "logits_soft_cap", c->logits_soft_cap);
-    cJSON_AddNumberToObject(o, "rms_norm_eps", c->norm_eps);
+    json_add_float(o, "logits_soft_cap", c->logits_soft_cap);
+    json_add_float(o, "rms_norm_eps", c->norm_eps);
     cJSON_AddStringToObject(o, "hidden_activation", "gelu_pytorch_tanh");
-    cJSON_AddNumberToObject(o, "partial_rotary_factor", c->partial_rotary_factor);
-    cJSON_AddNumberToObject(o, "rope_theta", c->rope_theta);
+    json_add_float(o, "partial_rotary_factor", c->partial_rotary_factor);
+    json_add_float(o, "rope_theta", c->rope_theta);
     /* the shortest list that cycles to the pattern */
     int period = layers;
     for (int p = 1; p < layers; p++) {
@@ -98,9 +98,9 @@ cJSON *hf_recurrent_gemma_config_to_json(const ModelCfg *c)
     cJSON *types = cJSON_AddArrayToObject(o, "block_types");
     for (int i = 0; i < period; i++)
         cJSON_AddItemToArray(types, cJSON_CreateString(c->pattern[2 * i] == 'R' ? "recurrent" : "attention"));
-    cJSON_AddNumberToObject(o, "attention_dropout", 0.0);
+    json_add_float(o, "attention_dropout", 0.0);
     cJSON_AddBoolToObject(o, "attention_bias", 0);
-    cJSON_AddNumberToObject(o, "w_init_variance_scale", 0.01);
+    json_add_float(o, "w_init_variance_scale", 0.01);
     cJSON_AddBoolToObject(o, "embeddings_scale_by_sqrt_dim", 1);
     cJSON_AddBoolToObject(o, "use_cache", 1);
     cJSON_AddNumberToObject(o, "pad_token_id", 0);
