@@ -21,9 +21,6 @@ int hf_mamba_keys_from_json(const cJSON *root, ModelCfg *c, const char *what, Er
     flag = 1;
     if (json_get_bool(root, "use_conv_bias", 0, &flag, what, e)) return -1;
     if (!flag) return err_set(e, "%s: use_conv_bias = false is not supported", what);
-    char act[32] = "silu";
-    if (json_get_string(root, "hidden_act", 0, act, sizeof act, what, e)) return -1;
-    if (strcmp(act, "silu")) return err_set(e, "%s: Mamba hidden_act \"%s\" is not supported (silu)", what, act);
     char variant[16] = "mamba1";
     if (json_get_string(root, "mamba_variant", 0, variant, sizeof variant, what, e)) return -1;
     if (!strcmp(variant, "mamba1")) c->mamba = MAMBA1;
@@ -38,7 +35,7 @@ void hf_mamba_keys_to_json(cJSON *o, const ModelCfg *c)
     cJSON_AddNumberToObject(o, "state_size", c->d_state);
     cJSON_AddNumberToObject(o, "expand", c->expand);
     cJSON_AddNumberToObject(o, "conv_kernel", c->d_conv);
-    json_add_float(o, "time_step_rank", cfg_dt_rank(c));
+    cJSON_AddNumberToObject(o, "time_step_rank", cfg_dt_rank(c));
     cJSON_AddBoolToObject(o, "use_bias", 0);
     cJSON_AddBoolToObject(o, "use_conv_bias", 1);
 }
@@ -90,6 +87,12 @@ int hf_mamba_config_from_json(const cJSON *root, ModelCfg *c, const char *what, 
         json_get_bool(root, "tie_word_embeddings", 0, &c->tie_embeddings, what, e) ||
         hf_mamba_keys_from_json(root, c, what, e) || (v2 && mamba2_keys_from_json(root, c, what, e)))
         return -1;
+    /* MambaConfig's hidden_act is the mixer's; in seqbench's layout the same
+     * key is the MLP's activation (hf.c), so the check lives here, not in
+     * hf_mamba_keys_from_json */
+    char act[32] = "silu";
+    if (json_get_string(root, "hidden_act", 0, act, sizeof act, what, e)) return -1;
+    if (strcmp(act, "silu")) return err_set(e, "%s: Mamba hidden_act \"%s\" is not supported (silu)", what, act);
     if (!v2 && (c->mamba != MAMBA1 || c->mamba_inner_norms))
         return err_set(e, "%s: model_type mamba holds the selective mamba1 mixer only", what);
     memset(c->pattern, 'M', (size_t)layers);
