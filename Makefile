@@ -52,3 +52,20 @@ clean:
 	rm -rf build build-sanitize
 
 FORCE:
+
+# Interoperability with the real Hugging Face library (scripts/interop/, README
+# "Interoperability"): a virtual environment in build/interop-venv, made once with
+# the python3 on PATH and reused, holding the pinned torch, transformers and
+# safetensors from PyPI (scripts/requirements.txt); then seqbench -> transformers
+# and transformers -> seqbench for every model type, and the broken-checkpoint
+# tests. Writes results/interop.json. Not part of `make test`.
+INTEROP_VENV ?= build/interop-venv
+.PHONY: interop
+$(INTEROP_VENV)/.installed: scripts/requirements.txt
+	@test -x $(INTEROP_VENV)/bin/python || python3 -m venv $(INTEROP_VENV) || \
+		{ echo "make interop: 'python3 -m venv' failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+	PIP_DISABLE_PIP_VERSION_CHECK=1 $(INTEROP_VENV)/bin/python -m pip install -r scripts/requirements.txt
+	touch $@
+interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
+	$(INTEROP_VENV)/bin/python scripts/interop/run.py --seqbench $(BUILD)/seqbench \
+		--work $(BUILD)/interop-work --out results/interop.json
