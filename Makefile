@@ -49,9 +49,22 @@ golden:
 	/usr/bin/python3 scripts/golden/jamba_reference.py tests/golden
 
 clean:
-	rm -rf build build-sanitize
+	rm -rf build build-sanitize build-fuzz
 
 FORCE:
+
+# Fuzzing (tests/fuzz): libFuzzer + ASan/UBSan with clang-14 in build-fuzz/;
+# each target runs FUZZ_SECONDS on a copy of its corpus, FUZZ_JOBS at a time.
+# Fails if any target found a crash.
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 1
+FUZZ_TARGETS ?= fuzz_json fuzz_safetensors fuzz_pattern fuzz_hf_config fuzz_tokens
+.PHONY: fuzz
+fuzz:
+	@scripts/install-deps.sh fuzz
+	cmake -S . -B build-fuzz -DSEQ_FUZZ=ON -DCMAKE_C_COMPILER=clang-14
+	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
+	@FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # Interoperability with the real Hugging Face library (scripts/interop/, README
 # "Interoperability"): a virtual environment in build/interop-venv, made once with

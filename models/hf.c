@@ -22,11 +22,18 @@ static int is_llama_pattern(const char *p)
     return 1;
 }
 
+/* The Gemma-style extras only the seqbench and recurrent_gemma layouts
+ * carry: saved as llama or mamba, they would be dropped (or refused). */
+static int no_extras(const ModelCfg *c)
+{
+    return !c->norm_plus_one && !c->embed_scale && !c->logits_soft_cap && !c->mlp_bias && !c->attn_out_bias;
+}
+
 static int all_mamba(const ModelCfg *c)
 {
     for (const char *s = c->pattern; *s; s++)
         if (*s != 'M') return 0;
-    return (c->mamba == MAMBA1 && !c->mamba_inner_norms) || c->mamba == MAMBA2;
+    return ((c->mamba == MAMBA1 && !c->mamba_inner_norms) || c->mamba == MAMBA2) && no_extras(c);
 }
 
 void hf_choose_model_type(ModelCfg *c)
@@ -44,7 +51,7 @@ void hf_choose_model_type(ModelCfg *c)
         return;
     }
     int llama = is_llama_pattern(c->pattern) && c->pos_encoding == POS_ROPE && cfg_rotary_dim(c) == c->head_dim &&
-                c->mlp_act == ACT_SILU;
+                c->mlp_act == ACT_SILU && no_extras(c);
     snprintf(c->model_type, sizeof c->model_type, "%s", llama ? "llama" : "seqbench");
 }
 
@@ -144,9 +151,10 @@ int hf_config_from_json(const cJSON *root, ModelCfg *c, const char *what, Err *e
     c->n_kv_heads = c->n_heads;
     GET_INT("num_key_value_heads", 0, 1, 1 << 12, n_kv_heads);
     c->head_dim = c->d_model / c->n_heads;
-    /* 0 (hidden_size < heads) is what hf_config_to_json writes for a model
-     * without attention; cfg_validate refuses it when the pattern has some */
-    GET_INT("head_dim", 0, 0, 1 << 12, head_dim);
+    /* any hidden_size / heads, 0 to 2^16, is what hf_config_to_json writes for
+     * a model without attention; cfg_validate holds it to [1, 4096] when the
+     * pattern has some */
+    GET_INT("head_dim", 0, 0, 1 << 16, head_dim);
     GET_INT("intermediate_size", 1, 1, 1 << 20, d_ff);
     GET_INT("max_position_embeddings", 0, 1, 1 << 30, max_seq_len);
     c->norm_eps = 1e-6;
@@ -209,8 +217,9 @@ cJSON *hf_config_to_json(const ModelCfg *c)
     json_add_float(o, "rms_norm_eps", c->norm_eps);
     json_add_float(o, "rope_theta", c->rope_theta);
     cJSON_AddNullToObject(o, "rope_scaling");
+    /* a Llama config may carry it too (read above; transformers' RoPE honours it) */
+    if (!llama || c->partial_rotary_factor != 1) json_add_float(o, "partial_rotary_factor", c->partial_rotary_factor);
     if (!llama) {
-        json_add_float(o, "partial_rotary_factor", c->partial_rotary_factor);
         cJSON_AddStringToObject(o, "position_encoding", c->pos_encoding == POS_ROPE ? "rope" : "none");
         cJSON_AddNumberToObject(o, "attention_window_size", c->window);
         if (strchr(c->pattern, 'M')) {

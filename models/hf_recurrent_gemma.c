@@ -33,7 +33,8 @@ int hf_recurrent_gemma_config_from_json(const cJSON *root, ModelCfg *c, const ch
         json_get_int32(root, "num_attention_heads", 1, 1, 1 << 12, &c->n_heads, what, e) ||
         json_get_int32(root, "num_key_value_heads", 0, 1, 1 << 12, &c->n_kv_heads, what, e) ||
         json_get_int32(root, "lru_width", 0, 1, 1 << 20, &c->lru_width, what, e) ||
-        json_get_int32(root, "attention_window_size", 0, 1, 1 << 30, &c->window, what, e) ||
+        /* 0 is what a Hawk model (no local attention) built from options writes */
+        json_get_int32(root, "attention_window_size", 0, 0, 1 << 30, &c->window, what, e) ||
         json_get_int32(root, "conv1d_width", 0, 1, 64, &c->conv1d_width, what, e) ||
         json_get_double(root, "logits_soft_cap", 0, &c->logits_soft_cap, what, e) ||
         json_get_double(root, "rms_norm_eps", 0, &c->norm_eps, what, e) ||
@@ -101,7 +102,7 @@ cJSON *hf_recurrent_gemma_config_to_json(const ModelCfg *c)
     json_add_float(o, "attention_dropout", 0.0);
     cJSON_AddBoolToObject(o, "attention_bias", 0);
     json_add_float(o, "w_init_variance_scale", 0.01);
-    cJSON_AddBoolToObject(o, "embeddings_scale_by_sqrt_dim", 1);
+    cJSON_AddBoolToObject(o, "embeddings_scale_by_sqrt_dim", c->embed_scale != 0);
     cJSON_AddBoolToObject(o, "use_cache", 1);
     cJSON_AddNumberToObject(o, "pad_token_id", 0);
     cJSON_AddNumberToObject(o, "bos_token_id", 2);

@@ -6,7 +6,10 @@ set -eu
 
 need=""
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox; do
+# `install-deps.sh fuzz` (make fuzz): also clang-14 with libFuzzer and its OpenMP
+fuzz=""
+[ "${1:-}" = fuzz ] && fuzz="clang-14 libclang-rt-14-dev libomp-14-dev"
+for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox $fuzz; do
     have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0
