@@ -108,7 +108,10 @@ static int read_seqbench_extras(const cJSON *root, ModelCfg *c, const char *what
         json_get_int32(root, "conv1d_width", 0, 1, 64, &c->conv1d_width, what, e) ||
         json_get_int32(root, "num_experts", 0, 1, 128, &c->n_experts, what, e) ||
         json_get_int32(root, "num_experts_per_tok", 0, 1, 128, &c->experts_per_tok, what, e) ||
-        json_get_int32(root, "expert_intermediate_size", 0, 0, 1 << 20, &c->expert_d_ff, what, e))
+        json_get_int32(root, "expert_intermediate_size", 0, 0, 1 << 20, &c->expert_d_ff, what, e) ||
+        json_get_int32(root, "ssm_head_dim", 0, 1, 1 << 12, &c->ssm_head_dim, what, e) ||
+        json_get_int32(root, "n_groups", 0, 1, 1 << 12, &c->n_groups, what, e) ||
+        json_get_int32(root, "chunk_size", 0, 1, 1 << 16, &c->chunk_size, what, e))
         return -1;
     return json_get_bool(root, "router_renormalize", 0, &c->router_renormalize, what, e) ||
                    json_get_double(root, "router_aux_loss_coef", 0, &c->router_aux_coef, what, e) ||
@@ -227,6 +230,9 @@ cJSON *hf_config_to_json(const ModelCfg *c)
             const char *v[] = {"mamba1", "lti", "mamba2"};
             cJSON_AddStringToObject(o, "mamba_variant", v[c->mamba]);
             cJSON_AddBoolToObject(o, "mamba_inner_norms", c->mamba_inner_norms);
+            cJSON_AddNumberToObject(o, "ssm_head_dim", c->ssm_head_dim);
+            cJSON_AddNumberToObject(o, "n_groups", c->n_groups);
+            cJSON_AddNumberToObject(o, "chunk_size", c->chunk_size);
         }
         write_seqbench_extras(o, c);
     }
