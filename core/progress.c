@@ -10,7 +10,8 @@ void progress_start(Progress *p, const char *label, long total)
     p->label = label;
     p->total = total;
     p->t_start = p->t_last = now_seconds();
-    p->enabled = isatty(STDERR_FILENO);
+    p->tty = isatty(STDERR_FILENO);
+    p->next_tenth = 1;
 }
 
 static void fmt_duration(double s, char *buf, size_t cap)
@@ -23,20 +24,25 @@ static void fmt_duration(double s, char *buf, size_t cap)
 
 void progress_update(Progress *p, long done, const char *extra)
 {
-    if (!p->enabled) return;
     double t = now_seconds();
-    if (t - p->t_last < 0.1 && done < p->total) return;
+    if (p->tty) {
+        if (t - p->t_last < 0.1 && done < p->total) return;
+    } else {
+        /* a log gets a whole line at each tenth of a run longer than a minute */
+        if (p->next_tenth > 10 || done * 10 < p->next_tenth * p->total) return;
+        while (p->next_tenth <= 10 && done * 10 >= p->next_tenth * p->total) p->next_tenth++;
+        if ((t - p->t_start) * p->total < 60.0 * done) return;
+    }
     p->t_last = t;
     double rate = done / (t - p->t_start + 1e-9);
     char eta[32] = "?";
     if (rate > 0) fmt_duration((p->total - done) / rate, eta, sizeof eta);
-    fprintf(stderr, "\r%s %6ld/%ld %3d%%  %s  %.1f it/s  eta %s\033[K", p->label, done, p->total,
-            p->total ? (int)(100 * done / p->total) : 100, extra ? extra : "", rate, eta);
+    fprintf(stderr, "%s%s %6ld/%ld %3d%%  %s  %.1f it/s  eta %s%s", p->tty ? "\r" : "", p->label, done, p->total,
+            p->total ? (int)(100 * done / p->total) : 100, extra ? extra : "", rate, eta, p->tty ? "\033[K" : "\n");
     fflush(stderr);
 }
 
 void progress_finish(Progress *p)
 {
-    if (!p->enabled) return;
-    fputc('\n', stderr);
+    if (p->tty) fputc('\n', stderr);
 }

@@ -1,6 +1,8 @@
 /* A progress line on stderr for long work ("train  1200/3000  40%  loss 0.512
- * 12.3 it/s  eta 2m26s"). It draws only when stderr is a terminal, so logs
- * and CI output stay clean, and redraws at most ten times a second. */
+ * 12.3 it/s  eta 2m26s"). On a terminal it redraws in place at most ten
+ * times a second; into a log (make reproduce, nohup) it writes a whole line
+ * at each tenth of the run, and only for runs projected to take a minute or
+ * more, so short runs and test output stay clean. */
 #ifndef SEQ_PROGRESS_H
 #define SEQ_PROGRESS_H
 
@@ -8,7 +10,7 @@ typedef struct {
     const char *label;
     long total;
     double t_start, t_last;
-    int enabled;
+    int tty, next_tenth;
 } Progress;
 
 void progress_start(Progress *p, const char *label, long total);

@@ -105,7 +105,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
             res->diverged_step = step;
             res->steps_done = step;
             fprintf(stderr, "%sseqbench: training diverged at step %d (loss %g, gradient norm %g)\n",
-                    prog.enabled ? "\n" : "", step, loss, gn);
+                    prog.tty ? "\n" : "", step, loss, gn);
             break;
         }
         double scale = cfg->grad_clip > 0 && gn > cfg->grad_clip ? cfg->grad_clip / gn : 1;

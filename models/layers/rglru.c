@@ -50,10 +50,10 @@ static RgWeights rg_weights(const ModelCfg *c, real *p)
     return w;
 }
 
-/* The official initialisation: exp(−softplus(Λ)) = sqrt(u), u ~ U(0.9², 0.999²),
- * i.e. softplus(Λ) = −log(u)/2 and Λ = log(expm1(−log(u)/2)), so a^8 at a
- * fully open recurrence gate lies in [0.9^8 ... 0.999^8]... per unit of c;
- * gate weights N(0, 1/bw), biases 0 (the model zeroed every vector). */
+/* RecurrentGemma's initialisation: u ~ U(0.9², 0.999²) and softplus(Λ) =
+ * −log(u)/2, so the base decay exp(−softplus(Λ)) = sqrt(u) lies in
+ * [0.9, 0.999] (Λ here is recurrent_param, the paper's Λ up to sign); gate
+ * weights N(0, 1/bw); every bias and vector starts at zero. */
 static void rg_init(const Sub *s, Rng *r)
 {
     const ModelCfg *c = s->cfg;
