@@ -102,6 +102,37 @@ def mamba_lm(size, D, N):
     }
 
 
+# Dao and Gu 2024 (arXiv 2405.21060), the released Mamba-2 LMs
+# (state-spaces/mamba2-*): width, layers; head dim 64, state 128, one group;
+# vocabulary 50277 padded to 50288 (a multiple of 16).
+MAMBA2_LMS = [("130m", 768, 24), ("370m", 1024, 48), ("780m", 1536, 48), ("1.3b", 2048, 48), ("2.7b", 2560, 64)]
+
+
+def mamba2_lm(size, D, N):
+    return {
+        "architectures": ["Mamba2ForCausalLM"],
+        "model_type": "mamba2",
+        "source": "Dao and Gu 2024 (arXiv 2405.21060), released mamba2-%s" % size,
+        "vocab_size": 50288,
+        "hidden_size": D,
+        "num_hidden_layers": N,
+        "num_heads": 2 * D // 64,
+        "head_dim": 64,
+        "n_groups": 1,
+        "state_size": 128,
+        "expand": 2,
+        "conv_kernel": 4,
+        "chunk_size": 256,
+        "use_bias": False,
+        "use_conv_bias": True,
+        "rms_norm": True,
+        "hidden_act": "silu",
+        "layer_norm_epsilon": 1e-05,
+        "tie_word_embeddings": True,
+        "torch_dtype": "float16",
+    }
+
+
 # Touvron et al. 2023 (arXiv 2307.09288), Llama-2 13B and 70B (GQA, 8 KV heads).
 LLAMA2 = [("13b", 5120, 13824, 40, 40, 40), ("70b", 8192, 28672, 80, 64, 8)]
 
@@ -144,6 +175,8 @@ def main():
             write("%s-%s" % (family, row[0]), griffin_family(family, *row))
     for row in MAMBA_LMS:
         write("mamba-%s" % row[0], mamba_lm(*row))
+    for row in MAMBA2_LMS:
+        write("mamba2-%s" % row[0], mamba2_lm(*row))
     for row in LLAMA2:
         write("llama2-%s" % row[0], llama2(*row))
 

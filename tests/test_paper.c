@@ -5,6 +5,7 @@
  *  - Griffin Table 2 (De et al. 2024): every Griffin row lands on its model
  *    size at the printed precision, and the sizes Table 1 gives the MQA
  *    Transformer (1B, 3B, 6B), Hawk (1B, 3B, 7B) and Griffin (1B ... 14B);
+ *  - the released Mamba-2 LMs at their names' precision (130M ... 2.7B);
  *  - the released Mamba LMs and Llama-2 13B / 70B to the parameter. */
 #include <math.h>
 #include <stdlib.h>
@@ -106,6 +107,20 @@ static void griffin_tables(void)
     }
 }
 
+/* the Mamba-2 paper's names for its released models */
+static void mamba2_sizes(void)
+{
+    const struct { const char *name; double size; int digits; } rows[] = {
+        {"mamba2-130m", 130e6, 2}, {"mamba2-370m", 370e6, 2}, {"mamba2-780m", 780e6, 2},
+        {"mamba2-1.3b", 1.3e9, 2}, {"mamba2-2.7b", 2.7e9, 2},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        ParamCounts pc = counts(rows[i].name);
+        CHECK(rounds_to((double)pc.total, rows[i].size, rows[i].digits), "%s: %zu parameters vs %g", rows[i].name,
+              pc.total, rows[i].size);
+    }
+}
+
 static void exact_counts(void)
 {
     /* the released checkpoints' parameter counts */
@@ -124,6 +139,7 @@ int main(void)
 {
     jamba_table1();
     griffin_tables();
+    mamba2_sizes();
     exact_counts();
     return check_summary();
 }
