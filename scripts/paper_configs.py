@@ -78,59 +78,38 @@ def griffin_family(family, size, D, D_rnn, N, M, heads):
 # Gu and Dao 2023 (arXiv 2312.00752), the released Mamba language models
 # (state-spaces/mamba-*-hf): width, layers; vocabulary 50277 padded to 50280.
 MAMBA_LMS = [("130m", 768, 24), ("370m", 1024, 48), ("790m", 1536, 48), ("1.4b", 2048, 48), ("2.8b", 2560, 64)]
-
-
-def mamba_lm(size, D, N):
-    return {
-        "architectures": ["MambaForCausalLM"],
-        "model_type": "mamba",
-        "source": "Gu and Dao 2023 (arXiv 2312.00752), released mamba-%s" % size,
-        "vocab_size": 50280,
-        "hidden_size": D,
-        "intermediate_size": 2 * D,
-        "num_hidden_layers": N,
-        "state_size": 16,
-        "expand": 2,
-        "conv_kernel": 4,
-        "time_step_rank": -(-D // 16),
-        "use_bias": False,
-        "use_conv_bias": True,
-        "hidden_act": "silu",
-        "layer_norm_epsilon": 1e-05,
-        "tie_word_embeddings": True,
-        "torch_dtype": "float16",
-    }
-
-
 # Dao and Gu 2024 (arXiv 2405.21060), the released Mamba-2 LMs
 # (state-spaces/mamba2-*): width, layers; head dim 64, state 128, one group;
 # vocabulary 50277 padded to 50288 (a multiple of 16).
 MAMBA2_LMS = [("130m", 768, 24), ("370m", 1024, 48), ("780m", 1536, 48), ("1.3b", 2048, 48), ("2.7b", 2560, 64)]
 
 
-def mamba2_lm(size, D, N):
-    return {
-        "architectures": ["Mamba2ForCausalLM"],
-        "model_type": "mamba2",
-        "source": "Dao and Gu 2024 (arXiv 2405.21060), released mamba2-%s" % size,
-        "vocab_size": 50288,
+def mamba_lm(version, size, D, N):
+    """A mamba (version 1) or mamba2 (version 2) config; both expand by 2 with a width-4 conv."""
+    paper = "Gu and Dao 2023 (arXiv 2312.00752)" if version == 1 else "Dao and Gu 2024 (arXiv 2405.21060)"
+    name = "mamba" if version == 1 else "mamba2"
+    cfg = {
+        "architectures": ["MambaForCausalLM" if version == 1 else "Mamba2ForCausalLM"],
+        "model_type": name,
+        "source": "%s, released %s-%s" % (paper, name, size),
+        "vocab_size": 50280 if version == 1 else 50288,
         "hidden_size": D,
         "num_hidden_layers": N,
-        "num_heads": 2 * D // 64,
-        "head_dim": 64,
-        "n_groups": 1,
-        "state_size": 128,
         "expand": 2,
         "conv_kernel": 4,
-        "chunk_size": 256,
         "use_bias": False,
         "use_conv_bias": True,
-        "rms_norm": True,
         "hidden_act": "silu",
         "layer_norm_epsilon": 1e-05,
         "tie_word_embeddings": True,
         "torch_dtype": "float16",
     }
+    if version == 1:
+        cfg.update({"intermediate_size": 2 * D, "state_size": 16, "time_step_rank": -(-D // 16)})
+    else:
+        cfg.update({"num_heads": 2 * D // 64, "head_dim": 64, "n_groups": 1, "state_size": 128,
+                    "chunk_size": 256, "rms_norm": True})
+    return cfg
 
 
 # Touvron et al. 2023 (arXiv 2307.09288), Llama-2 13B and 70B (GQA, 8 KV heads).
@@ -174,9 +153,9 @@ def main():
                 continue
             write("%s-%s" % (family, row[0]), griffin_family(family, *row))
     for row in MAMBA_LMS:
-        write("mamba-%s" % row[0], mamba_lm(*row))
+        write("mamba-%s" % row[0], mamba_lm(1, *row))
     for row in MAMBA2_LMS:
-        write("mamba2-%s" % row[0], mamba2_lm(*row))
+        write("mamba2-%s" % row[0], mamba_lm(2, *row))
     for row in LLAMA2:
         write("llama2-%s" % row[0], llama2(*row))
 
