@@ -66,6 +66,7 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("n-groups", &a->n_groups, 1, 4096, "mamba2 groups of B and C"),
         OPT_I("chunk", &a->chunk, 1, 65536, "mamba2 SSD chunk size"),
         OPT_I("lru-width", &a->lru_width, 0, 1 << 20, "RG-LRU width (0 = d-model)"),
+        OPT_I("lru-blocks", &a->lru_blocks, 0, 1 << 12, "RG-LRU gate blocks (0 = heads, as RecurrentGemma; the Griffin paper: 16)"),
         OPT_I("conv1d-width", &a->conv1d_width, 1, 64, "RG-LRU block's causal conv width"),
         OPT_F("gemma", &a->gemma, "RecurrentGemma conventions: (1+w) norms, sqrt(D) embedding scale, biases on MLP and o_proj"),
         OPT_D("soft-cap", &a->soft_cap, 0, 1e6, "logits soft cap c: c tanh(z/c) (0 = off)"),
@@ -186,6 +187,7 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->router_renormalize = a->renormalize;
     c->router_aux_coef = a->aux_coef;
     c->lru_width = a->lru_width;
+    c->rglru_heads = a->lru_blocks;
     c->conv1d_width = a->conv1d_width;
     c->logits_soft_cap = a->soft_cap;
     /* Hawk and Griffin as the paper and RecurrentGemma build them: GeGLU of

@@ -10,7 +10,7 @@ typedef struct {
     char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24], mamba[16];
     int layers, d_model, heads, kv_heads, head_dim, d_ff, window, untie, vocab;
     int d_state, expand, d_conv, dt_rank, inner_norms, ssm_head_dim, n_groups, chunk, pad_vocab;
-    int lru_width, conv1d_width, gemma;
+    int lru_width, lru_blocks, conv1d_width, gemma;
     double soft_cap;
     int experts, top_k, expert_d_ff, renormalize;
     double aux_coef, param_budget, attention_ratio, mlp_ratio;
@@ -18,7 +18,7 @@ typedef struct {
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 42
+#define MODEL_ARGS_N_OPTIONS 43
 
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */

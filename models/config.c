@@ -106,7 +106,7 @@ int cfg_validate(const ModelCfg *c, Err *e)
         LIMIT(conv1d_width, 1, 64);
         int W = cfg_lru_width(c), H = cfg_rglru_heads(c);
         if (H < 1 || W % H)
-            return err_set(e, "lru_width (%d) must be a multiple of the RG-LRU gate blocks (num_attention_heads %d)", W, H);
+            return err_set(e, "lru_width (%d) must be a multiple of the RG-LRU gate blocks (%d)", W, H);
     }
     if (!(c->embed_scale >= 0) || !(c->logits_soft_cap >= 0))
         return err_set(e, "embedding scale and logits soft cap must be >= 0 (got %g, %g)", c->embed_scale, c->logits_soft_cap);

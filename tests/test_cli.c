@@ -647,6 +647,44 @@ static void param_budget(void)
         }
 }
 
+/* --lru-blocks: the Griffin paper's 16 gate blocks whatever the head count.
+ * From options it counts what the paper config counts; a width it does not
+ * divide is refused; a model with it is saved in seqbench's layout (no
+ * RecurrentGemma key holds it) and loads back. */
+static void lru_blocks(void)
+{
+    cJSON *a = ok_json("params hawk 100M by options",
+                       ARGS("params", "--pattern", "R-", "--layers", "12", "--d-model", "768", "--heads", "6",
+                            "--lru-width", "1024", "--lru-blocks", "16", "--vocab", "32000", "--gemma", "--act", "gelu",
+                            "--json"));
+    char paper_dir[600];
+    snprintf(paper_dir, sizeof paper_dir, "%s/configs/paper", src);
+    cJSON *b = ok_json("params --paper hawk-100m", ARGS("params", "--paper", "hawk-100m", "--paper-dir", paper_dir, "--json"));
+    CHECK(a && b && num(a, "total") == num(b, "total"), "hawk-100m by options %.0f vs paper config %.0f",
+          a ? num(a, "total") : -1, b ? num(b, "total") : -1);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+
+    char out[600], dir[600], cfg[700], tokens[600];
+    path_in(out, sizeof out, "blocks.json");
+    expect_fail("lru-blocks not dividing lru-width", NULL,
+                ARGS("train", "--arch", "hawk", "--lru-width", "12", "--lru-blocks", "8", "--out", out, SMALL), out,
+                "multiple", NULL);
+    path_in(dir, sizeof dir, "blocks_model");
+    ok("train hawk --lru-blocks 2", ARGS("train", "--arch", "hawk", "--heads", "4", "--lru-blocks", "2", "--save", dir,
+                                         "--out", out, SMALL));
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    cJSON *c = read_json(cfg);
+    const cJSON *type = c ? cJSON_GetObjectItemCaseSensitive(c, "model_type") : NULL;
+    CHECK(cJSON_IsString(type) && !strcmp(type->valuestring, "seqbench"), "lru-blocks 2 with 4 heads: model_type %s",
+          cJSON_IsString(type) ? type->valuestring : "?");
+    CHECK(c && num(c, "rglru_heads") == 2, "saved rglru_heads %g", c ? num(c, "rglru_heads") : -1);
+    cJSON_Delete(c);
+    path_in(tokens, sizeof tokens, "blocks_tokens.json");
+    write_text(tokens, "[1, 3, 4, 2, 3]");
+    ok("logits of the saved --lru-blocks model", ARGS("logits", "--model", dir, "--tokens", tokens, "--mode", "step"));
+}
+
 static void config_file(void)
 {
     char cfg[600], out[600];
@@ -694,6 +732,7 @@ int main(void)
     determinism();
     config_file();
     param_budget();
+    lru_blocks();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
