@@ -69,13 +69,10 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/jamba_reference.py tests/golden
 """
 
-import filecmp
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 import torch
 import torch.nn.functional as F
@@ -531,17 +528,6 @@ def check_variants_matter(tokens, w, cfg, logits):
     return out
 
 
-def check_deterministic(root):
-    tmp = tempfile.mkdtemp(prefix="jamba_golden_")
-    try:
-        for c in CASES:
-            generate_case(tmp, c)
-            for f in FILES:
-                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
-                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
-    finally:
-        shutil.rmtree(tmp)
-
 
 def main(argv):
     if len(argv) != 2:
@@ -579,7 +565,7 @@ def main(argv):
               % ("", cfg["num_experts_per_tok"], pgap, lgap, counts))
         print("%-16s variants -> max rel logit change: %s"
               % ("", ", ".join("%s %.3g" % kv for kv in mis.items())))
-    check_deterministic(root)
+    L.check_deterministic(root, CASES, generate_case, FILES, "jamba_golden_")
     print("torch.topk tie order on CPU: top-2 of [0.25]*4 -> %s (seqbench/reference rule: [0, 1])" % torch_tie)
     print("self-checks passed")
     return 0

@@ -27,10 +27,13 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/llama_reference.py tests/golden
 """
 
+import filecmp
 import json
 import math
 import os
+import shutil
 import sys
+import tempfile
 
 import numpy as np
 import torch
@@ -361,6 +364,22 @@ def check_causal(tokens, weights, cfg, logits):
     for t in range(1, len(tokens) + 1):
         pre = forward(tokens[:t], w, cfg)
         assert torch.allclose(pre[-1], logits[t - 1], rtol=1e-12, atol=1e-12), t
+
+
+def check_deterministic(root, cases, generate_case, files, prefix):
+    """A second generation of `cases` into a scratch directory is byte-identical to `root`.
+
+    Shared by the other *_reference.py scripts (each passes its own case list,
+    generator and output file names)."""
+    tmp = tempfile.mkdtemp(prefix=prefix)
+    try:
+        for c in cases:
+            generate_case(tmp, c)
+            for f in files:
+                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
+                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
+    finally:
+        shutil.rmtree(tmp)
 
 
 def main(argv):

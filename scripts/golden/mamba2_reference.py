@@ -67,13 +67,10 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/mamba2_reference.py tests/golden
 """
 
-import filecmp
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 import torch
 
@@ -421,17 +418,6 @@ def check_config_infinity(root, c):
     assert json.loads(text)["time_step_limit"] == [0.0, float("inf")]
 
 
-def check_deterministic(root):
-    tmp = tempfile.mkdtemp(prefix="mamba2_golden_")
-    try:
-        for c in CASES:
-            generate_case(tmp, c)
-            for f in FILES:
-                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
-                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
-    finally:
-        shutil.rmtree(tmp)
-
 
 def main(argv):
     if len(argv) != 2:
@@ -464,7 +450,7 @@ def main(argv):
         if mis:
             print("%-10s grouping mistakes -> max rel logit change: %s"
                   % ("", ", ".join("%s %.3g" % kv for kv in mis.items())))
-    check_deterministic(root)
+    L.check_deterministic(root, CASES, generate_case, FILES, "mamba2_golden_")
     print("self-checks passed")
     return 0
 

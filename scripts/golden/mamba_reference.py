@@ -52,13 +52,10 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/mamba_reference.py tests/golden
 """
 
-import filecmp
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 import torch
 import torch.nn.functional as F
@@ -404,18 +401,6 @@ def check_mistakes_matter(tokens, w, cfg, logits):
     return out
 
 
-def check_deterministic(root):
-    """A second generation into a scratch directory is byte-identical to `root`."""
-    tmp = tempfile.mkdtemp(prefix="mamba_golden_")
-    try:
-        for c in CASES:
-            generate_case(tmp, c)
-            for f in FILES:
-                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
-                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
-    finally:
-        shutil.rmtree(tmp)
-
 
 def check_case_common(root, c, cfg, weights, tokens, logits):
     """Checks shared with mamba2_reference.py; returns the float64 stored weights."""
@@ -462,7 +447,7 @@ def main(argv):
                  float(delta.median()), float(decay.min()), float(decay.max())))
         print("%-13s mistakes -> max rel logit change: %s"
               % ("", ", ".join("%s %.3g" % kv for kv in mis.items())))
-    check_deterministic(root)
+    L.check_deterministic(root, CASES, generate_case, FILES, "mamba_golden_")
     print("self-checks passed")
     return 0
 

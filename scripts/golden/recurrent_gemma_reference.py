@@ -53,13 +53,10 @@ Rerun (deterministic, byte-identical output; the self-checks run every time):
     /usr/bin/python3 scripts/golden/recurrent_gemma_reference.py tests/golden
 """
 
-import filecmp
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 import numpy as np
 import torch
@@ -528,17 +525,6 @@ def check_conventions_matter(tokens, w, cfg, logits):
     return out
 
 
-def check_deterministic(root):
-    tmp = tempfile.mkdtemp(prefix="recurrent_gemma_golden_")
-    try:
-        for c in CASES:
-            generate_case(tmp, c)
-            for f in FILES:
-                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
-                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
-    finally:
-        shutil.rmtree(tmp)
-
 
 def main(argv):
     if len(argv) != 2:
@@ -573,7 +559,7 @@ def main(argv):
                  float(a.min()), float(a.max()), float(a.median()), float(gx.min()), float(gx.max())))
         print("%-24s max |delta logit|: %s" % ("", ", ".join(
             ("%s %d" if isinstance(v, int) else "%s %.3g") % (k, v) for k, v in mis.items())))
-    check_deterministic(root)
+    L.check_deterministic(root, CASES, generate_case, FILES, "recurrent_gemma_golden_")
     print("self-checks passed")
     return 0
 

@@ -37,13 +37,10 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/seqbench_reference.py tests/golden
 """
 
-import filecmp
 import json
 import math
 import os
-import shutil
 import sys
-import tempfile
 
 import torch
 
@@ -420,18 +417,6 @@ def check_no_position(tokens, w, cfg, logits):
     assert not torch.allclose(forward(perm, w, cfg)[-1], logits[-1], rtol=1e-6, atol=1e-6)
 
 
-def check_deterministic(root):
-    """A second generation into a scratch directory is byte-identical to `root`."""
-    tmp = tempfile.mkdtemp(prefix="seqbench_golden_")
-    try:
-        for c in CASES:
-            generate_case(tmp, c)
-            for f in FILES:
-                a, b = os.path.join(root, c["name"], f), os.path.join(tmp, c["name"], f)
-                assert filecmp.cmp(a, b, shallow=False), "not deterministic: %s/%s" % (c["name"], f)
-    finally:
-        shutil.rmtree(tmp)
-
 
 def main(argv):
     if len(argv) != 2:
@@ -469,7 +454,7 @@ def main(argv):
         print("%-23s %-6s rot=%2d W=%d T=%2d V=%2d  |logit| max=%.4f mean=%.4f%s"
               % (c["name"], cfg["pattern"], rot, cfg["attention_window_size"], len(tokens),
                  logits.shape[1], float(a.max()), float(a.mean()), note))
-    check_deterministic(root)
+    L.check_deterministic(root, CASES, generate_case, FILES, "seqbench_golden_")
     print("self-checks passed")
     return 0
 
