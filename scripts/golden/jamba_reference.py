@@ -69,7 +69,6 @@ Rerun (deterministic, byte-identical output):
     /usr/bin/python3 scripts/golden/jamba_reference.py tests/golden
 """
 
-import json
 import math
 import os
 import sys
@@ -81,7 +80,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_reference as L  # noqa: E402
 import mamba_reference as M  # noqa: E402
 import seqbench_reference as S  # noqa: E402
-from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
 
 CASES = [
     # Layers: 0 M+MLP, 1 M+MoE, 2 attention+MLP, 3 M+MoE  (seqbench pattern "M-ME*-ME").
@@ -351,19 +349,7 @@ def forward(tokens, w, cfg, opts=None, trace=None):
 # ----------------------------------------------------------------------------
 
 def generate_case(root, c):
-    cfg = make_config(c)
-    out = os.path.join(root, c["name"])
-    os.makedirs(out, exist_ok=True)
-    weights = make_weights(cfg, c["seed"])
-    tokens = L.make_tokens(cfg["vocab_size"], c["n_tokens"], c["seed"])
-    st_path = os.path.join(out, "model.safetensors")
-    write_safetensors(st_path, weights, dtype="F32")
-    stored, _ = read_safetensors(st_path)          # reference computed from the file's contents
-    logits = forward(tokens, L.to_float64(stored), cfg)
-    L.write_text(os.path.join(out, "config.json"), M.config_text(cfg))
-    L.write_text(os.path.join(out, "tokens.json"), json.dumps(tokens) + "\n")
-    L.write_text(os.path.join(out, "logits.json"), L.format_logits(logits))
-    return cfg, weights, tokens, logits
+    return L.write_case(root, c, make_config, make_weights, forward, M.config_text)
 
 
 # ----------------------------------------------------------------------------

@@ -264,24 +264,33 @@ def write_text(path, text):
         f.write(text)
 
 
-def generate_case(root, c):
+def config_json(cfg):
+    """config.json text: the config dict as is, indented."""
+    return json.dumps(cfg, indent=2) + "\n"
+
+
+def write_case(root, c, make_config, make_weights, forward, config_text, dtype="F32"):
+    """Writes one golden case under root/<name>: config.json, weights stored as
+    `dtype`, tokens.json, and logits.json computed by `forward` from the weights
+    as read back from the file (so the reference sees exactly what seqbench
+    loads). Shared by every *_reference.py; returns (cfg, weights, tokens, logits)."""
     cfg = make_config(c)
     out = os.path.join(root, c["name"])
     os.makedirs(out, exist_ok=True)
-
     weights = make_weights(cfg, c["seed"])
     tokens = make_tokens(cfg["vocab_size"], c["n_tokens"], c["seed"])
-
     st_path = os.path.join(out, "model.safetensors")
-    write_safetensors(st_path, weights, dtype=c["dtype"])
-    # Reference computed from what is actually in the file.
+    write_safetensors(st_path, weights, dtype=dtype)
     stored, _ = read_safetensors(st_path)
     logits = forward(tokens, to_float64(stored), cfg)
-
-    write_text(os.path.join(out, "config.json"), json.dumps(cfg, indent=2) + "\n")
+    write_text(os.path.join(out, "config.json"), config_text(cfg))
     write_text(os.path.join(out, "tokens.json"), json.dumps(tokens) + "\n")
     write_text(os.path.join(out, "logits.json"), format_logits(logits))
     return cfg, weights, tokens, logits
+
+
+def generate_case(root, c):
+    return write_case(root, c, make_config, make_weights, forward, config_json, c["dtype"])
 
 
 # ----------------------------------------------------------------------------

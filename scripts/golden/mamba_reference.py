@@ -62,7 +62,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_reference as L  # noqa: E402
-from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 
 CASES = [
     dict(name="mamba_tied", seed=3001, vocab=29, hidden=16, state=8, layers=2, expand=2,
@@ -284,22 +284,7 @@ def forward(tokens, w, cfg, opts=None, trace=None):
 # ----------------------------------------------------------------------------
 
 def generate_case(root, c):
-    cfg = make_config(c)
-    out = os.path.join(root, c["name"])
-    os.makedirs(out, exist_ok=True)
-
-    weights = make_weights(cfg, c["seed"])
-    tokens = L.make_tokens(cfg["vocab_size"], c["n_tokens"], c["seed"])
-
-    st_path = os.path.join(out, "model.safetensors")
-    write_safetensors(st_path, weights, dtype="F32")
-    stored, _ = read_safetensors(st_path)        # reference computed from the file's contents
-    logits = forward(tokens, L.to_float64(stored), cfg)
-
-    L.write_text(os.path.join(out, "config.json"), config_text(cfg))
-    L.write_text(os.path.join(out, "tokens.json"), json.dumps(tokens) + "\n")
-    L.write_text(os.path.join(out, "logits.json"), L.format_logits(logits))
-    return cfg, weights, tokens, logits
+    return L.write_case(root, c, make_config, make_weights, forward, config_text)
 
 
 # ----------------------------------------------------------------------------

@@ -53,7 +53,6 @@ Rerun (deterministic, byte-identical output; the self-checks run every time):
     /usr/bin/python3 scripts/golden/recurrent_gemma_reference.py tests/golden
 """
 
-import json
 import math
 import os
 import sys
@@ -66,7 +65,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_reference as L  # noqa: E402
 import mamba_reference as M  # noqa: E402
 import seqbench_reference as S  # noqa: E402
-from safetensors_io import read_safetensors, round_to_dtype, write_safetensors  # noqa: E402
+from safetensors_io import round_to_dtype  # noqa: E402
 
 CASES = [
     # Griffin: recurrent, recurrent, local MQA; T = 14 > window 3.
@@ -355,19 +354,7 @@ def forward(tokens, w, cfg, opts=None, trace=None):
 # ----------------------------------------------------------------------------
 
 def generate_case(root, c):
-    cfg = make_config(c)
-    out = os.path.join(root, c["name"])
-    os.makedirs(out, exist_ok=True)
-    weights = make_weights(cfg, c["seed"])
-    tokens = L.make_tokens(cfg["vocab_size"], c["n_tokens"], c["seed"])
-    st_path = os.path.join(out, "model.safetensors")
-    write_safetensors(st_path, weights, dtype="F32")
-    stored, _ = read_safetensors(st_path)        # reference computed from the file's contents
-    logits = forward(tokens, L.to_float64(stored), cfg)
-    L.write_text(os.path.join(out, "config.json"), M.config_text(cfg))
-    L.write_text(os.path.join(out, "tokens.json"), json.dumps(tokens) + "\n")
-    L.write_text(os.path.join(out, "logits.json"), L.format_logits(logits))
-    return cfg, weights, tokens, logits
+    return L.write_case(root, c, make_config, make_weights, forward, M.config_text)
 
 
 # ----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import llama_reference as L  # noqa: E402
-from safetensors_io import read_safetensors, write_safetensors  # noqa: E402
+from safetensors_io import read_safetensors  # noqa: E402
 
 CASES = [
     # Griffin-like: local MQA + global attention, partial rotary, GeGLU, tied.
@@ -240,19 +240,7 @@ def forward(tokens, w, cfg, window=None):
 # ----------------------------------------------------------------------------
 
 def generate_case(root, c):
-    cfg = make_config(c)
-    out = os.path.join(root, c["name"])
-    os.makedirs(out, exist_ok=True)
-    weights = make_weights(cfg, c["seed"])
-    tokens = L.make_tokens(cfg["vocab_size"], c["n_tokens"], c["seed"])
-    st_path = os.path.join(out, "model.safetensors")
-    write_safetensors(st_path, weights, dtype="F32")
-    stored, _ = read_safetensors(st_path)  # reference computed from what is in the file
-    logits = forward(tokens, L.to_float64(stored), cfg)
-    L.write_text(os.path.join(out, "config.json"), json.dumps(cfg, indent=2) + "\n")
-    L.write_text(os.path.join(out, "tokens.json"), json.dumps(tokens) + "\n")
-    L.write_text(os.path.join(out, "logits.json"), L.format_logits(logits))
-    return cfg, weights, tokens, logits
+    return L.write_case(root, c, make_config, make_weights, forward, L.config_json)
 
 
 # ----------------------------------------------------------------------------
