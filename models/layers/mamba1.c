@@ -148,8 +148,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         memset(h, 0, sizeof(real) * (size_t)E * N);
         scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, a.hs + (size_t)b * T * E * N, h);
     }
-    for (size_t i = 0; i < (size_t)M * E; i++) a.g[i] = a.y[i] * silu(a.xz[(i / E) * 2 * E + E + i % E]);
-    linear_fwd(out, a.g, w.out, M, D, E, 0);
+    mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
 
 static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
@@ -157,7 +156,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
 {
     const ModelCfg *c = s->cfg;
     M1Weights w = m1_weights(c, s->p), gw = m1_weights(c, s->g);
-    int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
     int threads = par_max_threads();
     M1Acts a = m1_acts(c, (real *)acts, M);
     size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
@@ -169,13 +168,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     memset(ddelta, 0, sizeof(real) * ME);
     memset(ddbcn, 0, sizeof(real) * (size_t)M * P);
 
-    /* out = out_proj(g), g = y ⊙ SiLU(z) */
-    linear_bwd(dy, gw.out, dout, a.g, w.out, M, D, E, 0); /* dg, turned into dy in place */
-    for (size_t i = 0; i < ME; i++) {
-        size_t zi = (i / E) * 2 * E + E + i % E;
-        dxz[zi] = dy[i] * a.y[i] * silu_grad(a.xz[zi]);
-        dy[i] *= silu(a.xz[zi]);
-    }
+    mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* the scan, one sequence per task; dA and dD are shared by all
      * sequences, so each thread sums its own and they are added in thread
      * order afterwards (deterministic for a given thread count) */

@@ -1,6 +1,7 @@
 /* The parts of the Mamba-1 block that do not depend on how Δ, B and C are
  * made, shared by the selective mixer (mamba1.c) and its LTI ablation
- * (mamba_lti.c):  [u_pre, z] = in_proj(x),  u = SiLU(conv1d(u_pre) + b). */
+ * (mamba_lti.c):  [u_pre, z] = in_proj(x),  u = SiLU(conv1d(u_pre) + b)
+ * on the way in; g = y ⊙ SiLU(z), out = out_proj(g) on the way out. */
 #ifndef SEQ_MAMBA_BLOCK_H
 #define SEQ_MAMBA_BLOCK_H
 
@@ -27,6 +28,29 @@ static inline void mamba_block_input_backward(const ModelCfg *c, const real *in_
     for (int m = 0; m < M; m++) memset(dxz + (size_t)m * 2 * E, 0, sizeof(real) * E);
     conv1d_backward(dxz, 2 * E, conv_gw, conv_gb, du, E, xz, 2 * E, conv_w, B, T, E, c->d_conv);
     linear_bwd(dx, in_gw, dxz, x, in_w, M, 2 * E, c->d_model, 0);
+}
+
+/* g = y ⊙ SiLU(z) [M,E] (z the second half of each xz row), out = out_proj(g) */
+static inline void mamba_block_output_forward(const ModelCfg *c, const real *out_w, const real *y, const real *xz,
+                                              real *g, real *out, int M)
+{
+    int E = cfg_d_inner(c);
+    for (size_t i = 0; i < (size_t)M * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
+    linear_fwd(out, g, out_w, M, c->d_model, E, 0);
+}
+
+/* Backward of mamba_block_output_forward: dy [M,E] gets dL/dy (the scan's
+ * upstream gradient), the second half of each dxz row dL/dz, out_gw dL/dW. */
+static inline void mamba_block_output_backward(const ModelCfg *c, const real *out_w, real *out_gw, const real *dout,
+                                               const real *y, const real *xz, const real *g, real *dy, real *dxz, int M)
+{
+    int E = cfg_d_inner(c);
+    linear_bwd(dy, out_gw, dout, g, out_w, M, c->d_model, E, 0); /* dg, turned into dy in place */
+    for (size_t i = 0; i < (size_t)M * E; i++) {
+        size_t zi = (i / E) * 2 * E + E + i % E;
+        dxz[zi] = dy[i] * y[i] * silu_grad(xz[zi]);
+        dy[i] *= silu(xz[zi]);
+    }
 }
 
 #endif

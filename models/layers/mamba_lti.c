@@ -138,8 +138,7 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
         memset(h, 0, sizeof(real) * EN);
         scan_forward(&si, a.y + row * E, (size_t)E, a.hs + row * EN, h);
     }
-    for (size_t i = 0; i < (size_t)M * E; i++) a.g[i] = a.y[i] * silu(a.xz[(i / E) * 2 * E + E + i % E]);
-    linear_fwd(out, a.g, w.out, M, D, E, 0);
+    mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
 
 static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
@@ -147,7 +146,7 @@ static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx
 {
     const ModelCfg *c = s->cfg;
     LtiWeights w = lti_weights(c, s->p), gw = lti_weights(c, s->g);
-    int D = c->d_model, E = cfg_d_inner(c), M = B * T, threads = par_max_threads();
+    int E = cfg_d_inner(c), M = B * T, threads = par_max_threads();
     LtiActs a = lti_acts(c, (real *)acts, M);
     size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c), ME = (size_t)M * E;
     real *A = scratch, *delta = A + EN, *per_thread = delta + E, *dy = per_thread + (size_t)threads * per;
@@ -156,13 +155,7 @@ static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx
     memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
     memset(du, 0, sizeof(real) * ME);
 
-    /* out = out_proj(g), g = y ⊙ SiLU(z) */
-    linear_bwd(dy, gw.out, dout, a.g, w.out, M, D, E, 0); /* dg, turned into dy in place */
-    for (size_t i = 0; i < ME; i++) {
-        size_t zi = (i / E) * 2 * E + E + i % E;
-        dxz[zi] = dy[i] * a.y[i] * silu_grad(a.xz[zi]);
-        dy[i] *= silu(a.xz[zi]);
-    }
+    mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* The scan, one sequence per task. dΔ, dB, dC, dA and dD are shared by
      * every sequence and token, so each thread sums its own (4·E·N + 2·E
      * reals, small beside the activations) and they are added in thread
