@@ -27,7 +27,7 @@ typedef float real;
 #endif
 
 /* y[M,N] (=|+=) x[M,K] W[N,K]^T for a handful of rows (decode at small
- * batch): each row of W is read once and dotted with all M inputs. A gemm
+ * batch): each row of W is read once per four inputs (once for M <= 4). A gemm
  * this thin spends most of its time packing W (65% of a batch-2 decode step
  * at vocab 32000), and M separate gemvs read W M times. */
 static inline void linear_fwd_thin(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
