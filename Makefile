@@ -14,7 +14,7 @@ CMAKE_FLAGS += -DSANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 CTEST_FLAGS += -E train_copy
 endif
 
-.PHONY: all deps configure test reproduce bench golden clean
+.PHONY: all deps configure test reproduce bench golden clean install
 
 all: $(BUILD)/seqbench
 
@@ -34,6 +34,12 @@ test: $(BUILD)/seqbench
 
 reproduce: $(BUILD)/seqbench
 	@scripts/reproduce.sh $(BUILD)/seqbench
+
+# seqbench in $(PREFIX)/bin, its data (configs/paper, experiments) in
+# $(PREFIX)/share/seqbench; DESTDIR is honoured (cmake --install reads it).
+PREFIX ?= /usr/local
+install: $(BUILD)/seqbench
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 bench: $(BUILD)/seqbench
 	@mkdir -p results

@@ -7,25 +7,18 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/datadir.h"
 #include "cli/model_args.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "models/hf.h"
 #include "models/pattern.h"
 
-#ifndef SEQ_SOURCE_DIR
-#define SEQ_SOURCE_DIR "."
-#endif
-
-/* configs/paper under the working directory if there, else in the source tree this binary was built from */
+/* configs/paper where data_path finds it (installed, working directory or source tree) */
 static const char *paper_configs_dir(void)
 {
-    DIR *d = opendir("configs/paper");
-    if (d) {
-        closedir(d);
-        return "configs/paper";
-    }
-    return SEQ_SOURCE_DIR "/configs/paper";
+    static char dir[4096];
+    return data_path("configs/paper", dir, sizeof dir);
 }
 
 static int list_papers(const char *dir)
@@ -55,7 +48,7 @@ int cmd_params(int argc, char **argv)
         OPT_I("batch", &batch, 1, 1 << 20, "sequences for state bytes"),
         OPT_F("json", &json, "print JSON instead of a table"),
         OPT_S("paper", paper, "a paper-scale model from configs/paper (\"list\" lists them)"),
-        OPT_S("paper-dir", paper_dir, "where the paper configs are (default: configs/paper)"),
+        OPT_S("paper-dir", paper_dir, "where the paper configs are (default: configs/paper under $SEQBENCH_DATA_DIR, the install, . or the source tree)"),
         OPT_S("precision", precision, "bytes per cached value: fp32, bf16 or fp16"),
     };
     _Static_assert(sizeof more / sizeof *more <= 12, "opts[] too small for these options");
