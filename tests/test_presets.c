@@ -205,12 +205,13 @@ static void warnings(void)
           b.cfg.d_model);
 }
 
-/* Counting 1B parameters must not allocate them (4 GB in float). */
+/* Counting 1B parameters must not allocate them: their weights alone are 4
+ * GB in float. The bound leaves room for ASan (about 300 MB here). */
 static void no_weights_allocated(void)
 {
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    CHECK(ru.ru_maxrss < 200 * 1024, "peak memory %ld KiB after fitting 1B-parameter models", ru.ru_maxrss);
+    CHECK(ru.ru_maxrss < 1024 * 1024, "peak memory %ld KiB after fitting 1B-parameter models", ru.ru_maxrss);
 }
 
 static void print_tables(void)
