@@ -23,7 +23,11 @@ typedef struct {
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */
 int model_args_options(ModelArgs *a, Option *out);
-/* Builds and validates the config; vocab_size comes from the task when a->vocab is 0. */
+/* Builds and validates the config; vocab_size comes from the task when a->vocab is 0.
+ * Sizes left at 0 take the preset's defaults. A warning (a --param-budget
+ * missed by more than 5%, a mamba2-hybrid without attention) goes to
+ * *note (empty if none); model_args_to_cfg prints it to stderr. */
+int model_args_build(const ModelArgs *a, int task_vocab, ModelCfg *c, char *note, size_t cap, Err *e);
 int model_args_to_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e);
 
 #endif

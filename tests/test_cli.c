@@ -188,7 +188,7 @@ static void bad_options(void)
     expect_fail("unknown option", NULL, ARGS("train", "--out", out, "--bogus", "1"), out, "--bogus", NULL);
     expect_fail("missing value", NULL, ARGS("train", "--out", out, "--steps"), out, "--steps", "value");
     expect_fail("non-numeric", NULL, ARGS("train", "--out", out, "--steps", "abc"), out, "steps", "abc");
-    expect_fail("out of range", NULL, ARGS("train", "--out", out, "--d-model", "0"), out, "d-model", "range");
+    expect_fail("out of range", NULL, ARGS("train", "--out", out, "--d-model", "70000"), out, "d-model", "range");
     expect_fail("logits --mode", NULL, ARGS("logits", "--model", src, "--tokens", "x", "--mode", "fast"), NULL,
                 "--mode", "fast");
 

@@ -32,3 +32,9 @@ seq_test(test_paper LIBS seq_models)
 seq_test(test_reliability LIBS seq_core)
 add_dependencies(test_reliability seqbench)
 seq_test(test_hybrid LIBS seq_models)
+# the presets' defaults and --param-budget fits, as the README tabulates them;
+# model_args.c is the CLI's, built in here so the test calls it directly
+add_executable(test_presets tests/test_presets.c cli/model_args.c)
+target_link_libraries(test_presets PRIVATE seq_models)
+add_test(NAME test_presets COMMAND test_presets)
+set_tests_properties(test_presets PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}")
