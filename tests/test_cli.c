@@ -219,7 +219,7 @@ static void bad_options(void)
     expect_fail("top-k above experts", NULL, ARGS("train", "--pattern", "E", "--experts", "2", "--top-k", "3", "--out", out,
                 SMALL), out, "experts_per_tok", NULL);
     expect_fail("unknown arch", NULL, ARGS("train", "--arch", "tranformer", "--out", out), out, "tranformer", NULL);
-    expect_fail("heads vs kv-heads", NULL, ARGS("train", "--heads", "3", "--kv-heads", "2", "--out", out), out,
+    expect_fail("heads vs kv-heads", NULL, ARGS("train", "--heads", "3", "--kv-heads", "2", "--d-model", "48", "--out", out), out,
                 "multiple", NULL);
 }
 
