@@ -31,7 +31,9 @@ static void add_result(CellStats *c, const cJSON *res)
     const cJSON *status = cJSON_GetObjectItemCaseSensitive(res, "status");
     if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_diverged++;
     c->n_seeds++;
-    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(res, "wall_time_s");
+    /* the training time; wall_time_s (the whole command) only in results written before train_seconds */
+    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "train_seconds");
+    if (!cJSON_IsNumber(wall)) wall = cJSON_GetObjectItemCaseSensitive(res, "wall_time_s");
     if (cJSON_IsNumber(wall)) c->seconds += wall->valuedouble;
     const cJSON *evals = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval");
     for (const cJSON *ev = evals ? evals->child : NULL; ev; ev = ev->next) {
@@ -173,6 +175,29 @@ static int report_one(AtomicFile *md, const char *spec_path, const char *results
     return 0;
 }
 
+/* Result files (*.json) under results/<spec's name>/. */
+static int count_results(const char *spec_path, const char *results)
+{
+    Err e;
+    cJSON *spec = json_read_file(spec_path, &e);
+    if (!spec) die_err(&e);
+    const cJSON *name = cJSON_GetObjectItemCaseSensitive(spec, "name");
+    int n = 0;
+    if (cJSON_IsString(name)) {
+        char dir[1200];
+        snprintf(dir, sizeof dir, "%s/%s", results, name->valuestring);
+        DIR *d = opendir(dir);
+        struct dirent *ent;
+        while (d && (ent = readdir(d))) {
+            size_t len = strlen(ent->d_name);
+            n += len > 5 && !strcmp(ent->d_name + len - 5, ".json");
+        }
+        if (d) closedir(d);
+    }
+    cJSON_Delete(spec);
+    return n;
+}
+
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int cmd_report(int argc, char **argv)
@@ -201,7 +226,17 @@ int cmd_report(int argc, char **argv)
     }
     closedir(d);
     qsort(specs, (size_t)n_specs, sizeof *specs, by_name);
-    if (mkdir_p(results, &e)) die_err(&e);
+    if (!n_specs) die("report: no experiment specs (*.json) in %s", experiments);
+    /* an empty report would look like a run that measured nothing: say there is nothing to report */
+    int found = 0;
+    for (int i = 0; i < n_specs; i++) {
+        char spec[1400];
+        snprintf(spec, sizeof spec, "%s/%s", experiments, specs[i]);
+        found += count_results(spec, results);
+    }
+    if (!found)
+        die("report: no results under %s for the %d spec%s in %s (run seqbench experiment or make reproduce first)",
+            results, n_specs, n_specs == 1 ? "" : "s", experiments);
     char path[1100];
     snprintf(path, sizeof path, "%s/REPORT.md", results);
     AtomicFile *md = atomic_open(path, &e);
