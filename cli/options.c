@@ -194,8 +194,10 @@ void options_usage(FILE *f, const char *cmd, const char *usage, const Option *op
             char lo[32], hi[32], v[32];
             if (o->type == OPT_INT) snprintf(v, sizeof v, "%d", *(int *)o->dest);
             else snprintf(v, sizeof v, "%g", *(double *)o->dest);
-            snprintf(def, sizeof def, " (default %s, range [%s, %s])", v, bound_text(o, o->lo, lo, sizeof lo),
-                     bound_text(o, o->hi, hi, sizeof hi));
+            if (!strcmp(o->name, "threads")) /* the cap check_threads enforces on this machine */
+                snprintf(hi, sizeof hi, "%.0f", fmin(o->hi, THREADS_PER_CORE_MAX * threads_cores()));
+            else bound_text(o, o->hi, hi, sizeof hi);
+            snprintf(def, sizeof def, " (default %s, range [%s, %s])", v, bound_text(o, o->lo, lo, sizeof lo), hi);
             break;
         }
         case OPT_U64: snprintf(def, sizeof def, " (default %llu)", (unsigned long long)*(uint64_t *)o->dest); break;
