@@ -85,7 +85,8 @@ int cmd_train(int argc, char **argv)
     if (model_layout(&m, &cfg, &e)) die_err(&e); /* sizes only: the memory check comes before the allocation */
     size_t n_params = m.n_params;
     model_free(&m);
-    task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 3.0 * sizeof(real) * n_params,
+    /* weights, gradients and two Adam moments: none is allocated yet */
+    task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 4.0 * sizeof(real) * n_params,
                            "training");
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
