@@ -137,7 +137,7 @@ static int check_threads(const Option *o, Err *e)
     if (n > THREADS_PER_CORE_MAX * cores)
         return err_set(e, "%s %d is more than %d x the %d cores of this machine (at most %d; oversubscribed threads "
                           "wait on each other)", what, n, THREADS_PER_CORE_MAX, cores, THREADS_PER_CORE_MAX * cores);
-    if (o->set && n > cores)
+    if (o->set && *(int *)o->dest > 0 && n > cores) /* asked for; OMP_NUM_THREADS is the environment's business */
         fprintf(stderr, "seqbench: warning: --threads %d is more than the %d cores; timings will suffer\n", n, cores);
     return 0;
 }
