@@ -10,11 +10,9 @@
 #include "cli/commands.h"
 #include "cli/model_args.h"
 #include "cli/results.h"
-#include "core/atomic.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "core/threads.h"
-#include "core/timer.h"
 #include "models/hf.h"
 
 #define MAX_LIST 32
@@ -200,18 +198,14 @@ int cmd_bench(int argc, char **argv)
     Option opts[MODEL_ARGS_N_OPTIONS + 16];
     int n;
     if (parse_args(argc, argv, &ma, &a, opts, &n)) return 0;
-    double t0 = now_seconds();
+    Err e = {{0}};
+    if (*a.out && results_check_file("--out", a.out, &e)) die_err(&e); /* before building or measuring anything */
     threads_init(a.threads);
+    cJSON *res = results_new("bench", argc, argv); /* threads, load average and start time */
     Model m;
     build_model(&ma, &a, &m);
     check_memory(&m, &a);
-    Err e = {{0}};
-    if (*a.out) { /* check the output can be written before measuring for minutes */
-        AtomicFile *probe = atomic_open(a.out, &e);
-        if (!probe) die_err(&e);
-        atomic_abort(probe);
-    }
-    /* another process on the cores skews every figure: record it, and say so */
+    /* another process on the cores skews every figure: results_new records it; say so */
     double load = -1;
     if (getloadavg(&load, 1) == 1 && load > 0.5)
         fprintf(stderr, "bench: warning: load average %.2f before starting; other processes will skew the timings\n",
@@ -219,10 +213,8 @@ int cmd_bench(int argc, char **argv)
     printf("seqbench bench: %s, pattern %s, %zu parameters (vocab %d), %d threads; median of %d runs after a "
            "warm-up, best = fastest run\n",
            m.cfg.model_type, m.cfg.pattern, m.n_params, m.cfg.vocab_size, threads_count(), a.repeats);
-    cJSON *res = results_new("bench", argc, argv);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)a.seed);
-    if (load >= 0) cJSON_AddNumberToObject(res, "load_average_1m_at_start", load);
     cJSON_AddItemToObject(res, "model", results_model(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     run_prefill(&m, &a, cJSON_AddArrayToObject(metrics, "prefill"));
@@ -240,7 +232,7 @@ int cmd_bench(int argc, char **argv)
             cJSON_AddNumberToObject(s, "bytes", model_state_bytes(&m.cfg, a.batches[i], a.contexts[j]));
             cJSON_AddItemToArray(states, s);
         }
-    cJSON_AddNumberToObject(res, "wall_time_s", now_seconds() - t0);
+    results_finish(res);
     if (*a.out) {
         if (json_write_file(a.out, res, &e)) die_err(&e);
         fprintf(stderr, "wrote %s\n", a.out);

@@ -7,7 +7,6 @@
 #include "cli/commands.h"
 #include "cli/results.h"
 #include "cli/task_args.h"
-#include "core/atomic.h"
 #include "core/jsonio.h"
 #include "core/threads.h"
 #include "models/hf.h"
@@ -65,7 +64,9 @@ int cmd_eval(int argc, char **argv)
         return 0;
     }
     if (!*model_dir) die("eval: --model DIR is required");
+    if (*out && results_check_file("--out", out, &e)) die_err(&e); /* before loading or evaluating anything */
     threads_init(threads);
+    cJSON *res = results_new("eval", argc, argv); /* threads, load average and start time */
     defaults_from_training(model_dir, opts, n);
     const Task *task = task_args_resolve(&ta, &e);
     if (!task) die_err(&e);
@@ -87,12 +88,6 @@ int cmd_eval(int argc, char **argv)
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&m.cfg, batch < seqs ? batch : seqs, task->seq_len(&ta.cfg, lengths[i]), 0,
                                "evaluation");
-    if (*out) { /* check the output can be written before evaluating */
-        AtomicFile *probe = atomic_open(out, &e);
-        if (!probe) die_err(&e);
-        atomic_abort(probe);
-    }
-    cJSON *res = results_new("eval", argc, argv);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)seed);
     cJSON_AddItemToObject(res, "model", results_model(&m));
@@ -103,6 +98,7 @@ int cmd_eval(int argc, char **argv)
         if (eval_length(&m, task, &ta.cfg, lengths[i], seqs, batch, seed, &er, &e)) die_err(&e);
         results_add_eval(evals, &er);
     }
+    results_finish(res);
     if (*out && json_write_file(out, res, &e)) die_err(&e);
     cJSON_Delete(res);
     model_free(&m);

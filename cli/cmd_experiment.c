@@ -6,7 +6,13 @@
  * is one result file <results>/<experiment>/<cell>.seed<k>.json, written
  * atomically by the command itself, so an interrupted run resumes where it
  * stopped: finished cells are skipped. Each cell runs in a child process so
- * one failing cell (a diverged run, a bad option) does not end the rest. */
+ * one failing cell (a diverged run) does not end the rest.
+ *
+ * Before the first cell trains, every cell still to run is checked the way
+ * its run would check it (`train --dry-run` on the same arguments), so a
+ * misspelt key fails the whole spec at once, not each cell after the ones
+ * before it have trained for an hour; --dry-run reports exactly those
+ * failures. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +22,25 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
 
 #define MAX_ARGS 256
+
+typedef struct {
+    char cell[128], out[1500], seed_s[32];
+    char *args[MAX_ARGS];
+    int ac, done;
+    char problem[512]; /* why `train --dry-run` refused it; empty if it did not */
+} Job;
 
 /* Appends "--key value" for every entry of obj to argv. */
 static int push_options(const cJSON *obj, char **argv, int argc, const char *spec, Err *e)
 {
     for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
         if (!strcmp(it->string, "name")) continue;
-        if (argc + 2 >= MAX_ARGS) return err_set(e, "%s: too many options", spec);
+        if (argc + 2 >= MAX_ARGS - 8) return err_set(e, "%s: too many options", spec);
         char value[1024];
         if (cJSON_IsString(it)) snprintf(value, sizeof value, "%s", it->valuestring);
         else if (cJSON_IsBool(it)) snprintf(value, sizeof value, "%s", cJSON_IsTrue(it) ? "true" : "false");
@@ -34,8 +48,10 @@ static int push_options(const cJSON *obj, char **argv, int argc, const char *spe
         else if (cJSON_IsArray(it)) {
             size_t k = 0;
             value[0] = '\0';
-            for (const cJSON *x = it->child; x && k < sizeof value; x = x->next)
+            for (const cJSON *x = it->child; x && k < sizeof value; x = x->next) {
+                if (!cJSON_IsNumber(x)) return err_set(e, "%s: list \"%s\" must hold numbers", spec, it->string);
                 k += (size_t)snprintf(value + k, sizeof value - k, "%s%.17g", k ? "," : "", x->valuedouble);
+            }
         } else
             return err_set(e, "%s: option \"%s\" must be a string, number, boolean or list", spec, it->string);
         char flag[128];
@@ -52,16 +68,70 @@ static int file_exists(const char *p)
     return stat(p, &st) == 0;
 }
 
+/* "quick, paper": the profiles a spec defines, for the message naming a wrong one. */
+static void profile_names(const cJSON *profiles, char *buf, size_t cap)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (const cJSON *p = cJSON_IsObject(profiles) ? profiles->child : NULL; p && k < cap; p = p->next)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : "", p->string);
+    if (!k) snprintf(buf, cap, "none: the spec has no \"profiles\" object");
+}
+
+/* Runs `seqbench train ARGS --dry-run` in a child, as the real run would
+ * start it, and keeps its error line (without "seqbench: ") in job->problem. */
+static void check_job(Job *job, int with_out)
+{
+    char *argv[MAX_ARGS + 4];
+    int ac = 0;
+    for (int i = 0; i < job->ac; i++) {
+        /* the result directory is made only by a real run: without it, the dry run leaves --out to that check */
+        if (!with_out && !strcmp(job->args[i], "--out")) { i++; continue; }
+        argv[ac++] = job->args[i];
+    }
+    argv[ac++] = "--dry-run";
+    argv[ac] = NULL;
+    int fd[2];
+    if (pipe(fd)) die("experiment: pipe failed");
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) die("experiment: fork failed");
+    if (pid == 0) {
+        close(fd[0]);
+        dup2(fd[1], 2);
+        if (!freopen("/dev/null", "w", stdout)) _exit(1);
+        _exit(cmd_train(ac, argv));
+    }
+    close(fd[1]);
+    char text[4096];
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fd[0], text + n, sizeof text - 1 - n)) > 0) n += (size_t)r;
+    close(fd[0]);
+    text[n] = '\0';
+    int status;
+    waitpid(pid, &status, 0);
+    job->problem[0] = '\0';
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+    /* the child's last "seqbench: " line is what stopped it (earlier ones are warnings) */
+    const char *msg = NULL;
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (!strncmp(p, "seqbench: ", 10)) msg = p + 10;
+    if (msg) snprintf(job->problem, sizeof job->problem, "%.*s", (int)strcspn(msg, "\n"), msg);
+    else snprintf(job->problem, sizeof job->problem, "train exited with status %d",
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 int cmd_experiment(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results";
     int threads = 0, dry = 0;
     Option opts[] = {
         OPT_S("spec", spec_path, "experiment spec (experiments/NAME.json)"),
-        OPT_S("profile", profile, "quick or paper"),
+        OPT_S("profile", profile, "a profile of the spec (copy_length: quick or paper)"),
         OPT_S("results", results, "results directory"),
         OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores)"),
-        OPT_F("dry-run", &dry, "print the commands without running them"),
+        OPT_F("dry-run", &dry, "print each cell's command and check its options, without training"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
@@ -83,59 +153,97 @@ int cmd_experiment(int argc, char **argv)
             die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, name);
     const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
     const cJSON *prof = cJSON_GetObjectItemCaseSensitive(profiles, profile);
-    if (!cJSON_IsObject(prof)) die("%s: no profile \"%s\"", spec_path, profile);
+    if (!cJSON_IsObject(prof)) {
+        char known[256];
+        profile_names(profiles, known, sizeof known);
+        die("%s: no profile \"%s\" (known: %s)", spec_path, profile, known);
+    }
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
     if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
     if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/%s", results, name);
-    if (mkdir_p(dir, &e)) die_err(&e);
+    if (results_check_dir("--results", dir, NULL, &e)) die_err(&e);
 
-    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), done = 0, failed = 0, skipped = 0;
+    /* every (cell, seed) and its command line, before anything runs */
+    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
+    Job *jobs = calloc((size_t)total, sizeof *jobs);
+    if (!jobs) die("experiment: out of memory for %d cells", total);
+    char threads_s[16];
+    snprintf(threads_s, sizeof threads_s, "%d", threads);
     for (const cJSON *cell = cells->child; cell; cell = cell->next) {
         char cell_name[128] = "";
         if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
         for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
             long long s;
             if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
-            char out[1500], seed_s[32], threads_s[16];
-            snprintf(out, sizeof out, "%s/%s.seed%lld.json", dir, cell_name, s);
-            done++;
-            if (file_exists(out)) {
-                skipped++;
-                fprintf(stderr, "[%d/%d] %s/%s seed %lld: done already\n", done, total, name, cell_name, s);
-                continue;
-            }
-            char *args[MAX_ARGS] = {"seqbench", "train"};
+            Job *j = &jobs[k++];
+            snprintf(j->cell, sizeof j->cell, "%s", cell_name);
+            snprintf(j->seed_s, sizeof j->seed_s, "%lld", s);
+            snprintf(j->out, sizeof j->out, "%s/%s.seed%lld.json", dir, cell_name, s);
+            j->done = file_exists(j->out);
+            j->args[0] = "seqbench";
+            j->args[1] = "train";
             int ac = 2;
-            if ((ac = push_options(cJSON_GetObjectItemCaseSensitive(spec, "base"), args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(prof, args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(cell, args, ac, spec_path, &e)) < 0)
+            if ((ac = push_options(cJSON_GetObjectItemCaseSensitive(spec, "base"), j->args, ac, spec_path, &e)) < 0 ||
+                (ac = push_options(prof, j->args, ac, spec_path, &e)) < 0 ||
+                (ac = push_options(cell, j->args, ac, spec_path, &e)) < 0)
                 die_err(&e);
-            snprintf(seed_s, sizeof seed_s, "%lld", s);
-            snprintf(threads_s, sizeof threads_s, "%d", threads);
-            const char *tail[] = {"--seed", seed_s, "--threads", threads_s, "--out", out};
-            for (int i = 0; i < 6; i++) args[ac++] = (char *)tail[i];
-            args[ac] = NULL;
-            fprintf(stderr, "[%d/%d] %s/%s seed %lld:", done, total, name, cell_name, s);
-            for (int i = 1; i < ac; i++) fprintf(stderr, " %s", args[i]);
-            fputc('\n', stderr);
-            if (dry) continue;
-            fflush(NULL);
-            pid_t pid = fork();
-            if (pid < 0) die("experiment: fork failed");
-            if (pid == 0) _exit(cmd_train(ac, args));
-            int status;
-            waitpid(pid, &status, 0);
-            if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-                failed++;
-                fprintf(stderr, "[%d/%d] %s/%s seed %lld failed (status %d)\n", done, total, name, cell_name, s,
-                        WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-            }
+            const char *tail[] = {"--seed", j->seed_s, "--threads", threads_s, "--out", j->out};
+            for (int i = 0; i < 6; i++) j->args[ac++] = (char *)tail[i];
+            j->args[ac] = NULL;
+            j->ac = ac;
         }
     }
-    fprintf(stderr, "%s: %d cells, %d already done, %d failed\n", name, total, skipped, failed);
+    int invalid = 0, first_bad = -1;
+    for (int i = 0; i < total; i++) {
+        if (jobs[i].done) continue;
+        check_job(&jobs[i], file_exists(dir));
+        if (jobs[i].problem[0] && !invalid++) first_bad = i;
+    }
+
+    int failed = 0, skipped = 0;
+    if (!dry && invalid) /* nothing has run: one line, the first problem; --dry-run lists them all */
+        die("%s: cell %s seed %s: %s (%d of %d cells fail this check; nothing was run; --dry-run lists them)",
+            spec_path, jobs[first_bad].cell, jobs[first_bad].seed_s, jobs[first_bad].problem, invalid, total);
+    if (!dry && mkdir_p(dir, &e)) die_err(&e);
+    for (int i = 0; i < total; i++) {
+        Job *j = &jobs[i];
+        if (j->done) {
+            skipped++;
+            fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", i + 1, total, name, j->cell, j->seed_s);
+            continue;
+        }
+        fprintf(stderr, "[%d/%d] %s/%s seed %s:", i + 1, total, name, j->cell, j->seed_s);
+        for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
+        fputc('\n', stderr);
+        if (dry) {
+            if (j->problem[0]) {
+                failed++;
+                fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", i + 1, total, name, j->cell, j->seed_s,
+                        j->problem);
+            }
+            continue;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) die("experiment: fork failed");
+        if (pid == 0) _exit(cmd_train(j->ac, j->args));
+        int status;
+        waitpid(pid, &status, 0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+            failed++;
+            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", i + 1, total, name, j->cell, j->seed_s,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        }
+    }
+    fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, total, skipped, failed,
+            dry ? " (dry run: options checked, nothing trained)" : "");
+    for (int i = 0; i < total; i++)
+        for (int a = 2; a < jobs[i].ac - 6; a++) free(jobs[i].args[a]);
+    free(jobs);
     cJSON_Delete(spec);
+    if (dry) return failed ? 2 : 0; /* the status the real run would end with before training */
     return failed ? 1 : 0;
 }

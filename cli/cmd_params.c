@@ -4,11 +4,13 @@
  * shipped as data in configs/paper/ (Llama-2, Mistral, Mixtral, Jamba, ...). */
 #include <dirent.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/datadir.h"
 #include "cli/model_args.h"
+#include "cli/results.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "models/hf.h"
@@ -21,16 +23,74 @@ static const char *paper_configs_dir(void)
     return data_path("configs/paper", dir, sizeof dir);
 }
 
+typedef struct {
+    char name[64], source[256];
+    size_t total, active;
+} PaperRow;
+
+/* Family ("griffin" of "griffin-1.3b") first, then size: 100m before 1.3b. */
+static int by_family_then_size(const void *pa, const void *pb)
+{
+    const PaperRow *a = pa, *b = pb;
+    const char *da = strrchr(a->name, '-'), *db = strrchr(b->name, '-');
+    size_t la = da ? (size_t)(da - a->name) : strlen(a->name), lb = db ? (size_t)(db - b->name) : strlen(b->name);
+    int c = strncmp(a->name, b->name, la < lb ? la : lb);
+    if (c || la != lb) return c ? c : la < lb ? -1 : 1;
+    return a->total < b->total ? -1 : a->total > b->total ? 1 : strcmp(a->name, b->name);
+}
+
+static int paper_row(const char *dir, const char *file, PaperRow *r, Err *e)
+{
+    char path[1400];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    snprintf(r->name, sizeof r->name, "%.*s", (int)(strlen(file) - 5), file);
+    cJSON *root = json_read_file(path, e);
+    ModelCfg cfg;
+    Model m;
+    if (!root || hf_config_from_json(root, &cfg, path, e) || model_layout(&m, &cfg, e)) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    strcpy(r->source, "");
+    const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
+    if (cJSON_IsString(src)) snprintf(r->source, sizeof r->source, "%s", src->valuestring);
+    ParamCounts pc;
+    model_param_counts(&m, &pc);
+    r->total = pc.total;
+    r->active = pc.active;
+    model_free(&m);
+    cJSON_Delete(root);
+    return 0;
+}
+
+/* Every shipped config with its size and the paper row it transcribes. */
 static int list_papers(const char *dir)
 {
     DIR *d = opendir(dir);
-    if (!d) die("cannot open %s", dir);
+    if (!d) die("--paper list: cannot open %s", dir);
+    PaperRow rows[128];
+    int n = 0;
     struct dirent *ent;
-    while ((ent = readdir(d))) {
-        size_t n = strlen(ent->d_name);
-        if (n > 5 && !strcmp(ent->d_name + n - 5, ".json")) printf("%.*s\n", (int)(n - 5), ent->d_name);
+    Err e = {{0}};
+    while ((ent = readdir(d)) && n < (int)(sizeof rows / sizeof *rows)) {
+        size_t len = strlen(ent->d_name);
+        if (len <= 5 || len - 5 >= sizeof rows[0].name || strcmp(ent->d_name + len - 5, ".json")) continue;
+        if (paper_row(dir, ent->d_name, &rows[n], &e)) {
+            closedir(d);
+            die_err(&e);
+        }
+        n++;
     }
     closedir(d);
+    qsort(rows, (size_t)n, sizeof *rows, by_family_then_size);
+    printf("%-22s %9s %9s  %s\n", "name", "total", "active", "source (paper, table row)");
+    for (int i = 0; i < n; i++) {
+        char t[32], a[32];
+        results_count((double)rows[i].total, t, sizeof t);
+        if (rows[i].active != rows[i].total) results_count((double)rows[i].active, a, sizeof a);
+        else strcpy(a, "");
+        printf("%-22s %9s %9s  %s\n", rows[i].name, t, a, rows[i].source);
+    }
     return 0;
 }
 
@@ -62,6 +122,12 @@ int cmd_params(int argc, char **argv)
     }
     double bytes = !strcmp(precision, "fp32") ? 4 : !strcmp(precision, "bf16") || !strcmp(precision, "fp16") ? 2 : 0;
     if (!bytes) die("--precision must be fp32, bf16 or fp16 (got \"%s\")", precision);
+    /* a config sets the whole model: silently ignoring a size given beside it would mislead */
+    for (int i = 0; (*paper || *model_dir) && i < MODEL_ARGS_N_OPTIONS; i++)
+        if (opts[i].set)
+            die("params: --%s cannot be combined with %s (the config sets the model)", opts[i].name,
+                *paper ? "--paper" : "--model");
+    if (*paper && *model_dir) die("params: give --paper or --model, not both");
     if (!*paper_dir) snprintf(paper_dir, sizeof paper_dir, "%s", paper_configs_dir());
     if (!strcmp(paper, "list")) return list_papers(paper_dir);
     ModelCfg cfg;
@@ -122,8 +188,9 @@ int cmd_params(int argc, char **argv)
             if (pc.by_symbol[s]) printf("%-11c %12zu  %s\n", s, pc.by_symbol[s], pattern_symbol_name((char)s));
         printf("norms       %12zu\n", pc.norms);
         printf("lm_head     %12zu  %s\n", pc.head, cfg.tie_embeddings ? "(tied to the embedding)" : "");
-        printf("total       %12zu  (%.2fM)\n", pc.total, pc.total / 1e6);
-        if (pc.active != pc.total) printf("active      %12zu  (%.2fM) per token\n", pc.active, pc.active / 1e6);
+        printf("total       %12zu  (%s)\n", pc.total, results_count((double)pc.total, buf, sizeof buf));
+        if (pc.active != pc.total)
+            printf("active      %12zu  (%s) per token\n", pc.active, results_count((double)pc.active, buf, sizeof buf));
         printf("kv cache    %12s  %s, batch %d, context %d\n", mem_human(kv, buf, sizeof buf), precision, batch, ctx);
         printf("state       %12s  recurrent (conv windows, SSM/LRU states)\n", mem_human(rec, buf, sizeof buf));
         printf("flops       %12.4g  forward per token at context %d\n", flops, ctx);

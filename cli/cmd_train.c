@@ -9,7 +9,6 @@
 #include "cli/model_args.h"
 #include "cli/results.h"
 #include "cli/task_args.h"
-#include "core/atomic.h"
 #include "core/jsonio.h"
 #include "core/threads.h"
 #include "models/hf.h"
@@ -27,7 +26,7 @@ int cmd_train(int argc, char **argv)
     task_args_defaults(&ta);
     train_defaults(&tc);
     char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "";
-    int eval_seqs = 1000, threads = 0;
+    int eval_seqs = 1000, threads = 0, dry = 0;
     Option opts[MODEL_ARGS_N_OPTIONS + TASK_ARGS_N_OPTIONS + 24];
     int n = model_args_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
@@ -48,6 +47,7 @@ int cmd_train(int argc, char **argv)
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
+        OPT_F("dry-run", &dry, "check every option, size and output, print the plan, and stop before training"),
     };
     _Static_assert(sizeof more / sizeof *more <= 24, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
@@ -59,7 +59,11 @@ int cmd_train(int argc, char **argv)
         if (rc < 0) die_err(&e);
         return 0;
     }
-    threads_init(threads);
+    /* Everything that can be refused is refused here, before a step is
+     * trained: outputs first, as nothing else depends on them. */
+    static const char *const save_files[] = {"config.json", "model.safetensors", "seqbench_train.json", NULL};
+    if (*out && results_check_file("--out", out, &e)) die_err(&e);
+    if (*save && results_check_dir("--save", save, save_files, &e)) die_err(&e);
     if (!strcmp(schedule, "cosine")) tc.cosine = 1;
     else if (!strcmp(schedule, "constant")) tc.cosine = 0;
     else die("--schedule must be cosine or constant (got \"%s\")", schedule);
@@ -78,32 +82,27 @@ int cmd_train(int argc, char **argv)
     ModelCfg cfg;
     if (model_args_to_cfg(&ma, task->vocab_size(&ta.cfg), &cfg, &e)) die_err(&e);
     Model m;
-    if (model_create(&m, &cfg, &e)) die_err(&e);
-    model_init_weights(&m, tc.seed);
-    task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 3.0 * sizeof(real) * m.n_params,
+    if (model_layout(&m, &cfg, &e)) die_err(&e); /* sizes only: the memory check comes before the allocation */
+    size_t n_params = m.n_params;
+    model_free(&m);
+    /* weights, gradients and two Adam moments: none is allocated yet */
+    task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 4.0 * sizeof(real) * n_params,
                            "training");
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
                                0, "evaluation");
-    /* Check the outputs can be written before spending minutes training. */
-    if (*out) {
-        AtomicFile *probe = atomic_open(out, &e);
-        if (!probe) die_err(&e);
-        atomic_abort(probe);
-    }
-    if (*save) {
-        char path[1100];
-        snprintf(path, sizeof path, "%s/model.safetensors", save);
-        AtomicFile *probe = mkdir_p(save, &e) ? NULL : atomic_open(path, &e);
-        if (!probe) die_err(&e);
-        atomic_abort(probe);
-    }
-    fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters, %d threads\n", cfg.model_type, task->name,
-            cfg.pattern, m.n_params, threads_count());
+    threads_init(threads);
+    char count[32];
+    fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters (%s), %d threads%s\n", cfg.model_type,
+            task->name, cfg.pattern, n_params, results_count((double)n_params, count, sizeof count), threads_count(),
+            dry ? "; dry run, nothing trained" : "");
+    if (dry) return 0;
+    if (model_create(&m, &cfg, &e)) die_err(&e);
+    model_init_weights(&m, tc.seed);
+    cJSON *res = results_new("train", argc, argv);
 
     TrainResult tr;
     if (train_run(&m, task, &ta.cfg, &tc, &tr, &e)) die_err(&e);
-    cJSON *res = results_new("train", argc, argv);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)tc.seed);
     cJSON_AddStringToObject(res, "task", task->name);
@@ -131,7 +130,7 @@ int cmd_train(int argc, char **argv)
             results_add_eval(evals, &er);
         }
     }
-    cJSON_AddNumberToObject(res, "wall_time_s", tr.wall_seconds);
+    results_finish(res); /* wall_time_s: the whole command, as bench's; metrics.train_seconds is the training */
     if (*save && !tr.diverged) {
         if (hf_save(&m, save, &e)) die_err(&e);
         /* what eval needs to rebuild the task: the settings beside the weights */

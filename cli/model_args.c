@@ -371,6 +371,10 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     c->d_model = a->d_model;
     c->n_heads = a->heads;
     c->n_kv_heads = a->kv_heads ? a->kv_heads : a->heads;
+    /* only attention splits d_model into heads (R's gate blocks are checked against lru_width) */
+    if (!a->head_dim && strpbrk(c->pattern, "*L") && a->d_model % a->heads)
+        return err_set(e, "--heads %d does not divide --d-model %d (give --head-dim to choose the head size)", a->heads,
+                       a->d_model);
     c->head_dim = a->head_dim ? a->head_dim : (a->d_model / a->heads > 0 ? a->d_model / a->heads : 1);
     int griffin_family = !*a->pattern && (!strcmp(a->arch, "hawk") || !strcmp(a->arch, "griffin"));
     const char *act = *a->act ? a->act : griffin_family ? "gelu" : "silu";

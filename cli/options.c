@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/jsonio.h"
+#include "core/threads.h"
 
 /* "d_model" and "d-model" name the same option. */
 static int same_name(const char *a, const char *b)
@@ -23,12 +24,22 @@ Option *options_find(Option *opts, int n, const char *name)
     return NULL;
 }
 
+/* A bound as a person reads it: integer options' bounds as integers
+ * ("1048576", not "1.04858e+06"), others with every digit they have. */
+static const char *bound_text(const Option *o, double v, char *buf, size_t cap)
+{
+    snprintf(buf, cap, o->type == OPT_DOUBLE ? "%.15g" : "%.0f", v);
+    return buf;
+}
+
 static int set_number(Option *o, double v, const char *text, Err *e)
 {
     if (!isfinite(v)) return err_set(e, "--%s: \"%s\" is not a finite number", o->name, text);
     if (o->type != OPT_DOUBLE && v != floor(v)) return err_set(e, "--%s: \"%s\" is not a whole number", o->name, text);
+    char lo[32], hi[32];
     if (v < o->lo || v > o->hi)
-        return err_set(e, "--%s: %s is out of range [%g, %g]", o->name, text, o->lo, o->hi);
+        return err_set(e, "--%s: %s is out of range [%s, %s]", o->name, text, bound_text(o, o->lo, lo, sizeof lo),
+                       bound_text(o, o->hi, hi, sizeof hi));
     if (o->type == OPT_INT) *(int *)o->dest = (int)v;
     else if (o->type == OPT_U64) *(uint64_t *)o->dest = (uint64_t)v;
     else *(double *)o->dest = v;
@@ -79,13 +90,15 @@ static int apply_config(Option *opts, int n, const char *path, Err *e)
             rc = err_set(e, "%s: unknown key \"%s\"", path, it->string);
             break;
         }
+        /* The README promises a wrong type is an error: "10" is not a number
+         * and 1 is not a flag, however they read on a command line. */
         char text[64];
-        if (cJSON_IsString(it)) rc = set_from_text(o, it->valuestring, e);
-        else if (cJSON_IsBool(it) && o->type == OPT_FLAG) rc = set_from_text(o, cJSON_IsTrue(it) ? "1" : "0", e);
-        else if (cJSON_IsNumber(it) && o->type != OPT_STRING && o->type != OPT_FLAG) {
+        if (o->type == OPT_STRING && cJSON_IsString(it)) rc = set_from_text(o, it->valuestring, e);
+        else if (o->type == OPT_FLAG && cJSON_IsBool(it)) rc = set_from_text(o, cJSON_IsTrue(it) ? "1" : "0", e);
+        else if (o->type != OPT_STRING && o->type != OPT_FLAG && cJSON_IsNumber(it)) {
             snprintf(text, sizeof text, "%.17g", it->valuedouble);
             rc = set_from_text(o, text, e);
-        } else if (cJSON_IsArray(it) && o->type == OPT_STRING) { /* lists: [64, 128] -> "64,128" */
+        } else if (o->type == OPT_STRING && cJSON_IsArray(it)) { /* lists: [64, 128] -> "64,128" */
             char buf[1024] = "";
             size_t k = 0;
             for (cJSON *x = it->child; x; x = x->next) {
@@ -95,13 +108,38 @@ static int apply_config(Option *opts, int n, const char *path, Err *e)
             }
             if (!rc) rc = set_from_text(o, buf, e);
         } else {
-            const char *want = o->type == OPT_STRING ? "a string" : o->type == OPT_FLAG ? "true or false" : "a number";
-            rc = err_set(e, "key \"%s\" must be %s", it->string, want); /* the path is prefixed below */
+            const char *want = o->type == OPT_STRING ? "a string" : o->type == OPT_FLAG ? "true or false"
+                             : o->type == OPT_DOUBLE ? "a number" : "an integer";
+            char *got = cJSON_PrintUnformatted(it);
+            rc = err_set(e, "key \"%s\" must be %s (got %.40s)", it->string, want, got ? got : "?");
+            cJSON_free(got); /* the path is prefixed below */
         }
         if (rc) err_prefix(e, path);
     }
     cJSON_Delete(root);
     return rc;
+}
+
+/* More threads than cores only wait on each other at every barrier (and
+ * 1000 of them on 2 cores take minutes to start a step): beyond this many per
+ * core it is a mistake, not a choice. Between the cores and the cap it runs,
+ * with a warning. */
+#define THREADS_PER_CORE_MAX 4
+
+static int check_threads(const Option *o, Err *e)
+{
+    int n = *(int *)o->dest, cores = threads_cores();
+    const char *env = getenv("OMP_NUM_THREADS"), *what = "--threads";
+    if (n == 0 && env && atoi(env) > 0) { /* what threads_init will use */
+        n = atoi(env);
+        what = "OMP_NUM_THREADS";
+    }
+    if (n > THREADS_PER_CORE_MAX * cores)
+        return err_set(e, "%s %d is more than %d x the %d cores of this machine (at most %d; oversubscribed threads "
+                          "wait on each other)", what, n, THREADS_PER_CORE_MAX, cores, THREADS_PER_CORE_MAX * cores);
+    if (o->set && *(int *)o->dest > 0 && n > cores) /* asked for; OMP_NUM_THREADS is the environment's business */
+        fprintf(stderr, "seqbench: warning: --threads %d is more than the %d cores; timings will suffer\n", n, cores);
+    return 0;
 }
 
 int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e)
@@ -139,6 +177,8 @@ int options_parse(Option *opts, int n, int argc, char **argv, int first, const c
         else return err_set(e, "%s: option --%s needs a value", cmd, key);
         if (set_from_text(o, value, e)) return -1;
     }
+    const Option *t = options_find(opts, n, "threads");
+    if (t && t->type == OPT_INT && check_threads(t, e)) return -1;
     return 0;
 }
 
@@ -147,10 +187,19 @@ void options_usage(FILE *f, const char *cmd, const char *usage, const Option *op
     fprintf(f, "usage: seqbench %s %s\n\n", cmd, usage);
     for (int i = 0; i < n; i++) {
         const Option *o = &opts[i];
-        char def[96] = "";
+        char def[160] = "";
         switch (o->type) {
-        case OPT_INT: snprintf(def, sizeof def, " (default %d)", *(int *)o->dest); break;
-        case OPT_DOUBLE: snprintf(def, sizeof def, " (default %g)", *(double *)o->dest); break;
+        case OPT_INT:
+        case OPT_DOUBLE: {
+            char lo[32], hi[32], v[32];
+            if (o->type == OPT_INT) snprintf(v, sizeof v, "%d", *(int *)o->dest);
+            else snprintf(v, sizeof v, "%g", *(double *)o->dest);
+            if (!strcmp(o->name, "threads")) /* the cap check_threads enforces on this machine */
+                snprintf(hi, sizeof hi, "%.0f", fmin(o->hi, THREADS_PER_CORE_MAX * threads_cores()));
+            else bound_text(o, o->hi, hi, sizeof hi);
+            snprintf(def, sizeof def, " (default %s, range [%s, %s])", v, bound_text(o, o->lo, lo, sizeof lo), hi);
+            break;
+        }
         case OPT_U64: snprintf(def, sizeof def, " (default %llu)", (unsigned long long)*(uint64_t *)o->dest); break;
         case OPT_STRING: if (*(char *)o->dest) snprintf(def, sizeof def, " (default %s)", (char *)o->dest); break;
         case OPT_FLAG: break;

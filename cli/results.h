@@ -4,13 +4,21 @@
 #ifndef SEQ_RESULTS_H
 #define SEQ_RESULTS_H
 
+#include <stddef.h>
+
 #include <cjson/cJSON.h>
+
+#include "core/err.h"
 
 #include "models/model.h"
 #include "tasks/eval.h"
 
-/* {"seqbench_version", "command", "argv", "threads", "blas_threading", "cpu", "compiler", "compiler_flags", "started_at"} */
+/* {"seqbench_version", "command", "argv", "threads", "blas_threading", "cpu", "compiler", "compiler_flags",
+ *  "started_at", "load_average_1m_at_start"}. Call it when the command starts: the load average and start time
+ * describe the run, and results_finish's wall time counts from here. */
 cJSON *results_new(const char *command, int argc, char **argv);
+/* Adds "wall_time_s": seconds since results_new. */
+void results_finish(cJSON *res);
 /* {"pattern", "model_type", "config": {...}, "params": {total, embedding, head, norms, by sublayer}} */
 cJSON *results_model(const Model *m);
 
@@ -18,5 +26,20 @@ cJSON *results_model(const Model *m);
  * measured) and its JSON twin in the result's metrics.eval array. */
 void results_eval_header(void);
 void results_add_eval(cJSON *evals, const EvalResult *er);
+
+/* Outputs are checked before any work, so a run never ends in "rename
+ * failed: Is a directory" with its result lost. `opt` names the option in
+ * messages ("--out").
+ *   results_check_file: path names a file (new, or an existing regular file)
+ *     in an existing, writable directory.
+ *   results_check_dir: dir is an existing directory, or can be made with its
+ *     parents (the nearest existing ancestor is a writable directory); if it
+ *     exists, none of `files` (NULL-terminated) in it is a directory, and a
+ *     file can be written there. Nothing is created. */
+int results_check_file(const char *opt, const char *path, Err *e);
+int results_check_dir(const char *opt, const char *dir, const char *const *files, Err *e);
+
+/* A count as a person reads it: 2320, 133.25K, 129.14M, 51.57B, 1.20T. */
+const char *results_count(double n, char *buf, size_t cap);
 
 #endif

@@ -29,24 +29,195 @@ int json_whole_number(const cJSON *v, long long *out)
     return 0;
 }
 
-/* Names the place where parsing stopped: line and column (1-based) and the
- * next few characters, so a stray comma can be found without a JSON linter. */
-static void report_at(const char *text, size_t len, size_t pos, const char *problem,
+/* The character at text[pos] as a person can find it in an editor: 'x',
+ * '\n' or '\x01' for control bytes, the character itself and its code point
+ * for UTF-8 ('“' (U+201C): a word processor's quote), '\xNN' for a byte
+ * that is not UTF-8, or "the end of the file". */
+static void describe_char(const char *text, size_t len, size_t pos, char *buf, size_t cap)
+{
+    if (pos >= len) {
+        snprintf(buf, cap, "the end of the file");
+        return;
+    }
+    const unsigned char *u = (const unsigned char *)text + pos;
+    unsigned c = u[0];
+    if (c == '\'') snprintf(buf, cap, "\"'\"");
+    else if (c >= 0x20 && c < 0x7f) snprintf(buf, cap, "'%c'", c);
+    else if (c == '\n') snprintf(buf, cap, "'\\n' (a line break)");
+    else if (c == '\t') snprintf(buf, cap, "'\\t'");
+    else if (c == '\r') snprintf(buf, cap, "'\\r'");
+    else if (c < 0x80) snprintf(buf, cap, "'\\x%02x' (a control character)", c);
+    else {
+        int k = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+        unsigned cp = k == 4 ? c & 7 : k == 3 ? c & 15 : c & 31;
+        for (int i = 1; i < k; i++) {
+            if (pos + (size_t)i >= len || (u[i] & 0xc0) != 0x80) { k = 0; break; }
+            cp = cp << 6 | (u[i] & 0x3f);
+        }
+        if (k) snprintf(buf, cap, "'%.*s' (U+%04X)", k, (const char *)u, cp);
+        else snprintf(buf, cap, "'\\x%02x' (not UTF-8)", c);
+    }
+}
+
+/* Names the place where parsing stopped: line and column (1-based, counting
+ * characters, not bytes), the character found there and, when known, what
+ * JSON expected instead, so a stray comma can be found without a linter. */
+static void report_at(const char *text, size_t len, size_t pos, const char *problem, const char *want,
                       const char *what, Err *e)
 {
     size_t line = 1, col = 1;
     for (size_t i = 0; i < pos && i < len; i++) {
-        if (text[i] == '\n') { line++; col = 1; } else col++;
+        if (text[i] == '\n') { line++; col = 1; }
+        else if (((unsigned char)text[i] & 0xc0) != 0x80) col++; /* UTF-8 continuation bytes share a column */
     }
-    char near[24];
-    size_t k = 0;
-    for (size_t i = pos; i < len && k < 16; i++) {
-        unsigned char c = (unsigned char)text[i];
-        near[k++] = (c >= 0x20 && c < 0x7f && c != '"') ? (char)c : '?';
+    char found[64];
+    describe_char(text, len, pos, found, sizeof found);
+    if (want)
+        err_set(e, "%s: %s at line %zu, column %zu: expected %s, found %s", name_of(what), problem, line, col, want,
+                found);
+    else
+        err_set(e, "%s: %s at line %zu, column %zu: found %s", name_of(what), problem, line, col, found);
+}
+
+/* A strict JSON (RFC 8259) syntax scan that stops at the first error. It
+ * runs only after cJSON has refused a text, to say where and why: cJSON
+ * reports where it gave up, which is sometimes a character past the culprit,
+ * and not what it wanted. */
+typedef struct {
+    const char *t;
+    size_t n, i;
+    int depth;
+    const char *want;
+} Scan;
+
+#define SCAN_MAX_DEPTH 1000 /* cJSON's CJSON_NESTING_LIMIT */
+
+static int scan_fail(Scan *s, const char *want)
+{
+    s->want = want;
+    return -1;
+}
+
+static int scan_at(const Scan *s, char c) { return s->i < s->n && s->t[s->i] == c; }
+static int scan_digit(const Scan *s) { return s->i < s->n && s->t[s->i] >= '0' && s->t[s->i] <= '9'; }
+
+static void scan_space(Scan *s)
+{
+    while (s->i < s->n && (s->t[s->i] == ' ' || s->t[s->i] == '\t' || s->t[s->i] == '\n' || s->t[s->i] == '\r'))
+        s->i++;
+}
+
+static int scan_string(Scan *s, const char *want)
+{
+    if (!scan_at(s, '"')) return scan_fail(s, want);
+    for (s->i++; s->i < s->n; s->i++) {
+        unsigned char c = (unsigned char)s->t[s->i];
+        if (c == '"') {
+            s->i++;
+            return 0;
+        }
+        if (c < 0x20) return scan_fail(s, "the string to go on (a control character in a string must be escaped)");
+        if (c != '\\') continue;
+        s->i++;
+        if (scan_at(s, 'u')) {
+            for (int k = 0; k < 4; k++) {
+                s->i++;
+                if (s->i >= s->n || !strchr("0123456789abcdefABCDEF", s->t[s->i]) || !s->t[s->i])
+                    return scan_fail(s, "four hex digits after \\u");
+            }
+        } else if (s->i >= s->n || !s->t[s->i] || !strchr("\"\\/bfnrt", s->t[s->i]))
+            return scan_fail(s, "an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX)");
     }
-    near[k] = '\0';
-    err_set(e, "%s: %s at line %zu, column %zu near \"%s\"", name_of(what), problem, line, col,
-            near);
+    return scan_fail(s, "a closing '\"'");
+}
+
+static int scan_number(Scan *s)
+{
+    if (scan_at(s, '-')) s->i++;
+    if (scan_at(s, '0')) s->i++;
+    else if (scan_digit(s)) while (scan_digit(s)) s->i++;
+    else return scan_fail(s, "a digit");
+    if (scan_at(s, '.')) {
+        s->i++;
+        if (!scan_digit(s)) return scan_fail(s, "a digit after the decimal point");
+        while (scan_digit(s)) s->i++;
+    }
+    if (scan_at(s, 'e') || scan_at(s, 'E')) {
+        s->i++;
+        if (scan_at(s, '+') || scan_at(s, '-')) s->i++;
+        if (!scan_digit(s)) return scan_fail(s, "a digit in the exponent");
+        while (scan_digit(s)) s->i++;
+    }
+    return 0;
+}
+
+static int scan_value(Scan *s);
+
+/* The members of an object ('{' ... '}') or the elements of an array. */
+static int scan_container(Scan *s, char close)
+{
+    int object = close == '}';
+    if (++s->depth > SCAN_MAX_DEPTH) return scan_fail(s, "at most 1000 nested objects and arrays");
+    s->i++;
+    scan_space(s);
+    if (scan_at(s, close)) {
+        s->i++;
+        s->depth--;
+        return 0;
+    }
+    for (;;) {
+        if (object) {
+            scan_space(s);
+            if (scan_string(s, "a key in double quotes")) return -1;
+            scan_space(s);
+            if (!scan_at(s, ':')) return scan_fail(s, "':' after the key");
+            s->i++;
+        }
+        if (scan_value(s)) return -1;
+        scan_space(s);
+        if (scan_at(s, close)) break;
+        if (!scan_at(s, ',')) return scan_fail(s, object ? "',' or '}'" : "',' or ']'");
+        s->i++;
+        scan_space(s);
+        if (scan_at(s, close)) return scan_fail(s, object ? "another key after ',' (JSON has no trailing commas)"
+                                                          : "another value after ',' (JSON has no trailing commas)");
+    }
+    s->i++;
+    s->depth--;
+    return 0;
+}
+
+static int scan_value(Scan *s)
+{
+    static const char *const words[] = {"true", "false", "null"};
+    scan_space(s);
+    if (scan_at(s, '{')) return scan_container(s, '}');
+    if (scan_at(s, '[')) return scan_container(s, ']');
+    if (scan_at(s, '"')) return scan_string(s, "a string");
+    if (scan_at(s, '-') || scan_digit(s)) return scan_number(s);
+    for (int w = 0; w < 3; w++) {
+        size_t k = strlen(words[w]);
+        if (!scan_at(s, words[w][0])) continue;
+        for (size_t j = 0; j < k; j++, s->i++)
+            if (!scan_at(s, words[w][j])) return scan_fail(s, words[w]);
+        return 0;
+    }
+    return scan_fail(s, "a value (a string, number, object, array, true, false or null)");
+}
+
+/* 1 and the offset and expectation of the first syntax error, 0 if none
+ * (then the text is JSON and cJSON refused it for another reason). */
+static int json_syntax_error(const char *text, size_t len, size_t *pos, const char **want)
+{
+    Scan s = {text, len, 0, 0, NULL};
+    if (!scan_value(&s)) {
+        scan_space(&s);
+        if (s.i >= len) return 0;
+        s.want = "the end of the file after the JSON value";
+    }
+    *pos = s.i;
+    *want = s.want;
+    return 1;
 }
 
 static cJSON *json_parse_text_exact(const char *text, size_t len, const char *what, Err *e);
@@ -103,14 +274,16 @@ static cJSON *json_parse_text_exact(const char *text, size_t len, const char *wh
     cJSON *root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
     size_t pos = end ? (size_t)(end - text) : 0;
     if (!root) {
-        report_at(text, len, pos, "invalid JSON", what, e);
+        const char *want = NULL;
+        json_syntax_error(text, len, &pos, &want); /* keeps cJSON's position if it finds nothing */
+        report_at(text, len, pos, "invalid JSON", want, what, e);
         return NULL;
     }
     /* cJSON stops after the first value; anything but whitespace after it
      * means the file is not what its writer intended. */
     while (pos < len && text[pos] != '\0' && strchr(" \t\r\n", text[pos])) pos++;
     if (pos < len) {
-        report_at(text, len, pos, "unexpected data after the JSON value", what, e);
+        report_at(text, len, pos, "unexpected data after the JSON value", NULL, what, e);
         cJSON_Delete(root);
         return NULL;
     }

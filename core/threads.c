@@ -1,6 +1,11 @@
+/* sched_getaffinity and CPU_COUNT are GNU extensions. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include "threads.h"
 
 #include <cblas.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -22,6 +27,16 @@ static void flush_denormals(void)
 #endif
 }
 
+/* The CPUs this process may run on: a container or `taskset` can allow
+ * fewer than the machine has online, and threads beyond them only queue. */
+int threads_cores(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
 static int g_threads = 1; /* set once at start-up by the CLI; read-only after */
 
 int threads_init(int n)
@@ -29,8 +44,7 @@ int threads_init(int n)
     if (n <= 0) {
         const char *env = getenv("OMP_NUM_THREADS");
         n = env ? atoi(env) : 0;
-        if (n <= 0) n = (int)sysconf(_SC_NPROCESSORS_ONLN);
-        if (n <= 0) n = 1;
+        if (n <= 0) n = threads_cores();
     }
 #ifdef _OPENMP
     omp_set_num_threads(n);

@@ -13,6 +13,7 @@
 
 int threads_init(int n);          /* returns the thread count in force */
 int threads_count(void);
+int threads_cores(void);          /* CPUs this process may run on (affinity mask) */
 const char *threads_blas_kind(void); /* "openmp", "pthreads" or "serial" */
 
 #endif

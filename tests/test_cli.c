@@ -5,7 +5,10 @@
  *   2. the golden checkpoints through `seqbench logits`, both modes;
  *   3. train -> save -> eval -> logits -> params end to end;
  *   4. determinism of train with one thread (results and checkpoint bytes);
- *   5. --config, with the command line winning. */
+ *   5. --config, with the command line winning;
+ *   6. checks before work (issue 15): every refusable input refused before
+ *      a step is trained or measured, and the messages and numbers a person
+ *      reads. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -15,6 +18,7 @@
 #include <glob.h>
 #include <math.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +30,9 @@
 #include "check.h"
 #include "core/jsonio.h"
 
+#ifndef TIMEOUT_S /* -DTIMEOUT_S=5 to run these tests quickly against an old binary */
 #define TIMEOUT_S 120
+#endif
 #define MEM_LIMIT "SEQ_MEM_LIMIT=1000000000"
 
 static const char *bin, *src;
@@ -66,6 +72,7 @@ static int run_env(const char *env, const char *const *argv, char **out, char **
     pid_t pid = fork();
     if (pid < 0) { perror("fork"); exit(1); }
     if (pid == 0) {
+        setpgid(0, 0); /* its own group, so a timeout also ends the children it forked (experiment's cells) */
         int null = open("/dev/null", O_RDONLY);
         dup2(null, 0);
         dup2(po[1], 1);
@@ -75,6 +82,7 @@ static int run_env(const char *env, const char *const *argv, char **out, char **
         execv(argv[0], (char *const *)argv);
         _exit(127);
     }
+    setpgid(pid, pid); /* as the child does: whichever runs first */
     close(po[1]);
     close(pe[1]);
     Buf bo = {calloc(1, 1), 0}, be = {calloc(1, 1), 0};
@@ -83,7 +91,7 @@ static int run_env(const char *env, const char *const *argv, char **out, char **
     int timed_out = 0;
     while (fds[0].fd >= 0 || fds[1].fd >= 0) {
         int ms = (int)((deadline - now_s()) * 1000);
-        if (!timed_out && ms <= 0) { kill(pid, SIGKILL); timed_out = 1; }
+        if (!timed_out && ms <= 0) { kill(-pid, SIGKILL); kill(pid, SIGKILL); timed_out = 1; }
         if (poll(fds, 2, timed_out ? 1000 : ms) <= 0) continue;
         for (int i = 0; i < 2; i++)
             if (fds[i].fd >= 0 && fds[i].revents && !drain(fds[i].fd, i ? &be : &bo)) {
@@ -219,7 +227,7 @@ static void bad_options(void)
     expect_fail("top-k above experts", NULL, ARGS("train", "--pattern", "E", "--experts", "2", "--top-k", "3", "--out", out,
                 SMALL), out, "experts_per_tok", NULL);
     expect_fail("unknown arch", NULL, ARGS("train", "--arch", "tranformer", "--out", out), out, "tranformer", NULL);
-    expect_fail("heads vs kv-heads", NULL, ARGS("train", "--heads", "3", "--kv-heads", "2", "--out", out), out,
+    expect_fail("heads vs kv-heads", NULL, ARGS("train", "--heads", "3", "--kv-heads", "2", "--d-model", "48", "--out", out), out,
                 "multiple", NULL);
 }
 
@@ -522,7 +530,7 @@ static void golden(void)
 static long long check_train_outputs(const cJSON *r, const char *save)
 {
     static const char *fields[] = {"seqbench_version", "command", "argv", "settings", "seed", "loss_curve",
-                                   "wall_time_s", "threads", "cpu", "compiler"};
+                                   "wall_time_s", "threads", "cpu", "compiler", "load_average_1m_at_start"};
     for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
         CHECK(get(r, fields[i]), "train result lacks \"%s\"", fields[i]);
     CHECK(cJSON_IsString(get(r, "model.pattern")), "train result lacks model.pattern");
@@ -558,6 +566,12 @@ static void end_to_end(void)
 
     ok("eval", ARGS("eval", "--model", m_dir, "--lengths", "4,8", "--seqs", "20", "--out", e_path));
     cJSON *ej = read_json(e_path);
+    /* as bench's: how busy the machine was, and how long the command took */
+    CHECK(num(ej, "load_average_1m_at_start") >= 0, "eval result lacks load_average_1m_at_start");
+    CHECK(num(ej, "wall_time_s") >= 0, "eval result lacks wall_time_s");
+    CHECK(num(r, "wall_time_s") >= num(r, "metrics.train_seconds"),
+          "train wall_time_s %g is less than its training time %g: it must cover the whole command",
+          num(r, "wall_time_s"), num(r, "metrics.train_seconds"));
     CHECK(cJSON_GetArraySize(get(ej, "metrics.eval")) == 2, "E.json: metrics.eval has %d entries, expected 2",
           cJSON_GetArraySize(get(ej, "metrics.eval")));
     /* Same model, seed and length: train's and eval's held-out sets are the same 20 strings. */
@@ -701,6 +715,245 @@ static void config_file(void)
     cJSON_Delete(r);
 }
 
+/* ---- 6. checks before work, messages a person reads (issue 15) ---- */
+
+/* Options that would train for days: a check that lets them through is seen
+ * as a timeout, and one that comes before the work costs milliseconds. */
+#define HUGE "--steps", "100000000", "--d-model", "8", "--heads", "1", "--max-len", "2", "--eval-seqs", "2"
+
+/* The same as expect_fail, and it must come back within a few seconds. */
+static void expect_fast_fail(const char *label, const char *env, const char *const *argv, const char *out,
+                             const char *kw, const char *kw2)
+{
+    double t0 = now_s();
+    expect_fail(label, env, argv, out, kw, kw2);
+    double dt = now_s() - t0;
+    CHECK(dt < 10, "%s: took %.1f s to refuse: it must fail before any work", label, dt);
+}
+
+/* a. outputs that cannot be written are refused before training, evaluating or measuring */
+static void outputs_checked_first(void)
+{
+    char dir[600], fifo[600], res[600], blocked[700], model[600];
+    path_in(dir, sizeof dir, "a_directory");
+    mkdir(dir, 0755);
+    /* the temporary goes beside the directory, so the old probe passed and the rename failed after the work */
+    expect_fast_fail("train --out a directory", NULL, ARGS("train", "--out", dir, HUGE), NULL, "a_directory",
+                     "is a directory");
+    char pat[700];
+    glob_t g;
+    snprintf(pat, sizeof pat, "%s.tmp.*", dir);
+    CHECK(glob(pat, 0, NULL, &g) != 0, "train --out DIR left a temporary beside it");
+    path_in(fifo, sizeof fifo, "a_fifo");
+    CHECK(mkfifo(fifo, 0644) == 0, "mkfifo %s failed", fifo);
+    expect_fast_fail("train --out a fifo", NULL, ARGS("train", "--out", fifo, HUGE), NULL, "a_fifo",
+                     "not a regular file");
+    struct stat st;
+    CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "train --out FIFO replaced the FIFO");
+    path_in(res, sizeof res, "no_such_dir/R.json");
+    expect_fast_fail("train --out in a missing directory", NULL, ARGS("train", "--out", res, HUGE), NULL,
+                     "no_such_dir", "does not exist");
+    snprintf(blocked, sizeof blocked, "%s/a_fifo/m", tmp);
+    expect_fast_fail("train --save under a file", NULL, ARGS("train", "--save", blocked, HUGE), NULL, "a_fifo",
+                     "not a directory");
+    /* a checkpoint directory holding a directory where model.safetensors goes */
+    path_in(model, sizeof model, "save_dir");
+    mkdir(model, 0755);
+    snprintf(blocked, sizeof blocked, "%s/model.safetensors", model);
+    mkdir(blocked, 0755);
+    expect_fast_fail("train --save with model.safetensors a directory", NULL, ARGS("train", "--save", model, HUGE), NULL,
+                     "model.safetensors", "is a directory");
+    /* eval and bench: before loading or measuring anything (the old eval printed its table first) */
+    expect_fast_fail("eval --out a directory", NULL,
+                     ARGS("eval", "--model", gold, "--lengths", "4", "--seqs", "10000000", "--out", dir), NULL,
+                     "a_directory", "is a directory");
+    expect_fast_fail("bench --out a directory", NULL,
+                     ARGS("bench", "--d-model", "8", "--heads", "1", "--vocab", "16", "--lengths", "8", "--batches", "1",
+                          "--contexts", "8", "--repeats", "1000", "--decode-steps", "100000", "--out", dir),
+                     NULL, "a_directory", "is a directory");
+}
+
+/* b. --heads that does not divide --d-model, where attention splits d_model into heads */
+static void heads_divide_width(void)
+{
+    char out[600];
+    path_in(out, sizeof out, "never.json");
+    expect_fast_fail("heads do not divide d-model", NULL,
+                     ARGS("train", HUGE, "--d-model", "64", "--heads", "3", "--out", out), out, "--heads 3",
+                     "--d-model 64");
+    expect_fast_fail("heads do not divide d-model (local attention)", NULL,
+                     ARGS("train", HUGE, "--pattern", "L-", "--d-model", "20", "--heads", "3", "--out", out), out,
+                     "--heads 3", "--d-model 20");
+    /* an explicit head size is a choice, and a pattern without attention has no heads to split */
+    ok("heads 3 with --head-dim 16", ARGS("params", "--d-model", "64", "--heads", "3", "--head-dim", "16"));
+    ok("heads 3 for a Mamba pattern", ARGS("params", "--arch", "mamba", "--d-model", "64", "--heads", "3"));
+}
+
+/* c. --threads far above the cores is refused (above 4 x; up to that it runs with a warning) */
+static void threads_capped(void)
+{
+    char out[600], n[24], env[64];
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) cores = CPU_COUNT(&set);
+    path_in(out, sizeof out, "never.json");
+    if (4 * cores + 1 > 1024) {
+        printf("threads cap: %ld cores, 4 x cores is above --threads' range; skipped\n", cores);
+        return;
+    }
+    snprintf(n, sizeof n, "%ld", 4 * cores + 1);
+    expect_fast_fail("threads above 4 x cores", NULL, ARGS("train", HUGE, "--threads", n, "--out", out), out,
+                     "--threads", n);
+    snprintf(env, sizeof env, "OMP_NUM_THREADS=%ld", 4 * cores + 1);
+    expect_fast_fail("OMP_NUM_THREADS above 4 x cores", env, ARGS("train", HUGE, "--out", out), out, "OMP_NUM_THREADS",
+                     n);
+}
+
+/* d. a config value of the wrong type names the key and the type */
+static void config_types(void)
+{
+    static const struct { const char *json, *key, *type; } cases[] = {
+        {"{\"steps\": \"10\"}", "\"steps\"", "an integer"},
+        {"{\"lr\": \"0.1\"}", "\"lr\"", "a number"},
+        {"{\"untie\": 1}", "\"untie\"", "true or false"},
+        {"{\"untie\": \"true\"}", "\"untie\"", "true or false"},
+        {"{\"arch\": 5}", "\"arch\"", "a string"},
+    };
+    char cfg[600], out[600];
+    path_in(cfg, sizeof cfg, "typed.json");
+    path_in(out, sizeof out, "never.json");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(cfg, cases[i].json);
+        expect_fast_fail(cases[i].json, NULL, ARGS("train", HUGE, "--config", cfg, "--out", out), out, cases[i].key,
+                         cases[i].type);
+    }
+}
+
+/* e, g. experiment specs: every cell checked before any trains; --dry-run reports the same failures */
+static void experiment_checks(void)
+{
+    char spec[600], results[600], cell_dir[700];
+    path_in(spec, sizeof spec, "spec.json");
+    path_in(results, sizeof results, "exp_results");
+    snprintf(cell_dir, sizeof cell_dir, "%s/probe", results);
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\",\n"
+                     " \"base\": {\"steps\": 100000000, \"d-model\": 8, \"heads\": 1, \"max-len\": 2},\n"
+                     " \"profiles\": {\"quick\": {\"batch\": 4}, \"paper\": {\"batch\": 8}},\n"
+                     " \"cells\": [{\"name\": \"good\"}, {\"name\": \"typo\", \"layres\": 2},\n"
+                     "           {\"name\": \"heads\", \"d-model\": 10, \"heads\": 3}],\n"
+                     " \"seeds\": [1, 2]}\n");
+    expect_fast_fail("experiment: unknown profile", NULL,
+                     ARGS("experiment", "--spec", spec, "--results", results, "--profile", "fast"), NULL,
+                     "no profile \"fast\"", "known: quick, paper");
+    char *o, *e;
+    double t0 = now_s();
+    int rc = run(ARGS("experiment", "--spec", spec, "--results", results, "--dry-run"), &o, &e);
+    CHECK(rc == 2, "experiment --dry-run with bad cells: exit %d, expected 2 (as the real run)", rc);
+    CHECK(strstr(e, "6 cells, 0 already done, 4 failed"), "dry run does not count 4 of 6 failing: %s", e);
+    CHECK(strstr(e, "typo seed 1 would fail") && strstr(e, "--layres") && strstr(e, "heads seed 2 would fail") &&
+              strstr(e, "--heads 3"), "dry run does not say which cells fail and why: %s", e);
+    CHECK(!strstr(e, "good seed 1 would fail"), "dry run refuses the good cell: %s", e);
+    CHECK(access(results, F_OK) != 0, "experiment --dry-run created %s", results);
+    free(o);
+    free(e);
+    /* the real run: refused as a whole, in one line, before any cell trains or anything is made */
+    expect_fail("experiment with bad cells", NULL, ARGS("experiment", "--spec", spec, "--results", results), NULL,
+                "cell typo seed 1", "--layres");
+    CHECK(access(results, F_OK) != 0, "a refused experiment created %s", results);
+    CHECK(now_s() - t0 < 20, "checking the experiment's cells took %.1f s", now_s() - t0);
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"base\": {\"steps\": 100000000, \"d-model\": 8,"
+                     " \"heads\": 1}, \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"good\"}], \"seeds\": [1]}");
+    rc = run(ARGS("experiment", "--spec", spec, "--results", results, "--dry-run"), &o, &e);
+    CHECK(rc == 0 && strstr(e, "1 cells, 0 already done, 0 failed"), "a good spec's dry run: exit %d: %s", rc, e);
+    free(o);
+    free(e);
+    path_in(cell_dir, sizeof cell_dir, "dry.json");
+    ok("train --dry-run", ARGS("train", HUGE, "--dry-run", "--out", cell_dir));
+    CHECK(left_nothing(cell_dir), "train --dry-run wrote %s", cell_dir);
+}
+
+/* f. a config given by --paper or --model sets every size: a size beside it is an error */
+static void params_sizes_with_config(void)
+{
+    char paper_dir[600];
+    snprintf(paper_dir, sizeof paper_dir, "%s/configs/paper", src);
+    expect_fast_fail("params --paper with --layers", NULL,
+                     ARGS("params", "--paper", "llama2-7b", "--paper-dir", paper_dir, "--layers", "3"), NULL, "--layers",
+                     "--paper");
+    expect_fast_fail("params --model with --d-model", NULL, ARGS("params", "--model", gold, "--d-model", "128"), NULL,
+                     "--d-model", "--model");
+}
+
+/* h. a JSON syntax error names the character found, escaped or with its code point */
+static void json_messages(void)
+{
+    static const struct { const char *text, *kw, *kw2; } cases[] = {
+        {"{\"steps\": 10 \"d-model\": 8}", "column 14", "expected ',' or '}', found '\"'"},
+        {"{\n  \"steps\": \xe2\x80\x9c" "10\xe2\x80\x9d\n}", "line 2, column 12", "U+201C"},
+        {"{\"steps\": 10,}", "column 14", "trailing comma"},
+        {"{'steps': 10}", "column 2", "found \"'\""},
+        {"{\"steps\": 10}\n\x01", "line 2, column 1", "'\\x01'"},
+    };
+    char cfg[600];
+    path_in(cfg, sizeof cfg, "syntax.json");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        write_text(cfg, cases[i].text);
+        expect_fast_fail(cases[i].kw2, NULL, ARGS("train", HUGE, "--config", cfg), NULL, cases[i].kw, cases[i].kw2);
+    }
+}
+
+/* i, j, k. numbers a person reads: integer ranges, counts in K/M/B, the paper configs listed by size */
+static void numbers_read(void)
+{
+    char out[600], paper_dir[600];
+    path_in(out, sizeof out, "never.json");
+    snprintf(paper_dir, sizeof paper_dir, "%s/configs/paper", src);
+    expect_fast_fail("range as integers", NULL, ARGS("train", "--batch", "0", "--out", out), out, "[1, 1048576]", NULL);
+    char *o, *e;
+    int rc = run(ARGS("train", "--help"), &o, &e);
+    CHECK(rc == 0 && strstr(o, "--batch") && strstr(o, "range [1, 1048576]"), "train --help shows no integer range "
+          "for --batch: %.300s", strstr(o, "--batch") ? strstr(o, "--batch") : o);
+    CHECK(!strstr(o, "e+0"), "train --help prints a number in exponent form: %.200s", strstr(o, "e+0"));
+    free(o);
+    free(e);
+    rc = run(ARGS("params", "--paper", "jamba-v0.1", "--paper-dir", paper_dir), &o, &e);
+    CHECK(rc == 0 && strstr(o, "(51.57B)") && strstr(o, "(12.11B) per token"), "params jamba-v0.1: %s%s", o, e);
+    free(o);
+    free(e);
+    rc = run(ARGS("params", "--paper", "list", "--paper-dir", paper_dir), &o, &e);
+    const char *g100 = strstr(o, "\ngriffin-100m "), *g13 = strstr(o, "\ngriffin-1.3b "), *g14 = strstr(o, "\ngriffin-14b ");
+    const char *hawk = strstr(o, "\nhawk-100m "), *m130 = strstr(o, "\nmamba-130m ");
+    CHECK(rc == 0 && g100 && g13 && g14 && hawk && g100 < g13 && g13 < g14 && g14 < hawk,
+          "params --paper list is not sorted by family, then size: %s", o);
+    CHECK(m130 && strstr(m130, "129.14M") && strstr(m130, "Gu and Dao") < strchr(m130 + 1, '\n'),
+          "params --paper list: mamba-130m's line lacks its size or source: %.120s", m130 ? m130 : o);
+    int lines = 0, bare = 0;
+    for (const char *p = strchr(o, '\n'); p && p[1]; p = strchr(p + 1, '\n')) { /* every row after the header */
+        lines++;
+        const char *end = strchr(p + 1, '\n');
+        const char *paren = strstr(p + 1, "arXiv");
+        bare += !paren || (end && paren > end);
+    }
+    CHECK(lines >= 30 && bare == 0, "params --paper list: %d rows, %d without a paper source", lines, bare);
+    free(o);
+    free(e);
+}
+
+/* l. report with no results says so and writes nothing */
+static void report_empty(void)
+{
+    char specs[600], results[600], spec[700], md[700];
+    path_in(specs, sizeof specs, "report_specs");
+    path_in(results, sizeof results, "report_results");
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    snprintf(spec, sizeof spec, "%s/probe.json", specs);
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"cells\": [{\"name\": \"a\"}], \"seeds\": [1]}");
+    snprintf(md, sizeof md, "%s/REPORT.md", results);
+    expect_fast_fail("report with no results", NULL, ARGS("report", "--experiments", specs, "--results", results), md,
+                     "no results", results);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -733,6 +986,15 @@ int main(void)
     config_file();
     param_budget();
     lru_blocks();
+    outputs_checked_first();
+    heads_divide_width();
+    threads_capped();
+    config_types();
+    experiment_checks();
+    params_sizes_with_config();
+    json_messages();
+    numbers_read();
+    report_empty();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
