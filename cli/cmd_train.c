@@ -82,6 +82,7 @@ int cmd_train(int argc, char **argv)
     model_init_weights(&m, tc.seed);
     task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 3.0 * sizeof(real) * m.n_params,
                            "training");
+    task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
                                0, "evaluation");
