@@ -26,13 +26,14 @@ static void defaults_from_training(const char *dir, Option *opts, int n)
     cJSON *root = json_read_file(path, &e);
     if (!root) die_err(&e);
     const cJSON *settings = cJSON_GetObjectItemCaseSensitive(root, "settings");
-    const char *keys[] = {"task", "alphabet", "min-len", "max-len"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        Option *o = options_find(opts, n, keys[i]);
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(settings, keys[i]);
-        if (!o || o->set || !v) continue;
+    /* the task's options come first in opts (task_args_options) */
+    for (int i = 0; i < TASK_ARGS_N_OPTIONS && i < n; i++) {
+        Option *o = &opts[i];
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(settings, o->name);
+        if (o->set || !v) continue;
         if (o->type == OPT_STRING && cJSON_IsString(v) && strlen(v->valuestring) < o->cap) strcpy(o->dest, v->valuestring);
         else if (o->type == OPT_INT && cJSON_IsNumber(v)) *(int *)o->dest = v->valueint;
+        else if (o->type == OPT_DOUBLE && cJSON_IsNumber(v)) *(double *)o->dest = v->valuedouble;
     }
     cJSON_Delete(root);
 }
@@ -83,8 +84,9 @@ int cmd_eval(int argc, char **argv)
     if (hf_load(&m, model_dir, &e)) die_err(&e);
     int need = task->vocab_size(&ta.cfg);
     if (m.cfg.vocab_size < need)
-        die("%s: vocabulary of %d tokens, but task %s with alphabet %d needs %d", model_dir, m.cfg.vocab_size,
-            task->name, ta.cfg.alphabet, need);
+        die("%s: vocabulary of %d tokens, but task %s with these settings needs %d", model_dir, m.cfg.vocab_size,
+            task->name, need);
+    task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&m.cfg, batch < seqs ? batch : seqs, task->seq_len(&ta.cfg, lengths[i]), 0,
                                "evaluation");

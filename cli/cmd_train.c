@@ -88,6 +88,7 @@ int cmd_train(int argc, char **argv)
     /* weights, gradients and two Adam moments: none is allocated yet */
     task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 4.0 * sizeof(real) * n_params,
                            "training");
+    task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
     for (int i = 0; i < n_lengths; i++)
         task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
                                0, "evaluation");

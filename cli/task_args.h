@@ -14,38 +14,61 @@ typedef struct {
     TaskCfg cfg;
 } TaskArgs;
 
-#define TASK_ARGS_N_OPTIONS 4
+#define TASK_ARGS_N_OPTIONS 11
 
+/* Zero means "the task's default" (task_defaults), so one set of options
+ * serves every task; each task reads only its own (README, Tasks). */
 static inline void task_args_defaults(TaskArgs *a)
 {
     memset(a, 0, sizeof *a);
     strcpy(a->task, "copy");
     a->cfg.alphabet = 26;
-    a->cfg.min_len = 1;
-    a->cfg.max_len = 16;
+    a->cfg.power_a = 0.01;
+    a->cfg.depth = -1;
 }
 
 static inline int task_args_options(TaskArgs *a, Option *o)
 {
     Option t[TASK_ARGS_N_OPTIONS] = {
-        OPT_S("task", a->task, "task: copy"),
-        OPT_I("alphabet", &a->cfg.alphabet, 2, 1 << 20, "symbols the strings are drawn from"),
-        OPT_I("min-len", &a->cfg.min_len, 1, 1 << 22, "shortest training instance"),
-        OPT_I("max-len", &a->cfg.max_len, 1, 1 << 22, "longest training instance (the training length)"),
+        OPT_S("task", a->task, "task: copy, selective_copy, induction, mqar, needle"),
+        OPT_I("alphabet", &a->cfg.alphabet, 2, 1 << 20, "copy: symbols the strings are drawn from"),
+        OPT_I("min-len", &a->cfg.min_len, 0, 1 << 22, "shortest training instance (0: copy 1, others max-len)"),
+        OPT_I("max-len", &a->cfg.max_len, 0, 1 << 22,
+              "longest training instance, the training length (0: copy 16, selective_copy 4096, induction 256, "
+              "mqar 64, needle 256)"),
+        OPT_I("task-vocab", &a->cfg.vocab, 0, 1 << 24,
+              "tokens of a selective_copy, induction, mqar or needle instance, special ones included (0: 16, 16, 8192, 64)"),
+        OPT_I("n-data", &a->cfg.n_data, 0, 1 << 16, "selective_copy: data tokens to copy (0: 16)"),
+        OPT_I("n-pairs", &a->cfg.n_pairs, 0, 1 << 22, "mqar: key-value pairs, each queried once (0: max-len / 16)"),
+        OPT_D("power-a", &a->cfg.power_a, 1e-9, 10, "mqar: query gaps drawn with p(g) ~ (g+1)^(a-1) (Zoology)"),
+        OPT_I("key-len", &a->cfg.key_len, 0, 1 << 16, "needle: key tokens (0: 2)"),
+        OPT_I("value-len", &a->cfg.value_len, 0, 1 << 16, "needle: value tokens, the scored ones (0: 2)"),
+        OPT_D("depth", &a->cfg.depth, -1, 1, "needle: where the needle starts, 0 (first) to 1 (last); -1 random"),
     };
     memcpy(o, t, sizeof t);
     return TASK_ARGS_N_OPTIONS;
 }
 
-/* The task, validated; NULL + Err if unknown or its settings are bad. */
-static inline const Task *task_args_resolve(const TaskArgs *a, Err *e)
+/* The task, its defaults filled in and validated; NULL + Err if unknown or
+ * its settings are bad. */
+static inline const Task *task_args_resolve(TaskArgs *a, Err *e)
 {
     const Task *t = task_find(a->task);
     if (!t) {
         err_set(e, "unknown task \"%s\" (known: %s)", a->task, task_list());
         return NULL;
     }
+    task_defaults(t, &a->cfg);
     return t->validate(&a->cfg, e) ? NULL : t;
+}
+
+/* Lengths to evaluate must be ones the task can lay out (mqar: even, at
+ * least 4 x pairs), checked before any training or loading. */
+static inline void task_args_check_lengths(const Task *t, const TaskCfg *c, const int *n, int count)
+{
+    Err e;
+    for (int i = 0; i < count; i++)
+        if (t->check_length(c, n[i], &e)) die_err(&e);
 }
 
 /* Sizes come from the user: checks, without allocating, that the activations

@@ -25,6 +25,12 @@ static int copy_validate(const TaskCfg *c, Err *e)
     return 0;
 }
 
+static int copy_check_length(const TaskCfg *c, int n, Err *e)
+{
+    (void)c;
+    return n < 1 || n > 1 << 22 ? err_set(e, "copy: length must be in [1, 2^22] (got %d)", n) : 0;
+}
+
 static void copy_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b)
 {
     int T = b->T;
@@ -49,8 +55,11 @@ static void copy_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch 
 const Task copy_task = {
     .name = "copy",
     .summary = "copy a random string after a separator (Jelassi et al. 2024)",
+    .default_max_len = 16,
+    .default_min_len = 1,
     .vocab_size = copy_vocab,
     .seq_len = copy_seq_len,
     .validate = copy_validate,
+    .check_length = copy_check_length,
     .make_batch = copy_make_batch,
 };

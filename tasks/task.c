@@ -5,9 +5,9 @@
 
 #include "core/mem.h"
 
-extern const Task copy_task;
+extern const Task copy_task, selective_copy_task, induction_task, mqar_task, needle_task;
 
-static const Task *const TASKS[] = {&copy_task};
+static const Task *const TASKS[] = {&copy_task, &selective_copy_task, &induction_task, &mqar_task, &needle_task};
 
 const Task *task_find(const char *name)
 {
@@ -16,7 +16,21 @@ const Task *task_find(const char *name)
     return NULL;
 }
 
-const char *task_list(void) { return "copy"; }
+const char *task_list(void) { return "copy, selective_copy, induction, mqar, needle"; }
+
+void task_defaults(const Task *t, TaskCfg *c)
+{
+    if (!c->max_len) c->max_len = t->default_max_len;
+    if (!c->min_len) c->min_len = t->default_min_len ? t->default_min_len : c->max_len;
+    if (t->defaults) t->defaults(c);
+}
+
+int task_check_range(const Task *t, const TaskCfg *c, Err *e)
+{
+    if (c->min_len > c->max_len)
+        return err_set(e, "%s: min-len %d is above max-len %d", t->name, c->min_len, c->max_len);
+    return t->check_length(c, c->min_len, e) || t->check_length(c, c->max_len, e) ? -1 : 0;
+}
 
 int batch_alloc(Batch *b, int B, int T, Err *e)
 {
