@@ -6,12 +6,13 @@
 #include <tgmath.h>
 
 #include "core/real.h"
+#include "core/vexp.h"
 
-static inline real sigmoid(real v) { return 1 / (1 + exp(-v)); }
+static inline real sigmoid(real v) { return 1 / (1 + exp_fast(-v)); }
 static inline real silu(real v) { return v * sigmoid(v); }
 static inline real silu_grad(real v) { real sg = sigmoid(v); return sg * (1 + v * (1 - sg)); }
 /* log(1 + e^v), linear past 20 as torch's softplus threshold; its derivative is sigmoid(v) */
-static inline real softplus(real v) { return v > 20 ? v : log1p(exp(v)); }
+static inline real softplus(real v) { return softplus_fast(v); }
 
 /* GeLU, tanh form: 0.5 u (1 + tanh(sqrt(2/pi) (u + 0.044715 u^3))); *deriv = its derivative */
 static inline real gelu_tanh(real u, real *deriv)

@@ -52,10 +52,13 @@ static inline void conv1d_backward(real *dx, int lddx, real *dw, real *db, const
  * first; it is shifted to take x in. */
 static inline void conv1d_step(real *y, const real *x, real *window, const real *w, const real *b, int C, int K)
 {
-    for (int c = 0; c < C; c++) {
-        real acc = b ? b[c] : 0;
-        for (int j = 0; j < K - 1; j++) acc += w[(size_t)c * K + j] * window[(size_t)j * C + c];
-        y[c] = acc + w[(size_t)c * K + K - 1] * x[c];
+    /* tap by tap over all channels, so the inner loop runs over contiguous c */
+#pragma omp simd
+    for (int c = 0; c < C; c++) y[c] = (b ? b[c] : 0) + w[(size_t)c * K + K - 1] * x[c];
+    for (int j = 0; j < K - 1; j++) {
+        const real *wj = window + (size_t)j * C;
+#pragma omp simd
+        for (int c = 0; c < C; c++) y[c] += w[(size_t)c * K + j] * wj[c];
     }
     if (K > 1) {
         memmove(window, window + C, sizeof(real) * (size_t)(K - 2) * C);

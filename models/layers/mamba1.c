@@ -115,6 +115,26 @@ static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, 
                             1, len[k], c->norm_eps, 0);
 }
 
+/* dtp[M,E] = δ W_dt^T + b_dt, δ the first R of each P-wide row of dbcn. R
+ * is tiny (D/16): for a few rows a plain loop, else one gemm. */
+static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, int M, int E, int R, int P)
+{
+    if (M <= 8) {
+        for (int m = 0; m < M; m++) {
+            const real *d = dbcn + (size_t)m * P;
+            real *o = dtp + (size_t)m * E;
+            for (int e = 0; e < E; e++) {
+                real acc = w->dt_b[e];
+                for (int k = 0; k < R; k++) acc += d[k] * w->dt_w[(size_t)e * R + k];
+                o[e] = acc;
+            }
+        }
+        return;
+    }
+    for (int m = 0; m < M; m++) memcpy(dtp + (size_t)m * E, w->dt_b, sizeof(real) * E);
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, E, R, 1, dbcn, P, w->dt_w, R, 1, dtp, E);
+}
+
 static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *A, const real *D, int b, int T)
 {
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
@@ -131,14 +151,15 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
     M1Acts a = m1_acts(c, acts, M);
     real *A = scratch;
-    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w.A_log[i]);
+    neg_exp(A, w.A_log, (size_t)E * N);
     linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
     conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
-    for (int m = 0; m < M; m++) memcpy(a.dtp + (size_t)m * E, w.dt_b, sizeof(real) * E);
-    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, E, R, 1, a.dbcn, P, w.dt_w, R, 1, a.dtp, E);
+    m1_dt_proj(a.dtp, a.dbcn, &w, M, E, R, P);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
     size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
 #pragma omp parallel for schedule(static)
@@ -162,7 +183,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
     real *A = scratch, *per_thread = A + EN, *dy = per_thread + (size_t)threads * per;
     real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
-    for (size_t i = 0; i < EN; i++) A[i] = -exp(w.A_log[i]);
+    neg_exp(A, w.A_log, EN);
     memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
     memset(du, 0, sizeof(real) * ME);
     memset(ddelta, 0, sizeof(real) * ME);
@@ -231,23 +252,23 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w.A_log[i]);
+    neg_exp(A, w.A_log, (size_t)E * N);
     linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
     linear_fwd(dbc, u, w.x, B, P, E, 0);
     m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
-    for (int b = 0; b < B; b++) memcpy(dtp + (size_t)b * E, w.dt_b, sizeof(real) * E);
-    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, B, E, R, 1, dbcn, P, w.dt_w, R, 1, dtp, E);
+    m1_dt_proj(dtp, dbcn, &w, B, E, R, P);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
     for (int b = 0; b < B; b++) {
         ScanIn si = {1, E, N, u + (size_t)b * E, 0, dtp + (size_t)b * E, 0, dbcn + (size_t)b * P + R,
                      dbcn + (size_t)b * P + R + N, 0, 0, A, w.D};
         scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
     }
-    for (size_t i = 0; i < (size_t)B * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
-    linear_fwd(out, g, w.out, B, D, E, 0);
+    mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
 static double m1_flops(const ModelCfg *c, int T)

@@ -35,7 +35,12 @@ static inline void mamba_block_output_forward(const ModelCfg *c, const real *out
                                               real *g, real *out, int M)
 {
     int E = cfg_d_inner(c);
-    for (size_t i = 0; i < (size_t)M * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
+    for (size_t m = 0; m < (size_t)M; m++) {
+        const real *ym = y + m * E, *zm = xz + m * 2 * E + E;
+        real *gm = g + m * E;
+#pragma omp simd
+        for (int e = 0; e < E; e++) gm[e] = ym[e] * silu(zm[e]);
+    }
     linear_fwd(out, g, out_w, M, c->d_model, E, 0);
 }
 

@@ -82,7 +82,7 @@ static void lti_init(const Sub *s, Rng *r)
 static void lti_params(const ModelCfg *c, const LtiWeights *w, real *A, real *delta)
 {
     int E = cfg_d_inner(c), N = c->d_state;
-    for (size_t i = 0; i < (size_t)E * N; i++) A[i] = -exp(w->A_log[i]);
+    neg_exp(A, w->A_log, (size_t)E * N);
     for (int e = 0; e < E; e++) delta[e] = softplus(w->dt_b[e]);
 }
 

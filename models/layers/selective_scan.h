@@ -19,6 +19,7 @@
 #include <tgmath.h>
 
 #include "core/real.h"
+#include "core/vexp.h"
 
 typedef struct {
     int T, E, N;
@@ -28,8 +29,9 @@ typedef struct {
     const real *A, *D;                  /* A = -exp(A_log) [E, N], D [E] */
 } ScanIn;
 
-/* y[t*y_t + e]; hs [T, E, N] (may be NULL); h [E, N] holds the state in and out. */
-static inline void scan_forward(const ScanIn *s, real *y, size_t y_t, real *hs, real *h)
+/* y[t*y_t + e]; hs [T, E, N] (may be NULL); h [E, N] holds the state in and out.
+ * The plain reference loop; scan_forward below is the fast one. */
+static inline void scan_forward_ref(const ScanIn *s, real *y, size_t y_t, real *hs, real *h)
 {
     int E = s->E, N = s->N;
     for (int t = 0; t < s->T; t++)
@@ -54,8 +56,9 @@ typedef struct {
 } ScanGrad;
 
 /* Reverse-time pass for dy[t*dy_t + e], using the saved states hs; dh is
- * [E, N] scratch (the gradient flowing back through h). */
-static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, const real *hs, real *dh,
+ * [E, N] scratch (the gradient flowing back through h). The plain reference
+ * loop; scan_backward below is the fast one. */
+static inline void scan_backward_ref(const ScanIn *s, const real *dy, size_t dy_t, const real *hs, real *dh,
                                  const ScanGrad *g)
 {
     int E = s->E, N = s->N;
@@ -77,6 +80,84 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
                 dBt[n] += dht * d * u;
                 du += dht * d * Bt[n];
                 dhe[n] = dht * decay;            /* to h_{t-1} */
+            }
+            g->ddt[t * s->dt_t + e] += dd;
+            g->du[t * g->du_t + e] += du;
+        }
+}
+
+/* A = -exp(A_log), n reals */
+static inline void neg_exp(real *A, const real *A_log, size_t n)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) A[i] = -exp_fast(A_log[i]);
+}
+
+/* The same two passes, fast: the decays exp(Δ·A) of a block of states are
+ * taken together by vexp, and the loops over n run as SIMD lanes (with Δ·u
+ * hoisted out of the n loop, so roundings differ from the reference by an
+ * ulp or so: tests/test_model.c compares the two). */
+#define SCAN_BLOCK 64
+
+static inline void scan_forward(const ScanIn *s, real *y, size_t y_t, real *hs, real *h)
+{
+    int E = s->E, N = s->N;
+    real decay[SCAN_BLOCK];
+    for (int t = 0; t < s->T; t++)
+        for (int e = 0; e < E; e++) {
+            real d = s->dt[t * s->dt_t + e], u = s->u[t * s->u_t + e], du = d * u, acc = s->D[e] * u;
+            const real *Bt = s->B + t * s->bc_t + e * s->bc_e, *Ct = s->C + t * s->bc_t + e * s->bc_e;
+            const real *Ae = s->A + (size_t)e * N;
+            real *he = h + (size_t)e * N;
+            for (int n0 = 0; n0 < N; n0 += SCAN_BLOCK) {
+                int nb = N - n0 < SCAN_BLOCK ? N - n0 : SCAN_BLOCK;
+#pragma omp simd
+                for (int i = 0; i < nb; i++) decay[i] = d * Ae[n0 + i];
+                vexp(decay, decay, nb);
+#pragma omp simd reduction(+ : acc)
+                for (int i = 0; i < nb; i++) {
+                    real hn = decay[i] * he[n0 + i] + du * Bt[n0 + i];
+                    he[n0 + i] = hn;
+                    acc += Ct[n0 + i] * hn;
+                }
+            }
+            if (hs) memcpy(hs + ((size_t)t * E + e) * N, he, sizeof(real) * N);
+            y[t * y_t + e] = acc;
+        }
+}
+
+static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, const real *hs, real *dh,
+                                 const ScanGrad *g)
+{
+    int E = s->E, N = s->N;
+    real decay[SCAN_BLOCK];
+    memset(dh, 0, sizeof(real) * (size_t)E * N);
+    for (int t = s->T - 1; t >= 0; t--)
+        for (int e = 0; e < E; e++) {
+            real d = s->dt[t * s->dt_t + e], u = s->u[t * s->u_t + e], dye = dy[t * dy_t + e], du_ = d * u;
+            const real *Bt = s->B + t * s->bc_t + e * s->bc_e, *Ct = s->C + t * s->bc_t + e * s->bc_e;
+            real *dBt = g->dB + t * s->bc_t + e * s->bc_e, *dCt = g->dC + t * s->bc_t + e * s->bc_e;
+            const real *ht = hs + ((size_t)t * E + e) * N, *hp = t ? hs + ((size_t)(t - 1) * E + e) * N : NULL;
+            const real *Ae = s->A + (size_t)e * N;
+            real *dhe = dh + (size_t)e * N, *dAe = g->dA + (size_t)e * N, dd = 0, du = dye * s->D[e];
+            g->dD[e] += dye * u;
+            for (int n0 = 0; n0 < N; n0 += SCAN_BLOCK) {
+                int nb = N - n0 < SCAN_BLOCK ? N - n0 : SCAN_BLOCK;
+#pragma omp simd
+                for (int i = 0; i < nb; i++) decay[i] = d * Ae[n0 + i];
+                vexp(decay, decay, nb);
+#pragma omp simd reduction(+ : dd, du)
+                for (int i = 0; i < nb; i++) {
+                    int n = n0 + i;
+                    real a = Ae[n], prev = hp ? hp[n] : 0, dec = decay[i];
+                    real dht = dhe[n] + dye * Ct[n];
+                    dCt[n] += dye * ht[n];
+                    dd += dht * (a * dec * prev + Bt[n] * u);
+                    dAe[n] += dht * d * dec * prev;
+                    dBt[n] += dht * du_;
+                    du += dht * d * Bt[n];
+                    dhe[n] = dht * dec;
+                }
             }
             g->ddt[t * s->dt_t + e] += dd;
             g->du[t * g->du_t + e] += du;

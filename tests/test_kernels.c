@@ -1,0 +1,127 @@
+/* Every fast kernel against the plain reference loop it replaces (STYLE §4):
+ * the same inputs through both, compared within a float tolerance.
+ *   - vexp (polynomial exp) against libm over float's whole range;
+ *   - the selective scan, forward and backward, selective (S6: B, C per
+ *     token) and LTI (B, C per channel) strides, N below and above the block. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/rng.h"
+#include "models/layers/selective_scan.h"
+
+static void test_vexp(void)
+{
+    enum { n = 1 << 20 };
+    float *x = malloc(sizeof(float) * n), *y = malloc(sizeof(float) * n);
+    for (int i = 0; i < n; i++) x[i] = -87.3f + 175.6f * (float)i / n;
+    vexp(y, x, n);
+    double worst = 0;
+    for (int i = 0; i < n; i++) {
+        double r = exp((double)x[i]), err = fabs(y[i] - r) / r;
+        worst = err > worst ? err : worst;
+    }
+    CHECK(worst < 2e-7, "vexp max relative error %.3g over [-87.3, 88.3]", worst);
+    float lo = -1000, zero = 0;
+    vexp(y, &lo, 1);
+    CHECK(y[0] >= 0 && y[0] < 1.3e-38f, "vexp(-1000) = %g, want about 0", y[0]);
+    vexp(y, &zero, 1);
+    CHECK(y[0] == 1, "vexp(0) = %.9g", y[0]);
+    free(x);
+    free(y);
+}
+
+static void test_log_softplus(void)
+{
+    double worst = 0, worst_sp = 0;
+    for (int i = 0; i < 1 << 20; i++) {
+        float x = ldexpf(1.0f + (float)(i & 1023) / 1024, (i >> 10) - 512 / 1); /* 2^-512.. clipped below */
+        if (!(x > 1.2e-38f && x < 3e38f)) continue;
+        double r = log((double)x), err = fabs(logf_poly(x) - r) / (fabs(r) > 1e-3 ? fabs(r) : 1e-3);
+        worst = err > worst ? err : worst;
+    }
+    CHECK(worst < 3e-7, "logf_poly max relative error %.3g", worst);
+    for (int i = 0; i <= 100000; i++) {
+        float v = -60.0f + 90.0f * (float)i / 100000;
+        double r = v > 20 ? v : log1p(exp((double)v)), err = fabs(softplus_fast(v) - r) / r;
+        worst_sp = err > worst_sp ? err : worst_sp;
+    }
+    CHECK(worst_sp < 5e-7, "softplus_fast max relative error %.3g over [-60, 30]", worst_sp);
+}
+
+static double max_rel(const real *a, const real *b, size_t n)
+{
+    double num = 0, den = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        num = d > num ? d : num;
+        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
+    }
+    return den > 0 ? num / den : num;
+}
+
+static void fill(real *p, size_t n, Rng *r, double lo, double hi)
+{
+    for (size_t i = 0; i < n; i++) p[i] = (real)(lo + (hi - lo) * rng_uniform(r));
+}
+
+/* One scan configuration through both paths. selective: B, C, Δ per token
+ * (S6); else per channel, Δ fixed (LTI). */
+static void test_scan(int T, int E, int N, int selective)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 1000 + E * 10 + N + selective));
+    size_t EN = (size_t)E * N, bc = selective ? (size_t)T * N : EN, ndt = selective ? (size_t)T * E : (size_t)E;
+    real *u = calloc((size_t)T * E, sizeof(real)), *dt = calloc(ndt, sizeof(real)), *Bm = calloc(bc, sizeof(real)),
+         *Cm = calloc(bc, sizeof(real)), *A = calloc(EN, sizeof(real)), *D = calloc(E, sizeof(real));
+    fill(u, (size_t)T * E, &r, -1, 1);
+    fill(dt, ndt, &r, 0.001, 0.5);
+    fill(Bm, bc, &r, -1, 1);
+    fill(Cm, bc, &r, -1, 1);
+    fill(A, EN, &r, -8, -0.5);
+    fill(D, E, &r, 0.5, 1.5);
+    ScanIn s = {T, E, N, u, (size_t)E, dt, selective ? (size_t)E : 0, Bm, Cm,
+                selective ? (size_t)N : 0, selective ? 0 : (size_t)N, A, D};
+    real *y[2], *hs[2], *h[2], *dh = calloc(EN, sizeof(real)), *dy = calloc((size_t)T * E, sizeof(real));
+    fill(dy, (size_t)T * E, &r, -1, 1);
+    real *grads[2][6];
+    size_t gn[6] = {(size_t)T * E, ndt, bc, bc, EN, (size_t)E};
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc((size_t)T * E, sizeof(real));
+        hs[k] = calloc((size_t)T * EN, sizeof(real));
+        h[k] = calloc(EN, sizeof(real));
+        (k ? scan_forward : scan_forward_ref)(&s, y[k], (size_t)E, hs[k], h[k]);
+        for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
+        ScanGrad g = {grads[k][0], (size_t)E, grads[k][1], grads[k][2], grads[k][3], grads[k][4], grads[k][5]};
+        (k ? scan_backward : scan_backward_ref)(&s, dy, (size_t)E, hs[k], dh, &g);
+    }
+    const char *kind = selective ? "S6" : "LTI";
+    CHECK(max_rel(y[1], y[0], (size_t)T * E) < 1e-5, "%s T=%d E=%d N=%d: y differs by %.3g", kind, T, E, N,
+          max_rel(y[1], y[0], (size_t)T * E));
+    CHECK(max_rel(h[1], h[0], EN) < 1e-5, "%s N=%d: final state differs by %.3g", kind, N, max_rel(h[1], h[0], EN));
+    const char *names[6] = {"du", "ddt", "dB", "dC", "dA", "dD"};
+    for (int j = 0; j < 6; j++) {
+        double d = max_rel(grads[1][j], grads[0][j], gn[j]);
+        CHECK(d < 1e-5, "%s T=%d E=%d N=%d: %s differs by %.3g", kind, T, E, N, names[j], d);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(hs[k]);
+        free(h[k]);
+        for (int j = 0; j < 6; j++) free(grads[k][j]);
+    }
+    free(u); free(dt); free(Bm); free(Cm); free(A); free(D); free(dh); free(dy);
+}
+
+int main(void)
+{
+    test_vexp();
+    test_log_softplus();
+    test_scan(37, 24, 16, 1);
+    test_scan(37, 24, 16, 0);
+    test_scan(9, 5, 100, 1); /* N past one block of 64 */
+    test_scan(9, 5, 100, 0);
+    test_scan(1, 128, 16, 1); /* a decode step */
+    return check_summary();
+}
