@@ -34,11 +34,11 @@ check "params --paper from a directory without configs/" "$bin" params --paper l
 check "experiment specs installed" test -f "$prefix/share/seqbench/experiments/copy_length.json"
 # the installed data, not the source tree's, answers: a config only it has is listed
 cp "$prefix/share/seqbench/configs/paper/llama2-7b.json" "$prefix/share/seqbench/configs/paper/only-installed.json"
-check "installed configs/paper is the one read" sh -c '"$1" params --paper list | grep -qx only-installed' sh "$bin"
+check "installed configs/paper is the one read" sh -c '"$1" params --paper list | grep -q "^only-installed "' sh "$bin"
 mkdir -p "$dir/alt/configs/paper"
 cp "$prefix/share/seqbench/configs/paper/llama2-7b.json" "$dir/alt/configs/paper/only-alt.json"
 check "SEQBENCH_DATA_DIR overrides" sh -c \
-    'SEQBENCH_DATA_DIR="$2" "$1" params --paper list >"$3" && grep -qx only-alt "$3" && ! grep -qx only-installed "$3"' \
+    'SEQBENCH_DATA_DIR="$2" "$1" params --paper list >"$3" && grep -q "^only-alt " "$3" && ! grep -q "^only-installed " "$3"' \
     sh "$bin" "$dir/alt" "$dir/list.txt"
 # RUNPATH kept: the installed binary loads the OpenBLAS the build tree's does (the OpenMP build)
 check "same OpenBLAS as the build tree" sh -c \
