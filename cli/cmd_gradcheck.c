@@ -14,10 +14,10 @@
 #include "models/gradcheck.h"
 
 /* The parts of this configuration whose loss bends sharply or jumps, for
- * the line that says why a check could not be made. */
+ * the line that says why a check could not be made (fits in 256). */
 static void rough_parts(const ModelCfg *c, const char *pattern, char *out, size_t cap)
 {
-    int n = snprintf(out, cap, "the loss is not smooth near those coordinates");
+    int n = snprintf(out, cap, "the loss is not smooth near them");
     if (strchr(pattern, 'E') && c->experts_per_tok < c->n_experts)
         n += snprintf(out + n, cap - n, "; top-%d of %d MoE routing switches experts where router scores tie",
                       c->experts_per_tok, c->n_experts);
@@ -44,13 +44,20 @@ static GradVerdict print_report(const char *title, const GradReport *r, int verb
     return v;
 }
 
-typedef struct { int failed, blind; char why[512]; } Totals;
+typedef struct { int failed, blind; char why[SEQ_MAX_SUBLAYERS + 512]; } Totals;
 
-/* one check's verdict into the totals; `pattern` is what the check covered */
-static void tally(Totals *t, GradVerdict v, const ModelCfg *c, const char *pattern)
+/* prints one check and adds its verdict to the totals; `pattern` is what it covered */
+static void conclude(Totals *t, const char *title, const GradReport *r, const ModelCfg *c, const char *pattern,
+                     int verbose)
 {
+    GradVerdict v = print_report(title, r, verbose);
     t->failed |= v == GRAD_FAIL;
-    if (v == GRAD_INCONCLUSIVE && !t->blind++) rough_parts(c, pattern, t->why, sizeof t->why);
+    if (v != GRAD_INCONCLUSIVE || t->blind++) return;
+    char rough[256], none[64] = "";
+    rough_parts(c, pattern, rough, sizeof rough);
+    if (r->blind) snprintf(none, sizeof none, ", %d tensor%s with none judged", r->blind, r->blind > 1 ? "s" : "");
+    snprintf(t->why, sizeof t->why, "%s: %ld of %ld coordinates unresolved%s (%s)", title, r->unresolved,
+             r->unresolved + r->checked, none, rough);
 }
 
 int cmd_gradcheck(int argc, char **argv)
@@ -104,34 +111,34 @@ int cmd_gradcheck(int argc, char **argv)
     GradReport r;
     if (all || !strcmp(what, "rmsnorm")) {
         gradcheck_rmsnorm(go.B * go.T, cfg.d_model, 0, &go, &r);
-        tally(&tot, print_report("rmsnorm (w)", &r, verbose), &cfg, "");
+        conclude(&tot, "rmsnorm (w)", &r, &cfg, "", verbose);
         gradcheck_rmsnorm(go.B * go.T, cfg.d_model, 1, &go, &r);
-        tally(&tot, print_report("rmsnorm (1 + w)", &r, verbose), &cfg, "");
+        conclude(&tot, "rmsnorm (1 + w)", &r, &cfg, "", verbose);
     }
     if (all || !strcmp(what, "ce")) {
         gradcheck_cross_entropy(go.B * go.T, cfg.vocab_size, &go, &r);
-        tally(&tot, print_report("cross-entropy", &r, verbose), &cfg, "");
+        conclude(&tot, "cross-entropy", &r, &cfg, "", verbose);
     }
     for (const char *s = "*L-MRE"; *s; s++) {
         if (!all && !(strlen(what) == 1 && what[0] == *s)) continue;
         char title[64], symbol[2] = {*s, 0};
         snprintf(title, sizeof title, "sublayer '%c'", *s);
         if (gradcheck_sublayer(&cfg, *s, &go, &r, &e)) die_err(&e);
-        tally(&tot, print_report(title, &r, verbose), &cfg, symbol);
+        conclude(&tot, title, &r, &cfg, symbol, verbose);
     }
     if (all || !strcmp(what, "model")) {
         if (gradcheck_model(&cfg, &go, &r, &e)) die_err(&e);
         char title[64 + SEQ_MAX_SUBLAYERS];
         snprintf(title, sizeof title, "model %s", cfg.pattern);
-        tally(&tot, print_report(title, &r, verbose), &cfg, cfg.pattern);
+        conclude(&tot, title, &r, &cfg, cfg.pattern, verbose);
     }
     if (tot.failed) {
         printf("GRADIENT CHECK FAILED\n");
         return 1;
     }
     if (tot.blind) {
-        printf("gradient check inconclusive: finite differences could not check %d part%s (%s); nothing failed\n",
-               tot.blind, tot.blind > 1 ? "s" : "", tot.why);
+        printf("gradient check inconclusive, nothing failed: finite differences could not check %s%s\n", tot.why,
+               tot.blind > 1 ? " and more above" : "");
         return 3;
     }
     printf("all gradient checks passed\n");
