@@ -96,7 +96,9 @@ int cmd_gradcheck(int argc, char **argv)
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
     Err e = {{0}};
-    int rc = options_parse(opts, n, argc, argv, 2, "gradcheck", "[--what all|model|rmsnorm|ce|SYMBOL] [sizes]", &e);
+    const char *usage = "[--what all|model|rmsnorm|ce|SYMBOL] [sizes]\n"
+                        "exit status: 0 passed, 1 a backward failed, 2 bad input, 3 inconclusive (FD could not check)";
+    int rc = options_parse(opts, n, argc, argv, 2, "gradcheck", usage, &e);
     if (rc) {
         if (rc < 0) die_err(&e);
         return 0;
