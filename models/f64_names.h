@@ -58,6 +58,8 @@
 #define gradcheck_model gradcheck_model_f64
 #define gradcheck_rmsnorm gradcheck_rmsnorm_f64
 #define gradcheck_cross_entropy gradcheck_cross_entropy_f64
+#define gradcheck_coords gradcheck_coords_f64
+#define gradcheck_verdict gradcheck_verdict_f64
 #define hf_config_from_json hf_config_from_json_f64
 #define hf_config_to_json hf_config_to_json_f64
 #define hf_choose_model_type hf_choose_model_type_f64
