@@ -3,9 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#ifndef SEQ_VERSION
-#define SEQ_VERSION "unknown"
-#endif
+#include "seq_version.h" /* generated in the build directory at every build */
 #ifndef SEQ_COMPILER_FLAGS
 #define SEQ_COMPILER_FLAGS ""
 #endif
