@@ -11,7 +11,9 @@
  * it is a ring of window + 1 slots, so the state stays bounded.
  *
  * Forward saves the softmax probabilities (B·H·T² reals) for backward:
- * simple and exact; fine at the sequence lengths this harness trains on. */
+ * simple and exact; fine at the sequence lengths this harness trains on.
+ * Inference (no backward to follow) keeps one T×T block per thread instead,
+ * in the scratch that backward uses for dP. */
 #include <tgmath.h>
 #include <string.h>
 
@@ -51,6 +53,12 @@ static size_t attn_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
     return M * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * T * T;
+}
+
+static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    return M * (2 * qd + 2 * kvd);
 }
 
 /* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | dP per thread [T,T] */
@@ -98,7 +106,9 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             const real *qh = q + (size_t)b * T * qd + (size_t)h * d;
             const real *kg = k + (size_t)b * T * kvd + (size_t)g * d;
             const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
-            real *Ph = P + ((size_t)b * H + h) * T * T;
+            real *Ph = s->inference ? scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
+                                          (size_t)par_thread_id() * T * T
+                                    : P + ((size_t)b * H + h) * T * T;
             cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, qh, qd, kg, kvd, 0, Ph, T);
             for (int t = 0; t < T; t++) softmax_row(Ph + (size_t)t * T, W && t > W ? t - W : 0, t, T);
             cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1, Ph, T, vg, kvd, 0,
@@ -248,14 +258,16 @@ static double attn_local_flops(const ModelCfg *c, int T) { return attn_flops_win
 
 const SubOps attention_ops = {
     .name = "attention", .symbol = '*', .tensors = attn_tensors, .init = attn_init,
-    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
+    .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_state_size, .step = attn_step,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_flops,
 };
 
 const SubOps local_attention_ops = {
     .name = "local_attention", .symbol = 'L', .tensors = attn_tensors, .init = attn_init,
-    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
+    .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_local_state_size, .step = attn_step,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops,
 };

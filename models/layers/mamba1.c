@@ -91,6 +91,13 @@ static size_t m1_act_size(const ModelCfg *c, int B, int T)
     return M * (8 * E + 2 * P + 3) + M * E * c->d_state;
 }
 
+/* inference keeps no per-step states hs: the T·E·N of them dominate the acts */
+static size_t m1_infer_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
+    return M * (8 * E + 2 * P + 3);
+}
+
 /* scratch: A [E,N] | per thread: dA [E,N], dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E]
  * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
 static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
@@ -167,7 +174,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
         real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, a.hs + (size_t)b * T * E * N, h);
+        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, s->inference ? NULL : a.hs + (size_t)b * T * E * N, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -281,7 +288,7 @@ static double m1_flops(const ModelCfg *c, int T)
 
 const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
-    .act_size = m1_act_size, .scratch_size = m1_scratch_size, .forward = m1_forward,
+    .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
     .step_scratch_size = m1_step_scratch_size, .flops = m1_flops,
 };
