@@ -13,6 +13,7 @@
 #include "core/mem.h"
 #include "core/rng.h"
 #include "models/hf.h"
+#include "models/layers/selective_scan.h"
 #include "models/model.h"
 #include "tasks/eval.h"
 
@@ -302,8 +303,40 @@ static void cli(void)
     cJSON_Delete(res);
 }
 
+/* The decode step's transposed scan against the plain loop, several steps
+ * in a row, at sizes that are no multiple of a vector. */
+static void scan_step_matches_reference(void)
+{
+    enum { E = 21, N = 5, STEPS = 4 };
+    Rng r = rng_fork(11, 0);
+    real A[E * N], AT[N * E], D[E], u[E], dt[E], Bv[N], Cv[N], h[E * N] = {0}, hT[N * E] = {0}, x[E * N], y1[E], y2[E];
+    for (int e = 0; e < E; e++) {
+        D[e] = (real)rng_normal(&r);
+        for (int n = 0; n < N; n++) AT[n * E + e] = A[e * N + n] = -(real)(0.5 + 3 * rng_uniform(&r));
+    }
+    double worst = 0;
+    for (int t = 0; t < STEPS; t++) {
+        for (int e = 0; e < E; e++) {
+            u[e] = (real)rng_normal(&r);
+            dt[e] = (real)(0.01 + 0.5 * rng_uniform(&r));
+        }
+        for (int n = 0; n < N; n++) {
+            Bv[n] = (real)rng_normal(&r);
+            Cv[n] = (real)rng_normal(&r);
+        }
+        ScanIn si = {1, E, N, u, 0, dt, 0, Bv, Cv, 0, 0, A, D};
+        scan_forward_ref(&si, y1, 0, NULL, h);
+        scan_step_t(E, N, u, dt, Bv, Cv, AT, D, y2, hT, x);
+        worst = fmax(worst, rel_err(y2, y1, E));
+        for (int e = 0; e < E; e++)
+            for (int n = 0; n < N; n++) worst = fmax(worst, fabs(hT[n * E + e] - h[e * N + n]) / (1 + fabs(h[e * N + n])));
+    }
+    CHECK(worst <= 2e-6, "scan_step_t vs scan_forward_ref over %d steps: rel err %.3e", STEPS, worst);
+}
+
 int main(void)
 {
+    scan_step_matches_reference();
     inference_matches_training();
     mamba130m_arena();
     decode_matches_parallel();
