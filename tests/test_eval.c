@@ -85,10 +85,11 @@ static void inference_matches_training(void)
         model_forward(&m, tok, B, T);
         double err = rel_err(m.logits, want, n);
         CHECK(err <= 1e-6, "%s: inference logits differ from training ones by %.3e", cases[i].name, err);
-        /* a shorter batch in the same arena, then back to training */
+        /* a shorter batch in the same arena, then back to training; 1e-5: a
+         * batch of other size runs other gemm shapes (MoE: per-expert row counts) */
         model_forward(&m, tok, 1, T);
-        CHECK(rel_err(m.logits, want, (size_t)T * c.vocab_size) <= 1e-6, "%s: batch 1 in a batch-3 arena",
-              cases[i].name);
+        err = rel_err(m.logits, want, (size_t)T * c.vocab_size);
+        CHECK(err <= 1e-5, "%s: batch 1 in a batch-3 arena: rel err %.3e", cases[i].name, err);
         CHECK(model_reserve(&m, B, T, &e) == 0 && !m.inference, "%s: back to a training arena", cases[i].name);
         size_t tr = model_act_bytes(&c, B, T), inf = model_infer_act_bytes(&c, B, T);
         CHECK(inf < tr, "%s: inference arena %zu bytes, training %zu", cases[i].name, inf, tr);
