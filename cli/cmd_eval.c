@@ -105,11 +105,11 @@ int cmd_eval(int argc, char **argv)
         OPT_S("model", model_dir, "checkpoint directory (config.json + model.safetensors)"),
         OPT_S("lengths", lengths_s, "instance lengths to test, e.g. 16,32,64 (default: max-len, 2x, 4x)"),
         OPT_I("seqs", &seqs, 1, 1e7, "held-out sequences per length"),
-        OPT_I("batch", &batch, 1, 1 << 16, "sequences per forward pass"),
+        OPT_I("batch", &batch, 1, 1 << 16, "sequences per pass (lowered when memory needs it)"),
         OPT_U("seed", &seed, "seed of the held-out data (use the training seed for the same test set)"),
         OPT_S("depths", depths_s, "needle: a grid of depths, a count (11: 0, 0.1, ..., 1) or a list (0,0.5,1)"),
         OPT_S("path", path_s, "auto, parallel (whole sequences at once) or decode (one token at a time, constant "
-                              "memory without global attention) (default auto)"),
+                              "memory without global attention)"),
         OPT_S("mem-limit", mem_s, "memory to stay within, e.g. 500M or 8G; a length beyond it is an OOM cell "
                                   "(default: available memory, or SEQ_MEM_LIMIT)"),
         OPT_S("out", out, "result JSON file (written atomically)"),
