@@ -46,7 +46,9 @@ int bench_check_pass(const Model *m, int B, int T, int train, Err *e)
     char what[128];
     snprintf(what, sizeof what, "%s batch %d x length %d (activations%s)", train ? "training step" : "prefill", B, T,
              train && !m->grads ? " and gradients" : "");
-    double bytes = (double)model_act_bytes(&m->cfg, B, T) + (double)B * T * (2 * sizeof(int) + 1);
+    /* prefill is forward only: the inference arena, which keeps nothing for backward */
+    double acts = (double)(train ? model_act_bytes(&m->cfg, B, T) : model_infer_act_bytes(&m->cfg, B, T));
+    double bytes = acts + (double)B * T * (2 * sizeof(int) + 1);
     if (train && !m->grads) bytes += (double)m->n_params * sizeof(real);
     return mem_check(bytes, what, e);
 }
@@ -65,7 +67,7 @@ int bench_check_decode(const Model *m, int B, int ctx, int steps, Err *e)
 
 /* Fills the throughput fields of a pass from its per-run seconds. */
 static void pass_result(BenchPass *r, int B, int T, int repeats, double *sec, double flops_per_token,
-                        const ModelCfg *c)
+                        const ModelCfg *c, int train)
 {
     r->B = B;
     r->T = T;
@@ -76,14 +78,14 @@ static void pass_result(BenchPass *r, int B, int T, int repeats, double *sec, do
     r->tokens_per_s_best = tokens / r->sec.min;
     r->flops_per_token = flops_per_token;
     r->gflops = flops_per_token * tokens / r->sec.median / 1e9;
-    r->act_bytes = (double)model_act_bytes(c, B, T);
+    r->act_bytes = (double)(train ? model_act_bytes(c, B, T) : model_infer_act_bytes(c, B, T));
 }
 
 int bench_prefill(Model *m, int T, int repeats, uint64_t seed, BenchPass *r, Err *e)
 {
     int *tokens = mem_alloc((size_t)T, sizeof *tokens, "prefill tokens", e);
     double *sec = mem_alloc((size_t)repeats, sizeof *sec, "timings", e);
-    if (!tokens || !sec || model_reserve(m, 1, T, e)) {
+    if (!tokens || !sec || model_reserve_inference(m, 1, T, e)) {
         free(tokens);
         free(sec);
         return -1;
@@ -96,7 +98,7 @@ int bench_prefill(Model *m, int T, int repeats, uint64_t seed, BenchPass *r, Err
         if (i >= 0) sec[i] = now_seconds() - t0;
     }
     /* a causal pass: the token at position t attends to t+1 keys */
-    pass_result(r, 1, T, repeats, sec, model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg);
+    pass_result(r, 1, T, repeats, sec, model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg, 0);
     free(tokens);
     free(sec);
     return 0;
@@ -125,7 +127,7 @@ int bench_train_step(Model *m, int B, int T, int repeats, uint64_t seed, BenchPa
         if (i >= 0) sec[i] = now_seconds() - t0;
     }
     /* backward costs about twice the forward (one gemm for dx, one for dW) */
-    pass_result(r, B, T, repeats, sec, 3 * model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg);
+    pass_result(r, B, T, repeats, sec, 3 * model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg, 1);
     free(tokens);
     free(mask);
     free(sec);

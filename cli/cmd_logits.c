@@ -65,7 +65,7 @@ int cmd_logits(int argc, char **argv)
         }
         decoder_free(&d);
     } else {
-        if (model_reserve(&m, 1, (int)T, &e)) die_err(&e);
+        if (model_reserve_inference(&m, 1, (int)T, &e)) die_err(&e);
         model_forward(&m, tokens, 1, (int)T);
         logits = m.logits;
     }

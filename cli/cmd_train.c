@@ -10,6 +10,7 @@
 #include "cli/results.h"
 #include "cli/task_args.h"
 #include "core/jsonio.h"
+#include "core/mem.h"
 #include "core/threads.h"
 #include "models/hf.h"
 #include "tasks/eval.h"
@@ -25,7 +26,7 @@ int cmd_train(int argc, char **argv)
     model_args_defaults(&ma);
     task_args_defaults(&ta);
     train_defaults(&tc);
-    char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "";
+    char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
     int eval_seqs = 1000, threads = 0, dry = 0;
     Option opts[MODEL_ARGS_N_OPTIONS + TASK_ARGS_N_OPTIONS + 24];
     int n = model_args_options(&ma, opts);
@@ -44,6 +45,8 @@ int cmd_train(int argc, char **argv)
         OPT_U("seed", &tc.seed, "seed for weights, training data and test data (disjoint streams)"),
         OPT_S("eval-lengths", eval_lengths, "instance lengths to test after training (default: max-len, 2 x max-len)"),
         OPT_I("eval-seqs", &eval_seqs, 1, 1e7, "held-out sequences per evaluated length"),
+        OPT_S("mem-limit", mem_s, "memory to stay within, e.g. 500M or 8G; an eval length beyond it is an OOM "
+                                  "cell (default: available memory, or SEQ_MEM_LIMIT)"),
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
@@ -62,6 +65,11 @@ int cmd_train(int argc, char **argv)
     /* Everything that can be refused is refused here, before a step is
      * trained: outputs first, as nothing else depends on them. */
     static const char *const save_files[] = {"config.json", "model.safetensors", "seqbench_train.json", NULL};
+    if (*mem_s) { /* first: every memory check below counts against it */
+        size_t lim;
+        if (mem_parse_size(mem_s, &lim, &e)) die("--mem-limit: %s", e.msg);
+        mem_set_limit(lim);
+    }
     if (*out && results_check_file("--out", out, &e)) die_err(&e);
     if (*save && results_check_dir("--save", save, save_files, &e)) die_err(&e);
     if (!strcmp(schedule, "cosine")) tc.cosine = 1;
@@ -88,10 +96,8 @@ int cmd_train(int argc, char **argv)
     /* weights, gradients and two Adam moments: none is allocated yet */
     task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 4.0 * sizeof(real) * n_params,
                            "training");
+    /* evaluation memory is not checked: a length that fits no path is an OOM cell of the result */
     task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
-    for (int i = 0; i < n_lengths; i++)
-        task_args_check_memory(&cfg, tc.batch < eval_seqs ? tc.batch : eval_seqs, task->seq_len(&ta.cfg, lengths[i]),
-                               0, "evaluation");
     threads_init(threads);
     char count[32];
     fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters (%s), %d threads%s\n", cfg.model_type,
@@ -125,9 +131,10 @@ int cmd_train(int argc, char **argv)
     cJSON *evals = cJSON_AddArrayToObject(metrics, "eval");
     if (!tr.diverged) {
         results_eval_header();
+        EvalOpts eo = {eval_seqs, tc.batch, tc.seed, EVAL_AUTO, 1};
         for (int i = 0; i < n_lengths; i++) {
             EvalResult er;
-            if (eval_length(&m, task, &ta.cfg, lengths[i], eval_seqs, tc.batch, tc.seed, &er, &e)) die_err(&e);
+            if (eval_run(&m, task, &ta.cfg, lengths[i], &eo, &er, &e)) die_err(&e);
             results_add_eval(evals, &er);
         }
     }

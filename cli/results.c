@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "core/atomic.h"
+#include "core/mem.h"
 #include "core/sysinfo.h"
 #include "core/threads.h"
 #include "core/timer.h"
@@ -150,17 +151,42 @@ cJSON *results_model(const Model *m)
     return o;
 }
 
-void results_eval_header(void) { printf("%-8s %-10s %-12s %-10s\n", "length", "string_acc", "token_acc", "loss"); }
+void results_eval_header(void)
+{
+    printf("%-8s %-10s %-12s %-10s %-9s %-6s %s\n", "length", "string_acc", "token_acc", "loss", "path", "batch",
+           "tokens/s");
+}
 
+/* An "oom" cell has no accuracy: status, the bytes its cheapest path needs
+ * and the limit, so readers (report) that look for string_acc skip it. */
 void results_add_eval(cJSON *evals, const EvalResult *er)
 {
-    printf("%-8d %-10.4f %-12.4f %-10.4f\n", er->length, er->string_acc, er->token_acc, er->loss);
+    char need[32], lim[32];
+    mem_human(er->bytes, need, sizeof need);
+    mem_human(er->bytes_limit, lim, sizeof lim);
+    char where[48] = "";
+    if (er->depth >= 0) snprintf(where, sizeof where, " depth %.3g", er->depth);
+    if (er->oom)
+        printf("%-8d OOM%s: %s path needs %s, limit %s\n", er->length, where, eval_path_name(er->path), need, lim);
+    else
+        printf("%-8d %-10.4f %-12.4f %-10.4f %-9s %-6d %.0f%s\n", er->length, er->string_acc, er->token_acc, er->loss,
+               eval_path_name(er->path), er->batch, er->tokens_per_s, where);
     fflush(stdout);
     cJSON *x = cJSON_CreateObject();
     cJSON_AddNumberToObject(x, "length", er->length);
-    cJSON_AddNumberToObject(x, "sequences", er->sequences);
-    cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
-    cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
-    cJSON_AddNumberToObject(x, "loss", er->loss);
+    if (er->depth >= 0) cJSON_AddNumberToObject(x, "depth", er->depth);
+    cJSON_AddStringToObject(x, "status", er->oom ? "oom" : "ok");
+    cJSON_AddStringToObject(x, "path", eval_path_name(er->path));
+    if (er->oom) {
+        cJSON_AddNumberToObject(x, "bytes_needed", er->bytes);
+        cJSON_AddNumberToObject(x, "mem_limit", er->bytes_limit);
+    } else {
+        cJSON_AddNumberToObject(x, "sequences", er->sequences);
+        cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
+        cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
+        cJSON_AddNumberToObject(x, "loss", er->loss);
+        cJSON_AddNumberToObject(x, "batch", er->batch);
+        cJSON_AddNumberToObject(x, "bytes", er->bytes);
+    } /* no timings here: two runs with one seed and thread count write the same eval array */
     cJSON_AddItemToArray(evals, x);
 }

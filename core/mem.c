@@ -5,6 +5,10 @@
 #include <string.h>
 #include <unistd.h>
 
+static size_t limit_set; /* --mem-limit; 0: none */
+
+void mem_set_limit(size_t bytes) { limit_set = bytes; }
+
 size_t mem_available(void)
 {
     size_t avail = 0;
@@ -25,6 +29,8 @@ size_t mem_available(void)
         unsigned long long l = strtoull(lim, NULL, 10);
         if (l && l < avail) avail = (size_t)l;
     }
+    /* a limit above what is free would let a run swap the machine */
+    if (limit_set && limit_set < avail) avail = limit_set;
     return avail;
 }
 
@@ -62,4 +68,24 @@ void *mem_alloc(size_t n, size_t size, const char *what, Err *e)
         err_set(e, "%s: cannot allocate %s", what, mem_human((double)bytes, need, sizeof need));
     }
     return p;
+}
+
+int mem_parse_size(const char *s, size_t *out, Err *e)
+{
+    char *end;
+    double v = strtod(s, &end);
+    double mult = 1;
+    switch (*end) {
+    case 'k': case 'K': mult = 1024.0; end++; break;
+    case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
+    case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+    case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+    default: break;
+    }
+    if ((*end == 'i' || *end == 'I') && mult > 1) end++; /* "8GiB" as well as "8G" */
+    if ((*end == 'b' || *end == 'B') && end > s) end++;
+    if (end == s || *end || !(v > 0) || v * mult < 1 || v * mult > 1e18)
+        return err_set(e, "memory size \"%s\" is not a positive size like 500M, 8G or 1048576", s);
+    *out = (size_t)(v * mult);
+    return 0;
 }

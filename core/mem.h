@@ -10,8 +10,15 @@
 #include "err.h"
 
 /* Bytes the allocator may hand out: MemAvailable from /proc/meminfo, or
- * SEQ_MEM_LIMIT (bytes, for tests) when set and smaller. */
+ * SEQ_MEM_LIMIT (bytes, for tests) when set and smaller; and a limit set by
+ * mem_set_limit (--mem-limit) when smaller still. */
 size_t mem_available(void);
+
+/* --mem-limit: every later mem_check/mem_alloc counts against `bytes` (0: no limit). */
+void mem_set_limit(size_t bytes);
+
+/* "500M", "8G", "1.5GiB", "1048576" (bytes; K/M/G/T are powers of 1024). */
+int mem_parse_size(const char *s, size_t *out, Err *e);
 
 /* Zeroed allocation of n elements of `size` bytes for `what`; NULL + Err if the
  * product overflows or exceeds mem_available(). */

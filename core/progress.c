@@ -8,6 +8,7 @@
 void progress_start(Progress *p, const char *label, long total)
 {
     p->label = label;
+    p->unit = "it";
     p->total = total;
     p->t_start = p->t_last = now_seconds();
     p->tty = isatty(STDERR_FILENO);
@@ -37,8 +38,9 @@ void progress_update(Progress *p, long done, const char *extra)
     double rate = done / (t - p->t_start + 1e-9);
     char eta[32] = "?";
     if (rate > 0) fmt_duration((p->total - done) / rate, eta, sizeof eta);
-    fprintf(stderr, "%s%s %6ld/%ld %3d%%  %s  %.1f it/s  eta %s%s", p->tty ? "\r" : "", p->label, done, p->total,
-            p->total ? (int)(100 * done / p->total) : 100, extra ? extra : "", rate, eta, p->tty ? "\033[K" : "\n");
+    fprintf(stderr, "%s%s %6ld/%ld %3d%%  %s  %.1f %s/s  eta %s%s", p->tty ? "\r" : "", p->label, done, p->total,
+            p->total ? (int)(100 * done / p->total) : 100, extra ? extra : "", rate, p->unit, eta,
+            p->tty ? "\033[K" : "\n");
     fflush(stderr);
 }
 

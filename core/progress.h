@@ -8,6 +8,7 @@
 
 typedef struct {
     const char *label;
+    const char *unit;   /* of the rate: "it" unless the caller sets another ("tok") */
     long total;
     double t_start, t_last;
     int tty, next_tenth;

@@ -8,16 +8,27 @@
 #include "layers/rmsnorm.h"
 #include "model.h"
 
+static double step_scratch(const ModelCfg *c, int B, int ctx)
+{
+    double scratch = 0;
+    for (const char *p = c->pattern; *p; p++) {
+        double s = (double)subops_for(c, *p)->step_scratch_size(c, B, ctx);
+        scratch = s > scratch ? s : scratch;
+    }
+    return scratch;
+}
+
+double decoder_bytes(const ModelCfg *c, int B, int ctx)
+{
+    return model_state_bytes(c, B, ctx) + sizeof(real) * (step_scratch(c, B, ctx) + (double)B * (3.0 * c->d_model + c->vocab_size));
+}
+
 int decoder_create(Decoder *d, Model *m, int B, int ctx, Err *e)
 {
     memset(d, 0, sizeof *d);
     const ModelCfg *c = &m->cfg;
     if (B < 1 || ctx < 1) return err_set(e, "decode batch and context must be >= 1 (got %d, %d)", B, ctx);
-    double state = model_state_bytes(c, B, ctx) / sizeof(real), scratch = 0;
-    for (int l = 0; l < m->n_layers; l++) {
-        double s = (double)m->layers[l].sub.ops->step_scratch_size(c, B, ctx);
-        scratch = s > scratch ? s : scratch;
-    }
+    double state = model_state_bytes(c, B, ctx) / sizeof(real), scratch = step_scratch(c, B, ctx);
     double total = state + scratch + (double)B * (3.0 * c->d_model + c->vocab_size);
     char what[96];
     snprintf(what, sizeof what, "decode state for batch %d x context %d", B, ctx);

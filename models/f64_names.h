@@ -41,6 +41,10 @@
 #define model_alloc_grads model_alloc_grads_f64
 #define model_reserve model_reserve_f64
 #define model_act_bytes model_act_bytes_f64
+#define model_reserve_inference model_reserve_inference_f64
+#define model_infer_act_bytes model_infer_act_bytes_f64
+#define model_state_is_constant model_state_is_constant_f64
+#define decoder_bytes decoder_bytes_f64
 #define model_forward model_forward_f64
 #define model_embed model_embed_f64
 #define model_soft_cap model_soft_cap_f64

@@ -127,17 +127,27 @@ int model_alloc_grads(Model *m, Err *e)
  * caught before any size_t arithmetic can wrap. */
 typedef struct { size_t res, xn, rstd, acts, xf, rstd_f, logits, dlogits, dres, dtmp, scratch, total; } ActLayout;
 
-static double act_layout(const ModelCfg *c, int B, int T, ActLayout *al)
+static size_t sub_act_size(const SubOps *ops, const ModelCfg *c, int B, int T, int inference)
+{
+    return inference && ops->infer_act_size ? ops->infer_act_size(c, B, T) : ops->act_size(c, B, T);
+}
+
+/* Inference: a sublayer's acts are dead once its forward returns, so all
+ * sublayers share one slot, and only two residual buffers are needed. */
+static double act_layout(const ModelCfg *c, int B, int T, int inference, ActLayout *al)
 {
     double M = (double)B * T, D = c->d_model, V = c->vocab_size, L = (double)strlen(c->pattern);
     double acts = 0, scratch = 0;
     for (const char *s = c->pattern; *s; s++) {
         const SubOps *ops = subops_for(c, *s);
-        double a = (double)ops->act_size(c, 1, T) * B, sc = (double)ops->scratch_size(c, 1, T) * B;
-        acts += a;
+        double a = (double)sub_act_size(ops, c, 1, T, inference) * B, sc = (double)ops->scratch_size(c, 1, T) * B;
+        acts = inference ? (a > acts ? a : acts) : acts + a;
         scratch = sc > scratch ? sc : scratch;
     }
     double sizes[] = {(L + 1) * M * D, L * M * D, L * M, acts, M * D, M, M * V, M * V, M * D, M * D, scratch + 64};
+    if (inference) { /* res [2], xn [1], no rstd, rstd_f, dlogits, dres */
+        sizes[0] = 2 * M * D; sizes[1] = M * D; sizes[2] = sizes[5] = sizes[7] = sizes[8] = 0;
+    }
     double total = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) total += sizes[i];
     if (al && total < 1e18) {
@@ -153,37 +163,53 @@ static double act_layout(const ModelCfg *c, int B, int T, ActLayout *al)
 
 size_t model_act_bytes(const ModelCfg *c, int B, int T)
 {
-    double t = act_layout(c, B, T, NULL) * sizeof(real);
+    double t = act_layout(c, B, T, 0, NULL) * sizeof(real);
     return t > 1e18 ? (size_t)-1 : (size_t)t;
 }
 
-int model_reserve(Model *m, int B, int T, Err *e)
+size_t model_infer_act_bytes(const ModelCfg *c, int B, int T)
+{
+    double t = act_layout(c, B, T, 1, NULL) * sizeof(real);
+    return t > 1e18 ? (size_t)-1 : (size_t)t;
+}
+
+int model_state_is_constant(const ModelCfg *c) { return strchr(c->pattern, '*') == NULL; }
+
+static int reserve(Model *m, int B, int T, int inference, Err *e)
 {
     if (B < 1 || T < 1) return err_set(e, "batch and sequence length must be >= 1 (got %d x %d)", B, T);
-    if (m->acts && B <= m->B && T <= m->T) return 0;
+    if (m->acts && B <= m->B && T <= m->T && inference == m->inference) return 0;
     char what[96];
-    snprintf(what, sizeof what, "activations for batch %d x length %d", B, T);
-    double total = act_layout(&m->cfg, B, T, NULL);
+    snprintf(what, sizeof what, "%sactivations for batch %d x length %d", inference ? "inference " : "", B, T);
+    double total = act_layout(&m->cfg, B, T, inference, NULL);
+    /* the old arena is freed first, so it does not count against the new one */
+    free(m->acts);
+    m->acts = NULL;
     if (mem_check(total * sizeof(real), what, e)) return -1;
     ActLayout al;
-    act_layout(&m->cfg, B, T, &al);
-    free(m->acts);
+    act_layout(&m->cfg, B, T, inference, &al);
     m->acts = mem_alloc(al.total, sizeof(real), what, e);
     if (!m->acts) return -1;
     m->acts_len = al.total;
     m->B = B;
     m->T = T;
+    m->inference = inference;
     real *a = m->acts;
     m->res = a + al.res; m->xn = a + al.xn; m->rstd = a + al.rstd;
     m->xf = a + al.xf; m->rstd_f = a + al.rstd_f; m->logits = a + al.logits; m->dlogits = a + al.dlogits;
     m->dres = a + al.dres; m->dtmp = a + al.dtmp; m->scratch = a + al.scratch;
+    if (inference) m->rstd = m->rstd_f = m->dlogits = m->dres = NULL;
     size_t off = al.acts;
     for (int l = 0; l < m->n_layers; l++) {
         m->layers[l].act_offset = off;
-        off += m->layers[l].sub.ops->act_size(&m->cfg, B, T);
+        m->layers[l].sub.inference = inference;
+        if (!inference) off += m->layers[l].sub.ops->act_size(&m->cfg, B, T);
     }
     return 0;
 }
+
+int model_reserve(Model *m, int B, int T, Err *e) { return reserve(m, B, T, 0, e); }
+int model_reserve_inference(Model *m, int B, int T, Err *e) { return reserve(m, B, T, 1, e); }
 
 static const real *head_weight(const Model *m) { return m->params + m->head_offset; }
 
@@ -207,17 +233,21 @@ void model_forward(Model *m, const int *tokens, int B, int T)
 {
     const ModelCfg *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size, M = B * T;
+    /* inference: res, xn and the acts slot are reused by every sublayer */
+    int inf = m->inference;
     model_embed(m, tokens, M, m->res);
     for (int l = 0; l < m->n_layers; l++) {
         Layer *ly = &m->layers[l];
-        real *x = m->res + (size_t)l * M * D, *xn = m->xn + (size_t)l * M * D, *out = m->dtmp;
-        rmsnorm_forward(xn, m->rstd + (size_t)l * M, x, m->params + ly->norm_offset, M, D, c->norm_eps,
+        real *x = m->res + (size_t)(inf ? l & 1 : l) * M * D, *xn = m->xn + (size_t)(inf ? 0 : l) * M * D;
+        real *out = m->dtmp;
+        rmsnorm_forward(xn, inf ? NULL : m->rstd + (size_t)l * M, x, m->params + ly->norm_offset, M, D, c->norm_eps,
                         m->norm_offset_value);
         ly->sub.ops->forward(&ly->sub, xn, out, B, T, m->acts + ly->act_offset, m->scratch);
-        real *next = x + (size_t)M * D;
+        real *next = inf ? m->res + (size_t)((l + 1) & 1) * M * D : x + (size_t)M * D;
         for (size_t i = 0; i < (size_t)M * D; i++) next[i] = x[i] + out[i];
     }
-    rmsnorm_forward(m->xf, m->rstd_f, m->res + (size_t)m->n_layers * M * D, m->params + m->final_norm_offset, M, D,
+    int last = inf ? m->n_layers & 1 : m->n_layers;
+    rmsnorm_forward(m->xf, m->rstd_f, m->res + (size_t)last * M * D, m->params + m->final_norm_offset, M, D,
                     c->norm_eps, m->norm_offset_value);
     linear_fwd(m->logits, m->xf, head_weight(m), M, V, D, 0);
     model_soft_cap(m, m->logits, M);
@@ -226,6 +256,7 @@ void model_forward(Model *m, const int *tokens, int B, int T)
 double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T)
 {
     double loss = cross_entropy(m->logits, targets, mask, m->dlogits, B * T, m->cfg.vocab_size);
+    if (m->inference) return loss; /* the acts slot holds only the last sublayer's: no aux losses */
     for (int l = 0; l < m->n_layers; l++) { /* auxiliary losses (MoE load balancing); backward adds their gradients */
         const Layer *ly = &m->layers[l];
         if (ly->sub.ops->aux_loss) loss += ly->sub.ops->aux_loss(&ly->sub, m->acts + ly->act_offset, B, T, m->scratch);
@@ -237,6 +268,7 @@ void model_backward(Model *m, const int *tokens, int B, int T)
 {
     const ModelCfg *c = &m->cfg;
     int D = c->d_model, V = c->vocab_size, M = B * T;
+    assert(!m->inference); /* nothing was saved for it */
     real *dxf = m->dtmp;
     double cap = c->logits_soft_cap;
     if (cap > 0) /* z = cap tanh(u / cap): dz/du = 1 - (z / cap)^2 */

@@ -5,7 +5,10 @@
  * Memory: parameters, gradients and Adam moments are each one contiguous
  * buffer of n_params reals; `tensors` names every slice of it with its
  * Hugging Face name. Activations live in one arena sized by model_reserve
- * for a given batch and length, so the training loop never allocates. */
+ * for a given batch and length, so the training loop never allocates.
+ * An inference arena (model_reserve_inference) keeps only what the forward
+ * itself reads: two residual buffers, one sublayer's acts at a time, no
+ * per-step scan states, no gradients; backward cannot follow it. */
 #ifndef SEQ_MODEL_H
 #define SEQ_MODEL_H
 
@@ -42,11 +45,14 @@ typedef struct {
     real norm_offset_value; /* 0: w, 1: (1 + w) (RecurrentGemma) */
     /* activation arena for batches up to B x T (model_reserve) */
     int B, T;
+    int inference;      /* the arena is an inference one (model_reserve_inference) */
     real *acts;
     size_t acts_len;
-    real *res;          /* residual stream before each sublayer and after the last: [n_layers+1][B,T,D] */
-    real *xn, *rstd;    /* normed sublayer inputs [n_layers][B,T,D] and their 1/rms [n_layers][B,T] */
-    real *xf, *rstd_f;  /* final norm output and its 1/rms */
+    real *res;          /* residual stream before each sublayer and after the last: [n_layers+1][B,T,D]
+                         * (inference: two buffers [2][B,T,D] used in turn) */
+    real *xn, *rstd;    /* normed sublayer inputs [n_layers][B,T,D] and their 1/rms [n_layers][B,T]
+                         * (inference: one [B,T,D], no rstd) */
+    real *xf, *rstd_f;  /* final norm output and its 1/rms (inference: no rstd_f) */
     real *logits;       /* [B, T, V] after model_forward */
     real *dlogits, *dres, *dtmp, *scratch;
 } Model;
@@ -67,6 +73,12 @@ int model_alloc_grads(Model *m, Err *e);
 /* Sizes the activation arena for B x T (and checks it fits in memory). */
 int model_reserve(Model *m, int B, int T, Err *e);
 size_t model_act_bytes(const ModelCfg *c, int B, int T);
+/* The same for forward only (eval, logits, prefill): nothing kept for backward. */
+int model_reserve_inference(Model *m, int B, int T, Err *e);
+size_t model_infer_act_bytes(const ModelCfg *c, int B, int T);
+/* Whether every sublayer's decode state is constant in context (no global
+ * attention `*`): such a model can evaluate any length in constant memory. */
+int model_state_is_constant(const ModelCfg *c);
 
 /* Forward over tokens [B, T]; logits in m->logits. */
 void model_forward(Model *m, const int *tokens, int B, int T);
@@ -76,10 +88,11 @@ void model_embed(const Model *m, const int *tokens, int n, real *x);
 /* logits <- cap · tanh(logits / cap) when the config has a soft cap. */
 void model_soft_cap(const Model *m, real *logits, int rows);
 
-/* Masked cross-entropy on the last forward; writes dlogits for backward. */
+/* Masked cross-entropy on the last forward; writes dlogits for backward
+ * (after an inference forward: the cross-entropy alone, no dlogits). */
 double model_loss(Model *m, const int *targets, const unsigned char *mask, int B, int T);
 
-/* Backward of the last forward + loss: gradients added into m->grads. */
+/* Backward of the last (training-arena) forward + loss: gradients added into m->grads. */
 void model_backward(Model *m, const int *tokens, int B, int T);
 
 /* Parameter counts by part (for `seqbench params`). */
@@ -102,6 +115,8 @@ typedef struct {
 } Decoder;
 
 int decoder_create(Decoder *d, Model *m, int B, int ctx, Err *e);
+/* What decoder_create allocates for B sequences of up to ctx tokens, in bytes. */
+double decoder_bytes(const ModelCfg *c, int B, int ctx);
 void decoder_free(Decoder *d);
 void decoder_reset(Decoder *d);
 /* Feeds tokens[B] at position d->pos; fails (Err) when the context is full. */

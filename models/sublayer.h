@@ -36,6 +36,7 @@ typedef struct Sub {
     const ModelCfg *cfg;
     real *p;            /* parameters */
     real *g;            /* gradients (accumulated by backward) */
+    int inference;      /* forward saves nothing for backward (model_reserve_inference) */
 } Sub;
 
 typedef struct SubOps {
@@ -48,6 +49,9 @@ typedef struct SubOps {
     /* Reals saved by forward for backward, and reals of scratch either may use. */
     size_t (*act_size)(const ModelCfg *c, int B, int T);
     size_t (*scratch_size)(const ModelCfg *c, int B, int T);
+    /* Reals of acts forward needs when s->inference is set (no backward will
+     * follow); NULL: the same as act_size. */
+    size_t (*infer_act_size)(const ModelCfg *c, int B, int T);
     /* y = F(x) over whole sequences (training / prefill). */
     void (*forward)(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch);
     /* dx = dF/dx^T dy (overwrites dx); parameter gradients added into s->g. */

@@ -1,5 +1,12 @@
 /* Held-out evaluation: accuracy of a model on fresh task instances of a
- * given length, drawn from the test stream (disjoint from training data). */
+ * given length, drawn from the test stream (disjoint from training data).
+ *
+ * Two paths give the same numbers (tests/test_eval.c): the parallel forward
+ * over B whole sequences (inference arena, B·T activations), and the decode
+ * path, stepping B sequences one token at a time through decoder_step with
+ * memory constant in length for models without global attention. A length
+ * whose every path would pass the memory limit is an "oom" cell, not an
+ * error: the sweep goes on. */
 #ifndef SEQ_EVAL_H
 #define SEQ_EVAL_H
 
@@ -8,14 +15,45 @@
 #include "models/model.h"
 #include "task.h"
 
+typedef enum { EVAL_AUTO, EVAL_PARALLEL, EVAL_DECODE } EvalPath;
+
+typedef struct {
+    int sequences;          /* held-out sequences per length */
+    int batch;              /* sequences per pass; lowered when memory needs it */
+    uint64_t seed;          /* the test stream's seed */
+    EvalPath path;          /* EVAL_AUTO: see eval_plan */
+    int progress;           /* a progress line on stderr for long evaluations */
+} EvalOpts;
+
 typedef struct {
     int length;             /* instance length n */
+    double depth;           /* needle grid cell: the depth; else -1 */
     int sequences;
     double string_acc;      /* all scored predictions right */
     double token_acc;       /* scored predictions right (teacher forced) */
-    double loss;
+    double loss;            /* mean cross-entropy over the scored predictions */
+    int oom;                /* no path fits in the memory limit: nothing was evaluated */
+    double bytes;           /* memory the path used needs (oom: the least any path needs) */
+    double bytes_limit;     /* the memory limit it was checked against */
+    EvalPath path;          /* EVAL_PARALLEL or EVAL_DECODE (oom: the one that came closest) */
+    int batch;              /* sequences per pass used */
+    double seconds, tokens_per_s;
 } EvalResult;
 
+/* Path and batch for B <= o->batch sequences of T tokens. Auto: a model
+ * whose state is constant in context decodes lengths above
+ * EVAL_PARALLEL_MAX_T; otherwise the parallel forward if it fits (halving
+ * the batch as needed), else decode if that fits. The decode batch also
+ * keeps its instances (9 bytes a token) under EVAL_DECODE_TOKENS tokens.
+ * Sets r->path, r->batch, r->bytes, r->bytes_limit; r->oom when nothing fits. */
+enum { EVAL_PARALLEL_MAX_T = 4096, EVAL_DECODE_TOKENS = 1 << 25 };
+void eval_plan(const ModelCfg *c, int T, const EvalOpts *o, EvalResult *r);
+
+const char *eval_path_name(EvalPath p);
+
+int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpts *o, EvalResult *r, Err *e);
+
+/* eval_run with the automatic path and no progress line. */
 int eval_length(Model *m, const Task *task, const TaskCfg *tc, int n, int sequences, int batch, uint64_t seed,
                 EvalResult *r, Err *e);
 

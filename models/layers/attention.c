@@ -11,7 +11,9 @@
  * it is a ring of window + 1 slots, so the state stays bounded.
  *
  * Forward saves the softmax probabilities (B·H·T² reals) for backward:
- * simple and exact; fine at the sequence lengths this harness trains on. */
+ * simple and exact; fine at the sequence lengths this harness trains on.
+ * Inference (no backward to follow) keeps one T×T block per thread instead,
+ * in the scratch that backward uses for dP. */
 #include <tgmath.h>
 #include <string.h>
 
@@ -51,6 +53,12 @@ static size_t attn_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
     return M * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * T * T;
+}
+
+static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
+    return M * (2 * qd + 2 * kvd);
 }
 
 /* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | dP per thread [T,T] */
@@ -98,7 +106,9 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             const real *qh = q + (size_t)b * T * qd + (size_t)h * d;
             const real *kg = k + (size_t)b * T * kvd + (size_t)g * d;
             const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
-            real *Ph = P + ((size_t)b * H + h) * T * T;
+            real *Ph = s->inference ? scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
+                                          (size_t)par_thread_id() * T * T
+                                    : P + ((size_t)b * H + h) * T * T;
             cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, qh, qd, kg, kvd, 0, Ph, T);
             for (int t = 0; t < T; t++) softmax_row(Ph + (size_t)t * T, W && t > W ? t - W : 0, t, T);
             cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1, Ph, T, vg, kvd, 0,
@@ -182,6 +192,54 @@ static size_t attn_step_scratch_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * ctx + (size_t)attn_rot(c);
 }
 
+/* sc[j] = scale · q·k_j for n keys `stride` apart, four keys a pass so the
+ * sums across SIMD lanes and the loop overhead are shared (head dims are
+ * 16..128: a key alone is one or two vectors) */
+static void step_scores(const real *q, const real *k, size_t stride, int n, int d, real scale, real *sc)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const real *k0 = k + (size_t)j * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
+        real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+#pragma omp simd reduction(+ : s0, s1, s2, s3)
+        for (int i = 0; i < d; i++) {
+            s0 += q[i] * k0[i];
+            s1 += q[i] * k1[i];
+            s2 += q[i] * k2[i];
+            s3 += q[i] * k3[i];
+        }
+        sc[j] = s0 * scale;
+        sc[j + 1] = s1 * scale;
+        sc[j + 2] = s2 * scale;
+        sc[j + 3] = s3 * scale;
+    }
+    for (; j < n; j++) {
+        const real *kj = k + (size_t)j * stride;
+        real s0 = 0;
+#pragma omp simd reduction(+ : s0)
+        for (int i = 0; i < d; i++) s0 += q[i] * kj[i];
+        sc[j] = s0 * scale;
+    }
+}
+
+/* o += Σ_j p[j] · v_j over n values `stride` apart, four a pass */
+static void step_mix(const real *p, const real *v, size_t stride, int n, int d, real *o)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const real *v0 = v + (size_t)j * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
+        real p0 = p[j], p1 = p[j + 1], p2 = p[j + 2], p3 = p[j + 3];
+#pragma omp simd
+        for (int i = 0; i < d; i++) o[i] += p0 * v0[i] + p1 * v1[i] + p2 * v2[i] + p3 * v3[i];
+    }
+    for (; j < n; j++) {
+        const real *vj = v + (size_t)j * stride;
+        real pj = p[j];
+#pragma omp simd
+        for (int i = 0; i < d; i++) o[i] += pj * vj[i];
+    }
+}
+
 static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch)
 {
     const ModelCfg *c = s->cfg;
@@ -212,26 +270,27 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
         memcpy(kc + slot, k + (size_t)b * kvd, sizeof(real) * kvd);
         memcpy(vc + slot, v + (size_t)b * kvd, sizeof(real) * kvd);
     }
-#pragma omp parallel for collapse(2) schedule(static)
+    /* Keys lo..pos sit in slots lo % slots onwards, wrapping at most once
+     * (the ring of `L`): two contiguous runs, with no division per key. At
+     * d_model 64 the scalar per-key loops and the `%` were 80% of a batch-64
+     * Transformer decode step. */
+#pragma omp parallel for collapse(2) schedule(static) if ((size_t)B * H * (pos - lo + 1) * d > 32768)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            int g = h / (H / G);
+            int g = h / (H / G), n = pos - lo + 1, s0 = lo % slots;
+            int n1 = n < slots - s0 ? n : slots - s0, n2 = n - n1; /* run 1: slots s0.., run 2: slots 0.. */
             const real *qh = q + (size_t)b * qd + (size_t)h * d;
+            const real *kb = kc + (size_t)b * slots * kvd + (size_t)g * d, *vb = vc + (size_t)b * slots * kvd + (size_t)g * d;
             real *sc = scores + ((size_t)b * H + h) * ctx, *oh = o + (size_t)b * qd + (size_t)h * d, mx = -INFINITY, sum = 0;
-            for (int j = lo; j <= pos; j++) {
-                const real *kj = kc + ((size_t)b * slots + (size_t)(j % slots)) * kvd + (size_t)g * d;
-                real dot = 0;
-                for (int i = 0; i < d; i++) dot += qh[i] * kj[i];
-                sc[j - lo] = dot * scale;
-                mx = sc[j - lo] > mx ? sc[j - lo] : mx;
-            }
-            for (int j = lo; j <= pos; j++) sum += sc[j - lo] = exp(sc[j - lo] - mx);
+            step_scores(qh, kb + (size_t)s0 * kvd, (size_t)kvd, n1, d, scale, sc);
+            step_scores(qh, kb, (size_t)kvd, n2, d, scale, sc + n1);
+            for (int j = 0; j < n; j++) mx = sc[j] > mx ? sc[j] : mx;
+            for (int j = 0; j < n; j++) sum += sc[j] = exp(sc[j] - mx);
+            real inv = 1 / sum;
+            for (int j = 0; j < n; j++) sc[j] *= inv;
             memset(oh, 0, sizeof(real) * d);
-            for (int j = lo; j <= pos; j++) {
-                const real *vj = vc + ((size_t)b * slots + (size_t)(j % slots)) * kvd + (size_t)g * d;
-                real p = sc[j - lo] / sum;
-                for (int i = 0; i < d; i++) oh[i] += p * vj[i];
-            }
+            step_mix(sc, vb + (size_t)s0 * kvd, (size_t)kvd, n1, d, oh);
+            step_mix(sc + n1, vb, (size_t)kvd, n2, d, oh);
         }
     linear_fwd(y, o, w.wo, B, D, qd, 0);
     bias_fwd(y, w.bo, B, D);
@@ -248,14 +307,16 @@ static double attn_local_flops(const ModelCfg *c, int T) { return attn_flops_win
 
 const SubOps attention_ops = {
     .name = "attention", .symbol = '*', .tensors = attn_tensors, .init = attn_init,
-    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
+    .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_state_size, .step = attn_step,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_flops,
 };
 
 const SubOps local_attention_ops = {
     .name = "local_attention", .symbol = 'L', .tensors = attn_tensors, .init = attn_init,
-    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .forward = attn_forward,
+    .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
+    .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_local_state_size, .step = attn_step,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops,
 };

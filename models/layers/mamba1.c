@@ -91,6 +91,13 @@ static size_t m1_act_size(const ModelCfg *c, int B, int T)
     return M * (8 * E + 2 * P + 3) + M * E * c->d_state;
 }
 
+/* inference keeps no per-step states hs: the T·E·N of them dominate the acts */
+static size_t m1_infer_act_size(const ModelCfg *c, int B, int T)
+{
+    size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
+    return M * (8 * E + 2 * P + 3);
+}
+
 /* scratch: A [E,N] | per thread: dA [E,N], dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E]
  * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
 static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
@@ -167,7 +174,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
         real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, a.hs + (size_t)b * T * E * N, h);
+        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, s->inference ? NULL : a.hs + (size_t)b * T * E * N, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -231,15 +238,16 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     mamba_block_input_backward(c, w.in, gw.in, w.conv_w, gw.conv_w, gw.conv_b, du, a.uc, a.xz, dxz, x, dx, B, T);
 }
 
-/* state: conv window [B, K-1, E] | h [B, E, N] */
+/* state: conv window [B, K-1, E] | h [B, N, E] (transposed for scan_step_t) */
 static size_t m1_state_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mamba_block_state_size(c, B); }
 
-/* step scratch: A [E,N] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E] | y, g [B,E] */
+/* step scratch: AT [N,E] | decays [threads][N,E] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
+ * | y, g [B,E] */
 static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
 {
     (void)ctx;
     size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
+    return (1 + (size_t)par_max_threads()) * E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
 }
 
 static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
@@ -248,11 +256,15 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     const ModelCfg *c = s->cfg;
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, K = c->d_conv;
-    real *A = scratch, *xz = A + (size_t)E * N, *uc = xz + (size_t)B * 2 * E, *u = uc + (size_t)B * E;
+    size_t EN = (size_t)E * N;
+    real *AT = scratch, *decays = AT + EN, *xz = decays + (size_t)par_max_threads() * EN, *uc = xz + (size_t)B * 2 * E;
+    real *u = uc + (size_t)B * E;
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    neg_exp(A, w.A_log, (size_t)E * N);
+    for (int e = 0; e < E; e++)
+        for (int n = 0; n < N; n++) AT[(size_t)n * E + e] = w.A_log[(size_t)e * N + n];
+    neg_exp(AT, AT, (size_t)E * N);
     linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
@@ -263,11 +275,12 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     m1_dt_proj(dtp, dbcn, &w, B, E, R, P);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
-    for (int b = 0; b < B; b++) {
-        ScanIn si = {1, E, N, u + (size_t)b * E, 0, dtp + (size_t)b * E, 0, dbcn + (size_t)b * P + R,
-                     dbcn + (size_t)b * P + R + N, 0, 0, A, w.D};
-        scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
-    }
+    /* the scan is most of a small model's step: sequences split over the
+     * threads once there is enough of it to pay for waking them */
+#pragma omp parallel for schedule(static) if ((size_t)B * EN >= 32768)
+    for (int b = 0; b < B; b++)
+        scan_step_t(E, N, u + (size_t)b * E, dtp + (size_t)b * E, dbcn + (size_t)b * P + R, dbcn + (size_t)b * P + R + N,
+                    AT, w.D, y + (size_t)b * E, hs + (size_t)b * EN, decays + (size_t)par_thread_id() * EN);
     mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
@@ -281,7 +294,7 @@ static double m1_flops(const ModelCfg *c, int T)
 
 const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
-    .act_size = m1_act_size, .scratch_size = m1_scratch_size, .forward = m1_forward,
+    .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
     .step_scratch_size = m1_step_scratch_size, .flops = m1_flops,
 };

@@ -101,6 +101,13 @@ static size_t m2_act_size(const ModelCfg *c, int B, int T)
     return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + M * d.E * d.N;
 }
 
+/* inference keeps no per-step states S */
+static size_t m2_infer_act_size(const ModelCfg *c, int B, int T)
+{
+    M2Dims d = m2_dims(c);
+    return (size_t)B * T * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G);
+}
+
 /* scratch: A [H] | per thread: dA [H], dD [H], dS [P,N] | dvn, dv [M,E] | dzx [M,Z] | dxbc [M,conv] */
 static size_t m2_scratch_size(const ModelCfg *c, int B, int T)
 {
@@ -163,7 +170,7 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
             size_t row = (size_t)b * T;
             memset(S, 0, sizeof(real) * d.P * d.N);
             m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h], S,
-                         a.S + row * d.E * d.N, a.y + row * d.E);
+                         s->inference ? NULL : a.S + row * d.E * d.N, a.y + row * d.E);
         }
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
@@ -323,7 +330,7 @@ static double m2_flops(const ModelCfg *c, int T)
 
 const SubOps mamba2_ops = {
     .name = "mamba2", .symbol = 'M', .tensors = m2_tensors, .init = m2_init,
-    .act_size = m2_act_size, .scratch_size = m2_scratch_size, .forward = m2_forward,
+    .act_size = m2_act_size, .scratch_size = m2_scratch_size, .infer_act_size = m2_infer_act_size, .forward = m2_forward,
     .backward = m2_backward, .state_size = m2_state_size, .step = m2_step,
     .step_scratch_size = m2_step_scratch_size, .flops = m2_flops,
 };

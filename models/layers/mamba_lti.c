@@ -102,6 +102,9 @@ static size_t lti_act_size(const ModelCfg *c, int B, int T)
     return M * 6 * E + M * E * c->d_state;
 }
 
+/* inference keeps no per-step states hs */
+static size_t lti_infer_act_size(const ModelCfg *c, int B, int T) { return (size_t)B * T * 6 * cfg_d_inner(c); }
+
 /* scratch: A [E,N] | Δ [E] | per thread: dA, dB, dC [E,N], dΔ, dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E] */
 static size_t lti_per_thread(const ModelCfg *c) { size_t E = cfg_d_inner(c); return 4 * E * c->d_state + 2 * E; }
 
@@ -136,7 +139,7 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
         ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
         real *h = per_thread + (size_t)par_thread_id() * per + 3 * EN + 2 * (size_t)E; /* the thread's dh */
         memset(h, 0, sizeof(real) * EN);
-        scan_forward(&si, a.y + row * E, (size_t)E, a.hs + row * EN, h);
+        scan_forward(&si, a.y + row * E, (size_t)E, s->inference ? NULL : a.hs + row * EN, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -229,7 +232,7 @@ static double lti_flops(const ModelCfg *c, int T)
 
 const SubOps mamba_lti_ops = {
     .name = "mamba_lti", .symbol = 'M', .tensors = lti_tensors, .init = lti_init,
-    .act_size = lti_act_size, .scratch_size = lti_scratch_size, .forward = lti_forward,
+    .act_size = lti_act_size, .scratch_size = lti_scratch_size, .infer_act_size = lti_infer_act_size, .forward = lti_forward,
     .backward = lti_backward, .state_size = lti_state_size, .step = lti_step,
     .step_scratch_size = lti_step_scratch_size, .flops = lti_flops,
 };
