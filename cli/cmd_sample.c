@@ -113,8 +113,9 @@ int cmd_sample(int argc, char **argv)
         ta.cfg.min_len = ta.cfg.max_len = length;
         if (task->validate(&ta.cfg, &e)) die_err(&e);
     }
-    if (batch > seqs) batch = seqs;
     int T = task->seq_len(&ta.cfg, length);
+    if (batch > seqs) batch = seqs;
+    if ((double)batch * T > (1 << 24)) batch = T >= (1 << 24) ? 1 : (1 << 24) / T; /* long instances: fewer at a time */
     if (mem_check((double)batch * T * (2 * sizeof(int) + 1), "sample: one batch of instances", &e)) die_err(&e);
 
     Batch b;
