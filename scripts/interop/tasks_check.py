@@ -58,6 +58,14 @@ README_DEFAULTS = {
     "needle": {"task-vocab": 64, "key-len": 2, "value-len": 2, "depth": -1, "max-len": 256, "min-len": 256},
 }
 
+# Defaults that depend on another option: (task, options, settings the README gives).
+README_DERIVED = [
+    ("mqar", ["--max-len", "256"], {"n-pairs": 16}),   # max-len / 16
+    ("mqar", ["--max-len", "8"], {"n-pairs": 1}),      # ... at least 1
+    ("copy", ["--max-len", "5"], {"min-len": 1}),      # min-len defaults to max-len except for copy
+    ("needle", ["--max-len", "40"], {"min-len": 40}),
+]
+
 # Layout checks: (task, options, length) at the defaults and at corners (short lengths, tiny vocabularies).
 LAYOUTS = [
     ("copy", [], 16), ("copy", ["--alphabet", "5"], 3),
@@ -106,6 +114,15 @@ def check_defaults(rep, sb):
         if j["vocab_size"] != rt.vocab_size(task, {**s, **want}):
             diff.append(f"vocab_size {j['vocab_size']}")
         rep.add(name, not diff, "; ".join(diff) or ", ".join(f"{k} {v}" for k, v in want.items()))
+    for task, opts, want in README_DERIVED:
+        name = f"tasks [README table]: {task} {' '.join(opts)} gives {want}"
+        try:
+            s = load_sample(sb, task, opts, 0, 1, SEED, "test")[0]["settings"]
+        except Exception as e:  # noqa: BLE001
+            rep.add(name, False, one_line(e))
+            continue
+        diff = [f"{k} {s.get(k)}" for k, v in want.items() if s.get(k) != v]
+        rep.add(name, not diff, "; ".join(diff))
 
 
 def check_layouts(rep, sb):
