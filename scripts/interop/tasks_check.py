@@ -143,6 +143,22 @@ def check_layouts(rep, sb):
                     rules=sorted(R.checked))
 
 
+def check_needle_depths(rep, sb):
+    """README: "The same seed gives the same filler at every depth" (and so the same key and value)."""
+    n, s = 40, {"key-len": 2, "value-len": 2}
+    K, W, h, _ = rt.needle_geometry(s, n)
+    runs = [load_sample(sb, "needle", ["--depth", d], n, 200, SEED, "test")[1] for d in ("0", "0.5", "1")]
+    bad = 0
+    for a, b in ((0, 1), (0, 2)):
+        for x, y in zip(runs[a], runs[b]):
+            tx, ty = x["tokens"], y["tokens"]
+            dx, dy = tx.index(1), ty.index(1)
+            cover = set(range(dx, dx + K + W + 1)) | set(range(dy, dy + K + W + 1))
+            bad += any(tx[t] != ty[t] for t in range(h) if t not in cover) or x["answers"] != y["answers"]
+    rep.add("tasks [README layout]: needle: the same seed gives the same filler, key and value at depths 0, 0.5, 1",
+            bad == 0, f"{bad} of 400 instance pairs differ" if bad else "200 instances per depth, n=40")
+
+
 def check_rules_catch(rep, sb):
     """The rules are not vacuous: each broken copy of seqbench's instances must break at least one."""
     def shift_scored(x, V):
@@ -272,6 +288,7 @@ def run(rep, sb, work, layouts=True, models=True):
     if layouts:
         check_defaults(rep, sb)
         check_layouts(rep, sb)
+        check_needle_depths(rep, sb)
         check_rules_catch(rep, sb)
     if models:
         for task, topts, n, aopts, steps, learn in MODELS:
