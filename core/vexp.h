@@ -25,8 +25,11 @@ static inline float expf_poly(float x)
 {
     x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
     /* k = round(x / ln 2) without a call: adding 1.5·2^23 leaves no bits
-     * below the units, so the float addition itself rounds (to even) */
-    float k = (x * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+     * below the units, so the float addition itself rounds (to even), and
+     * t's low mantissa bits then hold k + 2^22 as an integer */
+    float t = x * 1.44269504088896341f + 12582912.0f, k = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
     float r = x - k * 0.693359375f; /* ln 2 in two parts: the first exact in float */
     r = r + k * 2.12194440e-4f;
     float p = 1.9875691500e-4f;
@@ -36,7 +39,9 @@ static inline float expf_poly(float x)
     p = p * r + 1.6666665459e-1f;
     p = p * r + 5.0000001201e-1f;
     p = p * r * r + r + 1.0f;
-    int32_t bits = ((int32_t)k + 127) << 23; /* 2^k as a float's exponent field */
+    /* 2^k as a float's exponent field; unsigned, so a NaN input (which the
+     * clamps pass through) stays defined here and NaN in the product */
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
     float s;
     memcpy(&s, &bits, sizeof s);
     return p * s;

@@ -26,6 +26,10 @@ static void test_vexp(void)
     float lo = -1000, zero = 0;
     vexp(y, &lo, 1);
     CHECK(y[0] >= 0 && y[0] < 1.3e-38f, "vexp(-1000) = %g, want about 0", y[0]);
+    float nan = NAN;
+    vexp(y, &nan, 1);
+    CHECK(isnan(y[0]), "vexp(NaN) = %g, want NaN (a diverging run must stay visible)", y[0]);
+    CHECK(isnan(softplus_fast(NAN)), "softplus_fast(NaN) must be NaN");
     vexp(y, &zero, 1);
     CHECK(y[0] == 1, "vexp(0) = %.9g", y[0]);
     free(x);
