@@ -305,11 +305,15 @@ def validate_distributions(task, s, n, insts, R):
         R.rule("mqar: g_0 (the first key's gap) drawn with p(g) ~ (g+1)^(a-1)", z < Z_FAIL,
                f"chi-square z {z:.1f} over {k + 1} bins, {len(g0)} instances")
         # the noise: uniform over [0, V-1] where no query stands
-        noise = [x for i in insts for t, x in enumerate(i["tokens"]) if t >= 2 * P and t not in set(i["scored"])]
-        if V <= 4 * len(noise):
+        noise = []
+        for i in insts:
+            q = set(i["scored"])
+            noise += [x for t, x in enumerate(i["tokens"]) if t >= 2 * P and t not in q]
+        if V <= 4 * len(noise):  # enough draws per bin for the test to mean something
             _uniform(R, "mqar: noise uniform in [0, V-1]", noise, 0, V - 1)
-        _uniform(R, "mqar: keys uniform over [1, V/2-1]", [x for i in insts for x in i["tokens"][0:2 * P:2]], 1,
-                 V // 2 - 1) if V // 2 <= 4 * P * len(insts) else None
+        if V // 2 <= 4 * P * len(insts):
+            _uniform(R, "mqar: keys uniform over [1, V/2-1]", [x for i in insts for x in i["tokens"][0:2 * P:2]], 1,
+                     V // 2 - 1)
         # "the value never follows its query": the token after a query is noise like any other,
         # so it equals the answer about 1/V of the time, never systematically
         after = [(i["tokens"][t + 1] == a_) for i in insts for t, a_ in zip(i["scored"], i["answers"]) if t + 1 < n]
