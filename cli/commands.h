@@ -12,5 +12,6 @@ int cmd_experiment(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
+int cmd_sample(int argc, char **argv);
 
 #endif

@@ -13,6 +13,7 @@ static const struct {
 } COMMANDS[] = {
     {"train", cmd_train, "train a model on a task; write a result JSON and optionally the checkpoint"},
     {"eval", cmd_eval, "accuracy of a saved model on a task at one or more lengths"},
+    {"sample", cmd_sample, "the task instances train or eval use, as JSON (tokens, scored positions, answers)"},
     {"logits", cmd_logits, "logits of a saved model on a token file, parallel or step-by-step"},
     {"params", cmd_params, "parameter counts, state bytes and FLOPs of a configuration"},
     {"pattern", cmd_pattern, "Mamba-2-Hybrid layer pattern from layers and attention / MLP ratios (Algorithm 1)"},

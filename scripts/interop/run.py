@@ -31,6 +31,11 @@ the difference and checks that it is exactly the predicted one:
    versions would give.
 The tolerance is never loosened.
 
+Then tasks_check.py: the README's task layouts (read from the README alone)
+against `seqbench sample`, and tiny models of every task trained by
+`seqbench train --save`, loaded here and scored on the README's layout, against
+`seqbench eval`.
+
 Output: one line per check, a closing `N passed, N failed` line, and a JSON
 summary (versions, per-check max relative error) written atomically.
 """
@@ -341,6 +346,7 @@ def main(argv=None):
     ap.add_argument("--out", default="results/interop.json")
     ap.add_argument("--types", default=",".join(TYPES), help="comma-separated subset of " + ",".join(TYPES))
     ap.add_argument("--no-broken", action="store_true", help="skip the broken-checkpoint tests")
+    ap.add_argument("--no-tasks", action="store_true", help="skip the task-layout and scoring checks (tasks_check.py)")
     args = ap.parse_args(argv)
 
     warnings.filterwarnings("ignore")
@@ -380,6 +386,15 @@ def main(argv=None):
                             rg_dir=dirs.get(("d2", "recurrent_gemma")))
         except Exception as e:  # noqa: BLE001
             rep.add("broken checkpoints: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
+
+    if not args.no_tasks:
+        import tasks_check
+        work = os.path.join(args.work, "tasks")
+        os.makedirs(work)
+        try:
+            tasks_check.run(rep, sb, work)
+        except Exception as e:  # noqa: BLE001
+            rep.add("tasks: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
 
     passed, failed = rep.counts()
     summary.update({"checks": rep.checks, "passed": passed, "failed": failed,
