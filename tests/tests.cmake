@@ -41,3 +41,6 @@ add_test(NAME test_presets COMMAND test_presets)
 set_tests_properties(test_presets PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}")
 seq_test(test_tasks LIBS seq_tasks)
 add_dependencies(test_tasks seqbench)
+# presets and compare through the binary: tiny models, a few steps each
+seq_test(test_compare LIBS seq_core)
+add_dependencies(test_compare seqbench)
