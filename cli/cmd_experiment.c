@@ -12,7 +12,8 @@
  * its run would check it (`train --dry-run` on the same arguments), so a
  * misspelt key fails the whole spec at once, not each cell after the ones
  * before it have trained for an hour; --dry-run reports exactly those
- * failures. */
+ * failures. `compare` (cmd_compare.c) runs its specs through the same
+ * runner, experiment_run, and summarises the cells it leaves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/experiment.h"
 #include "cli/options.h"
 #include "cli/results.h"
 #include "core/atomic.h"
@@ -29,9 +31,8 @@
 #define MAX_ARGS 256
 
 typedef struct {
-    char cell[128], out[1500], seed_s[32];
     char *args[MAX_ARGS];
-    int ac, done;
+    int ac;
     char problem[512]; /* why `train --dry-run` refused it; empty if it did not */
 } Job;
 
@@ -122,6 +123,160 @@ static void check_job(Job *job, int with_out)
                   WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
+/* "ok in 83 s: token_acc 0.998 at 128, 0.512 at 256": the line that ends a
+ * cell, from the result it wrote. */
+static void cell_outcome(const char *path, char *buf, size_t cap)
+{
+    Err e;
+    cJSON *res = json_read_file(path, &e);
+    if (!res) {
+        snprintf(buf, cap, "no result (%s)", e.msg);
+        return;
+    }
+    const cJSON *status = cJSON_GetObjectItemCaseSensitive(res, "status");
+    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(res, "wall_time_s");
+    size_t k = (size_t)snprintf(buf, cap, "%s in %.0f s", cJSON_IsString(status) ? status->valuestring : "done",
+                                cJSON_IsNumber(wall) ? wall->valuedouble : 0.0);
+    const cJSON *evals = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval");
+    int first = 1;
+    for (const cJSON *x = cJSON_IsArray(evals) ? evals->child : NULL; x && k < cap; x = x->next, first = 0) {
+        const cJSON *len = cJSON_GetObjectItemCaseSensitive(x, "length");
+        const cJSON *acc = cJSON_GetObjectItemCaseSensitive(x, "token_acc");
+        const cJSON *st = cJSON_GetObjectItemCaseSensitive(x, "status");
+        char v[32];
+        if (cJSON_IsNumber(acc)) snprintf(v, sizeof v, "%.4f", acc->valuedouble);
+        else snprintf(v, sizeof v, "%s", cJSON_IsString(st) ? st->valuestring : "-");
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s at %d", first ? ": token_acc " : ", ", v,
+                              cJSON_IsNumber(len) ? len->valueint : 0);
+    }
+    cJSON_Delete(res);
+}
+
+int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, size_t dir_cap)
+{
+    const char *spec_path = r->spec_path;
+    const cJSON *spec = r->spec;
+    Err e = {{0}};
+    char name[128] = "", command[32] = "";
+    if (json_get_string(spec, "name", 1, name, sizeof name, spec_path, &e) ||
+        json_get_string(spec, "command", 1, command, sizeof command, spec_path, &e))
+        die_err(&e);
+    if (strcmp(command, "train")) die("%s: command \"%s\" is not supported (train)", spec_path, command);
+    for (const char *c = name; *c; c++)
+        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, name);
+    const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
+    const cJSON *prof = r->profile ? cJSON_GetObjectItemCaseSensitive(profiles, r->profile) : NULL;
+    if (r->profile && !cJSON_IsObject(prof)) {
+        char known[256];
+        profile_names(profiles, known, sizeof known);
+        die("%s: no profile \"%s\" (known: %s)", spec_path, r->profile, known);
+    }
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
+    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
+    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
+    snprintf(dir, dir_cap, "%s/%s", r->results, name);
+    if (results_check_dir("--results", dir, NULL, &e)) die_err(&e);
+
+    /* every (cell, seed) and its command line, before anything runs */
+    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
+    Job *jobs = calloc((size_t)total, sizeof *jobs);
+    ExpCell *out = calloc((size_t)total, sizeof *out);
+    if (!jobs || !out) die("%s: out of memory for %d cells", r->cmd, total);
+    char threads_s[16];
+    snprintf(threads_s, sizeof threads_s, "%d", r->threads);
+    for (const cJSON *cell = cells->child; cell; cell = cell->next) {
+        char cell_name[128] = "";
+        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
+        for (int i = 0; i < k; i++)
+            if (!strcmp(out[i].cell, cell_name)) die("%s: two cells are named \"%s\"", spec_path, cell_name);
+        for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
+            long long s;
+            if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
+            Job *j = &jobs[k];
+            ExpCell *c = &out[k++];
+            snprintf(c->cell, sizeof c->cell, "%s", cell_name);
+            snprintf(c->seed_s, sizeof c->seed_s, "%lld", s);
+            snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", dir, cell_name, s);
+            c->done = file_exists(c->out);
+            c->status = c->done ? 0 : -1;
+            j->args[0] = "seqbench";
+            j->args[1] = "train";
+            int ac = 2;
+            if (r->preset && *r->preset) { /* first, so every option the spec gives wins over it */
+                j->args[ac++] = strdup("--preset");
+                j->args[ac++] = strdup(r->preset);
+            }
+            if ((ac = push_options(cJSON_GetObjectItemCaseSensitive(spec, "base"), j->args, ac, spec_path, &e)) < 0 ||
+                (ac = push_options(prof, j->args, ac, spec_path, &e)) < 0 ||
+                (ac = push_options(cell, j->args, ac, spec_path, &e)) < 0)
+                die_err(&e);
+            const char *tail[] = {"--seed", c->seed_s, "--threads", threads_s, "--out", c->out};
+            for (int i = 0; i < 6; i++) j->args[ac++] = (char *)tail[i];
+            j->args[ac] = NULL;
+            j->ac = ac;
+        }
+    }
+    int invalid = 0, first_bad = -1;
+    for (int i = 0; i < total; i++) {
+        if (out[i].done) continue;
+        check_job(&jobs[i], file_exists(dir));
+        if (jobs[i].problem[0] && !invalid++) first_bad = i;
+    }
+
+    int failed = 0, skipped = 0;
+    if (!r->dry && invalid) /* nothing has run: one line, the first problem; --dry-run lists them all */
+        die("%s: cell %s seed %s: %s (%d of %d cells fail this check; nothing was run; --dry-run lists them)",
+            spec_path, out[first_bad].cell, out[first_bad].seed_s, jobs[first_bad].problem, invalid, total);
+    if (!r->dry && mkdir_p(dir, &e)) die_err(&e);
+    for (int i = 0; i < total; i++) {
+        Job *j = &jobs[i];
+        ExpCell *c = &out[i];
+        if (c->done) {
+            skipped++;
+            fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", i + 1, total, name, c->cell, c->seed_s);
+            continue;
+        }
+        fprintf(stderr, "[%d/%d] %s/%s seed %s:", i + 1, total, name, c->cell, c->seed_s);
+        for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
+        fputc('\n', stderr);
+        if (r->dry) {
+            if (j->problem[0]) {
+                failed++;
+                fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", i + 1, total, name, c->cell, c->seed_s,
+                        j->problem);
+            }
+            continue;
+        }
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid < 0) die("%s: fork failed", r->cmd);
+        if (pid == 0) _exit(cmd_train(j->ac, j->args));
+        int status;
+        waitpid(pid, &status, 0);
+        c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        char outcome[512];
+        if (c->status) {
+            failed++;
+            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", i + 1, total, name, c->cell, c->seed_s,
+                    c->status);
+        } else {
+            cell_outcome(c->out, outcome, sizeof outcome);
+            fprintf(stderr, "[%d/%d] %s/%s seed %s: %s\n", i + 1, total, name, c->cell, c->seed_s, outcome);
+        }
+    }
+    fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, total, skipped, failed,
+            r->dry ? " (dry run: options checked, nothing trained)" : "");
+    for (int i = 0; i < total; i++)
+        for (int a = 2; a < jobs[i].ac - 6; a++) free(jobs[i].args[a]);
+    free(jobs);
+    *cells_out = out;
+    *n_out = total;
+    if (r->dry) return failed ? 2 : 0; /* the status the real run would end with before training */
+    return failed ? 1 : 0;
+}
+
 int cmd_experiment(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results";
@@ -143,107 +298,12 @@ int cmd_experiment(int argc, char **argv)
     if (!*spec_path) die("experiment: --spec FILE is required");
     cJSON *spec = json_read_file(spec_path, &e);
     if (!spec) die_err(&e);
-    char name[128] = "", command[32] = "";
-    if (json_get_string(spec, "name", 1, name, sizeof name, spec_path, &e) ||
-        json_get_string(spec, "command", 1, command, sizeof command, spec_path, &e))
-        die_err(&e);
-    if (strcmp(command, "train")) die("%s: command \"%s\" is not supported (train)", spec_path, command);
-    for (const char *c = name; *c; c++)
-        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-            die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, name);
-    const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
-    const cJSON *prof = cJSON_GetObjectItemCaseSensitive(profiles, profile);
-    if (!cJSON_IsObject(prof)) {
-        char known[256];
-        profile_names(profiles, known, sizeof known);
-        die("%s: no profile \"%s\" (known: %s)", spec_path, profile, known);
-    }
-    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
-    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
-    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
+    ExpRun r = {"experiment", spec_path, spec, profile, NULL, results, threads, dry};
+    ExpCell *cells;
+    int n_cells;
     char dir[1200];
-    snprintf(dir, sizeof dir, "%s/%s", results, name);
-    if (results_check_dir("--results", dir, NULL, &e)) die_err(&e);
-
-    /* every (cell, seed) and its command line, before anything runs */
-    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
-    Job *jobs = calloc((size_t)total, sizeof *jobs);
-    if (!jobs) die("experiment: out of memory for %d cells", total);
-    char threads_s[16];
-    snprintf(threads_s, sizeof threads_s, "%d", threads);
-    for (const cJSON *cell = cells->child; cell; cell = cell->next) {
-        char cell_name[128] = "";
-        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
-        for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
-            long long s;
-            if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
-            Job *j = &jobs[k++];
-            snprintf(j->cell, sizeof j->cell, "%s", cell_name);
-            snprintf(j->seed_s, sizeof j->seed_s, "%lld", s);
-            snprintf(j->out, sizeof j->out, "%s/%s.seed%lld.json", dir, cell_name, s);
-            j->done = file_exists(j->out);
-            j->args[0] = "seqbench";
-            j->args[1] = "train";
-            int ac = 2;
-            if ((ac = push_options(cJSON_GetObjectItemCaseSensitive(spec, "base"), j->args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(prof, j->args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(cell, j->args, ac, spec_path, &e)) < 0)
-                die_err(&e);
-            const char *tail[] = {"--seed", j->seed_s, "--threads", threads_s, "--out", j->out};
-            for (int i = 0; i < 6; i++) j->args[ac++] = (char *)tail[i];
-            j->args[ac] = NULL;
-            j->ac = ac;
-        }
-    }
-    int invalid = 0, first_bad = -1;
-    for (int i = 0; i < total; i++) {
-        if (jobs[i].done) continue;
-        check_job(&jobs[i], file_exists(dir));
-        if (jobs[i].problem[0] && !invalid++) first_bad = i;
-    }
-
-    int failed = 0, skipped = 0;
-    if (!dry && invalid) /* nothing has run: one line, the first problem; --dry-run lists them all */
-        die("%s: cell %s seed %s: %s (%d of %d cells fail this check; nothing was run; --dry-run lists them)",
-            spec_path, jobs[first_bad].cell, jobs[first_bad].seed_s, jobs[first_bad].problem, invalid, total);
-    if (!dry && mkdir_p(dir, &e)) die_err(&e);
-    for (int i = 0; i < total; i++) {
-        Job *j = &jobs[i];
-        if (j->done) {
-            skipped++;
-            fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", i + 1, total, name, j->cell, j->seed_s);
-            continue;
-        }
-        fprintf(stderr, "[%d/%d] %s/%s seed %s:", i + 1, total, name, j->cell, j->seed_s);
-        for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
-        fputc('\n', stderr);
-        if (dry) {
-            if (j->problem[0]) {
-                failed++;
-                fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", i + 1, total, name, j->cell, j->seed_s,
-                        j->problem);
-            }
-            continue;
-        }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) die("experiment: fork failed");
-        if (pid == 0) _exit(cmd_train(j->ac, j->args));
-        int status;
-        waitpid(pid, &status, 0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-            failed++;
-            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", i + 1, total, name, j->cell, j->seed_s,
-                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-        }
-    }
-    fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, total, skipped, failed,
-            dry ? " (dry run: options checked, nothing trained)" : "");
-    for (int i = 0; i < total; i++)
-        for (int a = 2; a < jobs[i].ac - 6; a++) free(jobs[i].args[a]);
-    free(jobs);
+    rc = experiment_run(&r, &cells, &n_cells, dir, sizeof dir);
+    free(cells);
     cJSON_Delete(spec);
-    if (dry) return failed ? 2 : 0; /* the status the real run would end with before training */
-    return failed ? 1 : 0;
+    return rc;
 }

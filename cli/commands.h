@@ -9,6 +9,7 @@ int cmd_logits(int argc, char **argv);
 int cmd_params(int argc, char **argv);
 int cmd_gradcheck(int argc, char **argv);
 int cmd_experiment(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);

@@ -19,6 +19,7 @@ static const struct {
     {"pattern", cmd_pattern, "Mamba-2-Hybrid layer pattern from layers and attention / MLP ratios (Algorithm 1)"},
     {"gradcheck", cmd_gradcheck, "finite-difference gradient checks of sublayers and models"},
     {"experiment", cmd_experiment, "run the cells of an experiments/*.json spec (resumable)"},
+    {"compare", cmd_compare, "train architectures under equal settings over seeds; summary of mean, min, max (resumable)"},
     {"report", cmd_report, "gather results into results/REPORT.md and tables for the plots"},
     {"bench", cmd_bench, "prefill, training-step and decode throughput, latency, memory and FLOPs of a model"},
 };
@@ -48,5 +49,8 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
         if (!strcmp(argv[1], COMMANDS[i].name)) return COMMANDS[i].run(argc, argv);
-    die("unknown command \"%s\" (commands: train, eval, logits, params, pattern, gradcheck, experiment, report, bench; see seqbench --help)", argv[1]);
+    char known[256] = "";
+    for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++) /* from the table, so it cannot go stale */
+        snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", COMMANDS[i].name);
+    die("unknown command \"%s\" (commands: %s; see seqbench --help)", argv[1], known);
 }

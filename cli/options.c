@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/preset.h"
 #include "core/jsonio.h"
 #include "core/threads.h"
 
@@ -75,21 +76,22 @@ static int set_from_text(Option *o, const char *text, Err *e)
     return set_number(o, v, text, e);
 }
 
-static int apply_config(Option *opts, int n, const char *path, Err *e)
+/* Sets options from a JSON object of names and values; `path` prefixes
+ * errors. Keys this command has no option for are errors when `strict`, else
+ * skipped; keys in `keep` (options already set by something that wins) are
+ * left alone. */
+static int apply_object(Option *opts, int n, const cJSON *root, const char *path, int strict, const int *keep,
+                        Err *e)
 {
-    cJSON *root = json_read_file(path, e);
-    if (!root) return -1;
-    if (!cJSON_IsObject(root)) {
-        cJSON_Delete(root);
-        return err_set(e, "%s: expected a JSON object of option names and values", path);
-    }
     int rc = 0;
     for (cJSON *it = root->child; it && !rc; it = it->next) {
         Option *o = options_find(opts, n, it->string);
-        if (!o || same_name(it->string, "config")) {
+        if (!o || same_name(it->string, "config") || same_name(it->string, "preset")) {
+            if (!strict) continue;
             rc = err_set(e, "%s: unknown key \"%s\"", path, it->string);
             break;
         }
+        if (keep && keep[o - opts]) continue;
         /* The README promises a wrong type is an error: "10" is not a number
          * and 1 is not a flag, however they read on a command line. */
         char text[64];
@@ -116,7 +118,61 @@ static int apply_config(Option *opts, int n, const char *path, Err *e)
         }
         if (rc) err_prefix(e, path);
     }
+    return rc;
+}
+
+static int apply_config(Option *opts, int n, const char *path, Err *e)
+{
+    cJSON *root = json_read_file(path, e);
+    if (!root) return -1;
+    int rc = cJSON_IsObject(root) ? apply_object(opts, n, root, path, 1, NULL, e)
+                                  : err_set(e, "%s: expected a JSON object of option names and values", path);
     cJSON_Delete(root);
+    return rc;
+}
+
+/* The value of `--name V` or `--name=V` in argv, or NULL. */
+static const char *argv_value(int argc, char **argv, int first, const char *name)
+{
+    size_t len = strlen(name);
+    const char *v = NULL;
+    for (int i = first; i < argc; i++) {
+        if (strncmp(argv[i], "--", 2) || strncmp(argv[i] + 2, name, len)) continue;
+        if (argv[i][2 + len] == '=') v = argv[i] + 3 + len;
+        else if (!argv[i][2 + len] && i + 1 < argc) v = argv[++i];
+    }
+    return v;
+}
+
+/* --preset NAME (configs/presets/NAME.json, cli/preset.h): its "options"
+ * first, then --config and the command line over them (parsed by the caller,
+ * between the two calls), then its "by_arch" entry for the final --arch where
+ * neither gave a value. train takes every key a preset has; another command
+ * (eval) takes the ones it has an option for, its task settings. */
+static cJSON *g_preset;
+
+static int preset_begin(Option *opts, int n, const char *name, const char *cmd, Err *e)
+{
+    g_preset = preset_load(name, e);
+    if (!g_preset) return -1;
+    char label[128];
+    snprintf(label, sizeof label, "preset %s", name);
+    return apply_object(opts, n, cJSON_GetObjectItemCaseSensitive(g_preset, "options"), label,
+                        !strcmp(cmd, "train"), NULL, e);
+}
+
+static int preset_end(Option *opts, int n, const char *name, const int *given, const char *cmd, Err *e)
+{
+    const Option *arch = options_find(opts, n, "arch"), *pattern = options_find(opts, n, "pattern");
+    const cJSON *by = cJSON_GetObjectItemCaseSensitive(g_preset, "by_arch");
+    const cJSON *mine = arch && arch->type == OPT_STRING && !(pattern && pattern->set)
+                        ? cJSON_GetObjectItemCaseSensitive(by, (const char *)arch->dest) : NULL;
+    int rc = 0;
+    if (cJSON_IsObject(mine)) {
+        char label[160];
+        snprintf(label, sizeof label, "preset %s, by_arch %s", name, (const char *)arch->dest);
+        rc = apply_object(opts, n, mine, label, !strcmp(cmd, "train"), given, e);
+    }
     return rc;
 }
 
@@ -142,13 +198,54 @@ static int check_threads(const Option *o, Err *e)
     return 0;
 }
 
+static int options_parse_rest(Option *opts, int n, int argc, char **argv, int first, const char *cmd, Err *e);
+
 int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e)
 {
-    for (int i = first; i < argc; i++) { /* --help and --config before anything else */
+    for (int i = first; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             options_usage(stdout, cmd, usage, opts, n);
             return 1;
         }
+    /* --preset, then --config, then the command line: each wins over the one before */
+    const char *preset = options_find(opts, n, "preset") ? argv_value(argc, argv, first, "preset") : NULL;
+    if (preset && !strcmp(preset, "list")) {
+        preset_list(stdout);
+        return 1;
+    }
+    if (preset && preset_begin(opts, n, preset, cmd, e)) {
+        cJSON_Delete(g_preset);
+        g_preset = NULL;
+        return -1;
+    }
+    /* which options the config and the command line set, apart from the preset's */
+    size_t cnt = n > 0 ? (size_t)n : 1;
+    int *given = calloc(cnt, sizeof *given), *by_preset = calloc(cnt, sizeof *by_preset);
+    int rc = given && by_preset ? 0 : err_set(e, "%s: out of memory", cmd);
+    for (int i = 0; i < n && !rc; i++) {
+        by_preset[i] = opts[i].set;
+        opts[i].set = 0;
+    }
+    if (!rc) rc = options_parse_rest(opts, n, argc, argv, first, cmd, e);
+    for (int i = 0; i < n && given && by_preset; i++) {
+        given[i] = opts[i].set;
+        opts[i].set |= by_preset[i];
+    }
+    if (preset && !rc) rc = preset_end(opts, n, preset, given, cmd, e);
+    cJSON_Delete(g_preset);
+    g_preset = NULL;
+    free(given);
+    free(by_preset);
+    if (rc) return -1;
+    const Option *t = options_find(opts, n, "threads");
+    if (t && t->type == OPT_INT && check_threads(t, e)) return -1;
+    return 0;
+}
+
+/* --config, then the command line. */
+static int options_parse_rest(Option *opts, int n, int argc, char **argv, int first, const char *cmd, Err *e)
+{
+    for (int i = first; i < argc; i++) {
         if (!strcmp(argv[i], "--config")) {
             if (i + 1 >= argc) return err_set(e, "--config needs a file name");
             if (apply_config(opts, n, argv[i + 1], e)) return -1;
@@ -177,8 +274,6 @@ int options_parse(Option *opts, int n, int argc, char **argv, int first, const c
         else return err_set(e, "%s: option --%s needs a value", cmd, key);
         if (set_from_text(o, value, e)) return -1;
     }
-    const Option *t = options_find(opts, n, "threads");
-    if (t && t->type == OPT_INT && check_threads(t, e)) return -1;
     return 0;
 }
 

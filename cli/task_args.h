@@ -12,9 +12,10 @@
 typedef struct {
     char task[32];
     TaskCfg cfg;
+    char preset[64]; /* applied by options_parse (cli/preset.h); kept for the result's settings */
 } TaskArgs;
 
-#define TASK_ARGS_N_OPTIONS 11
+#define TASK_ARGS_N_OPTIONS 12
 
 /* Zero means "the task's default" (task_defaults), so one set of options
  * serves every task; each task reads only its own (README, Tasks). */
@@ -44,6 +45,8 @@ static inline int task_args_options(TaskArgs *a, Option *o)
         OPT_I("key-len", &a->cfg.key_len, 0, 1 << 16, "needle: key tokens (0: 2)"),
         OPT_I("value-len", &a->cfg.value_len, 0, 1 << 16, "needle: value tokens, the scored ones (0: 2)"),
         OPT_D("depth", &a->cfg.depth, -1, 1, "needle: where the needle starts, 0 (first) to 1 (last); -1 random"),
+        OPT_S("preset", a->preset,
+              "a paper's settings, configs/presets/NAME.json, under --config and the command line (--preset list)"),
     };
     memcpy(o, t, sizeof t);
     return TASK_ARGS_N_OPTIONS;

@@ -47,3 +47,6 @@ add_dependencies(test_eval seqbench)
 # seqbench sample against make_batch on train's and eval's streams (issue 16)
 seq_test(test_sample LIBS seq_tasks)
 add_dependencies(test_sample seqbench)
+# presets and compare through the binary: tiny models, a few steps each
+seq_test(test_compare LIBS seq_core)
+add_dependencies(test_compare seqbench)
