@@ -57,33 +57,51 @@ static inline void linear_fwd_thin(real *y, const real *x, const real *W, int M,
     }
 }
 
-/* y[N] (=|+=) W[N,K] x for a small W, on the calling thread, four rows a
- * pass. OpenBLAS threads a gemv from about 10^4 weights, and with
- * OMP_WAIT_POLICY=PASSIVE waking its threads costs more than such a gemv:
- * a 2-layer d_model 64 Mamba decoded at batch 1 ran at half the speed on
- * 2 threads as on 1. */
-static inline void gemv_small(real *y, const real *x, const real *W, int N, int K, int accumulate)
+/* s[n] = x · row n, for N rows of K reals `stride` apart: four rows a pass,
+ * so the sums across SIMD lanes and the loop overhead are shared (short rows,
+ * e.g. a 16..128-wide attention head, are one or two vectors each). */
+static inline void dot_rows(real *s, const real *x, const real *rows, size_t stride, int N, int K)
 {
     int n = 0;
     for (; n + 4 <= N; n += 4) {
-        const real *w0 = W + (size_t)n * K, *w1 = w0 + K, *w2 = w1 + K, *w3 = w2 + K;
+        const real *r0 = rows + (size_t)n * stride, *r1 = r0 + stride, *r2 = r1 + stride, *r3 = r2 + stride;
         real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
         for (int k = 0; k < K; k++) {
-            s0 += w0[k] * x[k];
-            s1 += w1[k] * x[k];
-            s2 += w2[k] * x[k];
-            s3 += w3[k] * x[k];
+            s0 += r0[k] * x[k];
+            s1 += r1[k] * x[k];
+            s2 += r2[k] * x[k];
+            s3 += r3[k] * x[k];
         }
-        real s[4] = {s0, s1, s2, s3};
-        for (int j = 0; j < 4; j++) y[n + j] = accumulate ? y[n + j] + s[j] : s[j];
+        s[n] = s0;
+        s[n + 1] = s1;
+        s[n + 2] = s2;
+        s[n + 3] = s3;
     }
     for (; n < N; n++) {
-        const real *w = W + (size_t)n * K;
+        const real *r = rows + (size_t)n * stride;
         real s0 = 0;
 #pragma omp simd reduction(+ : s0)
-        for (int k = 0; k < K; k++) s0 += w[k] * x[k];
-        y[n] = accumulate ? y[n] + s0 : s0;
+        for (int k = 0; k < K; k++) s0 += r[k] * x[k];
+        s[n] = s0;
+    }
+}
+
+/* y[N] (=|+=) W[N,K] x for a small W, on the calling thread. OpenBLAS
+ * threads a gemv from about 10^4 weights, and with OMP_WAIT_POLICY=PASSIVE
+ * waking its threads costs more than such a gemv: a 2-layer d_model 64
+ * Mamba decoded at batch 1 ran at half the speed on 2 threads as on 1. */
+static inline void gemv_small(real *y, const real *x, const real *W, int N, int K, int accumulate)
+{
+    if (!accumulate) {
+        dot_rows(y, x, W, (size_t)K, N, K);
+        return;
+    }
+    for (int n0 = 0; n0 < N; n0 += 64) {
+        real s[64];
+        int nb = N - n0 < 64 ? N - n0 : 64;
+        dot_rows(s, x, W + (size_t)n0 * K, (size_t)K, nb, K);
+        for (int j = 0; j < nb; j++) y[n0 + j] += s[j];
     }
 }
 

@@ -192,34 +192,11 @@ static size_t attn_step_scratch_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * ctx + (size_t)attn_rot(c);
 }
 
-/* sc[j] = scale · q·k_j for n keys `stride` apart, four keys a pass so the
- * sums across SIMD lanes and the loop overhead are shared (head dims are
- * 16..128: a key alone is one or two vectors) */
+/* sc[j] = scale · q·k_j for n keys `stride` apart */
 static void step_scores(const real *q, const real *k, size_t stride, int n, int d, real scale, real *sc)
 {
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-        const real *k0 = k + (size_t)j * stride, *k1 = k0 + stride, *k2 = k1 + stride, *k3 = k2 + stride;
-        real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-#pragma omp simd reduction(+ : s0, s1, s2, s3)
-        for (int i = 0; i < d; i++) {
-            s0 += q[i] * k0[i];
-            s1 += q[i] * k1[i];
-            s2 += q[i] * k2[i];
-            s3 += q[i] * k3[i];
-        }
-        sc[j] = s0 * scale;
-        sc[j + 1] = s1 * scale;
-        sc[j + 2] = s2 * scale;
-        sc[j + 3] = s3 * scale;
-    }
-    for (; j < n; j++) {
-        const real *kj = k + (size_t)j * stride;
-        real s0 = 0;
-#pragma omp simd reduction(+ : s0)
-        for (int i = 0; i < d; i++) s0 += q[i] * kj[i];
-        sc[j] = s0 * scale;
-    }
+    dot_rows(sc, q, k, stride, n, d);
+    for (int j = 0; j < n; j++) sc[j] *= scale;
 }
 
 /* o += Σ_j p[j] · v_j over n values `stride` apart, four a pass */
