@@ -40,7 +40,7 @@ static inline int task_args_options(TaskArgs *a, Option *o)
         OPT_I("task-vocab", &a->cfg.vocab, 0, 1 << 24,
               "tokens of a selective_copy, induction, mqar or needle instance, special ones included (0: 16, 16, 8192, 64)"),
         OPT_I("n-data", &a->cfg.n_data, 0, 1 << 16, "selective_copy: data tokens to copy (0: 16)"),
-        OPT_I("n-pairs", &a->cfg.n_pairs, 0, 1 << 22, "mqar: key-value pairs, each queried once (0: max-len / 16)"),
+        OPT_I("n-pairs", &a->cfg.n_pairs, 0, 1 << 22, "mqar: key-value pairs, each queried once (0: max-len / 16, at least 1)"),
         OPT_D("power-a", &a->cfg.power_a, 1e-9, 10, "mqar: query gaps drawn with p(g) ~ (g+1)^(a-1) (Zoology)"),
         OPT_I("key-len", &a->cfg.key_len, 0, 1 << 16, "needle: key tokens (0: 2)"),
         OPT_I("value-len", &a->cfg.value_len, 0, 1 << 16, "needle: value tokens, the scored ones (0: 2)"),
