@@ -6,6 +6,7 @@
 #define SEQ_CHECK_H
 
 #include <stdio.h>
+#include <stdlib.h>
 
 static int check_passed, check_failed;
 
@@ -20,6 +21,19 @@ static int check_passed, check_failed;
             fputc('\n', stderr);                                           \
         }                                                                  \
     } while (0)
+
+/* A fresh directory $TMPDIR/PREFIX-XXXXXX (/tmp without TMPDIR) into dir;
+ * NULL, with the reason on stderr, if it cannot be made. */
+static inline char *check_tmpdir(char *dir, size_t cap, const char *prefix)
+{
+    const char *t = getenv("TMPDIR");
+    snprintf(dir, cap, "%s/%s-XXXXXX", t && *t ? t : "/tmp", prefix);
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return NULL;
+    }
+    return dir;
+}
 
 static inline int check_summary(void)
 {

@@ -24,12 +24,7 @@ static char dir[512];
 
 static void make_tmpdir(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/seqbench_aj_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
+    if (!check_tmpdir(dir, sizeof dir, "seqbench_aj")) exit(1);
 }
 
 static void remove_tree(const char *path)

@@ -969,12 +969,11 @@ int main(void)
     if (!bin || !*bin) bin = "build/seqbench";
     if (!src || !*src) src = ".";
     snprintf(gold, sizeof gold, "%s/tests/golden/llama_gqa", src);
-    const char *t = getenv("TMPDIR");
-    snprintf(tmp, sizeof tmp, "%s/seqbench_cli_XXXXXX", t && *t ? t : "/tmp");
-    if (access(bin, X_OK) || !mkdtemp(tmp)) {
-        perror(access(bin, X_OK) ? bin : "mkdtemp");
+    if (access(bin, X_OK)) {
+        perror(bin);
         return 1;
     }
+    if (!check_tmpdir(tmp, sizeof tmp, "seqbench_cli")) return 1;
     bad_options();
     bad_safetensors();
     bad_configs();

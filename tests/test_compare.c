@@ -15,7 +15,7 @@
 #include "check.h"
 
 static const char *bin, *src;
-static char tmp[] = "/tmp/seq_compare_XXXXXX";
+static char tmp[200]; /* paths under it are built in 256-byte buffers */
 
 /* Runs `seqbench ARGS` with stdout and stderr to files; the exit status. */
 static int run(const char *env, const char *args)
@@ -342,14 +342,11 @@ int main(void)
         fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
         return 1;
     }
-    if (!mkdtemp(tmp)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (!check_tmpdir(tmp, sizeof tmp, "seq_compare")) return 1;
     test_shipped();
     test_precedence();
     test_compare();
-    char rm[128];
+    char rm[600];
     snprintf(rm, sizeof rm, "rm -rf %s", tmp);
     if (system(rm)) fprintf(stderr, "could not remove %s\n", tmp);
     return check_summary();

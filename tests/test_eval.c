@@ -344,11 +344,11 @@ int main(void)
     plans();
     bin = getenv("SEQ_BINARY");
     if (bin) {
-        char dir[] = "/tmp/seq_eval_XXXXXX";
-        if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+        char dir[512];
+        if (!check_tmpdir(dir, sizeof dir, "seq_eval")) return 1;
         tmp = dir;
         cli();
-        char rm[128];
+        char rm[600];
         snprintf(rm, sizeof rm, "rm -rf %s", dir);
         if (system(rm)) fprintf(stderr, "could not remove %s\n", dir);
     } else {

@@ -141,10 +141,8 @@ static void test_mamba_paper_sizes(void)
 static void test_save_load(void)
 {
     Err e = {{0}};
-    const char *tmp = getenv("TMPDIR");
     char base[512];
-    snprintf(base, sizeof base, "%s/seqbench-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    char *d = mkdtemp(base);
+    char *d = check_tmpdir(base, sizeof base, "seqbench-test");
     CHECK(d != NULL, "mkdtemp");
     if (!d) return;
     char a[600], b[600], fa[700], fb[700];

@@ -132,9 +132,7 @@ int main(void)
 {
     bin = getenv("SEQ_BINARY");
     if (!bin) bin = "build/seqbench";
-    const char *tmp = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/seqbench-rel-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(dir)) { perror("mkdtemp"); return 1; }
+    if (!check_tmpdir(dir, sizeof dir, "seqbench-rel")) return 1;
     divergence();
     kill_mid_write();
     cleanup();

@@ -21,12 +21,7 @@ static char dir[512];
 
 static void make_tmpdir(void)
 {
-    const char *t = getenv("TMPDIR");
-    snprintf(dir, sizeof dir, "%s/seqbench_st_XXXXXX", t && *t ? t : "/tmp");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(1);
-    }
+    if (!check_tmpdir(dir, sizeof dir, "seqbench_st")) exit(1);
 }
 
 static void remove_tmpdir(void)

@@ -194,8 +194,7 @@ int main(void)
 {
     bin = getenv("SEQ_BINARY");
     if (!bin) bin = "build/seqbench";
-    snprintf(tmp, sizeof tmp, "/tmp/seq_sample_XXXXXX");
-    if (!mkdtemp(tmp)) { perror("mkdtemp"); return 1; }
+    if (!check_tmpdir(tmp, sizeof tmp, "seq_sample")) return 1;
 
     Case cases[] = {
         {"copy", "", {.alphabet = 26}, 12},

@@ -484,10 +484,10 @@ int main(void)
     test_needle();
     bin = getenv("SEQ_BINARY");
     if (bin) {
-        char tmp[] = "/tmp/seq_tasks_XXXXXX";
-        if (!mkdtemp(tmp)) { perror("mkdtemp"); return 1; }
+        char tmp[512];
+        if (!check_tmpdir(tmp, sizeof tmp, "seq_tasks")) return 1;
         test_cli(tmp);
-        char rm[128];
+        char rm[600];
         snprintf(rm, sizeof rm, "rm -rf %s", tmp);
         if (system(rm)) fprintf(stderr, "could not remove %s\n", tmp);
     } else {
