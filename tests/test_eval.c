@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
+#include "rel_err.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "core/rng.h"
@@ -16,17 +17,6 @@
 #include "models/layers/selective_scan.h"
 #include "models/model.h"
 #include "tasks/eval.h"
-
-/* max |a - b| / max |b| */
-static double rel_err(const real *a, const real *b, size_t n)
-{
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return diff / (scale > 0 ? scale : 1);
-}
 
 static ModelCfg small_cfg(const char *pattern, MambaVariant mamba, int vocab)
 {

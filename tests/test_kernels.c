@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "rel_err.h"
 #include "core/rng.h"
 #include "models/layers/selective_scan.h"
 
@@ -54,17 +55,6 @@ static void test_log_softplus(void)
     CHECK(worst_sp < 5e-7, "softplus_fast max relative error %.3g over [-60, 30]", worst_sp);
 }
 
-static double max_rel(const real *a, const real *b, size_t n)
-{
-    double num = 0, den = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        num = d > num ? d : num;
-        den = fabs((double)b[i]) > den ? fabs((double)b[i]) : den;
-    }
-    return den > 0 ? num / den : num;
-}
-
 static void fill(real *p, size_t n, Rng *r, double lo, double hi)
 {
     for (size_t i = 0; i < n; i++) p[i] = (real)(lo + (hi - lo) * rng_uniform(r));
@@ -101,12 +91,12 @@ static void test_scan(int T, int E, int N, int selective)
         (k ? scan_backward : scan_backward_ref)(&s, dy, (size_t)E, hs[k], dh, &g);
     }
     const char *kind = selective ? "S6" : "LTI";
-    CHECK(max_rel(y[1], y[0], (size_t)T * E) < 1e-5, "%s T=%d E=%d N=%d: y differs by %.3g", kind, T, E, N,
-          max_rel(y[1], y[0], (size_t)T * E));
-    CHECK(max_rel(h[1], h[0], EN) < 1e-5, "%s N=%d: final state differs by %.3g", kind, N, max_rel(h[1], h[0], EN));
+    CHECK(rel_err(y[1], y[0], (size_t)T * E) < 1e-5, "%s T=%d E=%d N=%d: y differs by %.3g", kind, T, E, N,
+          rel_err(y[1], y[0], (size_t)T * E));
+    CHECK(rel_err(h[1], h[0], EN) < 1e-5, "%s N=%d: final state differs by %.3g", kind, N, rel_err(h[1], h[0], EN));
     const char *names[6] = {"du", "ddt", "dB", "dC", "dA", "dD"};
     for (int j = 0; j < 6; j++) {
-        double d = max_rel(grads[1][j], grads[0][j], gn[j]);
+        double d = rel_err(grads[1][j], grads[0][j], gn[j]);
         CHECK(d < 1e-5, "%s T=%d E=%d N=%d: %s differs by %.3g", kind, T, E, N, names[j], d);
     }
     for (int k = 0; k < 2; k++) {

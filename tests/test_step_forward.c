@@ -7,19 +7,9 @@
 #include <string.h>
 
 #include "check.h"
+#include "rel_err.h"
 #include "core/rng.h"
 #include "models/model.h"
-
-/* max |a - b| / max |b| */
-static double rel_err(const real *a, const real *b, size_t n)
-{
-    double diff = 0, scale = 0;
-    for (size_t i = 0; i < n; i++) {
-        diff = fmax(diff, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    return diff / (scale > 0 ? scale : 1);
-}
 
 static void check_model(const char *name, ModelCfg c, int B, int T)
 {
