@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/eval_grid.h"
 #include "cli/results.h"
 #include "cli/task_args.h"
 #include "core/jsonio.h"
@@ -15,57 +16,6 @@
 #include "core/threads.h"
 #include "models/hf.h"
 #include "tasks/eval.h"
-
-#define MAX_LENGTHS 64
-#define MAX_DEPTHS 101
-
-/* "--depths 11": 11 depths evenly from 0 to 1; "--depths 0,0.25,1": those. */
-static int parse_depths(const char *s, double *out, Err *e)
-{
-    char *end;
-    long k = strtol(s, &end, 10);
-    if (!*end && k >= 2) {
-        if (k > MAX_DEPTHS) return err_set(e, "--depths %ld: at most %d depths", k, MAX_DEPTHS);
-        for (long i = 0; i < k; i++) out[i] = (double)i / (double)(k - 1);
-        return (int)k;
-    }
-    int n = 0;
-    for (const char *p = s; *p;) {
-        double v = strtod(p, &end);
-        if (end == p || (*end && *end != ',') || !(v >= 0 && v <= 1))
-            return err_set(e, "--depths \"%s\": expected a count >= 2 or fractions in [0, 1] separated by commas", s);
-        if (n == MAX_DEPTHS) return err_set(e, "--depths: at most %d depths", MAX_DEPTHS);
-        out[n++] = v;
-        p = *end ? end + 1 : end;
-    }
-    if (!n) return err_set(e, "--depths is empty");
-    return n;
-}
-
-/* The Jamba Fig. 4 matrix: rows are depths, columns lengths; OOM cells null. */
-static void needle_grid(cJSON *metrics, const EvalResult *cells, const int *lengths, int n_lengths,
-                        const double *depths, int n_depths)
-{
-    cJSON *grid = cJSON_AddObjectToObject(metrics, "needle_grid");
-    cJSON_AddItemToObject(grid, "lengths", cJSON_CreateIntArray(lengths, n_lengths));
-    cJSON_AddItemToObject(grid, "depths", cJSON_CreateDoubleArray(depths, n_depths));
-    cJSON *acc = cJSON_AddArrayToObject(grid, "string_acc");
-    printf("\nneedle: string accuracy by depth (rows) and length (columns)\n%-6s", "depth");
-    for (int i = 0; i < n_lengths; i++) printf(" %8d", lengths[i]);
-    printf("\n");
-    for (int d = 0; d < n_depths; d++) {
-        cJSON *row = cJSON_CreateArray();
-        printf("%-6.3g", depths[d]);
-        for (int i = 0; i < n_lengths; i++) {
-            const EvalResult *r = &cells[i * n_depths + d];
-            cJSON_AddItemToArray(row, r->oom ? cJSON_CreateNull() : cJSON_CreateNumber(r->string_acc));
-            if (r->oom) printf(" %8s", "OOM");
-            else printf(" %8.3f", r->string_acc);
-        }
-        printf("\n");
-        cJSON_AddItemToArray(acc, row);
-    }
-}
 
 /* Fills task options not given on the command line from the training record. */
 static void defaults_from_training(const char *dir, Option *opts, int n)
@@ -98,6 +48,7 @@ int cmd_eval(int argc, char **argv)
     char model_dir[1024] = "", lengths_s[512] = "", out[1024] = "", path_s[16] = "auto", mem_s[32] = "",
          depths_s[512] = "";
     int seqs = 1000, batch = 50, threads = 0;
+    double max_tokens = 0;
     uint64_t seed = 1;
     Option opts[64];
     int n = task_args_options(&ta, opts);
@@ -105,6 +56,8 @@ int cmd_eval(int argc, char **argv)
         OPT_S("model", model_dir, "checkpoint directory (config.json + model.safetensors)"),
         OPT_S("lengths", lengths_s, "instance lengths to test, e.g. 16,32,64 (default: max-len, 2x, 4x)"),
         OPT_I("seqs", &seqs, 1, 1e7, "held-out sequences per length"),
+        OPT_D("max-tokens", &max_tokens, 0, 1e15,
+              "tokens one length may cost: longer lengths test fewer sequences, at least 1 (0 = no cap)"),
         OPT_I("batch", &batch, 1, 1 << 16, "sequences per pass (lowered when memory needs it)"),
         OPT_U("seed", &seed, "seed of the held-out data (use the training seed for the same test set)"),
         OPT_S("depths", depths_s, "needle: a grid of depths, a count (11: 0, 0.1, ..., 1) or a list (0,0.5,1)"),
@@ -133,23 +86,22 @@ int cmd_eval(int argc, char **argv)
         if (mem_parse_size(mem_s, &lim, &e)) die("--mem-limit: %s", e.msg);
         mem_set_limit(lim);
     }
-    double depths[MAX_DEPTHS];
-    int n_depths = 0;
-    if (*depths_s && (n_depths = parse_depths(depths_s, depths, &e)) < 0) die_err(&e);
+    EvalGrid g = {.max_tokens = max_tokens};
+    if (*depths_s && (g.n_depths = eval_grid_parse_depths(depths_s, g.depths, &e)) < 0) die("--%s", e.msg);
     if (*out && results_check_file("--out", out, &e)) die_err(&e); /* before loading or evaluating anything */
     threads_init(threads);
     cJSON *res = results_new("eval", argc, argv); /* threads, load average and start time */
     defaults_from_training(model_dir, opts, n);
     const Task *task = task_args_resolve(&ta, &e);
     if (!task) die_err(&e);
-    int lengths[MAX_LENGTHS], n_lengths = 3;
     if (*lengths_s) {
-        n_lengths = parse_int_list(lengths_s, lengths, MAX_LENGTHS, 1, 1 << 22, "--lengths", &e);
-        if (n_lengths < 0) die_err(&e);
+        g.n_lengths = parse_int_list(lengths_s, g.lengths, EVAL_GRID_MAX_LENGTHS, 1, 1 << 22, "--lengths", &e);
+        if (g.n_lengths < 0) die_err(&e);
     } else {
-        lengths[0] = ta.cfg.max_len;
-        lengths[1] = 2 * ta.cfg.max_len;
-        lengths[2] = 4 * ta.cfg.max_len;
+        g.n_lengths = 3;
+        g.lengths[0] = ta.cfg.max_len;
+        g.lengths[1] = 2 * ta.cfg.max_len;
+        g.lengths[2] = 4 * ta.cfg.max_len;
     }
     Model m;
     if (hf_load(&m, model_dir, &e)) die_err(&e);
@@ -157,30 +109,15 @@ int cmd_eval(int argc, char **argv)
     if (m.cfg.vocab_size < need)
         die("%s: vocabulary of %d tokens, but task %s with these settings needs %d", model_dir, m.cfg.vocab_size,
             task->name, need);
-    if (n_depths && strcmp(task->name, "needle")) die("--depths is for the needle task (task is %s)", task->name);
-    task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
+    if (g.n_depths && strcmp(task->name, "needle")) die("--depths is for the needle task (task is %s)", task->name);
+    task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     /* memory is not checked here: a length that fits no path is an OOM cell */
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)seed);
     cJSON_AddItemToObject(res, "model", results_model(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
-    cJSON *evals = cJSON_AddArrayToObject(metrics, "eval");
     cJSON_AddNumberToObject(metrics, "mem_limit", (double)mem_available());
-    int per_length = n_depths ? n_depths : 1;
-    EvalResult *cells = calloc((size_t)n_lengths * per_length, sizeof *cells);
-    if (!cells) die("out of memory for %d results", n_lengths * per_length);
-    results_eval_header();
-    for (int i = 0; i < n_lengths; i++)
-        for (int d = 0; d < per_length; d++) {
-            TaskCfg tc = ta.cfg;
-            if (n_depths) tc.depth = depths[d];
-            EvalResult *er = &cells[i * per_length + d];
-            if (eval_run(&m, task, &tc, lengths[i], &eo, er, &e)) die_err(&e);
-            if (n_depths) er->depth = depths[d];
-            results_add_eval(evals, er);
-        }
-    if (n_depths) needle_grid(metrics, cells, lengths, n_lengths, depths, n_depths);
-    free(cells);
+    if (eval_grid_run(&m, task, &ta.cfg, &g, &eo, metrics, &e)) die_err(&e);
     results_finish(res);
     if (*out && json_write_file(out, res, &e)) die_err(&e);
     cJSON_Delete(res);

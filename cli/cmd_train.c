@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/eval_grid.h"
 #include "cli/model_args.h"
 #include "cli/results.h"
 #include "cli/task_args.h"
@@ -16,8 +17,6 @@
 #include "tasks/eval.h"
 #include "tasks/train.h"
 
-#define MAX_EVAL_LENGTHS 32
-
 int cmd_train(int argc, char **argv)
 {
     ModelArgs ma;
@@ -26,8 +25,9 @@ int cmd_train(int argc, char **argv)
     model_args_defaults(&ma);
     task_args_defaults(&ta);
     train_defaults(&tc);
-    char schedule[16] = "cosine", eval_lengths[256] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
+    char schedule[16] = "cosine", eval_lengths[256] = "", eval_depths[512] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
     int eval_seqs = 1000, threads = 0, dry = 0;
+    EvalGrid g = {0};
     Option opts[MODEL_ARGS_N_OPTIONS + TASK_ARGS_N_OPTIONS + 24];
     int n = model_args_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
@@ -36,6 +36,10 @@ int cmd_train(int argc, char **argv)
         OPT_I("batch", &tc.batch, 1, 1 << 20, "sequences per step"),
         OPT_D("lr", &tc.lr, 1e-9, 10, "peak learning rate"),
         OPT_I("warmup", &tc.warmup, 0, 1e8, "linear warmup steps"),
+        OPT_I("len-warmup", &tc.len_warmup, 0, 1e8,
+              "length curriculum: over the first this many steps the longest training instance grows linearly "
+              "from --len-from to max-len (0 = off)"),
+        OPT_I("len-from", &tc.len_from, 0, 1 << 22, "the curriculum's first length (0 = max-len / 4)"),
         OPT_S("schedule", schedule, "after warmup: cosine (to lr x min-lr-ratio) or constant"),
         OPT_D("min-lr-ratio", &tc.min_lr_ratio, 0, 1, "final lr / peak lr for cosine"),
         OPT_D("weight-decay", &tc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"),
@@ -45,6 +49,10 @@ int cmd_train(int argc, char **argv)
         OPT_U("seed", &tc.seed, "seed for weights, training data and test data (disjoint streams)"),
         OPT_S("eval-lengths", eval_lengths, "instance lengths to test after training (default: max-len, 2 x max-len)"),
         OPT_I("eval-seqs", &eval_seqs, 1, 1e7, "held-out sequences per evaluated length"),
+        OPT_D("eval-tokens", &g.max_tokens, 0, 1e15,
+              "tokens one evaluated length may cost: longer lengths test fewer sequences, at least 1 (0 = no cap)"),
+        OPT_S("eval-depths", eval_depths,
+              "needle: test a grid of depths, a count (11: 0, 0.1, ..., 1) or a list (0,0.5,1)"),
         OPT_S("mem-limit", mem_s, "memory to stay within, e.g. 500M or 8G; an eval length beyond it is an OOM "
                                   "cell (default: available memory, or SEQ_MEM_LIMIT)"),
         OPT_S("out", out, "result JSON file (written atomically)"),
@@ -78,14 +86,23 @@ int cmd_train(int argc, char **argv)
     if (train_validate(&tc, &e)) die_err(&e);
     const Task *task = task_args_resolve(&ta, &e);
     if (!task) die_err(&e);
-    int lengths[MAX_EVAL_LENGTHS], n_lengths;
+    if (tc.len_warmup) {
+        if (!tc.len_from) tc.len_from = ta.cfg.max_len / 4;
+        if (tc.len_from > ta.cfg.max_len)
+            die("--len-from %d is longer than max-len %d", tc.len_from, ta.cfg.max_len);
+        if (task->check_length(&ta.cfg, tc.len_from, &e)) die("--len-from: %s", e.msg);
+    }
     if (*eval_lengths) {
-        n_lengths = parse_int_list(eval_lengths, lengths, MAX_EVAL_LENGTHS, 1, 1 << 22, "--eval-lengths", &e);
-        if (n_lengths < 0) die_err(&e);
+        g.n_lengths = parse_int_list(eval_lengths, g.lengths, EVAL_GRID_MAX_LENGTHS, 1, 1 << 22, "--eval-lengths", &e);
+        if (g.n_lengths < 0) die_err(&e);
     } else {
-        lengths[0] = ta.cfg.max_len;
-        lengths[1] = 2 * ta.cfg.max_len;
-        n_lengths = 2;
+        g.lengths[0] = ta.cfg.max_len;
+        g.lengths[1] = 2 * ta.cfg.max_len;
+        g.n_lengths = 2;
+    }
+    if (*eval_depths) {
+        if (strcmp(task->name, "needle")) die("--eval-depths is for the needle task (task is %s)", task->name);
+        if ((g.n_depths = eval_grid_parse_depths(eval_depths, g.depths, &e)) < 0) die("--eval-%s", e.msg);
     }
     ModelCfg cfg;
     if (model_args_to_cfg(&ma, task->vocab_size(&ta.cfg), &cfg, &e)) die_err(&e);
@@ -97,7 +114,7 @@ int cmd_train(int argc, char **argv)
     task_args_check_memory(&cfg, tc.batch, task->seq_len(&ta.cfg, ta.cfg.max_len), 4.0 * sizeof(real) * n_params,
                            "training");
     /* evaluation memory is not checked: a length that fits no path is an OOM cell of the result */
-    task_args_check_lengths(task, &ta.cfg, lengths, n_lengths);
+    task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     threads_init(threads);
     char count[32];
     fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters (%s), %d threads%s\n", cfg.model_type,
@@ -128,15 +145,11 @@ int cmd_train(int argc, char **argv)
     if (isfinite(tr.final_loss)) cJSON_AddNumberToObject(metrics, "final_train_loss", tr.final_loss);
     cJSON_AddNumberToObject(metrics, "train_seconds", tr.wall_seconds);
     cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);
-    cJSON *evals = cJSON_AddArrayToObject(metrics, "eval");
     if (!tr.diverged) {
-        results_eval_header();
         EvalOpts eo = {eval_seqs, tc.batch, tc.seed, EVAL_AUTO, 1};
-        for (int i = 0; i < n_lengths; i++) {
-            EvalResult er;
-            if (eval_run(&m, task, &ta.cfg, lengths[i], &eo, &er, &e)) die_err(&e);
-            results_add_eval(evals, &er);
-        }
+        if (eval_grid_run(&m, task, &ta.cfg, &g, &eo, metrics, &e)) die_err(&e);
+    } else {
+        cJSON_AddArrayToObject(metrics, "eval");
     }
     results_finish(res); /* wall_time_s: the whole command, as bench's; metrics.train_seconds is the training */
     if (*save && !tr.diverged) {

@@ -38,6 +38,8 @@ int train_validate(const TrainCfg *c, Err *e)
     if (!(c->weight_decay >= 0)) return err_set(e, "weight decay must be >= 0 (got %g)", c->weight_decay);
     if (!(c->grad_clip >= 0)) return err_set(e, "grad clip must be >= 0 (0 = off) (got %g)", c->grad_clip);
     if (!(c->min_lr_ratio >= 0 && c->min_lr_ratio <= 1)) return err_set(e, "min lr ratio must be in [0, 1]");
+    if (c->len_warmup < 0 || c->len_warmup > c->steps)
+        return err_set(e, "len-warmup must be in [0, steps = %d] (got %d)", c->steps, c->len_warmup);
     return 0;
 }
 
@@ -48,6 +50,12 @@ static double lr_at(const TrainCfg *c, int step)
     double span = c->steps - c->warmup, progress = span > 0 ? (step - c->warmup) / span : 1;
     double floor = c->lr * c->min_lr_ratio;
     return floor + (c->lr - floor) * 0.5 * (1 + cos(M_PI * progress));
+}
+
+int train_len_at(const TrainCfg *c, int max_len, int step)
+{
+    if (step >= c->len_warmup || c->len_from >= max_len) return max_len;
+    return c->len_from + (int)((int64_t)(max_len - c->len_from) * step / c->len_warmup);
 }
 
 /* Global gradient norm; Inf/NaN propagate so divergence is seen. */
@@ -94,11 +102,15 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     Progress prog;
     progress_start(&prog, "train", cfg->steps);
     for (int step = 0; step < cfg->steps; step++) {
-        task->make_batch(tc, &data, tc->min_len, tc->max_len, &batch);
-        model_forward(m, batch.tokens, B, T);
-        double loss = model_loss(m, batch.targets, batch.mask, B, T);
+        /* A curriculum step trains at its own (shorter) T, not padded to the
+         * longest: short sequences are what make its early steps cheap. */
+        int hi = train_len_at(cfg, tc->max_len, step), lo = tc->min_len < hi ? tc->min_len : hi;
+        batch.T = hi < tc->max_len ? task->seq_len(tc, hi) : T;
+        task->make_batch(tc, &data, lo, hi, &batch);
+        model_forward(m, batch.tokens, B, batch.T);
+        double loss = model_loss(m, batch.targets, batch.mask, B, batch.T);
         memset(m->grads, 0, sizeof(real) * m->n_params);
-        model_backward(m, batch.tokens, B, T);
+        model_backward(m, batch.tokens, B, batch.T);
         double gn = grad_norm(m->grads, m->n_params);
         if (!isfinite(loss) || !isfinite(gn)) {
             res->diverged = 1;

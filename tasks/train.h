@@ -18,6 +18,8 @@ typedef struct {
     double weight_decay, beta1, beta2, adam_eps, grad_clip;
     uint64_t seed;
     int curve_points;          /* loss curve subsampled to about this many points */
+    int len_warmup;            /* steps of the length curriculum (0 = none) */
+    int len_from;              /* its first step's longest instance; it grows linearly to max_len */
 } TrainCfg;
 
 #define TRAIN_MAX_CURVE 1024
@@ -33,6 +35,8 @@ typedef struct {
 } TrainResult;
 
 void train_defaults(TrainCfg *c);
+/* Longest training instance at step (the length curriculum); max_len after it. */
+int train_len_at(const TrainCfg *c, int max_len, int step);
 int train_validate(const TrainCfg *c, Err *e);
 
 /* Trains m (weights already initialised) on task; progress on stderr. */

@@ -17,6 +17,7 @@
 #include "models/layers/selective_scan.h"
 #include "models/model.h"
 #include "tasks/eval.h"
+#include "tasks/train.h"
 
 static ModelCfg small_cfg(const char *pattern, MambaVariant mamba, int vocab)
 {
@@ -292,6 +293,53 @@ static void cli(void)
               cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval")) == 6,
           "needle grid: one eval entry per cell, with its depth");
     cJSON_Delete(res);
+
+    /* the grid straight from train, with a token cap: 48 tokens of length 24 are 2 sequences, not 4 */
+    snprintf(out, sizeof out, "%s/train_grid.json", tmp);
+    snprintf(args, sizeof args,
+             "train --task needle --max-len 24 --key-len 2 --value-len 1 --task-vocab 16 --arch mamba --layers 1 "
+             "--d-model 16 --steps 3 --batch 4 --len-warmup 2 --len-from 12 --eval-seqs 4 --eval-tokens 48 "
+             "--eval-lengths 12,24 --eval-depths 0,1 --threads 1 --out \"%s\"", out);
+    rc = run(args, err);
+    CHECK(rc == 0, "train needle with a length curriculum and a depth grid: status %d: %s", rc, slurp(err));
+    res = json_read_file(out, &e);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(res, "metrics");
+    grid = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "needle_grid"), "string_acc");
+    const cJSON *n_short = cJSON_GetObjectItemCaseSensitive(eval_at(res, 0), "sequences"),
+                *n_long = cJSON_GetObjectItemCaseSensitive(eval_at(res, 3), "sequences");
+    CHECK(cJSON_GetArraySize(grid) == 2 && cJSON_GetArraySize(cJSON_GetArrayItem(grid, 0)) == 2,
+          "train --eval-depths: a 2 x 2 needle grid");
+    CHECK(cJSON_IsNumber(n_short) && n_short->valueint == 4 && cJSON_IsNumber(n_long) && n_long->valueint == 2,
+          "--eval-tokens 48: 4 sequences of 12 tokens, 2 of 24 (got %d, %d)",
+          cJSON_IsNumber(n_short) ? n_short->valueint : -1, cJSON_IsNumber(n_long) ? n_long->valueint : -1);
+    cJSON_Delete(res);
+    const char *bad_train[][2] = {
+        {"--len-warmup 2 --len-from 2", "seqbench: --len-from: induction: length must be in [4, 2^22] (got 2)"},
+        {"--len-warmup 2 --len-from 64", "seqbench: --len-from 64 is longer than max-len 32"},
+        {"--len-warmup 9", "seqbench: len-warmup must be in [0, steps = 3] (got 9)"},
+        {"--eval-depths 3", "seqbench: --eval-depths is for the needle task (task is induction)"},
+    };
+    for (size_t i = 0; i < sizeof bad_train / sizeof *bad_train; i++) {
+        snprintf(args, sizeof args, "train --task induction --max-len 32 --steps 3 --dry-run %s", bad_train[i][0]);
+        rc = run(args, err);
+        const char *msg = slurp(err), *nl = strchr(msg, '\n');
+        CHECK(rc == 2 && !strncmp(msg, bad_train[i][1], strlen(bad_train[i][1])) && nl && !nl[1],
+              "train %s: want status 2 and one line \"%s...\", got %d \"%s\"", bad_train[i][0], bad_train[i][1], rc,
+              msg);
+    }
+}
+
+/* The length curriculum: linear from len_from to max_len over len_warmup steps. */
+static void length_curriculum(void)
+{
+    TrainCfg c;
+    train_defaults(&c);
+    CHECK(train_len_at(&c, 256, 0) == 256, "no curriculum: every step at max-len");
+    c.len_warmup = 100;
+    c.len_from = 64;
+    CHECK(train_len_at(&c, 256, 0) == 64 && train_len_at(&c, 256, 50) == 160 && train_len_at(&c, 256, 99) == 254 &&
+              train_len_at(&c, 256, 100) == 256 && train_len_at(&c, 256, 5000) == 256,
+          "curriculum 64 -> 256 over 100 steps: 64, 160, 254, then 256");
 }
 
 /* The decode step's transposed scan against the plain loop, several steps
@@ -328,6 +376,7 @@ static void scan_step_matches_reference(void)
 int main(void)
 {
     scan_step_matches_reference();
+    length_curriculum();
     inference_matches_training();
     mamba130m_arena();
     decode_matches_parallel();
