@@ -37,9 +37,10 @@ int cmd_train(int argc, char **argv)
         OPT_D("lr", &tc.lr, 1e-9, 10, "peak learning rate"),
         OPT_I("warmup", &tc.warmup, 0, 1e8, "linear warmup steps"),
         OPT_I("len-warmup", &tc.len_warmup, 0, 1e8,
-              "length curriculum: over the first this many steps the longest training instance grows linearly "
-              "from --len-from to max-len (0 = off)"),
+              "length curriculum: over this many steps (after --len-hold) the longest training instance grows "
+              "linearly from --len-from to max-len (0 = off)"),
         OPT_I("len-from", &tc.len_from, 0, 1 << 22, "the curriculum's first length (0 = max-len / 4)"),
+        OPT_I("len-hold", &tc.len_hold, 0, 1e8, "steps at --len-from before the curriculum's ramp"),
         OPT_S("schedule", schedule, "after warmup: cosine (to lr x min-lr-ratio) or constant"),
         OPT_D("min-lr-ratio", &tc.min_lr_ratio, 0, 1, "final lr / peak lr for cosine"),
         OPT_D("weight-decay", &tc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"),

@@ -38,8 +38,10 @@ int train_validate(const TrainCfg *c, Err *e)
     if (!(c->weight_decay >= 0)) return err_set(e, "weight decay must be >= 0 (got %g)", c->weight_decay);
     if (!(c->grad_clip >= 0)) return err_set(e, "grad clip must be >= 0 (0 = off) (got %g)", c->grad_clip);
     if (!(c->min_lr_ratio >= 0 && c->min_lr_ratio <= 1)) return err_set(e, "min lr ratio must be in [0, 1]");
-    if (c->len_warmup < 0 || c->len_warmup > c->steps)
-        return err_set(e, "len-warmup must be in [0, steps = %d] (got %d)", c->steps, c->len_warmup);
+    if (c->len_warmup < 0 || c->len_hold < 0 || (int64_t)c->len_hold + c->len_warmup > c->steps)
+        return err_set(e, "len-hold + len-warmup must be in [0, steps = %d] (got %d + %d)", c->steps, c->len_hold,
+                       c->len_warmup);
+    if (c->len_hold && !c->len_warmup) return err_set(e, "len-hold needs len-warmup (the ramp after the hold)");
     return 0;
 }
 
@@ -54,8 +56,9 @@ static double lr_at(const TrainCfg *c, int step)
 
 int train_len_at(const TrainCfg *c, int max_len, int step)
 {
-    if (step >= c->len_warmup || c->len_from >= max_len) return max_len;
-    return c->len_from + (int)((int64_t)(max_len - c->len_from) * step / c->len_warmup);
+    if (!c->len_warmup || step >= c->len_hold + c->len_warmup || c->len_from >= max_len) return max_len;
+    if (step < c->len_hold) return c->len_from;
+    return c->len_from + (int)((int64_t)(max_len - c->len_from) * (step - c->len_hold) / c->len_warmup);
 }
 
 /* Global gradient norm; Inf/NaN propagate so divergence is seen. */
@@ -97,7 +100,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     Rng data = rng_fork(cfg->seed, STREAM_TRAIN);
     int every = cfg->steps / (cfg->curve_points > 0 ? cfg->curve_points : 1);
     if (every < 1) every = 1;
-    double t0 = now_seconds(), tail_sum = 0, window_sum = 0;
+    double t0 = now_seconds(), tail_sum = 0, window_sum = 0, tokens = 0;
     int tail_n = 0, window_n = 0, tail_from = cfg->steps - cfg->steps / 10 - 1;
     Progress prog;
     progress_start(&prog, "train", cfg->steps);
@@ -133,8 +136,10 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
             window_sum = 0;
             window_n = 0;
         }
-        char extra[64];
-        snprintf(extra, sizeof extra, "loss %.4f", loss);
+        tokens += (double)B * batch.T;
+        double dt = now_seconds() - t0;
+        char extra[96];
+        snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
         progress_update(&prog, step + 1, extra);
         res->steps_done = step + 1;
     }

@@ -18,8 +18,9 @@ typedef struct {
     double weight_decay, beta1, beta2, adam_eps, grad_clip;
     uint64_t seed;
     int curve_points;          /* loss curve subsampled to about this many points */
-    int len_warmup;            /* steps of the length curriculum (0 = none) */
-    int len_from;              /* its first step's longest instance; it grows linearly to max_len */
+    int len_warmup;            /* steps of the length curriculum's ramp (0 = none) */
+    int len_from;              /* its first length; it grows linearly to max_len */
+    int len_hold;              /* steps at len_from before the ramp */
 } TrainCfg;
 
 #define TRAIN_MAX_CURVE 1024

@@ -316,7 +316,8 @@ static void cli(void)
     const char *bad_train[][2] = {
         {"--len-warmup 2 --len-from 2", "seqbench: --len-from: induction: length must be in [4, 2^22] (got 2)"},
         {"--len-warmup 2 --len-from 64", "seqbench: --len-from 64 is longer than max-len 32"},
-        {"--len-warmup 9", "seqbench: len-warmup must be in [0, steps = 3] (got 9)"},
+        {"--len-warmup 2 --len-hold 2", "seqbench: len-hold + len-warmup must be in [0, steps = 3] (got 2 + 2)"},
+        {"--len-hold 2", "seqbench: len-hold needs len-warmup (the ramp after the hold)"},
         {"--eval-depths 3", "seqbench: --eval-depths is for the needle task (task is induction)"},
     };
     for (size_t i = 0; i < sizeof bad_train / sizeof *bad_train; i++) {
@@ -340,6 +341,9 @@ static void length_curriculum(void)
     CHECK(train_len_at(&c, 256, 0) == 64 && train_len_at(&c, 256, 50) == 160 && train_len_at(&c, 256, 99) == 254 &&
               train_len_at(&c, 256, 100) == 256 && train_len_at(&c, 256, 5000) == 256,
           "curriculum 64 -> 256 over 100 steps: 64, 160, 254, then 256");
+    c.len_hold = 10;
+    CHECK(train_len_at(&c, 256, 0) == 64 && train_len_at(&c, 256, 9) == 64 && train_len_at(&c, 256, 60) == 160 &&
+              train_len_at(&c, 256, 110) == 256, "hold 10 steps at 64, then the ramp");
 }
 
 /* The decode step's transposed scan against the plain loop, several steps
