@@ -21,6 +21,8 @@ seq_use_f64(test_gradcheck)
 # tiny sizes: one thread, so a loaded machine cannot make the pool's spinning dominate
 set_tests_properties(test_gradcheck PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV};OMP_NUM_THREADS=1")
 seq_test(test_step_forward LIBS seq_models)
+# prefill-then-step == stepping all the way, every sublayer family (issue 17)
+seq_test(test_prefill LIBS seq_models)
 seq_test(test_golden LIBS seq_models)
 seq_test(test_core LIBS seq_core)
 seq_test(test_model LIBS seq_models)
