@@ -11,17 +11,23 @@
 #include "layers/tensors.h"
 #include "model.h"
 
-/* The inference arena is sized for the chunk; its logits [Bc, T, V] go
- * unused but model_reserve_inference sizes them, so long prompts of a large
- * vocabulary go through in chunks of sequences. */
+/* Long prompts of many sequences go through in chunks whose arena stays
+ * under a GiB. The arena's logits [Bc, T, V] are never written here (only
+ * the last position goes through the head, into the Decoder's logits), so
+ * their untouched zero pages do not count. */
 #define PREFILL_ARENA_CAP (1.0 * (1 << 30))
+
+static double touched_bytes(const ModelCfg *c, int B, int T)
+{
+    return (double)model_infer_act_bytes(c, B, T) - (double)B * T * c->vocab_size * sizeof(real);
+}
 
 static int chunk_batch(const ModelCfg *c, int B, int T, int max_batch)
 {
     double cap = (double)mem_available() / 4;
     if (cap > PREFILL_ARENA_CAP) cap = PREFILL_ARENA_CAP;
     int Bc = max_batch > 0 && max_batch < B ? max_batch : B;
-    while (Bc > 1 && (double)model_infer_act_bytes(c, Bc, T) > cap) Bc = (Bc + 1) / 2;
+    while (Bc > 1 && touched_bytes(c, Bc, T) > cap) Bc = (Bc + 1) / 2;
     return Bc;
 }
 
@@ -59,7 +65,10 @@ int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
     if (T < 0 || T > d->ctx) return err_set(e, "prefill of %d tokens does not fit a decode context of %d", T, d->ctx);
     if (T == 0) return 0;
     int Bc = chunk_batch(&d->m->cfg, d->B, T, max_batch);
-    if (model_reserve_inference(d->m, Bc, T, e)) return -1;
+    /* the arena's check counts its logits too: fewer sequences a chunk until it passes */
+    while (model_reserve_inference(d->m, Bc, T, e))
+        if (Bc == 1) return -1;
+        else Bc = (Bc + 1) / 2;
     for (int b0 = 0; b0 < d->B; b0 += Bc) {
         int n = d->B - b0 < Bc ? d->B - b0 : Bc;
         prefill_chunk(d, tokens + (size_t)b0 * T, n, T, b0);

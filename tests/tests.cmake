@@ -52,3 +52,6 @@ add_dependencies(test_sample seqbench)
 # presets and compare through the binary: tiny models, a few steps each
 seq_test(test_compare LIBS seq_core)
 add_dependencies(test_compare seqbench)
+# every `seqbench bench` instrument, tiny: JSON with machine, roofline and bounds (issue 17)
+seq_test(test_bench LIBS seq_core)
+add_dependencies(test_bench seqbench)
