@@ -117,7 +117,7 @@ static void check_shapes(const Sweep *s, const BenchModelSpec *specs, int n_spec
     }
 }
 
-static cJSON *point_json(const Model *m, const Point *p, const BenchDecode *r, const BenchBound *b)
+static cJSON *point_json(const Point *p, const BenchDecode *r, const BenchBound *b)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "sweep", p->sweep);
@@ -136,7 +136,6 @@ static cJSON *point_json(const Model *m, const Point *p, const BenchDecode *r, c
     cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
     cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
     bench_add_bound(o, b, r->tokens_per_s);
-    (void)m;
     return o;
 }
 
@@ -212,7 +211,7 @@ static int run_sweep(Sweep *s, int argc, char **argv)
             bench_bound_decode(&m, r.B, s->kind == KIND_THROUGHPUT ? pt->steps / 2 : r.ctx, r.flops_per_token, &rf, &b);
             if (pr.tty) fputc('\r', stderr), fprintf(stderr, "\033[K");
             row(s, specs[i].name, pt, &r, &b);
-            cJSON_AddItemToArray(pts, point_json(&m, pt, &r, &b));
+            cJSON_AddItemToArray(pts, point_json(pt, &r, &b));
             char extra[96];
             snprintf(extra, sizeof extra, "%.40s batch %d context %d", specs[i].name, pt->B, pt->ctx);
             progress_update(&pr, (long)i * s->n_points + p + 1, extra);
