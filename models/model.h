@@ -127,7 +127,7 @@ int decoder_step(Decoder *d, const int *tokens, Err *e);
  * calls of decoder_step (models/prefill.c). Sequences go through in chunks
  * of at most max_batch (0: as many as a 1 GiB inference arena holds). The
  * model's activation arena becomes an inference one (model_reserve_inference):
- * a training step after it reserves its own again. */
+ * call model_reserve again before training on the model. */
 int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e);
 
 /* Decode state (KV cache, recurrent state) in bytes for B sequences of ctx tokens. */
