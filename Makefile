@@ -41,9 +41,25 @@ PREFIX ?= /usr/local
 install: $(BUILD)/seqbench
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
+# The short benchmark suite (<= 10 minutes on 2 quiet cores): the roofline
+# once, then each instrument on the small presets against it, results in
+# results/bench/*.json. Threads wait passively: spinning beside other work
+# costs several times the runtime (core/threads.h).
+BENCH_RUN = OMP_WAIT_POLICY=PASSIVE $(BUILD)/seqbench bench
+BENCH_RF = --roofline results/bench/roofline.json
+BENCH_ARCHS = transformer,transformer-local,mamba,mamba2,hawk,griffin,jamba
 bench: $(BUILD)/seqbench
-	@mkdir -p results
-	$(BUILD)/seqbench bench --out results/bench.json
+	@mkdir -p results/bench
+	$(BENCH_RUN) roofline --out results/bench/roofline.json
+	$(BENCH_RUN) $(BENCH_RF) --out results/bench/model-transformer.json
+	$(BENCH_RUN) $(BENCH_RF) --arch mamba --out results/bench/model-mamba.json
+	$(BENCH_RUN) decode $(BENCH_RF) --archs $(BENCH_ARCHS) --out results/bench/decode.json
+	$(BENCH_RUN) latency $(BENCH_RF) --archs $(BENCH_ARCHS) --out results/bench/latency.json
+	$(BENCH_RUN) throughput $(BENCH_RF) --archs $(BENCH_ARCHS) --lengths 512,1024,2048 --out results/bench/throughput.json
+	$(BENCH_RUN) prefill $(BENCH_RF) --archs $(BENCH_ARCHS) --out results/bench/prefill.json
+# b-kernels: the kernels and memory instruments go here, as recipe lines like
+#	$(BENCH_RUN) kernels $(BENCH_RF) --out results/bench/kernels.json
+#	$(BENCH_RUN) memory --out results/bench/memory.json
 
 # Regenerates the golden files from the PyTorch references (needs Debian's python3-torch).
 golden:

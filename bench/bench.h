@@ -28,9 +28,11 @@ typedef struct {
     double act_bytes;                       /* activation arena (model_act_bytes) */
 } BenchPass;
 
-/* Decode: `steps` decoder_step calls after the context holds `ctx` tokens. */
+/* Decode: `steps` decoder_step calls after a prefill (decoder_prefill) of
+ * `ctx` tokens. */
 typedef struct {
     int B, ctx, steps, repeats;
+    double prefill_s;                       /* the untimed prefill's seconds, for the record */
     BenchTime sec;                          /* per run of `steps` steps */
     double tokens_per_s, tokens_per_s_best; /* B*steps / median and / min seconds */
     double latency_median, latency_p90;     /* seconds per step, over every timed step */
@@ -47,6 +49,9 @@ int bench_prefill(Model *m, int T, int repeats, uint64_t seed, BenchPass *r, Err
 /* Allocates the model's gradients on first use. */
 int bench_train_step(Model *m, int B, int T, int repeats, uint64_t seed, BenchPass *r, Err *e);
 int bench_decode(Model *m, int B, int ctx, int steps, int repeats, uint64_t seed, BenchDecode *r, Err *e);
+/* Generation after an empty prompt (Griffin Fig. 1b): `steps` steps from
+ * position 0, each timed run whole; the warm-up is a short run, not a whole one. */
+int bench_generate(Model *m, int B, int steps, int repeats, uint64_t seed, BenchDecode *r, Err *e);
 
 /* Median and nearest-rank p-th percentile (0..100) of n values; sorts v. */
 double bench_median(double *v, int n);

@@ -1,243 +1,51 @@
-/* seqbench bench: prefill and training-step throughput, decode throughput and
- * per-token latency, decode-state and activation memory, and FLOPs of one
- * model (options or a checkpoint); a table on stdout, every figure in the
- * result JSON. The measurements themselves live in bench/. */
+/* seqbench bench: the benchmark suite's front door. `seqbench bench [options]`
+ * is the model benchmark (cli/bench_model.c); `seqbench bench NAME [options]`
+ * runs one instrument from the table below, which is also what
+ * `seqbench bench help` lists. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "bench/bench.h"
+#include "cli/bench_suite.h"
 #include "cli/commands.h"
-#include "cli/model_args.h"
-#include "cli/results.h"
-#include "core/jsonio.h"
-#include "core/mem.h"
-#include "core/threads.h"
-#include "models/hf.h"
+#include "core/err.h"
 
-#define MAX_LIST 32
-/* No task here to size the vocabulary: like `seqbench params`, a Llama-sized
- * one, so the same options describe the same model in both commands. */
-#define DEFAULT_VOCAB 32000
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} BENCHES[] = {
+    {"roofline", bench_roofline_main, "peak sgemm GFLOP/s and memory bandwidth (triad, read) with the configured threads"},
+    {"decode", bench_decode_main, "decode tokens/s against batch and context (one prefill fills it), every preset"},
+    {"latency", bench_latency_main, "per-token decode latency against prefill length (Griffin Fig. 4)"},
+    {"throughput", bench_throughput_main, "tokens/s against sample length after an empty prompt (Griffin Fig. 1b)"},
+    {"prefill", bench_prefill_main, "tokens/s of the parallel forward against sequence length"},
+    /* b-kernels: {"kernels", bench_kernels_main, "..."}, {"memory", bench_memory_main, "..."}, */
+};
 
-typedef struct {
-    char model_dir[1024], out[1024], lengths_s[256], batches_s[256], contexts_s[256];
-    int train_batch, train_len, steps, repeats, threads;
-    uint64_t seed;
-    int lengths[MAX_LIST], batches[MAX_LIST], contexts[MAX_LIST], n_lengths, n_batches, n_contexts;
-} BenchArgs;
-
-static void parse_list(const char *s, int *out, int *n, int hi, const char *what)
+static void usage(FILE *f)
 {
-    Err e;
-    *n = parse_int_list(s, out, MAX_LIST, 1, hi, what, &e);
-    if (*n < 0) die_err(&e);
-}
-
-/* Options into ma and a; returns 1 when --help was printed. */
-static int parse_args(int argc, char **argv, ModelArgs *ma, BenchArgs *a, Option *opts, int *n_opts)
-{
-    model_args_defaults(ma);
-    *a = (BenchArgs){.train_batch = 8, .train_len = 256, .steps = 64, .repeats = 3, .seed = 1};
-    strcpy(a->lengths_s, "128,512,2048");
-    strcpy(a->batches_s, "1,4,16");
-    strcpy(a->contexts_s, "128,1024");
-    int n = model_args_options(ma, opts);
-    Option more[] = {
-        OPT_S("model", a->model_dir, "benchmark a checkpoint (config.json + model.safetensors) instead"),
-        OPT_S("lengths", a->lengths_s, "prefill lengths, batch 1"),
-        OPT_I("train-batch", &a->train_batch, 1, 1 << 16, "training-step batch"),
-        OPT_I("train-len", &a->train_len, 1, 1 << 22, "training-step sequence length"),
-        OPT_S("batches", a->batches_s, "decode batch sizes"),
-        OPT_S("contexts", a->contexts_s, "decode context lengths reached before the timed steps"),
-        OPT_I("decode-steps", &a->steps, 1, 1 << 20, "timed decode steps per run"),
-        OPT_I("repeats", &a->repeats, 1, 1000, "timed runs per measurement (after one warm-up run)"),
-        OPT_U("seed", &a->seed, "seed for weights and token ids"),
-        OPT_I("threads", &a->threads, 0, 1024, "threads (0 = all cores)"),
-        OPT_S("out", a->out, "result JSON file (written atomically)"),
-    };
-    memcpy(opts + n, more, sizeof more);
-    n += (int)(sizeof more / sizeof *more);
-    *n_opts = n;
-    options_find(opts, n, "vocab")->help = "vocabulary size (0 = 32000, as in params)";
-    Err e = {{0}};
-    int rc = options_parse(opts, n, argc, argv, 2, "bench", "[--arch A | --pattern P] [sizes] | --model DIR [options]",
-                           &e);
-    if (rc < 0) die_err(&e);
-    if (rc) return 1;
-    /* a checkpoint's config.json sets the model: silently ignoring a size would mislead */
-    for (int i = 0; *a->model_dir && i < MODEL_ARGS_N_OPTIONS; i++)
-        if (opts[i].set) die("bench: --%s cannot be combined with --model (the checkpoint sets the model)", opts[i].name);
-    parse_list(a->lengths_s, a->lengths, &a->n_lengths, 1 << 22, "--lengths");
-    parse_list(a->batches_s, a->batches, &a->n_batches, 1 << 16, "--batches");
-    parse_list(a->contexts_s, a->contexts, &a->n_contexts, 1 << 22, "--contexts");
-    return 0;
-}
-
-static void build_model(const ModelArgs *ma, const BenchArgs *a, Model *m)
-{
-    Err e = {{0}};
-    if (*a->model_dir) {
-        if (hf_load(m, a->model_dir, &e)) die_err(&e);
-        return;
-    }
-    ModelCfg cfg;
-    /* with --vocab given it is the size; otherwise DEFAULT_VOCAB stands in for a task's */
-    if (model_args_to_cfg(ma, ma->vocab ? 0 : DEFAULT_VOCAB, &cfg, &e)) die_err(&e);
-    if (model_create(m, &cfg, &e)) die_err(&e);
-    model_init_weights(m, a->seed);
-}
-
-/* Every shape is checked before the first measurement, so a run that cannot
- * finish fails at once with one line, not after half a table. */
-static void check_memory(const Model *m, const BenchArgs *a)
-{
-    Err e = {{0}};
-    for (int i = 0; i < a->n_lengths; i++)
-        if (bench_check_pass(m, 1, a->lengths[i], 0, &e)) die_err(&e);
-    if (bench_check_pass(m, a->train_batch, a->train_len, 1, &e)) die_err(&e);
-    for (int i = 0; i < a->n_batches; i++)
-        for (int j = 0; j < a->n_contexts; j++)
-            if (bench_check_decode(m, a->batches[i], a->contexts[j], a->steps, &e)) die_err(&e);
-}
-
-static cJSON *pass_json(const BenchPass *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "batch", r->B);
-    cJSON_AddNumberToObject(o, "length", r->T);
-    cJSON_AddNumberToObject(o, "repeats", r->repeats);
-    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
-    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
-    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
-    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
-    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    cJSON_AddNumberToObject(o, "activation_bytes", r->act_bytes);
-    return o;
-}
-
-static cJSON *decode_json(const BenchDecode *r)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "batch", r->B);
-    cJSON_AddNumberToObject(o, "context", r->ctx);
-    cJSON_AddNumberToObject(o, "steps", r->steps);
-    cJSON_AddNumberToObject(o, "repeats", r->repeats);
-    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
-    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
-    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
-    cJSON_AddNumberToObject(o, "latency_s_median", r->latency_median);
-    cJSON_AddNumberToObject(o, "latency_s_p90", r->latency_p90);
-    cJSON_AddNumberToObject(o, "state_bytes", r->state_bytes);
-    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
-    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    return o;
-}
-
-static void run_prefill(Model *m, const BenchArgs *a, cJSON *out)
-{
-    printf("\nprefill, batch 1 (model_forward; GFLOP/s at the mean context)\n");
-    printf("%8s %12s %12s %10s %9s %12s %12s\n", "length", "tokens/s", "best", "ms/run", "GFLOP/s", "flops/token",
-           "activations");
-    for (int i = 0; i < a->n_lengths; i++) {
-        fprintf(stderr, "bench: prefill length %d\n", a->lengths[i]);
-        BenchPass r;
-        Err e = {{0}};
-        if (bench_prefill(m, a->lengths[i], a->repeats, a->seed, &r, &e)) die_err(&e);
-        char act[32];
-        printf("%8d %12.0f %12.0f %10.3f %9.2f %12.4g %12s\n", r.T, r.tokens_per_s, r.tokens_per_s_best,
-               1e3 * r.sec.median, r.gflops, r.flops_per_token, mem_human(r.act_bytes, act, sizeof act));
-        fflush(stdout);
-        cJSON_AddItemToArray(out, pass_json(&r));
-    }
-}
-
-static cJSON *run_train(Model *m, const BenchArgs *a)
-{
-    fprintf(stderr, "bench: training step %d x %d\n", a->train_batch, a->train_len);
-    BenchPass r;
-    Err e = {{0}};
-    if (bench_train_step(m, a->train_batch, a->train_len, a->repeats, a->seed, &r, &e)) die_err(&e);
-    char act[32], shape[32];
-    snprintf(shape, sizeof shape, "%d x %d", r.B, r.T);
-    printf("\ntraining step (forward + loss + backward, no optimizer; GFLOP/s as 3 x forward)\n");
-    printf("%14s %10s %10s %12s %9s %12s\n", "batch x length", "ms/step", "best", "tokens/s", "GFLOP/s",
-           "activations");
-    printf("%14s %10.3f %10.3f %12.0f %9.2f %12s\n", shape, 1e3 * r.sec.median, 1e3 * r.sec.min, r.tokens_per_s,
-           r.gflops, mem_human(r.act_bytes, act, sizeof act));
-    fflush(stdout);
-    return pass_json(&r);
-}
-
-static void run_decode(Model *m, const BenchArgs *a, cJSON *out)
-{
-    printf("\ndecode (decoder_step after stepping to the context; %d timed steps per run)\n", a->steps);
-    printf("%6s %8s %12s %12s %12s %12s %9s %12s\n", "batch", "context", "tokens/s", "best", "latency ms", "p90 ms",
-           "GFLOP/s", "state");
-    for (int i = 0; i < a->n_batches; i++)
-        for (int j = 0; j < a->n_contexts; j++) {
-            fprintf(stderr, "bench: decode batch %d, stepping to context %d\n", a->batches[i], a->contexts[j]);
-            BenchDecode r;
-            Err e = {{0}};
-            if (bench_decode(m, a->batches[i], a->contexts[j], a->steps, a->repeats, a->seed, &r, &e)) die_err(&e);
-            char st[32];
-            printf("%6d %8d %12.0f %12.0f %12.4f %12.4f %9.2f %12s\n", r.B, r.ctx, r.tokens_per_s,
-                   r.tokens_per_s_best, 1e3 * r.latency_median, 1e3 * r.latency_p90, r.gflops,
-                   mem_human(r.state_bytes, st, sizeof st));
-            fflush(stdout);
-            cJSON_AddItemToArray(out, decode_json(&r));
-        }
+    fprintf(f, "usage: seqbench bench [options]            the model benchmark: prefill, training step, decode "
+               "(seqbench bench --help)\n"
+               "       seqbench bench SUBCOMMAND [options] (seqbench bench SUBCOMMAND --help)\n\n");
+    for (size_t i = 0; i < sizeof BENCHES / sizeof *BENCHES; i++)
+        fprintf(f, "  %-11s %s\n", BENCHES[i].name, BENCHES[i].summary);
+    fprintf(f, "\nEvery result JSON carries \"machine\" and \"roofline\", and each figure its roofline bound and the "
+               "fraction achieved.\n");
 }
 
 int cmd_bench(int argc, char **argv)
 {
-    ModelArgs ma;
-    BenchArgs a;
-    Option opts[MODEL_ARGS_N_OPTIONS + 16];
-    int n;
-    if (parse_args(argc, argv, &ma, &a, opts, &n)) return 0;
-    Err e = {{0}};
-    if (*a.out && results_check_file("--out", a.out, &e)) die_err(&e); /* before building or measuring anything */
-    threads_init(a.threads);
-    cJSON *res = results_new("bench", argc, argv); /* threads, load average and start time */
-    Model m;
-    build_model(&ma, &a, &m);
-    check_memory(&m, &a);
-    /* another process on the cores skews every figure: results_new records it; say so */
-    double load = -1;
-    if (getloadavg(&load, 1) == 1 && load > 0.5)
-        fprintf(stderr, "bench: warning: load average %.2f before starting; other processes will skew the timings\n",
-                load);
-    printf("seqbench bench: %s, pattern %s, %zu parameters (vocab %d), %d threads; median of %d runs after a "
-           "warm-up, best = fastest run\n",
-           m.cfg.model_type, m.cfg.pattern, m.n_params, m.cfg.vocab_size, threads_count(), a.repeats);
-    cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
-    cJSON_AddNumberToObject(res, "seed", (double)a.seed);
-    cJSON_AddItemToObject(res, "model", results_model(&m));
-    cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
-    run_prefill(&m, &a, cJSON_AddArrayToObject(metrics, "prefill"));
-    cJSON_AddItemToObject(metrics, "train_step", run_train(&m, &a));
-    run_decode(&m, &a, cJSON_AddArrayToObject(metrics, "decode"));
-    cJSON *mem = cJSON_AddObjectToObject(metrics, "memory");
-    cJSON_AddNumberToObject(mem, "param_bytes", (double)m.n_params * sizeof(real));
-    cJSON_AddNumberToObject(mem, "train_activation_bytes", (double)model_act_bytes(&m.cfg, a.train_batch, a.train_len));
-    cJSON *states = cJSON_AddArrayToObject(mem, "decode_state_bytes");
-    for (int i = 0; i < a.n_batches; i++)
-        for (int j = 0; j < a.n_contexts; j++) {
-            cJSON *s = cJSON_CreateObject();
-            cJSON_AddNumberToObject(s, "batch", a.batches[i]);
-            cJSON_AddNumberToObject(s, "context", a.contexts[j]);
-            cJSON_AddNumberToObject(s, "bytes", model_state_bytes(&m.cfg, a.batches[i], a.contexts[j]));
-            cJSON_AddItemToArray(states, s);
-        }
-    results_finish(res);
-    if (*a.out) {
-        if (json_write_file(a.out, res, &e)) die_err(&e);
-        fprintf(stderr, "wrote %s\n", a.out);
+    if (argc > 2 && (!strcmp(argv[2], "help") || !strcmp(argv[2], "list"))) {
+        usage(stdout);
+        return 0;
     }
-    cJSON_Delete(res);
-    model_free(&m);
-    return 0;
+    if (argc > 2 && argv[2][0] != '-') {
+        for (size_t i = 0; i < sizeof BENCHES / sizeof *BENCHES; i++)
+            if (!strcmp(argv[2], BENCHES[i].name)) return BENCHES[i].run(argc, argv);
+        char known[256] = "";
+        for (size_t i = 0; i < sizeof BENCHES / sizeof *BENCHES; i++)
+            snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", i ? ", " : "", BENCHES[i].name);
+        die("bench: unknown subcommand \"%s\" (subcommands: %s; see seqbench bench help)", argv[2], known);
+    }
+    return bench_model_main(argc, argv);
 }

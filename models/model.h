@@ -122,6 +122,14 @@ void decoder_reset(Decoder *d);
 /* Feeds tokens[B] at position d->pos; fails (Err) when the context is full. */
 int decoder_step(Decoder *d, const int *tokens, Err *e);
 
+/* Fills the context with T tokens per sequence (tokens [B, T]) in one
+ * parallel forward, from a reset state: the same state and logits as T
+ * calls of decoder_step (models/prefill.c). Sequences go through in chunks
+ * of at most max_batch (0: as many as a 1 GiB inference arena holds). The
+ * model's activation arena becomes an inference one (model_reserve_inference):
+ * call model_reserve again before training on the model. */
+int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e);
+
 /* Decode state (KV cache, recurrent state) in bytes for B sequences of ctx tokens. */
 double model_state_bytes(const ModelCfg *c, int B, int ctx);
 /* Forward FLOPs per token at context T (sublayers + head). */

@@ -62,6 +62,12 @@ typedef struct SubOps {
     /* One token per sequence at position pos: x, y are [B, d_model]. */
     void (*step)(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch);
     size_t (*step_scratch_size)(const ModelCfg *c, int B, int ctx);
+    /* Prefill: right after forward over B sequences of T tokens (the same
+     * acts and scratch), writes the decode state that T calls of step would
+     * have left, for sequences b0..b0+B-1 of a state laid out for Bs
+     * sequences of up to ctx tokens. NULL: the family keeps no state. */
+    void (*prefill_state)(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                          int ctx);
     /* Forward FLOPs per token for a token at context length T (multiply-add = 2). */
     double (*flops)(const ModelCfg *c, int T);
     /* An auxiliary training loss of the last forward (MoE load balancing),

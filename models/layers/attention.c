@@ -273,6 +273,25 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
     bias_fwd(y, w.bo, B, D);
 }
 
+/* The cache after a prefill: forward left the rotated k and v in acts, and
+ * position p sits in slot p % slots (only the last `slots` positions stay). */
+static void attn_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                               int ctx)
+{
+    (void)scratch;
+    const ModelCfg *c = s->cfg;
+    int qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim, slots = attn_cache_slots(attn_window(s), ctx);
+    size_t M = (size_t)B * T;
+    const real *k = acts + M * qd, *v = k + M * kvd;
+    real *kc = state, *vc = state + (size_t)Bs * slots * kvd;
+    for (int b = 0; b < B; b++)
+        for (int p = T > slots ? T - slots : 0; p < T; p++) {
+            size_t src = ((size_t)b * T + p) * kvd, dst = ((size_t)(b0 + b) * slots + (size_t)(p % slots)) * kvd;
+            memcpy(kc + dst, k + src, sizeof(real) * kvd);
+            memcpy(vc + dst, v + src, sizeof(real) * kvd);
+        }
+}
+
 static double attn_flops_window(const ModelCfg *c, int T, int W)
 {
     double D = c->d_model, qd = (double)c->n_heads * c->head_dim, kvd = (double)c->n_kv_heads * c->head_dim;
@@ -287,7 +306,7 @@ const SubOps attention_ops = {
     .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
     .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_state_size, .step = attn_step,
-    .step_scratch_size = attn_step_scratch_size, .flops = attn_flops,
+    .step_scratch_size = attn_step_scratch_size, .flops = attn_flops, .prefill_state = attn_prefill_state,
 };
 
 const SubOps local_attention_ops = {
@@ -295,5 +314,5 @@ const SubOps local_attention_ops = {
     .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
     .forward = attn_forward,
     .backward = attn_backward, .state_size = attn_local_state_size, .step = attn_step,
-    .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops,
+    .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops, .prefill_state = attn_prefill_state,
 };

@@ -66,4 +66,16 @@ static inline void conv1d_step(real *y, const real *x, real *window, const real 
     }
 }
 
+/* The window conv1d_step would hold after T inputs (rows of stride ldx):
+ * inputs T-(K-1) .. T-1 oldest first, zeros before position 0. For a
+ * prefill that hands over to the step path. */
+static inline void conv1d_window_after(real *window, const real *x, int ldx, int T, int C, int K)
+{
+    for (int j = 0; j < K - 1; j++) {
+        int src = T - (K - 1) + j;
+        if (src < 0) memset(window + (size_t)j * C, 0, sizeof(real) * C);
+        else memcpy(window + (size_t)j * C, x + (size_t)src * ldx, sizeof(real) * C);
+    }
+}
+
 #endif

@@ -284,6 +284,32 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
+/* After a prefill: the conv window from in_proj's u half, and h from the
+ * scan run again over the saved u, Δ, B, C (forward keeps no final state:
+ * its per-thread h serves several sequences), transposed to the step's [N, E]. */
+static void m1_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                             int ctx)
+{
+    (void)ctx;
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
+    size_t EN = (size_t)E * N;
+    M1Acts a = m1_acts(c, (real *)acts, B * T);
+    real *A = scratch, *h = A + EN, *y = h + EN; /* forward's scratch holds far more: its per-thread blocks */
+    neg_exp(A, w.A_log, EN);
+    for (int b = 0; b < B; b++) {
+        size_t sb = (size_t)(b0 + b);
+        conv1d_window_after(state + sb * (K - 1) * E, a.xz + (size_t)b * T * 2 * E, 2 * E, T, E, K);
+        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
+        memset(h, 0, sizeof(real) * EN);
+        scan_forward(&si, y, (size_t)E, NULL, h);
+        real *hT = state + (size_t)Bs * (K - 1) * E + sb * EN;
+        for (int e = 0; e < E; e++)
+            for (int n = 0; n < N; n++) hT[(size_t)n * E + e] = h[(size_t)e * N + n];
+    }
+}
+
 static double m1_flops(const ModelCfg *c, int T)
 {
     (void)T;
@@ -296,5 +322,5 @@ const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
     .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
-    .step_scratch_size = m1_step_scratch_size, .flops = m1_flops,
+    .step_scratch_size = m1_step_scratch_size, .flops = m1_flops, .prefill_state = m1_prefill_state,
 };

@@ -320,6 +320,29 @@ static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     linear_fwd(out, vn, w.out, B, d.D, d.E, 0);
 }
 
+/* After a prefill: the conv window from in_proj's xBC part, and each
+ * head's S from the scan run again over the saved xBC and Δ (forward keeps
+ * no final state), straight into the state's [H, P, N]. */
+static void m2_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                             int ctx)
+{
+    (void)ctx;
+    const ModelCfg *c = s->cfg;
+    M2Dims d = m2_dims(c);
+    M2Weights w = m2_weights(c, s->p);
+    M2Acts a = m2_acts(&d, (real *)acts, (size_t)B * T);
+    real *y = scratch; /* [T, E]: forward's scratch holds far more */
+    for (int b = 0; b < B; b++) {
+        size_t sb = (size_t)(b0 + b), row = (size_t)b * T;
+        conv1d_window_after(state + sb * (d.K - 1) * d.conv_dim, a.zx + row * d.Z + d.E, d.Z, T, d.conv_dim, d.K);
+        real *S = state + (size_t)Bs * (d.K - 1) * d.conv_dim + sb * d.E * d.N;
+        memset(S, 0, sizeof(real) * d.E * d.N);
+        for (int h = 0; h < d.H; h++)
+            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
+                         S + (size_t)h * d.P * d.N, NULL, y);
+    }
+}
+
 static double m2_flops(const ModelCfg *c, int T)
 {
     (void)T;
@@ -331,6 +354,6 @@ static double m2_flops(const ModelCfg *c, int T)
 const SubOps mamba2_ops = {
     .name = "mamba2", .symbol = 'M', .tensors = m2_tensors, .init = m2_init,
     .act_size = m2_act_size, .scratch_size = m2_scratch_size, .infer_act_size = m2_infer_act_size, .forward = m2_forward,
-    .backward = m2_backward, .state_size = m2_state_size, .step = m2_step,
+    .backward = m2_backward, .state_size = m2_state_size, .step = m2_step, .prefill_state = m2_prefill_state,
     .step_scratch_size = m2_step_scratch_size, .flops = m2_flops,
 };

@@ -222,6 +222,29 @@ static void lti_step(const Sub *s, const real *x, real *out, int B, int pos, int
     linear_fwd(out, g, w.out, B, D, E, 0);
 }
 
+/* After a prefill: the conv window from in_proj's u half, and h from the
+ * scan run again over the saved u (forward keeps no final state). */
+static void lti_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                              int ctx)
+{
+    (void)ctx;
+    const ModelCfg *c = s->cfg;
+    LtiWeights w = lti_weights(c, s->p);
+    int E = cfg_d_inner(c), K = c->d_conv;
+    size_t EN = (size_t)E * c->d_state;
+    LtiActs a = lti_acts(c, (real *)acts, B * T);
+    real *A = scratch, *delta = A + EN, *y = delta + E; /* forward's scratch holds far more */
+    lti_params(c, &w, A, delta);
+    for (int b = 0; b < B; b++) {
+        size_t sb = (size_t)(b0 + b), row = (size_t)b * T;
+        conv1d_window_after(state + sb * (K - 1) * E, a.xz + row * 2 * E, 2 * E, T, E, K);
+        real *h = state + (size_t)Bs * (K - 1) * E + sb * EN;
+        memset(h, 0, sizeof(real) * EN);
+        ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
+        scan_forward(&si, y, (size_t)E, NULL, h);
+    }
+}
+
 static double lti_flops(const ModelCfg *c, int T)
 {
     (void)T;
@@ -233,6 +256,6 @@ static double lti_flops(const ModelCfg *c, int T)
 const SubOps mamba_lti_ops = {
     .name = "mamba_lti", .symbol = 'M', .tensors = lti_tensors, .init = lti_init,
     .act_size = lti_act_size, .scratch_size = lti_scratch_size, .infer_act_size = lti_infer_act_size, .forward = lti_forward,
-    .backward = lti_backward, .state_size = lti_state_size, .step = lti_step,
+    .backward = lti_backward, .state_size = lti_state_size, .step = lti_step, .prefill_state = lti_prefill_state,
     .step_scratch_size = lti_step_scratch_size, .flops = lti_flops,
 };

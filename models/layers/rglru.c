@@ -240,6 +240,23 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     bias_fwd(out, w.out_b, B, D);
 }
 
+/* After a prefill: the conv window from linear_x's rows, and h from the
+ * scan's last row (forward keeps every h_t in acts). */
+static void rg_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
+                             int ctx)
+{
+    (void)scratch; (void)ctx;
+    const ModelCfg *c = s->cfg;
+    int W = cfg_lru_width(c), K = c->conv1d_width;
+    size_t MW = (size_t)B * T * W;
+    const real *xb = acts + A_XB * MW, *hs = acts + A_H * MW;
+    for (int b = 0; b < B; b++) {
+        size_t sb = (size_t)(b0 + b), row = (size_t)b * T;
+        conv1d_window_after(state + sb * (K - 1) * W, xb + row * W, W, T, W, K);
+        memcpy(state + (size_t)Bs * (K - 1) * W + sb * W, hs + (row + T - 1) * W, sizeof(real) * W);
+    }
+}
+
 static double rg_flops(const ModelCfg *c, int T)
 {
     (void)T;
@@ -250,6 +267,6 @@ static double rg_flops(const ModelCfg *c, int T)
 const SubOps rglru_ops = {
     .name = "rglru", .symbol = 'R', .tensors = rg_tensors, .init = rg_init,
     .act_size = rg_act_size, .scratch_size = rg_scratch_size, .forward = rg_forward,
-    .backward = rg_backward, .state_size = rg_state_size, .step = rg_step,
+    .backward = rg_backward, .state_size = rg_state_size, .step = rg_step, .prefill_state = rg_prefill_state,
     .step_scratch_size = rg_step_scratch_size, .flops = rg_flops,
 };

@@ -1,0 +1,39 @@
+#include "bounds.h"
+
+double bench_decode_bytes(const Model *m, int B, int ctx)
+{
+    const ModelCfg *c = &m->cfg;
+    double V = c->vocab_size, D = c->d_model, kvd = (double)c->n_kv_heads * c->head_dim;
+    /* an untied embedding is read by rows, the head whole; a tied one is the head */
+    double weights = (double)m->n_params - (c->tie_embeddings ? 0 : V * D) + B * D;
+    double state = 0;
+    for (int l = 0; l < m->n_layers; l++) {
+        double s = (double)m->layers[l].sub.ops->state_size(c, B, ctx + 1);
+        char sym = c->pattern[l];
+        state += s + (sym == '*' || sym == 'L' ? 2 * B * kvd : s); /* read, then written */
+    }
+    return (weights + state + B * V) * sizeof(real);
+}
+
+void bench_bound_compute(double flops_per_token, const Roofline *r, BenchBound *b)
+{
+    *b = (BenchBound){0};
+    b->flops_per_token = flops_per_token;
+    b->compute_tokens_per_s = r->sgemm_gflops * 1e9 / flops_per_token;
+    b->tokens_per_s = b->compute_tokens_per_s;
+    b->kind = "compute";
+}
+
+void bench_bound_decode(const Model *m, int B, int ctx, double flops_per_token, const Roofline *r, BenchBound *b)
+{
+    bench_bound_compute(flops_per_token, r, b);
+    b->bytes_per_step = bench_decode_bytes(m, B, ctx);
+    /* what a step touches stays in the last-level cache when it fills at most half of it */
+    b->from_llc = r->llc_read_gbs > 0 && r->llc_bytes > 0 && b->bytes_per_step <= r->llc_bytes / 2;
+    b->bandwidth_gbs = b->from_llc ? r->llc_read_gbs : r->bandwidth_gbs;
+    b->memory_tokens_per_s = B * b->bandwidth_gbs * 1e9 / b->bytes_per_step;
+    if (b->memory_tokens_per_s < b->compute_tokens_per_s) {
+        b->tokens_per_s = b->memory_tokens_per_s;
+        b->kind = "memory";
+    }
+}
