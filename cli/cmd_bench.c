@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "bench/bench.h"
+#include "cli/bench_kernels.h"
+#include "cli/bench_memory.h"
 #include "cli/commands.h"
 #include "cli/model_args.h"
 #include "cli/results.h"
@@ -197,6 +199,8 @@ int cmd_bench(int argc, char **argv)
     BenchArgs a;
     Option opts[MODEL_ARGS_N_OPTIONS + 16];
     int n;
+    if (argc > 2 && !strcmp(argv[2], "kernels")) return bench_kernels(argc - 2, argv + 2);
+    if (argc > 2 && !strcmp(argv[2], "memory")) return bench_memory(argc - 2, argv + 2);
     if (parse_args(argc, argv, &ma, &a, opts, &n)) return 0;
     Err e = {{0}};
     if (*a.out && results_check_file("--out", a.out, &e)) die_err(&e); /* before building or measuring anything */

@@ -50,3 +50,6 @@ add_dependencies(test_sample seqbench)
 # presets and compare through the binary: tiny models, a few steps each
 seq_test(test_compare LIBS seq_core)
 add_dependencies(test_compare seqbench)
+# bench kernels and bench memory through the binary: tiny widths and lengths, seconds (issue 17)
+seq_test(test_bench_kernels LIBS seq_core)
+add_dependencies(test_bench_kernels seqbench)
