@@ -9,14 +9,14 @@
  *
  * Measured, for the small presets: one decoder sized for the longest context
  * steps token by token, and at each context on the way the growth of the
- * process's resident memory over a baseline is read from /proc/self/status.
- * The baseline is taken with the weights resident and the thread pool
- * started, just before the decoder is made; the decoder's buffers are fresh
- * zero pages (calloc of a large block maps them untouched), so a page counts
- * only once the decode has written it: the growth is the state reached so
- * far plus the step's scratch and logits, at 4 KiB page granularity. VmHWM
- * (the peak, reset to the current size through /proc/self/clear_refs before
- * each model) is reported; where the reset is refused, VmRSS instead. */
+ * process's resident memory over a baseline is read (resident_bytes). The
+ * baseline is taken with the weights resident and the thread pool started,
+ * just before the decoder is made, after the free heap pages were handed
+ * back; the decoder's buffers are then untouched zero pages, so a page
+ * counts only once the decode writes it. The growth is the state reached so
+ * far plus the step's scratch and logits, to the page. The decode frees
+ * nothing on the way, so this current growth is also its peak: no VmHWM
+ * is needed (its counter is not exact, see resident_bytes). */
 #include "bench_memory.h"
 
 #include <dirent.h>
@@ -152,7 +152,8 @@ static void measure_decode(Model *m, const MArgs *a, const char *arch, double *m
     for (int i = 0; i < a->n_contexts; i++) measured[i] = -1;
     /* a warm-up decode first: OpenMP starts its threads (their stacks are
      * resident from then on) and the first step's lazy work is done */
-    if (decoder_create(&d, m, B, 2, &e) || decoder_step(&d, tok, &e) || decoder_step(&d, tok, &e)) die("bench memory: %s: %s", arch, e.msg);
+    if (decoder_create(&d, m, B, 2, &e) || decoder_step(&d, tok, &e) || decoder_step(&d, tok, &e))
+        die("bench memory: %s: %s", arch, e.msg);
     decoder_free(&d);
     int last = a->n_contexts - 1;
     while (last >= 0 && decoder_bytes(&m->cfg, B, a->contexts[last]) > (double)mem_available()) last--;
@@ -161,7 +162,6 @@ static void measure_decode(Model *m, const MArgs *a, const char *arch, double *m
         return;
     }
     int max_ctx = a->contexts[last];
-    resident_bytes(source);
     malloc_trim(0); /* free heap pages out of the resident set, so a decoder placed on them counts as it writes */
     double base = resident_bytes(source);
     if (decoder_create(&d, m, B, max_ctx, &e)) die("bench memory: %s: %s", arch, e.msg);
@@ -366,9 +366,9 @@ int bench_memory(int argc, char **argv)
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     cJSON_AddStringToObject(metrics, "precision", "fp32 (state_bytes_16bit: the same at 2 bytes a value)");
     cJSON_AddStringToObject(metrics, "measured",
-                            "growth of the peak resident memory (VmHWM, reset before each model) over the process's "
-                            "resident memory before the decoder was made, after stepping to the context; includes the "
-                            "step scratch and logits; page granularity");
+                            "growth of the resident memory (/proc/self/smaps_rollup Rss, exact to the page) over a "
+                            "baseline taken just before the decoder was made, after stepping to the context; the decode "
+                            "frees nothing, so it is also the peak; includes the step scratch and logits");
     printf("seqbench bench memory: decode state, batch %d, fp32 (state: KV cache + recurrent state; decoder: all "
            "decoder_create allocates; measured: resident growth while decoding)\n",
            a.batch);
