@@ -201,14 +201,40 @@ static void test_memory(void)
     CHECK(jb && num(jb, "kv_cache_bytes") == 4.0 * 2 * 8 * 128 * 262144 * 4 && num(jb, "recurrent_state_bytes") > 0,
           "jamba-v0.1 at 256K: 8 GiB of KV at fp32 (got %g)", jb ? num(jb, "kv_cache_bytes") : -1);
     const cJSON *mb = point(at(j, "metrics", "paper", "mamba-130m"), 262144);
-    CHECK(mb && num(mb, "kv_cache_bytes") == 0 && num(mb, "state_bytes") > 0 && !cJSON_HasObjectItem(mb, "measured_bytes"),
-          "mamba-130m: recurrent state only, analytic only");
+    CHECK(mb && num(mb, "kv_cache_bytes") == 0 && num(mb, "state_bytes") > 0 &&
+              !cJSON_HasObjectItem(at(j, "metrics", "paper", "mamba-130m"), "measured"),
+          "mamba-130m: recurrent state only, analytic only (no measured array)");
+    cJSON_Delete(j);
+
+    /* --paper-measure on a tiny Llama written as a paper config: 2 layers, K and V of 32 floats a token */
+    char dir[256], path[300];
+    snprintf(dir, sizeof dir, "%s/paper", tmp);
+    snprintf(path, sizeof path, "%s/tiny-llama.json", dir);
+    FILE *f = mkdir(dir, 0755) == 0 ? fopen(path, "w") : NULL;
+    if (f) {
+        fputs("{\"model_type\": \"llama\", \"vocab_size\": 64, \"hidden_size\": 32, \"intermediate_size\": 64, "
+              "\"num_hidden_layers\": 2, \"num_attention_heads\": 2, \"num_key_value_heads\": 2, "
+              "\"hidden_act\": \"silu\", \"rms_norm_eps\": 1e-5, \"tie_word_embeddings\": true}\n", f);
+        fclose(f);
+    }
+    snprintf(args, sizeof args, "memory --archs hawk --contexts 64 --paper tiny-llama --paper-dir %s "
+                                "--paper-contexts 1024 --paper-measure 64,128 --out %s/pm.json", dir, tmp);
+    st = run(args);
+    CHECK(st == 0, "bench memory --paper-measure exit %d: %s", st, err_text());
+    j = load("pm.json");
+    const cJSON *meas = j ? at(j, "metrics", "paper", "tiny-llama") : NULL;
+    meas = meas ? at(meas, "measured", NULL, NULL) : NULL;
+    const cJSON *p128 = cJSON_GetArrayItem(meas, 1);
+    CHECK(p128 && num(p128, "context") == 128 && num(p128, "state_bytes") == 2 * 2 * 128 * 32 * 4.0 &&
+              num(p128, "measured_bytes") >= 0.75 * num(p128, "state_bytes"),
+          "tiny-llama measured at 128: %g bytes for a 65536-byte KV cache", p128 ? num(p128, "measured_bytes") : -1);
     cJSON_Delete(j);
 
     const char *bad[][2] = {
         {"memory --archs transformer,lstm", "lstm"},
         {"memory --contexts 128,64", "--contexts"},
         {"memory --paper nosuch-7b", "nosuch-7b"},
+        {"memory --paper-measure 256,64", "--paper-measure"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char out[256];
