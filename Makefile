@@ -57,9 +57,8 @@ bench: $(BUILD)/seqbench
 	$(BENCH_RUN) latency $(BENCH_RF) --archs $(BENCH_ARCHS) --out results/bench/latency.json
 	$(BENCH_RUN) throughput $(BENCH_RF) --archs $(BENCH_ARCHS) --lengths 512,1024,2048 --out results/bench/throughput.json
 	$(BENCH_RUN) prefill $(BENCH_RF) --archs $(BENCH_ARCHS) --out results/bench/prefill.json
-# b-kernels: the kernels and memory instruments go here, as recipe lines like
-#	$(BENCH_RUN) kernels $(BENCH_RF) --out results/bench/kernels.json
-#	$(BENCH_RUN) memory --out results/bench/memory.json
+	$(BENCH_RUN) kernels --lengths 256,1024,4096 --out results/bench/kernels.json
+	$(BENCH_RUN) memory --out results/bench/memory.json
 
 # Regenerates the golden files from the PyTorch references (needs Debian's python3-torch).
 golden:

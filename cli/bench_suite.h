@@ -12,6 +12,6 @@ int bench_decode_main(int argc, char **argv);
 int bench_latency_main(int argc, char **argv);
 int bench_throughput_main(int argc, char **argv);
 int bench_prefill_main(int argc, char **argv);
-/* b-kernels: int bench_kernels_main(int argc, char **argv); int bench_memory_main(int argc, char **argv); */
+/* bench kernels and bench memory: cli/bench_kernels.h, cli/bench_memory.h */
 
 #endif

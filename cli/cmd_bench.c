@@ -5,9 +5,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli/bench_kernels.h"
+#include "cli/bench_memory.h"
 #include "cli/bench_suite.h"
 #include "cli/commands.h"
 #include "core/err.h"
+
+/* kernels and memory take their subcommand name as argv[0] */
+static int bench_kernels_main(int argc, char **argv) { return bench_kernels(argc - 2, argv + 2); }
+static int bench_memory_main(int argc, char **argv) { return bench_memory(argc - 2, argv + 2); }
 
 static const struct {
     const char *name;
@@ -19,7 +25,8 @@ static const struct {
     {"latency", bench_latency_main, "per-token decode latency against prefill length (Griffin Fig. 4)"},
     {"throughput", bench_throughput_main, "tokens/s against sample length after an empty prompt (Griffin Fig. 1b)"},
     {"prefill", bench_prefill_main, "tokens/s of the parallel forward against sequence length"},
-    /* b-kernels: {"kernels", bench_kernels_main, "..."}, {"memory", bench_memory_main, "..."}, */
+    {"kernels", bench_kernels_main, "scan and attention time against length, forward and forward+backward, log-log slopes"},
+    {"memory", bench_memory_main, "decode state / KV-cache bytes against context, analytic and measured"},
 };
 
 static void usage(FILE *f)
