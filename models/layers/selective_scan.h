@@ -196,4 +196,102 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
         }
 }
 
+/* The training scan of the selective S6 (B_t, C_t shared by all channels:
+ * bc_e = 0), channels innermost as in scan_step_t: A is given transposed,
+ * AT[n][e] = A[e][n], the state is hT [N, E] and the saved states hs
+ * [T, N, E]. Every loop runs along contiguous channels, the decays are taken
+ * inline (exp_fast in the loop, no scratch), and y_t[e] accumulates over n
+ * with no sum across SIMD lanes. The channel-outer loop above made a 16-lane
+ * vexp call and a lane reduction per (t, e); this one does E·N elements per
+ * token in straight vector code. hs may be NULL (inference); otherwise h_t
+ * is written straight into hs[t], and hT gets the last one. */
+static inline void scan_forward_t(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
+{
+    int E = s->E, N = s->N;
+    size_t EN = (size_t)E * N;
+    for (int t = 0; t < s->T; t++) {
+        const real *d = s->dt + t * s->dt_t, *u = s->u + t * s->u_t;
+        const real *Bt = s->B + t * s->bc_t, *Ct = s->C + t * s->bc_t;
+        const real *prev = hs && t ? hs + (size_t)(t - 1) * EN : hT;
+        real *cur = hs ? hs + (size_t)t * EN : hT, *yt = y + t * y_t;
+#pragma omp simd
+        for (int e = 0; e < E; e++) yt[e] = s->D[e] * u[e];
+        for (int n = 0; n < N; n++) {
+            real b = Bt[n], c = Ct[n];
+            const real *a = AT + (size_t)n * E, *hp = prev + (size_t)n * E;
+            real *hn = cur + (size_t)n * E;
+#pragma omp simd
+            for (int e = 0; e < E; e++) {
+                real h = exp_fast(d[e] * a[e]) * hp[e] + d[e] * u[e] * b;
+                hn[e] = h;
+                yt[e] += c * h;
+            }
+        }
+    }
+    if (hs && s->T > 0) memcpy(hT, hs + (size_t)(s->T - 1) * EN, sizeof(real) * EN);
+}
+
+/* Channels handled together by scan_backward_t: its per-channel sums live
+ * on the stack, and a block's rows of dh, dA, hs stay in L1 for any E. */
+#define SCAN_ECHUNK 128
+
+/* Reverse-time pass of scan_forward_t (the state before t = 0 is zero, as
+ * in the forward's training use). hs [T, N, E] from scan_forward_t; dhT [N,
+ * E] scratch; g->dA is [N, E] here, transposed like AT; the rest as in
+ * ScanGrad. Per element the reference's sums are regrouped: dΔ = Σ_n
+ * dh·A·decay·h_{t-1} + u·Σ_n dh·B_n and du = Δ·Σ_n dh·B_n + dy·D, so the two
+ * sums over n are per-channel vectors and only dB_t[n], dC_t[n] (sums over
+ * the channels) need a sum across lanes, once per (t, n, block). */
+static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs,
+                                   real *dhT, const ScanGrad *g)
+{
+    int E = s->E, N = s->N;
+    size_t EN = (size_t)E * N;
+    real sA[SCAN_ECHUNK], sB[SCAN_ECHUNK], zero[SCAN_ECHUNK] = {0};
+    memset(dhT, 0, sizeof(real) * EN);
+    for (int t = s->T - 1; t >= 0; t--) {
+        const real *d = s->dt + t * s->dt_t, *u = s->u + t * s->u_t, *dyt = dy + t * dy_t;
+        const real *Bt = s->B + t * s->bc_t, *Ct = s->C + t * s->bc_t;
+        real *dBt = g->dB + t * s->bc_t, *dCt = g->dC + t * s->bc_t;
+        const real *ht = hs + (size_t)t * EN, *hp = t ? hs + (size_t)(t - 1) * EN : NULL;
+        for (int e0 = 0; e0 < E; e0 += SCAN_ECHUNK) {
+            int ne = E - e0 < SCAN_ECHUNK ? E - e0 : SCAN_ECHUNK;
+            const real *de = d + e0, *ue = u + e0, *dye = dyt + e0;
+#pragma omp simd
+            for (int i = 0; i < ne; i++) {
+                g->dD[e0 + i] += dye[i] * ue[i];
+                sA[i] = 0;
+                sB[i] = 0;
+            }
+            for (int n = 0; n < N; n++) {
+                size_t o = (size_t)n * E + e0;
+                real b = Bt[n], c = Ct[n], accB = 0, accC = 0;
+                const real *a = AT + o, *hn = ht + o, *pn = hp ? hp + o : zero;
+                real *dhn = dhT + o, *dAn = g->dA + o;
+#pragma omp simd reduction(+ : accB, accC)
+                for (int i = 0; i < ne; i++) {
+                    real dec = exp_fast(de[i] * a[i]);
+                    real dht = dhn[i] + dye[i] * c; /* all that depends on h_t */
+                    real q = dht * dec * pn[i];
+                    accC += dye[i] * hn[i];
+                    accB += dht * de[i] * ue[i];
+                    sA[i] += a[i] * q;
+                    sB[i] += dht * b;
+                    dAn[i] += de[i] * q;
+                    dhn[i] = dht * dec; /* to h_{t-1} */
+                }
+                dBt[n] += accB;
+                dCt[n] += accC;
+            }
+            real *ddt = g->ddt + t * s->dt_t + e0, *du = g->du + t * g->du_t + e0;
+#pragma omp simd
+            for (int i = 0; i < ne; i++) {
+                ddt[i] += sA[i] + ue[i] * sB[i];
+                du[i] += de[i] * sB[i] + dye[i] * s->D[e0 + i];
+            }
+        }
+    }
+}
+
+
 #endif
