@@ -2,7 +2,11 @@
  * the same inputs through both, compared within a float tolerance.
  *   - vexp (polynomial exp) against libm over float's whole range;
  *   - the selective scan, forward and backward, selective (S6: B, C per
- *     token) and LTI (B, C per channel) strides, N below and above the block. */
+ *     token) and LTI (B, C per channel) strides, N below and above the block;
+ *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
+ *     with its transposed layouts at odd sizes (E, N not multiples of the
+ *     SIMD width, E past one channel block, T = 1);
+ *   - the depthwise conv1d's channel-blocked pair against its plain loops. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +14,7 @@
 #include "check.h"
 #include "rel_err.h"
 #include "core/rng.h"
+#include "models/layers/conv1d.h"
 #include "models/layers/selective_scan.h"
 
 static void test_vexp(void)
@@ -138,6 +143,8 @@ static void test_scan_t(int T, int E, int N)
         for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
         ScanGrad g = {grads[k][0], (size_t)E, grads[k][1], grads[k][2], grads[k][3], grads[k][4], grads[k][5]};
         if (k) {
+            for (int j = 0; j < 4; j++) /* du, dΔ, dB, dC are written, not added to: start them at NaN */
+                for (size_t i = 0; i < gn[j]; i++) grads[k][j][i] = NAN;
             scan_forward_t(&s, AT, y[k], (size_t)E, hs[k], h[k]);
             scan_backward_t(&s, AT, dy, (size_t)E, hs[k], dh, &g);
         } else {
@@ -181,6 +188,53 @@ static void test_scan_t(int T, int E, int N)
     free(hT); free(dAT); free(y2); free(h2);
 }
 
+/* conv1d_forward / _backward against the reference loops, with rows inside
+ * wider ones (as Mamba's conv reads half of in_proj's output) and gradients
+ * added to what is already there. */
+static void test_conv1d(int B, int T, int C, int K)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(B * 100003 + T * 1009 + C * 17 + K));
+    int ldx = 2 * C + 3, ldy = C + 1;
+    size_t MX = (size_t)B * T * ldx, MY = (size_t)B * T * ldy, CK = (size_t)C * K;
+    real *x = calloc(MX, sizeof(real)), *w = calloc(CK, sizeof(real)), *b = calloc(C, sizeof(real)),
+         *dy = calloc(MY, sizeof(real));
+    fill(x, MX, &r, -1, 1);
+    fill(w, CK, &r, -1, 1);
+    fill(b, C, &r, -1, 1);
+    fill(dy, MY, &r, -1, 1);
+    real *y[2], *dx[2], *dw[2], *db[2];
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(MY, sizeof(real));
+        dx[k] = calloc(MX, sizeof(real));
+        dw[k] = calloc(CK, sizeof(real));
+        db[k] = calloc(C, sizeof(real));
+        Rng r0;
+        rng_seed(&r0, 5); /* the same starting gradients for both */
+        fill(dx[k], MX, &r0, -1, 1);
+        fill(dw[k], CK, &r0, -1, 1);
+        fill(db[k], C, &r0, -1, 1);
+        (k ? conv1d_forward : conv1d_forward_ref)(y[k], ldy, x, ldx, w, b, B, T, C, K);
+        (k ? conv1d_backward : conv1d_backward_ref)(dx[k], ldx, dw[k], db[k], dy, ldy, x, ldx, w, B, T, C, K);
+    }
+    /* whole rows compared: what lies past the first C must be left alone */
+    CHECK(rel_err(y[1], y[0], MY) < 1e-6, "conv1d B=%d T=%d C=%d K=%d: y differs by %.3g", B, T, C, K,
+          rel_err(y[1], y[0], MY));
+    CHECK(rel_err(dx[1], dx[0], MX) < 1e-6, "conv1d B=%d T=%d C=%d K=%d: dx differs by %.3g", B, T, C, K,
+          rel_err(dx[1], dx[0], MX));
+    CHECK(rel_err(dw[1], dw[0], CK) < 1e-5, "conv1d B=%d T=%d C=%d K=%d: dw differs by %.3g", B, T, C, K,
+          rel_err(dw[1], dw[0], CK));
+    CHECK(rel_err(db[1], db[0], C) < 1e-5, "conv1d B=%d T=%d C=%d K=%d: db differs by %.3g", B, T, C, K,
+          rel_err(db[1], db[0], C));
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(dx[k]);
+        free(dw[k]);
+        free(db[k]);
+    }
+    free(x); free(w); free(b); free(dy);
+}
+
 int main(void)
 {
     test_vexp();
@@ -196,5 +250,10 @@ int main(void)
     test_scan_t(6, 131, 3);   /* E past one channel block of 128, N not a multiple of 8 */
     test_scan_t(4, 1, 1);
     test_scan_t(50, 264, 17); /* three channel blocks, the last partial */
+    test_conv1d(3, 17, 128, 4);
+    test_conv1d(2, 2, 70, 4);  /* T < K - 1: every tap of some rows sees zeros; a partial channel block */
+    test_conv1d(1, 9, 5, 1);
+    test_conv1d(2, 40, 33, 16);
+    test_conv1d(2, 40, 33, 17); /* past CONV_KMAX: the reference itself */
     return check_summary();
 }

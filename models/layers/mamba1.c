@@ -200,10 +200,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     real *AT = scratch, *per_thread = AT + EN, *dy = per_thread + (size_t)threads * per;
     real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
     m1_AT(AT, w.A_log, E, N);
-    memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
-    memset(du, 0, sizeof(real) * ME);
-    memset(ddelta, 0, sizeof(real) * ME);
-    memset(ddbcn, 0, sizeof(real) * (size_t)M * P);
+    memset(per_thread, 0, sizeof(real) * (size_t)threads * per); /* du, ddelta, ddbcn: written, not added to */
 
     mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* the scan, one sequence per task; dA and dD are shared by all
@@ -221,14 +218,21 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
         const real *mine = per_thread + (size_t)t * per;
         for (int n = 0; n < N; n++) /* dA/dA_log = A; mine's dA is [N,E] */
             for (int e = 0; e < E; e++) gw.A_log[(size_t)e * N + n] += mine[(size_t)n * E + e] * AT[(size_t)n * E + e];
+#pragma omp simd
         for (int e = 0; e < E; e++) gw.D[e] += mine[EN + e];
     }
-    /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt */
-    for (size_t i = 0; i < ME; i++) ddelta[i] *= 1 / (1 + exp(-a.dtp[i]));
-    for (int m = 0; m < M; m++)
-        for (int e = 0; e < E; e++) gw.dt_b[e] += ddelta[(size_t)m * E + e];
+    /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt; b_dt's gradient is the
+     * column sums, summed a row at a time so the loop runs along e */
+#pragma omp simd
+    for (size_t i = 0; i < ME; i++) ddelta[i] *= sigmoid(a.dtp[i]);
+    for (int m = 0; m < M; m++) {
+        const real *dd = ddelta + (size_t)m * E;
+#pragma omp simd
+        for (int e = 0; e < E; e++) gw.dt_b[e] += dd[e];
+    }
     cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, E, R, M, 1, ddelta, E, a.dbcn, P, 1, gw.dt_w, R);
-    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, R, E, 1, ddelta, E, w.dt_w, R, 1, ddbcn, P);
+    /* δ's columns of ddbcn: overwritten (beta 0), the scan wrote B's and C's */
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, R, E, 1, ddelta, E, w.dt_w, R, 0, ddbcn, P);
     /* Jamba's norms on δ, B, C */
     if (c->mamba_inner_norms) {
         memset(ddbc, 0, sizeof(real) * (size_t)M * P);

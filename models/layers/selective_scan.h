@@ -237,8 +237,9 @@ static inline void scan_forward_t(const ScanIn *s, const real *AT, real *y, size
 
 /* Reverse-time pass of scan_forward_t (the state before t = 0 is zero, as
  * in the forward's training use). hs [T, N, E] from scan_forward_t; dhT [N,
- * E] scratch; g->dA is [N, E] here, transposed like AT; the rest as in
- * ScanGrad. Per element the reference's sums are regrouped: dΔ = Σ_n
+ * E] scratch; g->dA is [N, E] here, transposed like AT. Unlike the
+ * reference it writes (=) du, dΔ, dB and dC, which it reaches once per
+ * token, so the caller need not zero them; dA and dD are added to. Per element the reference's sums are regrouped: dΔ = Σ_n
  * dh·A·decay·h_{t-1} + u·Σ_n dh·B_n and du = Δ·Σ_n dh·B_n + dy·D, so the two
  * sums over n are per-channel vectors and only dB_t[n], dC_t[n] (sums over
  * the channels) need a sum across lanes, once per (t, n, block). */
@@ -280,14 +281,14 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
                     dAn[i] += de[i] * q;
                     dhn[i] = dht * dec; /* to h_{t-1} */
                 }
-                dBt[n] += accB;
-                dCt[n] += accC;
+                dBt[n] = (e0 ? dBt[n] : 0) + accB;
+                dCt[n] = (e0 ? dCt[n] : 0) + accC;
             }
             real *ddt = g->ddt + t * s->dt_t + e0, *du = g->du + t * g->du_t + e0;
 #pragma omp simd
             for (int i = 0; i < ne; i++) {
-                ddt[i] += sA[i] + ue[i] * sB[i];
-                du[i] += de[i] * sB[i] + dye[i] * s->D[e0 + i];
+                ddt[i] = sA[i] + ue[i] * sB[i];
+                du[i] = de[i] * sB[i] + dye[i] * s->D[e0 + i];
             }
         }
     }
