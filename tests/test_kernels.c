@@ -1,6 +1,6 @@
 /* Every fast kernel against the plain reference loop it replaces (STYLE §4):
  * the same inputs through both, compared within a float tolerance.
- *   - vexp (polynomial exp) against libm over float's whole range;
+ *   - vexp (polynomial exp) and expf_fma against libm over float's whole range;
  *   - the selective scan, forward and backward, selective (S6: B, C per
  *     token) and LTI (B, C per channel) strides, N below and above the block;
  *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
@@ -29,6 +29,14 @@ static void test_vexp(void)
         worst = err > worst ? err : worst;
     }
     CHECK(worst < 2e-7, "vexp max relative error %.3g over [-87.3, 88.3]", worst);
+    double worst_fma = 0;
+    for (int i = 0; i < n; i++) {
+        double r = exp((double)x[i]), err = fabs(expf_fma(x[i]) - r) / r;
+        worst_fma = err > worst_fma ? err : worst_fma;
+    }
+    CHECK(worst_fma < 2e-7, "expf_fma max relative error %.3g over [-87.3, 88.3]", worst_fma);
+    CHECK(expf_fma(-1000) >= 0 && expf_fma(-1000) < 1.3e-38f && isnan(expf_fma(NAN)) && expf_fma(0) == 1,
+          "expf_fma(-1000) = %g, expf_fma(NaN) = %g, expf_fma(0) = %.9g", expf_fma(-1000), expf_fma(NAN), expf_fma(0));
     float lo = -1000, zero = 0;
     vexp(y, &lo, 1);
     CHECK(y[0] >= 0 && y[0] < 1.3e-38f, "vexp(-1000) = %g, want about 0", y[0]);

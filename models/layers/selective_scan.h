@@ -222,9 +222,9 @@ static inline void scan_forward_t(const ScanIn *s, const real *AT, real *y, size
             real *hn = cur + (size_t)n * E;
 #pragma omp simd
             for (int e = 0; e < E; e++) {
-                real h = exp_fast(d[e] * a[e]) * hp[e] + d[e] * u[e] * b;
+                real h = fma(exp_fma(d[e] * a[e]), hp[e], d[e] * u[e] * b);
                 hn[e] = h;
-                yt[e] += c * h;
+                yt[e] = fma(c, h, yt[e]);
             }
         }
     }
@@ -248,7 +248,7 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
 {
     int E = s->E, N = s->N;
     size_t EN = (size_t)E * N;
-    real sA[SCAN_ECHUNK], sB[SCAN_ECHUNK], zero[SCAN_ECHUNK] = {0};
+    real sA[SCAN_ECHUNK], sB[SCAN_ECHUNK], du_[SCAN_ECHUNK], zero[SCAN_ECHUNK] = {0};
     memset(dhT, 0, sizeof(real) * EN);
     for (int t = s->T - 1; t >= 0; t--) {
         const real *d = s->dt + t * s->dt_t, *u = s->u + t * s->u_t, *dyt = dy + t * dy_t;
@@ -261,6 +261,7 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
 #pragma omp simd
             for (int i = 0; i < ne; i++) {
                 g->dD[e0 + i] += dye[i] * ue[i];
+                du_[i] = de[i] * ue[i];
                 sA[i] = 0;
                 sB[i] = 0;
             }
@@ -271,14 +272,14 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
                 real *dhn = dhT + o, *dAn = g->dA + o;
 #pragma omp simd reduction(+ : accB, accC)
                 for (int i = 0; i < ne; i++) {
-                    real dec = exp_fast(de[i] * a[i]);
-                    real dht = dhn[i] + dye[i] * c; /* all that depends on h_t */
+                    real dec = exp_fma(de[i] * a[i]);
+                    real dht = fma(dye[i], c, dhn[i]); /* all that depends on h_t */
                     real q = dht * dec * pn[i];
-                    accC += dye[i] * hn[i];
-                    accB += dht * de[i] * ue[i];
-                    sA[i] += a[i] * q;
-                    sB[i] += dht * b;
-                    dAn[i] += de[i] * q;
+                    accC = fma(dye[i], hn[i], accC);
+                    accB = fma(dht, du_[i], accB);
+                    sA[i] = fma(a[i], q, sA[i]);
+                    sB[i] = fma(dht, b, sB[i]);
+                    dAn[i] = fma(de[i], q, dAn[i]);
                     dhn[i] = dht * dec; /* to h_{t-1} */
                 }
                 dBt[n] = (e0 ? dBt[n] : 0) + accB;
@@ -287,8 +288,8 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
             real *ddt = g->ddt + t * s->dt_t + e0, *du = g->du + t * g->du_t + e0;
 #pragma omp simd
             for (int i = 0; i < ne; i++) {
-                ddt[i] = sA[i] + ue[i] * sB[i];
-                du[i] = de[i] * sB[i] + dye[i] * s->D[e0 + i];
+                ddt[i] = fma(ue[i], sB[i], sA[i]);
+                du[i] = fma(de[i], sB[i], dye[i] * s->D[e0 + i]);
             }
         }
     }
