@@ -124,7 +124,7 @@ static void test_scan(int T, int E, int N, int selective)
 /* scan_forward_t / scan_backward_t against the references: the same S6
  * inputs, A and dA transposed for the fast path, its states hs [T, N, E]
  * only read by its own backward. */
-static void test_scan_t(int T, int E, int N)
+static void test_scan_t(int T, int E, int N, int portable)
 {
     Rng r;
     rng_seed(&r, (uint64_t)(T * 7919 + E * 31 + N));
@@ -153,8 +153,8 @@ static void test_scan_t(int T, int E, int N)
         if (k) {
             for (int j = 0; j < 4; j++) /* du, dΔ, dB, dC are written, not added to: start them at NaN */
                 for (size_t i = 0; i < gn[j]; i++) grads[k][j][i] = NAN;
-            scan_forward_t(&s, AT, y[k], (size_t)E, hs[k], h[k]);
-            scan_backward_t(&s, AT, dy, (size_t)E, hs[k], dh, &g);
+            (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y[k], (size_t)E, hs[k], h[k]);
+            (portable ? scan_backward_t_any : scan_backward_t)(&s, AT, dy, (size_t)E, hs[k], dh, &g);
         } else {
             scan_forward_ref(&s, y[k], (size_t)E, hs[k], h[k]);
             scan_backward_ref(&s, dy, (size_t)E, hs[k], dh, &g);
@@ -169,22 +169,23 @@ static void test_scan_t(int T, int E, int N)
         }
     memcpy(h[1], hT, sizeof(real) * EN);
     memcpy(grads[1][4], dAT, sizeof(real) * EN);
-    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "S6 transposed T=%d E=%d N=%d: y differs by %.3g", T, E, N,
+    const char *tag = portable ? " (portable)" : "";
+    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: y differs by %.3g", tag, T, E, N,
           rel_err(y[1], y[0], TE));
-    CHECK(rel_err(h[1], h[0], EN) < 1e-5, "S6 transposed T=%d E=%d N=%d: final state differs by %.3g", T, E, N,
+    CHECK(rel_err(h[1], h[0], EN) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: final state differs by %.3g", tag, T, E, N,
           rel_err(h[1], h[0], EN));
     /* the inference form, no saved states: the same y and state */
     real *y2 = calloc(TE, sizeof(real)), *h2 = calloc(EN, sizeof(real));
-    scan_forward_t(&s, AT, y2, (size_t)E, NULL, h2);
+    (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y2, (size_t)E, NULL, h2);
     for (int e = 0; e < E; e++)
         for (int n = 0; n < N; n++) hT[(size_t)e * N + n] = h2[(size_t)n * E + e];
     CHECK(rel_err(y2, y[0], TE) < 1e-5 && rel_err(hT, h[0], EN) < 1e-5,
-          "S6 transposed T=%d E=%d N=%d without hs: y %.3g, state %.3g", T, E, N, rel_err(y2, y[0], TE),
+          "S6 transposed%s T=%d E=%d N=%d without hs: y %.3g, state %.3g", tag, T, E, N, rel_err(y2, y[0], TE),
           rel_err(hT, h[0], EN));
     const char *names[6] = {"du", "ddt", "dB", "dC", "dA", "dD"};
     for (int j = 0; j < 6; j++) {
         double d = rel_err(grads[1][j], grads[0][j], gn[j]);
-        CHECK(d < 1e-5, "S6 transposed T=%d E=%d N=%d: %s differs by %.3g", T, E, N, names[j], d);
+        CHECK(d < 1e-5, "S6 transposed%s T=%d E=%d N=%d: %s differs by %.3g", tag, T, E, N, names[j], d);
     }
     for (int k = 0; k < 2; k++) {
         free(y[k]);
@@ -252,12 +253,16 @@ int main(void)
     test_scan(9, 5, 100, 1); /* N past one block of 64 */
     test_scan(9, 5, 100, 0);
     test_scan(1, 128, 16, 1); /* a decode step */
-    test_scan_t(37, 24, 16);
-    test_scan_t(9, 5, 100);   /* E below one vector, N odd and large */
-    test_scan_t(1, 128, 16);  /* T = 1 */
-    test_scan_t(6, 131, 3);   /* E past one channel block of 128, N not a multiple of 8 */
-    test_scan_t(4, 1, 1);
-    test_scan_t(50, 264, 17); /* three channel blocks, the last partial */
+    /* the dispatching entry points (the AVX-512 copy where the CPU has it)
+     * and the portable bodies (what an AVX2-only CPU runs) */
+    for (int portable = 0; portable < 2; portable++) {
+        test_scan_t(37, 24, 16, portable);
+        test_scan_t(9, 5, 100, portable);   /* E below one vector, N odd and large */
+        test_scan_t(1, 128, 16, portable);  /* T = 1 */
+        test_scan_t(6, 131, 3, portable);   /* E past one channel block of 128, N not a multiple of 8 */
+        test_scan_t(4, 1, 1, portable);
+        test_scan_t(50, 264, 17, portable); /* three channel blocks, the last partial */
+    }
     test_conv1d(3, 17, 128, 4);
     test_conv1d(2, 2, 70, 4);  /* T < K - 1: every tap of some rows sees zeros; a partial channel block */
     test_conv1d(1, 9, 5, 1);
