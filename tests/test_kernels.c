@@ -6,6 +6,8 @@
  *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
  *     with its transposed layouts at odd sizes (E, N not multiples of the
  *     SIMD width, E past one channel block, T = 1);
+ *   - the LTI ablation's transposed scan (lti_scan.h) against the same
+ *     references with the LTI strides;
  *   - the depthwise conv1d's channel-blocked pair against its plain loops. */
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +17,7 @@
 #include "rel_err.h"
 #include "core/rng.h"
 #include "models/layers/conv1d.h"
+#include "models/layers/lti_scan.h"
 #include "models/layers/selective_scan.h"
 
 static void test_vexp(void)
@@ -197,6 +200,82 @@ static void test_scan_t(int T, int E, int N, int portable)
     free(hT); free(dAT); free(y2); free(h2);
 }
 
+/* [E, N] <-> [N, E] */
+static void transpose(real *dst, const real *src, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}
+
+/* lti_scan_forward_t / _backward_t against the references with the LTI
+ * strides: the same Δ, A, B, C (transposed for the fast path), the
+ * gradients of the fixed parameters summed over every token. */
+static void test_lti_t(int T, int E, int N)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 104729 + E * 131 + N));
+    size_t EN = (size_t)E * N, TE = (size_t)T * E;
+    real *u = calloc(TE, sizeof(real)), *dt = calloc(E, sizeof(real)), *Bm = calloc(EN, sizeof(real)),
+         *Cm = calloc(EN, sizeof(real)), *A = calloc(EN, sizeof(real)), *D = calloc(E, sizeof(real)),
+         *dy = calloc(TE, sizeof(real)), *dh = calloc(EN, sizeof(real));
+    real *AT = calloc(EN, sizeof(real)), *BT = calloc(EN, sizeof(real)), *CT = calloc(EN, sizeof(real)),
+         *decT = calloc(EN, sizeof(real));
+    fill(u, TE, &r, -1, 1);
+    fill(dt, E, &r, 0.001, 0.5);
+    fill(Bm, EN, &r, -1, 1);
+    fill(Cm, EN, &r, -1, 1);
+    fill(A, EN, &r, -8, -0.5);
+    fill(D, E, &r, 0.5, 1.5);
+    fill(dy, TE, &r, -1, 1);
+    transpose(AT, A, E, N);
+    transpose(BT, Bm, E, N);
+    transpose(CT, Cm, E, N);
+    lti_scan_decays(decT, dt, AT, E, N);
+    ScanIn s = {T, E, N, u, (size_t)E, dt, 0, Bm, Cm, 0, (size_t)N, A, D};
+    LtiScanIn st = {T, E, N, u, (size_t)E, dt, D, AT, BT, CT, decT};
+    real *y[2], *hs[2], *h[2], *grads[2][6];
+    size_t gn[6] = {TE, (size_t)E, EN, EN, EN, (size_t)E}; /* du, dΔ, dB, dC, dA, dD */
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(TE, sizeof(real));
+        hs[k] = calloc((size_t)T * EN, sizeof(real));
+        h[k] = calloc(EN, sizeof(real));
+        for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
+    }
+    scan_forward_ref(&s, y[0], (size_t)E, hs[0], h[0]);
+    ScanGrad g = {grads[0][0], (size_t)E, grads[0][1], grads[0][2], grads[0][3], grads[0][4], grads[0][5]};
+    scan_backward_ref(&s, dy, (size_t)E, hs[0], dh, &g);
+    for (size_t i = 0; i < TE; i++) grads[1][0][i] = NAN; /* du is written, not added to */
+    lti_scan_forward_t(&st, y[1], (size_t)E, hs[1], h[1]);
+    LtiScanGrad gt = {grads[1][0], (size_t)E, grads[1][1], grads[1][5], grads[1][4], grads[1][2], grads[1][3]};
+    lti_scan_backward_t(&st, dy, (size_t)E, hs[1], dh, &gt);
+    for (int j = 2; j < 5; j++) { /* dB, dC, dA back to [E, N] */
+        transpose(dh, grads[1][j], N, E);
+        memcpy(grads[1][j], dh, sizeof(real) * EN);
+    }
+    transpose(dh, h[1], N, E);
+    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "LTI transposed T=%d E=%d N=%d: y differs by %.3g", T, E, N,
+          rel_err(y[1], y[0], TE));
+    CHECK(rel_err(dh, h[0], EN) < 1e-5, "LTI transposed T=%d E=%d N=%d: final state differs by %.3g", T, E, N,
+          rel_err(dh, h[0], EN));
+    real *y2 = calloc(TE, sizeof(real)), *h2 = calloc(EN, sizeof(real));
+    lti_scan_forward_t(&st, y2, (size_t)E, NULL, h2); /* inference: no saved states */
+    CHECK(rel_err(y2, y[0], TE) < 1e-5, "LTI transposed T=%d E=%d N=%d without hs: y differs by %.3g", T, E, N,
+          rel_err(y2, y[0], TE));
+    const char *names[6] = {"du", "ddelta", "dB", "dC", "dA", "dD"};
+    for (int j = 0; j < 6; j++) {
+        double d = rel_err(grads[1][j], grads[0][j], gn[j]);
+        CHECK(d < 1e-5, "LTI transposed T=%d E=%d N=%d: %s differs by %.3g", T, E, N, names[j], d);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(hs[k]);
+        free(h[k]);
+        for (int j = 0; j < 6; j++) free(grads[k][j]);
+    }
+    free(u); free(dt); free(Bm); free(Cm); free(A); free(D); free(dy); free(dh);
+    free(AT); free(BT); free(CT); free(decT); free(y2); free(h2);
+}
+
 /* conv1d_forward / _backward against the reference loops, with rows inside
  * wider ones (as Mamba's conv reads half of in_proj's output) and gradients
  * added to what is already there. */
@@ -263,6 +342,11 @@ int main(void)
         test_scan_t(4, 1, 1, portable);
         test_scan_t(50, 264, 17, portable); /* three channel blocks, the last partial */
     }
+    test_lti_t(37, 24, 16);
+    test_lti_t(1, 128, 16);   /* T = 1 */
+    test_lti_t(6, 131, 3);    /* past one channel block, N odd */
+    test_lti_t(30, 264, 17);
+    test_lti_t(3, 1, 1);
     test_conv1d(3, 17, 128, 4);
     test_conv1d(2, 2, 70, 4);  /* T < K - 1: every tap of some rows sees zeros; a partial channel block */
     test_conv1d(1, 9, 5, 1);
