@@ -151,12 +151,13 @@ static void m1_AT(real *AT, const real *A_log, int E, int N)
     neg_exp(AT, AT, (size_t)E * N);
 }
 
-static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *A, const real *D, int b, int T)
+/* sequence b's scan inputs; A is not among them: scan_forward_t takes AT */
+static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *D, int b, int T)
 {
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
     size_t row = (size_t)b * T;
     ScanIn s = {T, E, N, a->u + row * E, (size_t)E, a->delta + row * E, (size_t)E,
-                a->dbcn + row * P + R, a->dbcn + row * P + R + N, (size_t)P, 0, A, D};
+                a->dbcn + row * P + R, a->dbcn + row * P + R + N, (size_t)P, 0, NULL, D};
     return s;
 }
 
@@ -180,10 +181,11 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
-        ScanIn si = m1_scan_in(c, &a, NULL, w.D, b, T);
+        ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        scan_forward_t(&si, AT, a.y + (size_t)b * T * E, (size_t)E, s->inference ? NULL : a.hs + (size_t)b * T * E * N, h);
+        real *hs = s->inference ? NULL : a.hs + (size_t)b * T * E * N;
+        scan_forward_t(&si, AT, a.y + (size_t)b * T * E, (size_t)E, hs, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -209,7 +211,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         real *mine = per_thread + (size_t)par_thread_id() * per;
-        ScanIn si = m1_scan_in(c, &a, NULL, w.D, b, T);
+        ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         size_t row = (size_t)b * T;
         ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, mine, mine + EN};
         scan_backward_t(&si, AT, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
