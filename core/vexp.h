@@ -101,6 +101,44 @@ static inline real softplus_fast(real v)
 #endif
 }
 
+/* expf_poly with every multiply-add fused. The build is ISO C11, where GCC
+ * fuses nothing on its own (-ffp-contract=off), so expf_poly costs a
+ * multiply and an add per step; this form is 9 operations shorter, which
+ * is most of a decay's cost in the training scans (selective_scan.h).
+ * Same reduction and polynomial, the same bounds and NaN behaviour; the
+ * fused steps round once, not twice, so results may differ from
+ * expf_poly's in the last bit (tests/test_kernels.c holds both to libm). */
+static inline float expf_fma(float x)
+{
+    x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
+    float t = fmaf(x, 1.44269504088896341f, 12582912.0f), k = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = fmaf(k, -0.693359375f, x);
+    r = fmaf(k, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = fmaf(p, r, 1.3981999507e-3f);
+    p = fmaf(p, r, 8.3334519073e-3f);
+    p = fmaf(p, r, 4.1665795894e-2f);
+    p = fmaf(p, r, 1.6666665459e-1f);
+    p = fmaf(p, r, 5.0000001201e-1f);
+    p = fmaf(p * r, r, r) + 1.0f;
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return p * s;
+}
+
+/* exp_fast's fused form: expf_fma in the float build, libm's in the double. */
+static inline real exp_fma(real x)
+{
+#ifdef SEQ_F64
+    return exp(x);
+#else
+    return expf_fma(x);
+#endif
+}
+
 /* y[i] = exp(x[i]); y may be x. */
 static inline void vexp(real *y, const real *x, int n)
 {

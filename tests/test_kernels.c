@@ -1,8 +1,14 @@
 /* Every fast kernel against the plain reference loop it replaces (STYLE §4):
  * the same inputs through both, compared within a float tolerance.
- *   - vexp (polynomial exp) against libm over float's whole range;
+ *   - vexp (polynomial exp) and expf_fma against libm over float's whole range;
  *   - the selective scan, forward and backward, selective (S6: B, C per
- *     token) and LTI (B, C per channel) strides, N below and above the block. */
+ *     token) and LTI (B, C per channel) strides, N below and above the block;
+ *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
+ *     with its transposed layouts at odd sizes (E, N not multiples of the
+ *     SIMD width, E past one channel block, T = 1);
+ *   - the LTI ablation's transposed scan (lti_scan.h) against the same
+ *     references with the LTI strides;
+ *   - the depthwise conv1d's channel-blocked pair against its plain loops. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +16,8 @@
 #include "check.h"
 #include "rel_err.h"
 #include "core/rng.h"
+#include "models/layers/conv1d.h"
+#include "models/layers/lti_scan.h"
 #include "models/layers/selective_scan.h"
 
 static void test_vexp(void)
@@ -24,6 +32,14 @@ static void test_vexp(void)
         worst = err > worst ? err : worst;
     }
     CHECK(worst < 2e-7, "vexp max relative error %.3g over [-87.3, 88.3]", worst);
+    double worst_fma = 0;
+    for (int i = 0; i < n; i++) {
+        double r = exp((double)x[i]), err = fabs(expf_fma(x[i]) - r) / r;
+        worst_fma = err > worst_fma ? err : worst_fma;
+    }
+    CHECK(worst_fma < 2e-7, "expf_fma max relative error %.3g over [-87.3, 88.3]", worst_fma);
+    CHECK(expf_fma(-1000) >= 0 && expf_fma(-1000) < 1.3e-38f && isnan(expf_fma(NAN)) && expf_fma(0) == 1,
+          "expf_fma(-1000) = %g, expf_fma(NaN) = %g, expf_fma(0) = %.9g", expf_fma(-1000), expf_fma(NAN), expf_fma(0));
     float lo = -1000, zero = 0;
     vexp(y, &lo, 1);
     CHECK(y[0] >= 0 && y[0] < 1.3e-38f, "vexp(-1000) = %g, want about 0", y[0]);
@@ -108,6 +124,205 @@ static void test_scan(int T, int E, int N, int selective)
     free(u); free(dt); free(Bm); free(Cm); free(A); free(D); free(dh); free(dy);
 }
 
+/* scan_forward_t / scan_backward_t against the references: the same S6
+ * inputs, A and dA transposed for the fast path, its states hs [T, N, E]
+ * only read by its own backward. */
+static void test_scan_t(int T, int E, int N, int portable)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 7919 + E * 31 + N));
+    size_t EN = (size_t)E * N, TE = (size_t)T * E, TN = (size_t)T * N;
+    real *u = calloc(TE, sizeof(real)), *dt = calloc(TE, sizeof(real)), *Bm = calloc(TN, sizeof(real)),
+         *Cm = calloc(TN, sizeof(real)), *A = calloc(EN, sizeof(real)), *AT = calloc(EN, sizeof(real)),
+         *D = calloc(E, sizeof(real)), *dy = calloc(TE, sizeof(real)), *dh = calloc(EN, sizeof(real));
+    fill(u, TE, &r, -1, 1);
+    fill(dt, TE, &r, 0.001, 0.5);
+    fill(Bm, TN, &r, -1, 1);
+    fill(Cm, TN, &r, -1, 1);
+    fill(A, EN, &r, -8, -0.5);
+    fill(D, E, &r, 0.5, 1.5);
+    fill(dy, TE, &r, -1, 1);
+    for (int e = 0; e < E; e++)
+        for (int n = 0; n < N; n++) AT[(size_t)n * E + e] = A[(size_t)e * N + n];
+    ScanIn s = {T, E, N, u, (size_t)E, dt, (size_t)E, Bm, Cm, (size_t)N, 0, A, D};
+    real *y[2], *hs[2], *h[2], *grads[2][6];
+    size_t gn[6] = {TE, TE, TN, TN, EN, (size_t)E};
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(TE, sizeof(real));
+        hs[k] = calloc((size_t)T * EN, sizeof(real));
+        h[k] = calloc(EN, sizeof(real));
+        for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
+        ScanGrad g = {grads[k][0], (size_t)E, grads[k][1], grads[k][2], grads[k][3], grads[k][4], grads[k][5]};
+        if (k) {
+            for (int j = 0; j < 4; j++) /* du, dΔ, dB, dC are written, not added to: start them at NaN */
+                for (size_t i = 0; i < gn[j]; i++) grads[k][j][i] = NAN;
+            (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y[k], (size_t)E, hs[k], h[k]);
+            (portable ? scan_backward_t_any : scan_backward_t)(&s, AT, dy, (size_t)E, hs[k], dh, &g);
+        } else {
+            scan_forward_ref(&s, y[k], (size_t)E, hs[k], h[k]);
+            scan_backward_ref(&s, dy, (size_t)E, hs[k], dh, &g);
+        }
+    }
+    /* back to the reference's [E, N] layout */
+    real *hT = calloc(EN, sizeof(real)), *dAT = calloc(EN, sizeof(real));
+    for (int e = 0; e < E; e++)
+        for (int n = 0; n < N; n++) {
+            hT[(size_t)e * N + n] = h[1][(size_t)n * E + e];
+            dAT[(size_t)e * N + n] = grads[1][4][(size_t)n * E + e];
+        }
+    memcpy(h[1], hT, sizeof(real) * EN);
+    memcpy(grads[1][4], dAT, sizeof(real) * EN);
+    const char *tag = portable ? " (portable)" : "";
+    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: y differs by %.3g", tag, T, E, N,
+          rel_err(y[1], y[0], TE));
+    CHECK(rel_err(h[1], h[0], EN) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: final state differs by %.3g", tag, T, E, N,
+          rel_err(h[1], h[0], EN));
+    /* the inference form, no saved states: the same y and state */
+    real *y2 = calloc(TE, sizeof(real)), *h2 = calloc(EN, sizeof(real));
+    (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y2, (size_t)E, NULL, h2);
+    for (int e = 0; e < E; e++)
+        for (int n = 0; n < N; n++) hT[(size_t)e * N + n] = h2[(size_t)n * E + e];
+    CHECK(rel_err(y2, y[0], TE) < 1e-5 && rel_err(hT, h[0], EN) < 1e-5,
+          "S6 transposed%s T=%d E=%d N=%d without hs: y %.3g, state %.3g", tag, T, E, N, rel_err(y2, y[0], TE),
+          rel_err(hT, h[0], EN));
+    const char *names[6] = {"du", "ddt", "dB", "dC", "dA", "dD"};
+    for (int j = 0; j < 6; j++) {
+        double d = rel_err(grads[1][j], grads[0][j], gn[j]);
+        CHECK(d < 1e-5, "S6 transposed%s T=%d E=%d N=%d: %s differs by %.3g", tag, T, E, N, names[j], d);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(hs[k]);
+        free(h[k]);
+        for (int j = 0; j < 6; j++) free(grads[k][j]);
+    }
+    free(u); free(dt); free(Bm); free(Cm); free(A); free(AT); free(D); free(dy); free(dh);
+    free(hT); free(dAT); free(y2); free(h2);
+}
+
+/* [E, N] <-> [N, E] */
+static void transpose(real *dst, const real *src, int rows, int cols)
+{
+    for (int r = 0; r < rows; r++)
+        for (int c = 0; c < cols; c++) dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}
+
+/* lti_scan_forward_t / _backward_t against the references with the LTI
+ * strides: the same Δ, A, B, C (transposed for the fast path), the
+ * gradients of the fixed parameters summed over every token. */
+static void test_lti_t(int T, int E, int N)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 104729 + E * 131 + N));
+    size_t EN = (size_t)E * N, TE = (size_t)T * E;
+    real *u = calloc(TE, sizeof(real)), *dt = calloc(E, sizeof(real)), *Bm = calloc(EN, sizeof(real)),
+         *Cm = calloc(EN, sizeof(real)), *A = calloc(EN, sizeof(real)), *D = calloc(E, sizeof(real)),
+         *dy = calloc(TE, sizeof(real)), *dh = calloc(EN, sizeof(real));
+    real *AT = calloc(EN, sizeof(real)), *BT = calloc(EN, sizeof(real)), *CT = calloc(EN, sizeof(real)),
+         *decT = calloc(EN, sizeof(real));
+    fill(u, TE, &r, -1, 1);
+    fill(dt, E, &r, 0.001, 0.5);
+    fill(Bm, EN, &r, -1, 1);
+    fill(Cm, EN, &r, -1, 1);
+    fill(A, EN, &r, -8, -0.5);
+    fill(D, E, &r, 0.5, 1.5);
+    fill(dy, TE, &r, -1, 1);
+    transpose(AT, A, E, N);
+    transpose(BT, Bm, E, N);
+    transpose(CT, Cm, E, N);
+    lti_scan_decays(decT, dt, AT, E, N);
+    ScanIn s = {T, E, N, u, (size_t)E, dt, 0, Bm, Cm, 0, (size_t)N, A, D};
+    LtiScanIn st = {T, E, N, u, (size_t)E, dt, D, AT, BT, CT, decT};
+    real *y[2], *hs[2], *h[2], *grads[2][6];
+    size_t gn[6] = {TE, (size_t)E, EN, EN, EN, (size_t)E}; /* du, dΔ, dB, dC, dA, dD */
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(TE, sizeof(real));
+        hs[k] = calloc((size_t)T * EN, sizeof(real));
+        h[k] = calloc(EN, sizeof(real));
+        for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
+    }
+    scan_forward_ref(&s, y[0], (size_t)E, hs[0], h[0]);
+    ScanGrad g = {grads[0][0], (size_t)E, grads[0][1], grads[0][2], grads[0][3], grads[0][4], grads[0][5]};
+    scan_backward_ref(&s, dy, (size_t)E, hs[0], dh, &g);
+    for (size_t i = 0; i < TE; i++) grads[1][0][i] = NAN; /* du is written, not added to */
+    lti_scan_forward_t(&st, y[1], (size_t)E, hs[1], h[1]);
+    LtiScanGrad gt = {grads[1][0], (size_t)E, grads[1][1], grads[1][5], grads[1][4], grads[1][2], grads[1][3]};
+    lti_scan_backward_t(&st, dy, (size_t)E, hs[1], dh, &gt);
+    for (int j = 2; j < 5; j++) { /* dB, dC, dA back to [E, N] */
+        transpose(dh, grads[1][j], N, E);
+        memcpy(grads[1][j], dh, sizeof(real) * EN);
+    }
+    transpose(dh, h[1], N, E);
+    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "LTI transposed T=%d E=%d N=%d: y differs by %.3g", T, E, N,
+          rel_err(y[1], y[0], TE));
+    CHECK(rel_err(dh, h[0], EN) < 1e-5, "LTI transposed T=%d E=%d N=%d: final state differs by %.3g", T, E, N,
+          rel_err(dh, h[0], EN));
+    real *y2 = calloc(TE, sizeof(real)), *h2 = calloc(EN, sizeof(real));
+    lti_scan_forward_t(&st, y2, (size_t)E, NULL, h2); /* inference: no saved states */
+    CHECK(rel_err(y2, y[0], TE) < 1e-5, "LTI transposed T=%d E=%d N=%d without hs: y differs by %.3g", T, E, N,
+          rel_err(y2, y[0], TE));
+    const char *names[6] = {"du", "ddelta", "dB", "dC", "dA", "dD"};
+    for (int j = 0; j < 6; j++) {
+        double d = rel_err(grads[1][j], grads[0][j], gn[j]);
+        CHECK(d < 1e-5, "LTI transposed T=%d E=%d N=%d: %s differs by %.3g", T, E, N, names[j], d);
+    }
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(hs[k]);
+        free(h[k]);
+        for (int j = 0; j < 6; j++) free(grads[k][j]);
+    }
+    free(u); free(dt); free(Bm); free(Cm); free(A); free(D); free(dy); free(dh);
+    free(AT); free(BT); free(CT); free(decT); free(y2); free(h2);
+}
+
+/* conv1d_forward / _backward against the reference loops, with rows inside
+ * wider ones (as Mamba's conv reads half of in_proj's output) and gradients
+ * added to what is already there. */
+static void test_conv1d(int B, int T, int C, int K)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(B * 100003 + T * 1009 + C * 17 + K));
+    int ldx = 2 * C + 3, ldy = C + 1;
+    size_t MX = (size_t)B * T * ldx, MY = (size_t)B * T * ldy, CK = (size_t)C * K;
+    real *x = calloc(MX, sizeof(real)), *w = calloc(CK, sizeof(real)), *b = calloc(C, sizeof(real)),
+         *dy = calloc(MY, sizeof(real));
+    fill(x, MX, &r, -1, 1);
+    fill(w, CK, &r, -1, 1);
+    fill(b, C, &r, -1, 1);
+    fill(dy, MY, &r, -1, 1);
+    real *y[2], *dx[2], *dw[2], *db[2];
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(MY, sizeof(real));
+        dx[k] = calloc(MX, sizeof(real));
+        dw[k] = calloc(CK, sizeof(real));
+        db[k] = calloc(C, sizeof(real));
+        Rng r0;
+        rng_seed(&r0, 5); /* the same starting gradients for both */
+        fill(dx[k], MX, &r0, -1, 1);
+        fill(dw[k], CK, &r0, -1, 1);
+        fill(db[k], C, &r0, -1, 1);
+        (k ? conv1d_forward : conv1d_forward_ref)(y[k], ldy, x, ldx, w, b, B, T, C, K);
+        (k ? conv1d_backward : conv1d_backward_ref)(dx[k], ldx, dw[k], db[k], dy, ldy, x, ldx, w, B, T, C, K);
+    }
+    /* whole rows compared: what lies past the first C must be left alone */
+    CHECK(rel_err(y[1], y[0], MY) < 1e-6, "conv1d B=%d T=%d C=%d K=%d: y differs by %.3g", B, T, C, K,
+          rel_err(y[1], y[0], MY));
+    CHECK(rel_err(dx[1], dx[0], MX) < 1e-6, "conv1d B=%d T=%d C=%d K=%d: dx differs by %.3g", B, T, C, K,
+          rel_err(dx[1], dx[0], MX));
+    CHECK(rel_err(dw[1], dw[0], CK) < 1e-5, "conv1d B=%d T=%d C=%d K=%d: dw differs by %.3g", B, T, C, K,
+          rel_err(dw[1], dw[0], CK));
+    CHECK(rel_err(db[1], db[0], C) < 1e-5, "conv1d B=%d T=%d C=%d K=%d: db differs by %.3g", B, T, C, K,
+          rel_err(db[1], db[0], C));
+    for (int k = 0; k < 2; k++) {
+        free(y[k]);
+        free(dx[k]);
+        free(dw[k]);
+        free(db[k]);
+    }
+    free(x); free(w); free(b); free(dy);
+}
+
 int main(void)
 {
     test_vexp();
@@ -117,5 +332,25 @@ int main(void)
     test_scan(9, 5, 100, 1); /* N past one block of 64 */
     test_scan(9, 5, 100, 0);
     test_scan(1, 128, 16, 1); /* a decode step */
+    /* the dispatching entry points (the AVX-512 copy where the CPU has it)
+     * and the portable bodies (what an AVX2-only CPU runs) */
+    for (int portable = 0; portable < 2; portable++) {
+        test_scan_t(37, 24, 16, portable);
+        test_scan_t(9, 5, 100, portable);   /* E below one vector, N odd and large */
+        test_scan_t(1, 128, 16, portable);  /* T = 1 */
+        test_scan_t(6, 131, 3, portable);   /* E past one channel block of 128, N not a multiple of 8 */
+        test_scan_t(4, 1, 1, portable);
+        test_scan_t(50, 264, 17, portable); /* three channel blocks, the last partial */
+    }
+    test_lti_t(37, 24, 16);
+    test_lti_t(1, 128, 16);   /* T = 1 */
+    test_lti_t(6, 131, 3);    /* past one channel block, N odd */
+    test_lti_t(30, 264, 17);
+    test_lti_t(3, 1, 1);
+    test_conv1d(3, 17, 128, 4);
+    test_conv1d(2, 2, 70, 4);  /* T < K - 1: every tap of some rows sees zeros; a partial channel block */
+    test_conv1d(1, 9, 5, 1);
+    test_conv1d(2, 40, 300, 8); /* two channel blocks, the last partial */
+    test_conv1d(2, 40, 33, 9);  /* past CONV_KMAX: the reference itself */
     return check_summary();
 }

@@ -8,7 +8,7 @@
 #include "core/real.h"
 #include "core/vexp.h"
 
-static inline real sigmoid(real v) { return 1 / (1 + exp_fast(-v)); }
+static inline real sigmoid(real v) { return 1 / (1 + exp_fma(-v)); }
 static inline real silu(real v) { return v * sigmoid(v); }
 static inline real silu_grad(real v) { real sg = sigmoid(v); return sg * (1 + v * (1 - sg)); }
 /* log(1 + e^v), linear past 20 as torch's softplus threshold; its derivative is sigmoid(v) */

@@ -72,7 +72,8 @@ static void m1_init(const Sub *s, Rng *r)
 
 
 /* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
- * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,E,N]   with P = R + 2N */
+ * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,N,E]   with P = R + 2N
+ * (each token's state transposed, as scan_forward_t saves it) */
 typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *hs; } M1Acts;
 
 static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
@@ -98,7 +99,7 @@ static size_t m1_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (8 * E + 2 * P + 3);
 }
 
-/* scratch: A [E,N] | per thread: dA [E,N], dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E]
+/* scratch: AT [N,E] | per thread: dA [N,E], dD [E], dh [N,E] | dy [M,E] | dxz [M,2E] | du [M,E]
  * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
 static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
 {
@@ -142,12 +143,21 @@ static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, int M, i
     cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, E, R, 1, dbcn, P, w->dt_w, R, 1, dtp, E);
 }
 
-static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *A, const real *D, int b, int T)
+/* AT[n][e] = A[e][n] = -exp(A_log[e][n]): the layout of scan_forward_t / scan_step_t */
+static void m1_AT(real *AT, const real *A_log, int E, int N)
+{
+    for (int n = 0; n < N; n++)
+        for (int e = 0; e < E; e++) AT[(size_t)n * E + e] = A_log[(size_t)e * N + n];
+    neg_exp(AT, AT, (size_t)E * N);
+}
+
+/* sequence b's scan inputs; A is not among them: scan_forward_t takes AT */
+static ScanIn m1_scan_in(const ModelCfg *c, const M1Acts *a, const real *D, int b, int T)
 {
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
     size_t row = (size_t)b * T;
     ScanIn s = {T, E, N, a->u + row * E, (size_t)E, a->delta + row * E, (size_t)E,
-                a->dbcn + row * P + R, a->dbcn + row * P + R + N, (size_t)P, 0, A, D};
+                a->dbcn + row * P + R, a->dbcn + row * P + R + N, (size_t)P, 0, NULL, D};
     return s;
 }
 
@@ -157,8 +167,8 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
     M1Acts a = m1_acts(c, acts, M);
-    real *A = scratch;
-    neg_exp(A, w.A_log, (size_t)E * N);
+    real *AT = scratch;
+    m1_AT(AT, w.A_log, E, N);
     linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
     conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
 #pragma omp simd
@@ -171,10 +181,11 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
-        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
+        ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        scan_forward(&si, a.y + (size_t)b * T * E, (size_t)E, s->inference ? NULL : a.hs + (size_t)b * T * E * N, h);
+        real *hs = s->inference ? NULL : a.hs + (size_t)b * T * E * N;
+        scan_forward_t(&si, AT, a.y + (size_t)b * T * E, (size_t)E, hs, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -188,13 +199,10 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     int threads = par_max_threads();
     M1Acts a = m1_acts(c, (real *)acts, M);
     size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
-    real *A = scratch, *per_thread = A + EN, *dy = per_thread + (size_t)threads * per;
+    real *AT = scratch, *per_thread = AT + EN, *dy = per_thread + (size_t)threads * per;
     real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
-    neg_exp(A, w.A_log, EN);
-    memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
-    memset(du, 0, sizeof(real) * ME);
-    memset(ddelta, 0, sizeof(real) * ME);
-    memset(ddbcn, 0, sizeof(real) * (size_t)M * P);
+    m1_AT(AT, w.A_log, E, N);
+    memset(per_thread, 0, sizeof(real) * (size_t)threads * per); /* du, ddelta, ddbcn: written, not added to */
 
     mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* the scan, one sequence per task; dA and dD are shared by all
@@ -203,22 +211,30 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         real *mine = per_thread + (size_t)par_thread_id() * per;
-        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
+        ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         size_t row = (size_t)b * T;
         ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, mine, mine + EN};
-        scan_backward(&si, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
+        scan_backward_t(&si, AT, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
     }
     for (int t = 0; t < threads; t++) {
         const real *mine = per_thread + (size_t)t * per;
-        for (size_t i = 0; i < EN; i++) gw.A_log[i] += mine[i] * A[i]; /* dA/dA_log = A */
+        for (int n = 0; n < N; n++) /* dA/dA_log = A; mine's dA is [N,E] */
+            for (int e = 0; e < E; e++) gw.A_log[(size_t)e * N + n] += mine[(size_t)n * E + e] * AT[(size_t)n * E + e];
+#pragma omp simd
         for (int e = 0; e < E; e++) gw.D[e] += mine[EN + e];
     }
-    /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt */
-    for (size_t i = 0; i < ME; i++) ddelta[i] *= 1 / (1 + exp(-a.dtp[i]));
-    for (int m = 0; m < M; m++)
-        for (int e = 0; e < E; e++) gw.dt_b[e] += ddelta[(size_t)m * E + e];
+    /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt; b_dt's gradient is the
+     * column sums, summed a row at a time so the loop runs along e */
+#pragma omp simd
+    for (size_t i = 0; i < ME; i++) ddelta[i] *= sigmoid(a.dtp[i]);
+    for (int m = 0; m < M; m++) {
+        const real *dd = ddelta + (size_t)m * E;
+#pragma omp simd
+        for (int e = 0; e < E; e++) gw.dt_b[e] += dd[e];
+    }
     cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, E, R, M, 1, ddelta, E, a.dbcn, P, 1, gw.dt_w, R);
-    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, R, E, 1, ddelta, E, w.dt_w, R, 1, ddbcn, P);
+    /* δ's columns of ddbcn: overwritten (beta 0), the scan wrote B's and C's */
+    cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, R, E, 1, ddelta, E, w.dt_w, R, 0, ddbcn, P);
     /* Jamba's norms on δ, B, C */
     if (c->mamba_inner_norms) {
         memset(ddbc, 0, sizeof(real) * (size_t)M * P);
@@ -262,9 +278,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    for (int e = 0; e < E; e++)
-        for (int n = 0; n < N; n++) AT[(size_t)n * E + e] = w.A_log[(size_t)e * N + n];
-    neg_exp(AT, AT, (size_t)E * N);
+    m1_AT(AT, w.A_log, E, N);
     linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);

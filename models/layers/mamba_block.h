@@ -24,6 +24,7 @@ static inline void mamba_block_input_backward(const ModelCfg *c, const real *in_
                                               real *dxz, const real *x, real *dx, int B, int T)
 {
     int E = cfg_d_inner(c), M = B * T;
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) du[i] *= silu_grad(uc[i]);
     for (int m = 0; m < M; m++) memset(dxz + (size_t)m * 2 * E, 0, sizeof(real) * E);
     conv1d_backward(dxz, 2 * E, conv_gw, conv_gb, du, E, xz, 2 * E, conv_w, B, T, E, c->d_conv);
@@ -51,10 +52,15 @@ static inline void mamba_block_output_backward(const ModelCfg *c, const real *ou
 {
     int E = cfg_d_inner(c);
     linear_bwd(dy, out_gw, dout, g, out_w, M, c->d_model, E, 0); /* dg, turned into dy in place */
-    for (size_t i = 0; i < (size_t)M * E; i++) {
-        size_t zi = (i / E) * 2 * E + E + i % E;
-        dxz[zi] = dy[i] * y[i] * silu_grad(xz[zi]);
-        dy[i] *= silu(xz[zi]);
+    for (size_t m = 0; m < (size_t)M; m++) {
+        const real *ym = y + m * E, *zm = xz + m * 2 * E + E;
+        real *dym = dy + m * E, *dzm = dxz + m * 2 * E + E;
+#pragma omp simd
+        for (int e = 0; e < E; e++) {
+            real sg = sigmoid(zm[e]); /* one exp for SiLU and its derivative */
+            dzm[e] = dym[e] * ym[e] * sg * (1 + zm[e] * (1 - sg));
+            dym[e] *= zm[e] * sg;
+        }
     }
 }
 

@@ -8,8 +8,10 @@
  *   h_t[e,n] = exp(Δ[e]·A[e,n])·h_{t-1}[e,n] + Δ[e]·B[e,n]·u_t[e]
  *   y_t[e]   = Σ_n C[e,n]·h_t[e,n] + D[e]·u_t[e]
  *   out    = out_proj(y ⊙ SiLU(z))                          E -> D
- * The scan is selective_scan.h's with Δ stride 0 over t and B/C strides
- * (t: 0, e: N). Decode state: the conv window (K-1)·E and h (E·N). */
+ * Training and prefill run lti_scan.h's scan (the decays once per call,
+ * channels innermost); decode runs selective_scan.h's scan_forward with Δ
+ * stride 0 over t and B/C strides (t: 0, e: N). Decode state: the conv
+ * window (K-1)·E and h (E·N). */
 #include <string.h>
 #include <tgmath.h>
 
@@ -17,6 +19,7 @@
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/mamba_block.h"
+#include "models/layers/lti_scan.h"
 #include "models/layers/selective_scan.h"
 #include "models/layers/tensors.h"
 
@@ -78,7 +81,7 @@ static void lti_init(const Sub *s, Rng *r)
 }
 
 
-/* A = -exp(A_log) [E,N] and Δ = softplus(dt_bias) [E]: once per call, shared by every token */
+/* A = -exp(A_log) [E,N] and Δ = softplus(dt_bias) [E]: once per call, shared by every token (decode) */
 static void lti_params(const ModelCfg *c, const LtiWeights *w, real *A, real *delta)
 {
     int E = cfg_d_inner(c), N = c->d_state;
@@ -86,7 +89,8 @@ static void lti_params(const ModelCfg *c, const LtiWeights *w, real *A, real *de
     for (int e = 0; e < E; e++) delta[e] = softplus(w->dt_b[e]);
 }
 
-/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | y [M,E] | g [M,E] | hs [M,E,N] */
+/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | y [M,E] | g [M,E] | hs [M,N,E] (each token's state
+ * transposed, as lti_scan_forward_t saves it) */
 typedef struct { real *xz, *uc, *u, *y, *g, *hs; } LtiActs;
 
 static LtiActs lti_acts(const ModelCfg *c, real *a, int M)
@@ -105,20 +109,37 @@ static size_t lti_act_size(const ModelCfg *c, int B, int T)
 /* inference keeps no per-step states hs */
 static size_t lti_infer_act_size(const ModelCfg *c, int B, int T) { return (size_t)B * T * 6 * cfg_d_inner(c); }
 
-/* scratch: A [E,N] | Δ [E] | per thread: dA, dB, dC [E,N], dΔ, dD [E], dh [E,N] | dy [M,E] | dxz [M,2E] | du [M,E] */
+/* scratch: AT, BT, CT, decT [N,E] | Δ [E] | per thread: dA, dB, dC [N,E], dΔ, dD [E], dh [N,E] | dy [M,E]
+ * | dxz [M,2E] | du [M,E] */
 static size_t lti_per_thread(const ModelCfg *c) { size_t E = cfg_d_inner(c); return 4 * E * c->d_state + 2 * E; }
 
 static size_t lti_scratch_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c);
-    return E * c->d_state + E + (size_t)par_max_threads() * lti_per_thread(c) + M * 4 * E;
+    return 4 * E * c->d_state + E + (size_t)par_max_threads() * lti_per_thread(c) + M * 4 * E;
 }
 
-static ScanIn lti_scan_in(const ModelCfg *c, const real *u, const real *delta, const LtiWeights *w, const real *A, int T)
+/* The SSM's parameters in the scan's layout, once per call: A = -exp(A_log),
+ * B, C transposed to [N,E], Δ = softplus(dt_bias) and the decays exp(Δ·A).
+ * p: 4·E·N + E reals (AT | BT | CT | decT | Δ). */
+static LtiScanIn lti_params_t(const ModelCfg *c, const LtiWeights *w, real *p)
 {
     int E = cfg_d_inner(c), N = c->d_state;
-    ScanIn s = {T, E, N, u, (size_t)E, delta, 0, w->B, w->C, 0, (size_t)N, A, w->D};
-    return s;
+    size_t EN = (size_t)E * N;
+    real *AT = p, *BT = AT + EN, *CT = BT + EN, *decT = CT + EN, *delta = decT + EN;
+    for (int e = 0; e < E; e++) {
+        delta[e] = softplus(w->dt_b[e]);
+        for (int n = 0; n < N; n++) {
+            size_t i = (size_t)e * N + n, j = (size_t)n * E + e;
+            AT[j] = w->A_log[i];
+            BT[j] = w->B[i];
+            CT[j] = w->C[i];
+        }
+    }
+    neg_exp(AT, AT, EN);
+    lti_scan_decays(decT, delta, AT, E, N);
+    LtiScanIn si = {0, E, N, NULL, (size_t)E, delta, w->D, AT, BT, CT, decT};
+    return si;
 }
 
 static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
@@ -128,18 +149,21 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
     int D = c->d_model, E = cfg_d_inner(c), M = B * T;
     size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c);
     LtiActs a = lti_acts(c, acts, M);
-    real *A = scratch, *delta = A + EN, *per_thread = delta + E;
-    lti_params(c, &w, A, delta);
+    real *per_thread = scratch + 4 * EN + E;
+    LtiScanIn p = lti_params_t(c, &w, scratch);
     linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
     conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         size_t row = (size_t)b * T;
-        ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
+        LtiScanIn si = p;
+        si.T = T;
+        si.u = a.u + row * E;
         real *h = per_thread + (size_t)par_thread_id() * per + 3 * EN + 2 * (size_t)E; /* the thread's dh */
         memset(h, 0, sizeof(real) * EN);
-        scan_forward(&si, a.y + row * E, (size_t)E, s->inference ? NULL : a.hs + row * EN, h);
+        lti_scan_forward_t(&si, a.y + row * E, (size_t)E, s->inference ? NULL : a.hs + row * EN, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -149,14 +173,13 @@ static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx
 {
     const ModelCfg *c = s->cfg;
     LtiWeights w = lti_weights(c, s->p), gw = lti_weights(c, s->g);
-    int E = cfg_d_inner(c), M = B * T, threads = par_max_threads();
+    int E = cfg_d_inner(c), N = c->d_state, M = B * T, threads = par_max_threads();
     LtiActs a = lti_acts(c, (real *)acts, M);
-    size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c), ME = (size_t)M * E;
-    real *A = scratch, *delta = A + EN, *per_thread = delta + E, *dy = per_thread + (size_t)threads * per;
-    real *dxz = dy + ME, *du = dxz + 2 * ME;
-    lti_params(c, &w, A, delta);
+    size_t EN = (size_t)E * N, per = lti_per_thread(c), ME = (size_t)M * E;
+    real *per_thread = scratch + 4 * EN + E, *dy = per_thread + (size_t)threads * per;
+    real *dxz = dy + ME, *du = dxz + 2 * ME; /* du: written by the scan, not added to */
+    LtiScanIn p = lti_params_t(c, &w, scratch);
     memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
-    memset(du, 0, sizeof(real) * ME);
 
     mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* The scan, one sequence per task. dΔ, dB, dC, dA and dD are shared by
@@ -164,28 +187,40 @@ static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx
      * reals, small beside the activations) and they are added in thread
      * order afterwards: no race, no atomics, deterministic for a given
      * thread count, and the sequences still run in parallel as in mamba1.c.
-     * du rows are per sequence, so they are written directly. */
+     * du rows are per sequence and written directly. */
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         real *mine = per_thread + (size_t)par_thread_id() * per;
         size_t row = (size_t)b * T;
-        ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
-        ScanGrad g = {du + row * E, (size_t)E, mine + 3 * EN, mine + EN, mine + 2 * EN, mine, mine + 3 * EN + E};
-        scan_backward(&si, dy + row * E, (size_t)E, a.hs + row * EN, mine + 3 * EN + 2 * (size_t)E, &g);
+        LtiScanIn si = p;
+        si.T = T;
+        si.u = a.u + row * E;
+        LtiScanGrad g = {du + row * E, (size_t)E, mine + 3 * EN, mine + 3 * EN + E, mine, mine + EN, mine + 2 * EN};
+        lti_scan_backward_t(&si, dy + row * E, (size_t)E, a.hs + row * EN, mine + 3 * EN + 2 * (size_t)E, &g);
     }
     for (int t = 0; t < threads; t++) {
         const real *mine = per_thread + (size_t)t * per;
-        for (size_t i = 0; i < EN; i++) {
-            gw.A_log[i] += mine[i] * A[i]; /* dA/dA_log = A */
-            gw.B[i] += mine[EN + i];
-            gw.C[i] += mine[2 * EN + i];
-        }
+        for (int n = 0; n < N; n++) /* mine's dA, dB, dC are [N,E]; dA/dA_log = A */
+            for (int e = 0; e < E; e++) {
+                size_t i = (size_t)e * N + n, j = (size_t)n * E + e;
+                gw.A_log[i] += mine[j] * p.AT[j];
+                gw.B[i] += mine[EN + j];
+                gw.C[i] += mine[2 * EN + j];
+            }
         for (int e = 0; e < E; e++) {
-            gw.dt_b[e] += mine[3 * EN + e] / (1 + exp(-w.dt_b[e])); /* softplus' = sigmoid */
+            gw.dt_b[e] += mine[3 * EN + e] * sigmoid(w.dt_b[e]); /* softplus' = sigmoid */
             gw.D[e] += mine[3 * EN + E + e];
         }
     }
     mamba_block_input_backward(c, w.in, gw.in, w.conv_w, gw.conv_w, gw.conv_b, du, a.uc, a.xz, dxz, x, dx, B, T);
+}
+
+/* decode's scan: selective_scan.h's loop with the LTI strides */
+static ScanIn lti_scan_in(const ModelCfg *c, const real *u, const real *delta, const LtiWeights *w, const real *A, int T)
+{
+    int E = cfg_d_inner(c), N = c->d_state;
+    ScanIn s = {T, E, N, u, (size_t)E, delta, 0, w->B, w->C, 0, (size_t)N, A, w->D};
+    return s;
 }
 
 /* state: conv window [B, K-1, E] | h [B, E, N] */
