@@ -87,9 +87,12 @@ def _numbers(obj, path=""):
 
 def roofline_figures(res):
     """Sustained memory bandwidth (bytes/s) and sgemm peak (FLOP/s) from a
-    `seqbench bench roofline` result. Its field names were not settled when this
-    was written, so the keys are matched by what they name: the triad (else any
-    bandwidth) in GB/s, the sgemm (else any peak) in GFLOP/s."""
+    `seqbench bench roofline` result: its "roofline" object's bandwidth_gbs (the
+    triad) and sgemm_gflops; failing those, any key naming the triad (else a
+    bandwidth) in GB/s and the sgemm (else a peak) in GFLOP/s."""
+    r = res.get("roofline") if isinstance(res.get("roofline"), dict) else {}
+    bw, fl = r.get("bandwidth_gbs"), r.get("sgemm_gflops")
+    bk, fk = "roofline.bandwidth_gbs", "roofline.sgemm_gflops"
     nums = list(_numbers(res))
 
     def pick(prefs, unit):
@@ -99,8 +102,10 @@ def roofline_figures(res):
                     return k, v
         return None, None
 
-    bk, bw = pick(("triad", "bandwidth", "stream"), "gb")
-    fk, fl = pick(("sgemm", "gemm", "peak"), "gflop")
+    if not bw:
+        bk, bw = pick(("triad", "bandwidth", "stream"), "gb")
+    if not fl:
+        fk, fl = pick(("sgemm", "gemm", "peak"), "gflop")
     return {"bandwidth_bytes_per_s": bw * 1e9 if bw else None, "bandwidth_key": bk,
             "peak_flops_per_s": fl * 1e9 if fl else None, "peak_key": fk}
 

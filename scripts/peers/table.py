@@ -38,18 +38,20 @@ def bound_fraction(seqbench, bound, unit):
     return bound / seqbench if unit == "ms" else seqbench / bound
 
 
-def decode_bound(roof, param_bytes, state_bytes, batch, flops_per_token):
-    """Tokens/s no implementation can pass: each step reads every weight once and the
-    state (or KV cache) once and writes it once, and does batch x flops_per_token."""
-    bw, peak = roof.get("bandwidth_bytes_per_s"), roof.get("peak_flops_per_s")
-    if not bw or not peak:
-        return None
-    return min(batch * bw / (param_bytes + 2 * state_bytes), peak / flops_per_token)
+def decode_bound(param_bytes, state_bytes, batch, flops_per_token):
+    """roof -> tokens/s no implementation can pass: each step reads every weight once and
+    the state (or KV cache) once and writes it once, and does batch x flops_per_token."""
+    def bound(roof):
+        bw, peak = roof.get("bandwidth_bytes_per_s"), roof.get("peak_flops_per_s")
+        if not bw or not peak:
+            return None
+        return min(batch * bw / (param_bytes + 2 * state_bytes), peak / flops_per_token)
+    return bound
 
 
-def compute_bound_tps(roof, flops_per_token):
-    peak = roof.get("peak_flops_per_s")
-    return peak / flops_per_token if peak else None
+def compute_bound_tps(flops_per_token):
+    """roof -> tokens/s at the sgemm peak."""
+    return lambda roof: roof["peak_flops_per_s"] / flops_per_token if roof.get("peak_flops_per_s") else None
 
 
 def finish_row(row):
