@@ -41,8 +41,13 @@ def die(msg, code=2):
     sys.exit(code)
 
 
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as every seqbench error
+        die(message)
+
+
 def parse_args():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = _Parser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seqbench", default=os.path.join(ROOT, "build", "seqbench"), help="the seqbench binary")
     ap.add_argument("--work", default=os.path.join(ROOT, "build", "peers-work"),
                     help="scratch folder for the checkpoints and seqbench's result files (emptied first)")
@@ -57,6 +62,9 @@ def parse_args():
     ap.add_argument("--long-context", type=int, default=1024,
                     help="the seqbench-only row: 124M llama decode at this context, batch 1 (0 = skip)")
     ap.add_argument("--mamba-config", default=os.path.join(ROOT, "configs", "paper", "mamba-130m.json"))
+    ap.add_argument("--figure", choices=("median", "best"), default="median",
+                    help="which of the repeats each figure is, on both sides (best: the fastest run, "
+                         "steadier on a busy machine)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--seqbench-env", choices=("same", "inherit"), default="same",
                     help="same: seqbench runs with the Python side's OMP_WAIT_POLICY and OMP_NUM_THREADS "
@@ -135,7 +143,7 @@ def main():
            "load_average_1m_at_start": C.load1(), "machine": C.machine(a.threads),
            "versions": {**C.versions(), "seqbench": S.version(sb, seqbench_env)},
            "settings": {k: getattr(a, k) for k in ("threads", "repeats", "context", "steps", "prefill",
-                                                  "long_context", "seed", "seqbench_env")},
+                                                  "long_context", "seed", "seqbench_env", "figure")},
            "omp_wait_policy": {"python": os.environ.get("OMP_WAIT_POLICY"),
                                "seqbench": seqbench_env.get("OMP_WAIT_POLICY")},
            "checks": [], "peers_measured": {}, "seqbench_measured": {}}
@@ -153,6 +161,15 @@ def main():
         C.progress(f"check {'PASS' if ok else 'FAIL'} {name}: max rel err {rel:.2e}")
         if not ok:
             die(f"check {name} failed (max rel err {rel:.2e} > {TOL}): its timings would mean nothing", 1)
+
+    # a run of a tiny model first (milliseconds): a binary that fails, or refuses
+    # --threads, fails here rather than after minutes of measurements
+    try:
+        S.bench(sb, ["--arch", "mamba", "--layers", 1, "--d-model", 8, "--vocab", 4, "--lengths", 2, "--batches", 1,
+                     "--contexts", 1, "--decode-steps", 1, "--repeats", 1, "--train-batch", 1, "--train-len", 2,
+                     *threads], os.path.join(a.work, "preflight.json"), seqbench_env)
+    except S.SeqbenchError as e:
+        die(str(e))
 
     # ---------------------------------------------------------------- checks (seconds)
     from transformers import AutoModelForCausalLM, LlamaConfig, MambaConfig
@@ -189,6 +206,12 @@ def main():
 
     rows = []
 
+    def tps(r):
+        return r[f"tokens_per_s_{a.figure}"]
+
+    def ms(r):
+        return r[f"ms_{a.figure}"]
+
     def row(rid, measure, unit, seqbench, peers, bound=None):
         """bound(roof) -> the row's roofline bound, evaluated once the run's roofline is known."""
         rows.append({"id": rid, "measure": measure, "unit": unit, "seqbench": seqbench, "peers": peers,
@@ -207,7 +230,7 @@ def main():
                       os.path.join(a.work, f"small-{arch}.json"), seqbench_env)
         tiny[arch] = S.bench_figures(res)
         out["seqbench_measured"][f"small_{arch}"] = tiny[arch]["train_step"]
-        C.progress(f"  seqbench: {tiny[arch]['train_step']['ms']:.1f} ms a step")
+        C.progress(f"  seqbench: {ms(tiny[arch]['train_step']):.1f} ms a step")
 
     def hf_from_seqbench(cfg):
         """The transformers model seqbench's result describes (its HF config), at random."""
@@ -223,14 +246,14 @@ def main():
     for scan in ("doubling", "sequential"):
         C.progress(f"PyTorch: 2-layer d_model 64 Mamba training step, {scan} scan")
         torch_train[scan] = TT.mamba_step(m, scan, 8, 256, a.repeats, a.seed)
-        C.progress(f"  {torch_train[scan]['ms_median']:.0f} ms a step")
+        C.progress(f"  {ms(torch_train[scan]):.0f} ms a step")
     ts = tiny["mamba"]["train_step"]
     def roof_ms(f, ts):
         return lambda roof: (1e3 * f * ts["batch"] * ts["length"] / roof["peak_flops_per_s"]
                              if roof.get("peak_flops_per_s") else None)
-    row("train_mamba", "training step, 2-layer d_model 64 Mamba, B 8 × T 256 (ms)", "ms", ts["ms"],
-        {"pytorch_doubling": {"value": torch_train["doubling"]["ms_median"], "what": "eager, doubling scan"},
-         "pytorch_sequential": {"value": torch_train["sequential"]["ms_median"],
+    row("train_mamba", "training step, 2-layer d_model 64 Mamba, B 8 × T 256 (ms)", "ms", ms(ts),
+        {"pytorch_doubling": {"value": ms(torch_train["doubling"]), "what": "eager, doubling scan"},
+         "pytorch_sequential": {"value": ms(torch_train["sequential"]),
                                 "what": "eager, sequential reference scan (selective_scan_ref)"}},
         roof_ms(ts["flops_per_token"], ts))
     out["peers_measured"]["train_mamba"] = torch_train
@@ -241,10 +264,10 @@ def main():
             f"{tiny['transformer']['n_params']}", 1)
     C.progress("PyTorch: 2-layer d_model 64 Transformer (LlamaForCausalLM) training step")
     tt = TT.llama_step(m, 8, 256, max(3, a.repeats), a.seed)
-    C.progress(f"  {tt['ms_median']:.1f} ms a step")
+    C.progress(f"  {ms(tt):.1f} ms a step")
     ts = tiny["transformer"]["train_step"]
-    row("train_transformer", "same, Transformer (ms)", "ms", ts["ms"],
-        {"pytorch": {"value": tt["ms_median"], "what": "LlamaForCausalLM, eager"}}, roof_ms(ts["flops_per_token"], ts))
+    row("train_transformer", "same, Transformer (ms)", "ms", ms(ts),
+        {"pytorch": {"value": ms(tt), "what": "LlamaForCausalLM, eager"}}, roof_ms(ts["flops_per_token"], ts))
     out["peers_measured"]["train_transformer"] = tt
     del m
 
@@ -279,16 +302,16 @@ def main():
         for b in (1, 16):
             C.progress(f"transformers generate: {label[name]} decode batch {b}")
             peer[f"hf_decode_b{b}"] = H.generate_decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
-            C.progress(f"  {peer[f'hf_decode_b{b}']['tokens_per_s_median']:.1f} tok/s")
+            C.progress(f"  {tps(peer[f'hf_decode_b{b}']):.1f} tok/s")
             C.progress(f"plain PyTorch loop: {label[name]} decode batch {b}")
             peer[f"torch_decode_b{b}"] = TD.decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
-            C.progress(f"  {peer[f'torch_decode_b{b}']['tokens_per_s_median']:.1f} tok/s")
+            C.progress(f"  {tps(peer[f'torch_decode_b{b}']):.1f} tok/s")
         for b in (1, 16):
             sd = f["decode"][(b, a.context)]
-            row(f"{name}_decode_b{b}", f"{label[name]} decode, batch {b} (tok/s)", "tok/s", sd["tokens_per_s"],
-                {"pytorch": {"value": peer[f"torch_decode_b{b}"]["tokens_per_s_median"],
+            row(f"{name}_decode_b{b}", f"{label[name]} decode, batch {b} (tok/s)", "tok/s", tps(sd),
+                {"pytorch": {"value": tps(peer[f"torch_decode_b{b}"]),
                              "what": "plain PyTorch decode loop (torch_decode.py)"},
-                 "transformers": {"value": peer[f"hf_decode_b{b}"]["tokens_per_s_median"],
+                 "transformers": {"value": tps(peer[f"hf_decode_b{b}"]),
                                   "what": "generate, greedy"}},
                 TB.decode_bound(f["param_bytes"], sd["state_bytes"], b, sd["flops_per_token"]))
             if name == "llama" and b == 1 and a.long_context:
@@ -300,17 +323,17 @@ def main():
                 ld = lf["decode"][(1, a.long_context)]
                 out["seqbench_measured"]["llama_long_context"] = {"batch": 1, "context": a.long_context, **ld}
                 row("llama_decode_b1_long", f"{label[name]} decode, batch 1, context {a.long_context} (tok/s)",
-                    "tok/s", ld["tokens_per_s"], {},
+                    "tok/s", tps(ld), {},
                     TB.decode_bound(lf["param_bytes"], ld["state_bytes"], 1, ld["flops_per_token"]))
         sp = f["prefill"][a.prefill]
-        row(f"{name}_prefill", f"{label[name]} prefill {a.prefill} (tok/s)", "tok/s", sp["tokens_per_s"],
-            {"transformers": {"value": peer["hf_prefill"]["tokens_per_s_median"], "what": "one forward, batch 1"}},
+        row(f"{name}_prefill", f"{label[name]} prefill {a.prefill} (tok/s)", "tok/s", tps(sp),
+            {"transformers": {"value": tps(peer["hf_prefill"]), "what": "one forward, batch 1"}},
             TB.compute_bound_tps(sp["flops_per_token"]))
         del model
 
     f = tiny["mamba"]
     sd = f["decode"][(1, a.context)]
-    row("small_mamba_decode_b1", "decode, 2-layer d_model 64 Mamba, batch 1 (tok/s)", "tok/s", sd["tokens_per_s"], {})
+    row("small_mamba_decode_b1", "decode, 2-layer d_model 64 Mamba, batch 1 (tok/s)", "tok/s", tps(sd), {})
 
     # ---------------------------------------------------------------- bounds and the table
     roof = {}
@@ -336,27 +359,15 @@ def main():
                "(its tokens/s over the peer's, or the peer's ms over its ms); bound.fraction = seqbench's share "
                "of the roofline bound", llama_cpp_source=TB.LLAMA_CPP_NOTE,
                load_average_1m_at_end=C.load1(), wall_time_s=wall)
-    mach = out["machine"]
-    if roof.get("bandwidth_bytes_per_s") and roof.get("peak_flops_per_s"):
-        roof_text = (f"Roofline of this machine ({a.threads} threads, `seqbench bench roofline` at the start and the end of "
-                     f"this run, the better of each): "
-                     f"{roof['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s, sgemm "
-                     f"{roof['peak_flops_per_s'] / 1e9:.0f} GFLOP/s. Decode bound = min(batch × bandwidth / "
-                     "(weight bytes + 2 × state bytes), peak / FLOPs per token); prefill and training bound = "
-                     "peak / FLOPs; in brackets the share seqbench reaches.")
-    else:
-        roof_text = ("Roofline bound: not measured (this seqbench has no `bench roofline`), "
-                     "so that column is empty.")
-    wp = out["omp_wait_policy"]
-    cpu = mach["cpu"] + (", AVX-512" if mach["avx512f"] else ", AVX2" if mach["avx2"] else "")
-    text = (f"Measured by `make bench-peers` ({out['started_at'][:10]}, seqbench {v['seqbench']}) on {cpu}, "
-            f"{mach['logical_cpus']} logical CPUs, {a.threads} threads, fp32, random weights; load average "
-            f"{out['load_average_1m_at_start']} at the start and {out['load_average_1m_at_end']} at the end; "
-            f"{wall / 60:.1f} minutes. Median of {a.repeats} runs after a warm-up; decode after a "
-            f"{a.context}-token context, {a.steps} timed steps; OMP_WAIT_POLICY {wp['python']} for PyTorch and "
-            f"transformers, {wp['seqbench'] or 'unset'} for seqbench. (×r): seqbench is r times as fast as that "
-            f"peer.\n\n"
-            f"{md}\n\n{roof_text}")
+    # seqbench's own description of the machine (OpenBLAS core and version), when it gives one
+    for r in [x["result"] for x in roofs] + [x for x in out["seqbench_measured"].values() if isinstance(x, dict)]:
+        sm = r.get("machine")
+        if isinstance(sm, dict) and isinstance(sm.get("machine"), dict):
+            sm = sm["machine"]
+        if isinstance(sm, dict) and sm.get("openblas_core"):
+            out["machine"]["seqbench"] = sm
+            break
+    text = TB.report_text(out, md, roof, a)
     out["table_markdown"] = md
     C.write_json_atomic(a.out, out)
     C.write_json_atomic(a.md, text + "\n")

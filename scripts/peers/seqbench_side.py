@@ -46,14 +46,13 @@ def bench_figures(res):
     """The figures this comparison uses from one `seqbench bench` result (field names
     of cli/cmd_bench.c): prefill and decode rows keyed by (length) and (batch, context)."""
     m = res["metrics"]
-    prefill = {p["length"]: {"tokens_per_s": p["tokens_per_s_median"], "flops_per_token": p["flops_per_token"]}
-               for p in m.get("prefill", [])}
-    decode = {(d["batch"], d["context"]): {"tokens_per_s": d["tokens_per_s_median"],
-                                           "flops_per_token": d["flops_per_token"],
-                                           "state_bytes": d["state_bytes"]}
+    pick = ("tokens_per_s_median", "tokens_per_s_best", "flops_per_token")
+    prefill = {p["length"]: {k: p[k] for k in pick} for p in m.get("prefill", [])}
+    decode = {(d["batch"], d["context"]): {**{k: d[k] for k in pick}, "state_bytes": d["state_bytes"]}
               for d in m.get("decode", [])}
     ts = m.get("train_step")
-    train = None if ts is None else {"ms": 1e3 * ts["seconds_median"], "batch": ts["batch"], "length": ts["length"],
+    train = None if ts is None else {"ms_median": 1e3 * ts["seconds_median"], "ms_best": 1e3 * ts["seconds_min"],
+                                     "batch": ts["batch"], "length": ts["length"],
                                      "flops_per_token": ts["flops_per_token"]}
     return {"prefill": prefill, "decode": decode, "train_step": train,
             "param_bytes": m["memory"]["param_bytes"],

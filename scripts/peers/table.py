@@ -3,6 +3,7 @@ the layout of issue 17's, and its place in the README (between two markers).
 """
 
 import re
+import textwrap
 
 # llama.cpp is not a dependency: its figures are those of issue 17 (llama-bench on
 # f32 GGUFs of the same shapes, a 2-core AMD EPYC Zen 3, 2 threads), kept as measured.
@@ -104,3 +105,29 @@ def replace_block(text, block):
     if not pat.search(text):
         raise ValueError(f"no {BEGIN} ... {END} block")
     return pat.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text, count=1)
+
+
+def report_text(out, md, roof, a):
+    """The paragraph above the table (how, where, under what load), the table, and the
+    roofline paragraph below it, wrapped as the README is."""
+    mach, v, wp = out["machine"], out["versions"], out["omp_wait_policy"]
+    cpu = mach["cpu"] + (", AVX-512" if mach["avx512f"] else ", AVX2" if mach["avx2"] else "")
+    sm = mach.get("seqbench") or {}
+    blas = (f", OpenBLAS {sm.get('openblas_version', '')} with its {sm['openblas_core']} kernels"
+            if sm.get("openblas_core") else "")
+    head = (f"Measured by `make bench-peers` ({out['started_at'][:10]}, seqbench {v['seqbench']}) on {cpu}"
+            f"{blas}, {mach['logical_cpus']} logical CPUs, {a.threads} threads, fp32, random weights; load "
+            f"average {out['load_average_1m_at_start']} at the start and {out['load_average_1m_at_end']} at the "
+            f"end; {out['wall_time_s'] / 60:.1f} minutes. {'Median' if a.figure == 'median' else 'Fastest'} of "
+            f"{a.repeats} runs after a warm-up; decode after a {a.context}-token context, {a.steps} timed steps; "
+            f"OMP_WAIT_POLICY {wp['python']} for PyTorch and transformers, {wp['seqbench'] or 'unset'} for "
+            "seqbench. (×r): seqbench is r times as fast as that peer.")
+    if roof.get("bandwidth_bytes_per_s") and roof.get("peak_flops_per_s"):
+        tail = (f"Roofline of this machine ({a.threads} threads, `seqbench bench roofline` at the start and "
+                "the end of this run, the better of each): "
+                f"{roof['bandwidth_bytes_per_s'] / 1e9:.1f} GB/s, sgemm {roof['peak_flops_per_s'] / 1e9:.0f} "
+                "GFLOP/s. Decode bound = min(batch × bandwidth / (weight bytes + 2 × state bytes), peak / FLOPs "
+                "per token); prefill and training bound = peak / FLOPs; in brackets the share seqbench reaches.")
+    else:
+        tail = "Roofline bound: not measured (this seqbench has no `bench roofline`), so that column is empty."
+    return f"{textwrap.fill(head, 76)}\n\n{md}\n\n{textwrap.fill(tail, 76)}"
