@@ -93,7 +93,7 @@ interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 # README "Peers"): the same shapes, fp32, random weights, PEERS_THREADS threads, in one
 # run; writes results/bench-peers.json and .md and the README's table (PEERS_README=
 # leaves the README alone). Uses the interop venv (made if missing; an existing one is
-# not reinstalled); not part of `make test`. About 10 minutes on 2 cores.
+# not reinstalled); not part of `make test`. About 5 minutes on 2 cores.
 PEERS_THREADS ?= 2
 PEERS_README ?= README.md
 PEERS_FLAGS ?=
