@@ -31,20 +31,8 @@ def load1():
         return None
 
 
-def timed(fn, repeats, warmup=None):
-    """Median and minimum seconds of `repeats` calls of fn() after one warm-up call
-    (warmup() if given, a cheaper stand-in that still touches every code path)."""
-    (warmup or fn)()
-    sec = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        sec.append(time.perf_counter() - t0)
-    return {"seconds_median": statistics.median(sec), "seconds_min": min(sec), "repeats": repeats,
-            "seconds": sec}
-
-
 def summary(sec_list):
+    """Median and fastest of the timed runs (seconds), and the runs themselves."""
     return {"seconds_median": statistics.median(sec_list), "seconds_min": min(sec_list),
             "repeats": len(sec_list), "seconds": sec_list}
 

@@ -25,14 +25,14 @@ LLAMA_124M = dict(vocab_size=50280, hidden_size=768, intermediate_size=2048, num
                   rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
 
 # keys of configs/paper/*.json that describe the source, not the model
-_NOT_CONFIG = ("source", "architectures", "torch_dtype", "model_type")
+NOT_CONFIG = ("source", "architectures", "torch_dtype", "model_type")
 
 
 def mamba_config_from_paper(path):
     from transformers import MambaConfig
     with open(path) as f:
         c = json.load(f)
-    return MambaConfig(**{k: v for k, v in c.items() if k not in _NOT_CONFIG})
+    return MambaConfig(**{k: v for k, v in c.items() if k not in NOT_CONFIG})
 
 
 def llama_config():

@@ -235,7 +235,7 @@ def main():
     def hf_from_seqbench(cfg):
         """The transformers model seqbench's result describes (its HF config), at random."""
         from transformers import AutoConfig
-        c = {k: v for k, v in cfg.items() if k not in H._NOT_CONFIG}
+        c = {k: v for k, v in cfg.items() if k not in H.NOT_CONFIG}
         torch.manual_seed(a.seed)
         return AutoModelForCausalLM.from_config(AutoConfig.for_model(cfg["model_type"], **c), dtype=torch.float32)
 
