@@ -103,3 +103,20 @@ $(INTEROP_VENV)/.installed: scripts/requirements.txt
 interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 	$(INTEROP_VENV)/bin/python scripts/interop/run.py --seqbench $(BUILD)/seqbench \
 		--work $(BUILD)/interop-work --out results/interop.json
+
+# seqbench side by side with PyTorch and Hugging Face transformers (scripts/peers/,
+# README "Peers"): the same shapes, fp32, random weights, PEERS_THREADS threads, in one
+# run; writes results/bench-peers.json and .md and the README's table (PEERS_README=
+# leaves the README alone). Uses the interop venv (made if missing; an existing one is
+# not reinstalled); not part of `make test`. About 5 minutes on 2 cores.
+PEERS_THREADS ?= 2
+PEERS_README ?= README.md
+PEERS_FLAGS ?=
+.PHONY: bench-peers
+# an existing venv is used as it is: no pip run against someone else's environment
+bench-peers: $(BUILD)/seqbench
+	@test -f $(INTEROP_VENV)/.installed || $(MAKE) --no-print-directory $(INTEROP_VENV)/.installed
+	@mkdir -p results
+	$(INTEROP_VENV)/bin/python scripts/peers/run.py --seqbench $(BUILD)/seqbench --work $(BUILD)/peers-work \
+		--out results/bench-peers.json --threads $(PEERS_THREADS) $(if $(PEERS_README),--readme $(PEERS_README)) \
+		$(PEERS_FLAGS)

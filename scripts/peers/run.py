@@ -1,0 +1,384 @@
+#!/usr/bin/env python3
+"""seqbench side by side with PyTorch and Hugging Face transformers (`make bench-peers`).
+
+In one run, on this machine, with the same shapes, fp32, random weights and the
+same thread count:
+ - Mamba-130M (configs/paper/mamba-130m.json) and a 124M Llama (hf_side.LLAMA_124M)
+   are made at random with transformers and saved with save_pretrained; seqbench
+   benchmarks that same checkpoint (`seqbench bench --model DIR`), transformers
+   runs `generate` (decode, batch 1 and 16) and one forward (prefill 512), and a
+   plain PyTorch loop (torch_decode.py) decodes with the same weights;
+ - the training step of the 2-layer d_model 64 Mamba and Transformer (vocab 16)
+   at batch 8 x length 256: seqbench's `bench`, and eager PyTorch on the model
+   seqbench describes in its result (torch_train.py: the Mamba with the
+   sequential reference scan and with a doubling scan; the Transformer as
+   LlamaForCausalLM);
+ - the roofline from `seqbench bench roofline` when the binary has it.
+Before any timing, each PyTorch path is checked against the library's forward
+(relative error <= 1e-4): a fast wrong peer would make every ratio meaningless.
+
+Writes the JSON (ratios per row, machine, versions) atomically, a Markdown table
+in the layout of issue 17's beside it, prints the table, and with --readme
+replaces the README's table between its bench-peers markers.
+"""
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+
+TOL = 1e-4
+
+
+def die(msg, code=2):
+    print(f"seqbench: bench-peers: {msg}", file=sys.stderr)
+    sys.exit(code)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, as every seqbench error
+        die(message)
+
+
+def parse_args():
+    ap = _Parser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--seqbench", default=os.path.join(ROOT, "build", "seqbench"), help="the seqbench binary")
+    ap.add_argument("--work", default=os.path.join(ROOT, "build", "peers-work"),
+                    help="scratch folder for the checkpoints and seqbench's result files (emptied first)")
+    ap.add_argument("--out", default=os.path.join(ROOT, "results", "bench-peers.json"))
+    ap.add_argument("--md", default=None, help="the Markdown table (default: --out with .md)")
+    ap.add_argument("--readme", default=None, help="replace the table between the bench-peers markers of this file")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--repeats", type=int, default=2, help="timed runs per figure after a warm-up")
+    ap.add_argument("--context", type=int, default=32, help="decode: prompt / context tokens before the timed steps")
+    ap.add_argument("--steps", type=int, default=16, help="decode: timed steps per run")
+    ap.add_argument("--prefill", type=int, default=512, help="prefill length, batch 1")
+    ap.add_argument("--long-context", type=int, default=1024,
+                    help="the seqbench-only row: 124M llama decode at this context, batch 1 (0 = skip)")
+    ap.add_argument("--mamba-config", default=os.path.join(ROOT, "configs", "paper", "mamba-130m.json"))
+    ap.add_argument("--figure", choices=("median", "best"), default="median",
+                    help="which of the repeats each figure is, on both sides (best: the fastest run, "
+                         "steadier on a busy machine)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seqbench-env", choices=("same", "inherit"), default="same",
+                    help="same: seqbench runs with the Python side's OMP_WAIT_POLICY and OMP_NUM_THREADS "
+                         "(equal settings); inherit: with the caller's environment")
+    ap.add_argument("--quick", action="store_true",
+                    help="plumbing check: 2-layer versions of the two big models, short runs; never goes to a README")
+    a = ap.parse_args()
+    # every input checked before the first model is made
+    for name in ("threads", "repeats", "context", "steps", "prefill"):
+        v = getattr(a, name)
+        if not 1 <= v <= 1 << 20:
+            die(f"--{name} {v} is out of range [1, 1048576]")
+    if not 0 <= a.long_context <= 1 << 20:
+        die(f"--long-context {a.long_context} is out of range [0, 1048576]")
+    if not (os.path.isfile(a.seqbench) and os.access(a.seqbench, os.X_OK)):
+        die(f"--seqbench {a.seqbench!r} is not an executable file (build it with `make`)")
+    if not os.path.isfile(a.mamba_config):
+        die(f"--mamba-config {a.mamba_config!r} does not exist")
+    a.md = a.md or os.path.splitext(a.out)[0] + ".md"
+    for opt, path in (("--out", a.out), ("--md", a.md)):
+        d = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(d) or not os.access(d, os.W_OK):
+            die(f"{opt} {path!r}: folder {d!r} does not exist or is not writable")
+    if a.readme:
+        if a.quick:
+            die("--readme with --quick: a quick run's shapes are not the table's")
+        try:
+            with open(a.readme) as f:
+                text = f.read()
+        except OSError as e:
+            die(f"--readme {a.readme!r}: {e.strerror}")
+        from table import BEGIN, END
+        if BEGIN not in text or END not in text:
+            die(f"--readme {a.readme!r} has no {BEGIN} ... {END} block to replace")
+    return a
+
+
+def set_threads(threads):
+    """Before torch is imported: OpenMP reads these once, at start. PASSIVE: idle
+    threads sleep instead of spinning against whatever else holds a core."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    os.environ.setdefault("MKL_NUM_THREADS", str(threads))
+
+
+def main():
+    a = parse_args()
+    caller_env = dict(os.environ)
+    set_threads(a.threads)
+    # With the default (active) wait, OpenMP threads spin for a core another process
+    # holds: at load 10 on 2 cores seqbench's Mamba-130M decode fell from 10 to 2
+    # tokens/s. Equal settings on both sides unless asked otherwise.
+    seqbench_env = dict(os.environ) if a.seqbench_env == "same" else caller_env
+
+    import torch
+    import transformers
+    torch.set_num_threads(a.threads)
+    transformers.logging.set_verbosity_error()  # the "falling back to PyTorch" notes: the fallback is the point
+    transformers.logging.disable_progress_bar()
+
+    import common as C
+    import hf_side as H
+    import seqbench_side as S
+    import table as TB
+    import torch_decode as TD
+    import torch_train as TT
+
+    t_start = time.time()
+    shutil.rmtree(a.work, ignore_errors=True)
+    os.makedirs(a.work)
+    sb = os.path.abspath(a.seqbench)
+    threads = ["--threads", a.threads]
+    rep = ["--repeats", a.repeats]
+    out = {"command": "bench-peers", "argv": sys.argv, "quick": a.quick,
+           "started_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+           "load_average_1m_at_start": C.load1(), "machine": C.machine(a.threads),
+           "versions": {**C.versions(), "seqbench": S.version(sb, seqbench_env)},
+           "settings": {k: getattr(a, k) for k in ("threads", "repeats", "context", "steps", "prefill",
+                                                  "long_context", "seed", "seqbench_env", "figure")},
+           "omp_wait_policy": {"python": os.environ.get("OMP_WAIT_POLICY"),
+                               "seqbench": seqbench_env.get("OMP_WAIT_POLICY")},
+           "checks": [], "peers_measured": {}, "seqbench_measured": {}}
+    if (out["load_average_1m_at_start"] or 0) > 0.5:
+        C.progress(f"warning: load average {out['load_average_1m_at_start']} before starting; other processes "
+                   "will skew the timings (both sides, not necessarily alike)")
+    pins = C.pinned_versions(os.path.join(ROOT, "scripts", "requirements.txt"))
+    for k in ("torch", "transformers"):
+        if pins.get(k) and not out["versions"][k].startswith(pins[k]):
+            C.progress(f"warning: {k} {out['versions'][k]} is not the pinned {pins[k]}")
+
+    def check(name, rel):
+        ok = rel <= TOL
+        out["checks"].append({"name": name, "max_rel_err": rel, "passed": ok})
+        C.progress(f"check {'PASS' if ok else 'FAIL'} {name}: max rel err {rel:.2e}")
+        if not ok:
+            die(f"check {name} failed (max rel err {rel:.2e} > {TOL}): its timings would mean nothing", 1)
+
+    # a run of a tiny model first (milliseconds): a binary that fails, or refuses
+    # --threads, fails here rather than after minutes of measurements
+    try:
+        S.bench(sb, ["--arch", "mamba", "--layers", 1, "--d-model", 8, "--vocab", 4, "--lengths", 2, "--batches", 1,
+                     "--contexts", 1, "--decode-steps", 1, "--repeats", 1, "--train-batch", 1, "--train-len", 2,
+                     *threads], os.path.join(a.work, "preflight.json"), seqbench_env)
+    except S.SeqbenchError as e:
+        die(str(e))
+
+    # ---------------------------------------------------------------- checks (seconds)
+    from transformers import AutoModelForCausalLM, LlamaConfig, MambaConfig
+    torch.manual_seed(a.seed)
+    small = {"mamba": MambaConfig(vocab_size=50, hidden_size=64, num_hidden_layers=2, state_size=16,
+                                  time_step_rank=4),
+             "llama": LlamaConfig(vocab_size=50, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                                  num_attention_heads=4, num_key_value_heads=2)}
+    for name, cfg in small.items():
+        m = AutoModelForCausalLM.from_config(cfg, dtype=torch.float32).eval()
+        check(f"plain PyTorch decode loop == transformers forward ({name})", TD.check_logits(m, list(range(3, 40))))
+        if name == "mamba":
+            for scan, rel in TT.check_scans(m).items():
+                check(f"training Mamba, {scan} scan == transformers forward", rel)
+
+    # ---------------------------------------------------------------- roofline
+    # measured at the start and again at the end, the best of each figure kept: another
+    # process on the cores lowers a roofline, and a bound is what the machine allows
+    roofs = []
+    has_roof = S.has_roofline(sb, seqbench_env)
+
+    def measure_roofline(when):
+        C.progress(f"seqbench bench roofline ({when})")
+        res, fig = S.roofline(sb, a.threads, os.path.join(a.work, f"roofline-{when}.json"), seqbench_env)
+        roofs.append({"when": when, "result": res, **fig})
+        if not fig["bandwidth_bytes_per_s"] or not fig["peak_flops_per_s"]:
+            C.progress("warning: the roofline result has no recognisable bandwidth or sgemm field "
+                       "(seqbench_side.roofline_figures); the bound column stays empty")
+
+    if has_roof:
+        measure_roofline("start")
+    else:
+        C.progress("this seqbench has no `bench roofline`: the bound column stays empty")
+
+    rows = []
+
+    def tps(r):
+        return r[f"tokens_per_s_{a.figure}"]
+
+    def ms(r):
+        return r[f"ms_{a.figure}"]
+
+    def row(rid, measure, unit, seqbench, peers, bound=None):
+        """bound(roof) -> the row's roofline bound, evaluated once the run's roofline is known."""
+        rows.append({"id": rid, "measure": measure, "unit": unit, "seqbench": seqbench, "peers": peers,
+                     "llama_cpp": TB.LLAMA_CPP.get(rid), "_bound": bound})
+
+    # ---------------------------------------------------------------- the small models' training step
+    small_args = ["--layers", 2, "--d-model", 64, "--vocab", 16, "--train-batch", 8, "--train-len", 256,
+                  "--lengths", 256, *threads]
+    tiny = {}
+    for arch in ("mamba", "transformer"):
+        C.progress(f"seqbench bench: 2-layer d_model 64 {arch}, training step 8 x 256"
+                   + (", decode batch 1" if arch == "mamba" else ""))
+        dec = ["--batches", 1, "--contexts", a.context, "--decode-steps", 4096] if arch == "mamba" else \
+              ["--batches", 1, "--contexts", 1, "--decode-steps", 1]
+        res = S.bench(sb, ["--arch", arch, *small_args, *dec, "--repeats", max(3, a.repeats)],
+                      os.path.join(a.work, f"small-{arch}.json"), seqbench_env)
+        tiny[arch] = S.bench_figures(res)
+        out["seqbench_measured"][f"small_{arch}"] = tiny[arch]["train_step"]
+        C.progress(f"  seqbench: {ms(tiny[arch]['train_step']):.1f} ms a step")
+
+    def hf_from_seqbench(cfg):
+        """The transformers model seqbench's result describes (its HF config), at random."""
+        from transformers import AutoConfig
+        c = {k: v for k, v in cfg.items() if k not in H.NOT_CONFIG}
+        torch.manual_seed(a.seed)
+        return AutoModelForCausalLM.from_config(AutoConfig.for_model(cfg["model_type"], **c), dtype=torch.float32)
+
+    m = hf_from_seqbench(tiny["mamba"]["model_config"])
+    if H.n_params(m) != tiny["mamba"]["n_params"]:
+        die(f"the PyTorch Mamba has {H.n_params(m)} parameters, seqbench's {tiny['mamba']['n_params']}", 1)
+    torch_train = {}
+    for scan in ("doubling", "sequential"):
+        C.progress(f"PyTorch: 2-layer d_model 64 Mamba training step, {scan} scan")
+        torch_train[scan] = TT.mamba_step(m, scan, 8, 256, a.repeats, a.seed)
+        C.progress(f"  {ms(torch_train[scan]):.0f} ms a step")
+    ts = tiny["mamba"]["train_step"]
+    def roof_ms(f, ts):
+        return lambda roof: (1e3 * f * ts["batch"] * ts["length"] / roof["peak_flops_per_s"]
+                             if roof.get("peak_flops_per_s") else None)
+    row("train_mamba", "training step, 2-layer d_model 64 Mamba, B 8 × T 256 (ms)", "ms", ms(ts),
+        {"pytorch_doubling": {"value": ms(torch_train["doubling"]), "what": "eager, doubling scan"},
+         "pytorch_sequential": {"value": ms(torch_train["sequential"]),
+                                "what": "eager, sequential reference scan (selective_scan_ref)"}},
+        roof_ms(ts["flops_per_token"], ts))
+    out["peers_measured"]["train_mamba"] = torch_train
+
+    m = hf_from_seqbench(tiny["transformer"]["model_config"])
+    if H.n_params(m) != tiny["transformer"]["n_params"]:
+        die(f"the PyTorch Transformer has {H.n_params(m)} parameters, seqbench's "
+            f"{tiny['transformer']['n_params']}", 1)
+    C.progress("PyTorch: 2-layer d_model 64 Transformer (LlamaForCausalLM) training step")
+    tt = TT.llama_step(m, 8, 256, max(3, a.repeats), a.seed)
+    C.progress(f"  {ms(tt):.1f} ms a step")
+    ts = tiny["transformer"]["train_step"]
+    row("train_transformer", "same, Transformer (ms)", "ms", ms(ts),
+        {"pytorch": {"value": ms(tt), "what": "LlamaForCausalLM, eager"}}, roof_ms(ts["flops_per_token"], ts))
+    out["peers_measured"]["train_transformer"] = tt
+    del m
+
+    # ---------------------------------------------------------------- the two 130M-class models
+    big = {"mamba": H.mamba_config_from_paper(a.mamba_config), "llama": H.llama_config()}
+    label = {"mamba": "Mamba-130M", "llama": "124M llama"}
+    if a.quick:
+        for c in big.values():
+            c.num_hidden_layers = 2
+        label = {k: v + " (quick: 2 layers)" for k, v in label.items()}
+        a.long_context = min(a.long_context, 64)
+    for name, cfg in big.items():
+        d = os.path.join(a.work, name)
+        C.progress(f"{label[name]}: random fp32 weights, save_pretrained")
+        model = H.make_checkpoint(cfg, d, a.seed)
+        vocab = cfg.vocab_size
+        C.progress(f"seqbench bench --model: {label[name]}, prefill {a.prefill}, decode batch 1 and 16")
+        res = S.bench(sb, ["--model", d, "--lengths", a.prefill, "--batches", "1,16", "--contexts", a.context,
+                           "--decode-steps", a.steps, "--train-batch", 1, "--train-len", 1, *rep, *threads],
+                      os.path.join(a.work, f"{name}.json"), seqbench_env)
+        f = S.bench_figures(res)
+        if f["n_params"] != H.n_params(model):
+            die(f"seqbench read {f['n_params']} parameters from {d}, transformers has {H.n_params(model)}", 1)
+        out["seqbench_measured"][name] = {"prefill": list(f["prefill"].values()),
+                                          "decode": [{"batch": b, "context": c, **v}
+                                                     for (b, c), v in f["decode"].items()],
+                                          "param_bytes": f["param_bytes"], "n_params": f["n_params"],
+                                          "machine": f["machine"]}
+        peer = out["peers_measured"].setdefault(name, {})
+        C.progress(f"transformers: {label[name]} prefill {a.prefill}")
+        peer["hf_prefill"] = H.prefill(model, a.prefill, a.repeats, vocab, a.seed)
+        for b in (1, 16):
+            C.progress(f"transformers generate: {label[name]} decode batch {b}")
+            peer[f"hf_decode_b{b}"] = H.generate_decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
+            C.progress(f"  {tps(peer[f'hf_decode_b{b}']):.1f} tok/s")
+            C.progress(f"plain PyTorch loop: {label[name]} decode batch {b}")
+            peer[f"torch_decode_b{b}"] = TD.decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
+            C.progress(f"  {tps(peer[f'torch_decode_b{b}']):.1f} tok/s")
+        for b in (1, 16):
+            sd = f["decode"][(b, a.context)]
+            row(f"{name}_decode_b{b}", f"{label[name]} decode, batch {b} (tok/s)", "tok/s", tps(sd),
+                {"pytorch": {"value": tps(peer[f"torch_decode_b{b}"]),
+                             "what": "plain PyTorch decode loop (torch_decode.py)"},
+                 "transformers": {"value": tps(peer[f"hf_decode_b{b}"]),
+                                  "what": "generate, greedy"}},
+                TB.decode_bound(f["param_bytes"], sd["state_bytes"], b, sd["flops_per_token"]))
+            if name == "llama" and b == 1 and a.long_context:
+                C.progress(f"seqbench bench --model: {label[name]} decode batch 1 at context {a.long_context}")
+                res = S.bench(sb, ["--model", d, "--lengths", 1, "--batches", 1, "--contexts", a.long_context,
+                                   "--decode-steps", a.steps, "--train-batch", 1, "--train-len", 1, *rep, *threads],
+                              os.path.join(a.work, f"{name}-long.json"), seqbench_env)
+                lf = S.bench_figures(res)
+                ld = lf["decode"][(1, a.long_context)]
+                out["seqbench_measured"]["llama_long_context"] = {"batch": 1, "context": a.long_context, **ld}
+                row("llama_decode_b1_long", f"{label[name]} decode, batch 1, context {a.long_context} (tok/s)",
+                    "tok/s", tps(ld), {},
+                    TB.decode_bound(lf["param_bytes"], ld["state_bytes"], 1, ld["flops_per_token"]))
+        sp = f["prefill"][a.prefill]
+        row(f"{name}_prefill", f"{label[name]} prefill {a.prefill} (tok/s)", "tok/s", tps(sp),
+            {"transformers": {"value": tps(peer["hf_prefill"]), "what": "one forward, batch 1"}},
+            TB.compute_bound_tps(sp["flops_per_token"]))
+        del model
+
+    f = tiny["mamba"]
+    sd = f["decode"][(1, a.context)]
+    row("small_mamba_decode_b1", "decode, 2-layer d_model 64 Mamba, batch 1 (tok/s)", "tok/s", tps(sd), {})
+
+    # ---------------------------------------------------------------- bounds and the table
+    roof = {}
+    if has_roof:
+        measure_roofline("end")
+        for k in ("bandwidth_bytes_per_s", "peak_flops_per_s"):
+            vals = [r[k] for r in roofs if r.get(k)]
+            roof[k] = max(vals) if vals else None
+    out["roofline"] = {**roof, "runs": roofs} if has_roof else None
+    for r in rows:
+        fn = r.pop("_bound")
+        v = fn(roof) if fn and roof else None
+        r["bound"] = {"value": v} if v else None
+        TB.finish_row(r)
+    order = ["mamba_decode_b1", "mamba_decode_b16", "llama_decode_b1", "llama_decode_b1_long", "llama_decode_b16",
+             "mamba_prefill", "llama_prefill", "train_mamba", "train_transformer", "small_mamba_decode_b1"]
+    rows.sort(key=lambda r: order.index(r["id"]))
+    v = out["versions"]
+    tv, hv = v["torch"].split("+")[0], v["transformers"]
+    md = TB.markdown(rows, tv, hv)
+    wall = time.time() - t_start
+    out.update(rows=rows, ratio_meaning="ratio = how many times as fast seqbench is as the peer "
+               "(its tokens/s over the peer's, or the peer's ms over its ms); bound.fraction = seqbench's share "
+               "of the roofline bound", llama_cpp_source=TB.LLAMA_CPP_NOTE,
+               load_average_1m_at_end=C.load1(), wall_time_s=wall)
+    # seqbench's own description of the machine (OpenBLAS core and version), when it gives one
+    for r in [x["result"] for x in roofs] + [x for x in out["seqbench_measured"].values() if isinstance(x, dict)]:
+        sm = r.get("machine")
+        if isinstance(sm, dict) and isinstance(sm.get("machine"), dict):
+            sm = sm["machine"]
+        if isinstance(sm, dict) and sm.get("openblas_core"):
+            out["machine"]["seqbench"] = sm
+            break
+    text = TB.report_text(out, md, roof, a)
+    out["table_markdown"] = md
+    C.write_json_atomic(a.out, out)
+    C.write_json_atomic(a.md, text + "\n")
+    print(text)
+    if a.readme:
+        with open(a.readme) as fh:
+            readme = fh.read()
+        C.write_json_atomic(a.readme, TB.replace_block(readme, text))
+        C.progress(f"table written into {a.readme}")
+    C.progress(f"wrote {a.out} and {a.md}")
+
+
+if __name__ == "__main__":
+    main()
