@@ -300,7 +300,8 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
 
 /* After a prefill: the conv window from in_proj's u half, and h from the
  * scan run again over the saved u, Δ, B, C (forward keeps no final state:
- * its per-thread h serves several sequences), transposed to the step's [N, E]. */
+ * its per-thread h serves several sequences); scan_forward_t leaves h in
+ * the step's [N, E] layout, straight in the decode state. */
 static void m1_prefill_state(const Sub *s, int B, int T, const real *acts, real *scratch, real *state, int Bs, int b0,
                              int ctx)
 {
@@ -310,17 +311,15 @@ static void m1_prefill_state(const Sub *s, int B, int T, const real *acts, real 
     int E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
     size_t EN = (size_t)E * N;
     M1Acts a = m1_acts(c, (real *)acts, B * T);
-    real *A = scratch, *h = A + EN, *y = h + EN; /* forward's scratch holds far more: its per-thread blocks */
-    neg_exp(A, w.A_log, EN);
+    real *AT = scratch, *y = AT + EN; /* forward's scratch holds far more: its per-thread blocks */
+    m1_AT(AT, w.A_log, E, N);
     for (int b = 0; b < B; b++) {
         size_t sb = (size_t)(b0 + b);
         conv1d_window_after(state + sb * (K - 1) * E, a.xz + (size_t)b * T * 2 * E, 2 * E, T, E, K);
-        ScanIn si = m1_scan_in(c, &a, A, w.D, b, T);
-        memset(h, 0, sizeof(real) * EN);
-        scan_forward(&si, y, (size_t)E, NULL, h);
+        ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *hT = state + (size_t)Bs * (K - 1) * E + sb * EN;
-        for (int e = 0; e < E; e++)
-            for (int n = 0; n < N; n++) hT[(size_t)n * E + e] = h[(size_t)e * N + n];
+        memset(hT, 0, sizeof(real) * EN);
+        scan_forward_t(&si, AT, y, 0, NULL, hT);
     }
 }
 
