@@ -202,7 +202,7 @@ static void print_table(const cJSON *archs, int metric, const char *name, int n_
 int cmd_compare(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "", results[1024] = "results", preset[64] = "", metric[16] = "";
-    int threads = 0, dry = 0;
+    int threads = 0, dry = 0, jobs = 1;
     Option opts[] = {
         OPT_S("spec", spec_path, "compare spec: an experiment spec whose cells are the architectures"),
         OPT_S("profile", profile, "a profile of the spec (default: quick if the spec has profiles, else none)"),
@@ -210,7 +210,8 @@ int cmd_compare(int argc, char **argv)
         OPT_S("results", results, "results directory; the cells and summary.json go to RESULTS/<spec name>/"),
         OPT_S("metric", metric, "accuracy the table shows: token_acc or string_acc (default: the spec's \"metric\", "
                                 "else token_acc); the summary holds both"),
-        OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores)"),
+        OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores, divided by --jobs)"),
+        OPT_I("jobs", &jobs, 1, 256, "cells trained at once"),
         OPT_F("dry-run", &dry, "print each cell's command and check its options, without training"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
@@ -229,7 +230,7 @@ int cmd_compare(int argc, char **argv)
     const char *prof = *profile ? profile : cJSON_GetObjectItemCaseSensitive(spec, "profiles") ? "quick" : NULL;
     cJSON *summary = results_new("compare", argc, argv);
 
-    ExpRun r = {"compare", spec_path, spec, prof, preset, results, threads, dry};
+    ExpRun r = {"compare", spec_path, spec, prof, preset, results, threads, dry, jobs};
     ExpCell *cells;
     int n_cells;
     char dir[1200];

@@ -185,7 +185,12 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
     ExpCell *out = calloc((size_t)total, sizeof *out);
     if (!jobs || !out) die("%s: out of memory for %d cells", r->cmd, total);
     char threads_s[16];
-    snprintf(threads_s, sizeof threads_s, "%d", r->threads);
+    int per_cell = r->threads;
+    if (!per_cell && r->jobs > 1) { /* the cores divided between the cells that run at once */
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        per_cell = cores > r->jobs ? (int)(cores / r->jobs) : 1;
+    }
+    snprintf(threads_s, sizeof threads_s, "%d", per_cell);
     for (const cJSON *cell = cells->child; cell; cell = cell->next) {
         char cell_name[128] = "";
         if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
@@ -230,42 +235,58 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
         die("%s: cell %s seed %s: %s (%d of %d cells fail this check; nothing was run; --dry-run lists them)",
             spec_path, out[first_bad].cell, out[first_bad].seed_s, jobs[first_bad].problem, invalid, total);
     if (!r->dry && mkdir_p(dir, &e)) die_err(&e);
-    for (int i = 0; i < total; i++) {
-        Job *j = &jobs[i];
-        ExpCell *c = &out[i];
-        if (c->done) {
-            skipped++;
-            fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", i + 1, total, name, c->cell, c->seed_s);
-            continue;
-        }
-        fprintf(stderr, "[%d/%d] %s/%s seed %s:", i + 1, total, name, c->cell, c->seed_s);
-        for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
-        fputc('\n', stderr);
-        if (r->dry) {
-            if (j->problem[0]) {
-                failed++;
-                fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", i + 1, total, name, c->cell, c->seed_s,
-                        j->problem);
+    int at_once = r->jobs > 1 ? r->jobs : 1, running = 0;
+    pid_t *pids = calloc((size_t)total, sizeof *pids);
+    if (!pids) die("%s: out of memory for %d cells", r->cmd, total);
+    for (int i = 0; i < total || running;) {
+        if (i < total && running < at_once) {
+            Job *j = &jobs[i];
+            ExpCell *c = &out[i];
+            int at = i++;
+            if (c->done) {
+                skipped++;
+                fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", at + 1, total, name, c->cell, c->seed_s);
+                continue;
             }
+            fprintf(stderr, "[%d/%d] %s/%s seed %s:", at + 1, total, name, c->cell, c->seed_s);
+            for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
+            fputc('\n', stderr);
+            if (r->dry) {
+                if (j->problem[0]) {
+                    failed++;
+                    fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", at + 1, total, name, c->cell, c->seed_s,
+                            j->problem);
+                }
+                continue;
+            }
+            fflush(NULL);
+            pid_t pid = fork();
+            if (pid < 0) die("%s: fork failed", r->cmd);
+            if (pid == 0) _exit(cmd_train(j->ac, j->args));
+            pids[at] = pid;
+            running++;
             continue;
         }
-        fflush(NULL);
-        pid_t pid = fork();
-        if (pid < 0) die("%s: fork failed", r->cmd);
-        if (pid == 0) _exit(cmd_train(j->ac, j->args));
-        int status;
-        waitpid(pid, &status, 0);
+        int status, k = -1;
+        pid_t pid = wait(&status);
+        if (pid < 0) break; /* no child left: cannot happen while running > 0 */
+        for (int q = 0; q < total; q++)
+            if (pids[q] == pid) k = q;
+        if (k < 0) continue;
+        running--;
+        ExpCell *c = &out[k];
         c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         char outcome[512];
         if (c->status) {
             failed++;
-            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", i + 1, total, name, c->cell, c->seed_s,
+            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", k + 1, total, name, c->cell, c->seed_s,
                     c->status);
         } else {
             cell_outcome(c->out, outcome, sizeof outcome);
-            fprintf(stderr, "[%d/%d] %s/%s seed %s: %s\n", i + 1, total, name, c->cell, c->seed_s, outcome);
+            fprintf(stderr, "[%d/%d] %s/%s seed %s: %s\n", k + 1, total, name, c->cell, c->seed_s, outcome);
         }
     }
+    free(pids);
     fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, total, skipped, failed,
             r->dry ? " (dry run: options checked, nothing trained)" : "");
     for (int i = 0; i < total; i++)
@@ -280,12 +301,13 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
 int cmd_experiment(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results";
-    int threads = 0, dry = 0;
+    int threads = 0, dry = 0, jobs = 1;
     Option opts[] = {
         OPT_S("spec", spec_path, "experiment spec (experiments/NAME.json)"),
         OPT_S("profile", profile, "a profile of the spec (copy_length: quick or paper)"),
         OPT_S("results", results, "results directory"),
-        OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores)"),
+        OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores, divided by --jobs)"),
+        OPT_I("jobs", &jobs, 1, 256, "cells trained at once"),
         OPT_F("dry-run", &dry, "print each cell's command and check its options, without training"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
@@ -298,7 +320,7 @@ int cmd_experiment(int argc, char **argv)
     if (!*spec_path) die("experiment: --spec FILE is required");
     cJSON *spec = json_read_file(spec_path, &e);
     if (!spec) die_err(&e);
-    ExpRun r = {"experiment", spec_path, spec, profile, NULL, results, threads, dry};
+    ExpRun r = {"experiment", spec_path, spec, profile, NULL, results, threads, dry, jobs};
     ExpCell *cells;
     int n_cells;
     char dir[1200];

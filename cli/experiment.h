@@ -1,6 +1,7 @@
 /* The runner behind `experiment` and `compare`: every (cell, seed) of a spec
  * as a child `seqbench train`, each checked first with `train --dry-run`,
- * finished cells (their result file exists) skipped. */
+ * finished cells (their result file exists) skipped; up to `jobs` children
+ * at once, the cores divided between them unless threads is given. */
 #ifndef SEQ_EXPERIMENT_H
 #define SEQ_EXPERIMENT_H
 
@@ -16,6 +17,7 @@ typedef struct {
     const char *preset;    /* NULL or "": none; else given to every cell under the spec's options */
     const char *results;   /* the results directory; the cells go to <results>/<name>/ */
     int threads, dry;
+    int jobs;              /* cells run at once (0 or 1: one after another) */
 } ExpRun;
 
 typedef struct {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "core/jsonio.h"
 #include "check.h"
@@ -319,6 +320,30 @@ static void test_compare(void)
     CHECK(st == 0 && count_of(err, "done already") == 3 && strstr(err, "tiny_cmp/attn seed 2: ok in "),
           "third run: only the missing cell trains: %s", err);
     free(err);
+
+    /* --jobs 2: two missing cells train side by side, the cores divided between them */
+    const char *gone[2] = {"mamba.seed1", "attn.seed1"};
+    for (int g = 0; g < 2; g++) {
+        snprintf(path, sizeof path, "%s/tiny_cmp/%s.json", results, gone[g]);
+        remove(path);
+    }
+    char args2[1200];
+    snprintf(args2, sizeof args2, "compare --spec %s --results %s --jobs 2", spec, results);
+    st = run(NULL, args2);
+    err = err_text();
+    CHECK(st == 0 && count_of(err, "done already") == 2 && count_of(err, ": ok in ") == 2,
+          "--jobs 2: the two missing cells train: %s", err);
+    free(err);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int want = cores > 2 ? (int)(cores / 2) : 1;
+    for (int g = 0; g < 2; g++) {
+        snprintf(path, sizeof path, "%s/tiny_cmp/%s.json", results, gone[g]);
+        cJSON *c = read_json(path);
+        const cJSON *th = c ? cJSON_GetObjectItemCaseSensitive(c, "threads") : NULL;
+        CHECK(cJSON_IsNumber(th) && th->valueint == want, "--jobs 2 on %ld cores: %s trained with %d threads (got %d)",
+              cores, gone[g], want, cJSON_IsNumber(th) ? th->valueint : -1);
+        cJSON_Delete(c);
+    }
 
     /* a bad cell stops the comparison before anything trains, naming it */
     write_file(spec, "{\"name\": \"tiny_bad\", \"command\": \"train\", \"base\": {\"task\": \"induction\", "
