@@ -216,3 +216,23 @@ const char *bench_rate(double v, char *buf, size_t cap)
     else snprintf(buf, cap, "%.1f", v);
     return buf;
 }
+
+cJSON *bench_decode_json(const BenchDecode *r)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "batch", r->B);
+    cJSON_AddNumberToObject(o, "context", r->ctx);
+    cJSON_AddNumberToObject(o, "steps", r->steps);
+    cJSON_AddNumberToObject(o, "repeats", r->repeats);
+    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
+    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
+    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
+    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
+    cJSON_AddNumberToObject(o, "latency_s_median", r->latency_median);
+    cJSON_AddNumberToObject(o, "latency_s_p90", r->latency_p90);
+    cJSON_AddNumberToObject(o, "state_bytes", r->state_bytes);
+    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
+    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
+    cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
+    return o;
+}

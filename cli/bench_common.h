@@ -13,6 +13,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "bench/bench.h"
 #include "bench/bounds.h"
 #include "cli/model_args.h"
 #include "cli/options.h"
@@ -67,6 +68,9 @@ cJSON *bench_result(const char *command, int argc, char **argv, const Option *op
 /* The start of the work: warns when the machine is busy, then the roofline,
  * read from --roofline or measured now; printed, and added to res as "roofline". */
 void bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res);
+
+/* One decode measurement's figures, the same keys wherever they appear. */
+cJSON *bench_decode_json(const BenchDecode *r);
 /* Wall time, then the file (atomically) when --out was given. */
 void bench_write(cJSON *res, const BenchRun *r);
 

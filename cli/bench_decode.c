@@ -119,22 +119,8 @@ static void check_shapes(const Sweep *s, const BenchModelSpec *specs, int n_spec
 
 static cJSON *point_json(const Point *p, const BenchDecode *r, const BenchBound *b)
 {
-    cJSON *o = cJSON_CreateObject();
+    cJSON *o = bench_decode_json(r);
     cJSON_AddStringToObject(o, "sweep", p->sweep);
-    cJSON_AddNumberToObject(o, "batch", r->B);
-    cJSON_AddNumberToObject(o, "context", r->ctx);
-    cJSON_AddNumberToObject(o, "steps", r->steps);
-    cJSON_AddNumberToObject(o, "repeats", r->repeats);
-    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
-    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
-    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
-    cJSON_AddNumberToObject(o, "latency_s_median", r->latency_median);
-    cJSON_AddNumberToObject(o, "latency_s_p90", r->latency_p90);
-    cJSON_AddNumberToObject(o, "state_bytes", r->state_bytes);
-    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
-    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
     bench_add_bound(o, b, r->tokens_per_s);
     return o;
 }

@@ -129,21 +129,7 @@ static cJSON *pass_json(const BenchPass *r, const Roofline *rf)
 
 static cJSON *decode_json(const Model *m, const BenchDecode *r, const Roofline *rf)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "batch", r->B);
-    cJSON_AddNumberToObject(o, "context", r->ctx);
-    cJSON_AddNumberToObject(o, "steps", r->steps);
-    cJSON_AddNumberToObject(o, "repeats", r->repeats);
-    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
-    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
-    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
-    cJSON_AddNumberToObject(o, "latency_s_median", r->latency_median);
-    cJSON_AddNumberToObject(o, "latency_s_p90", r->latency_p90);
-    cJSON_AddNumberToObject(o, "state_bytes", r->state_bytes);
-    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
-    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
+    cJSON *o = bench_decode_json(r);
     BenchBound b;
     bench_bound_decode(m, r->B, r->ctx, r->flops_per_token, rf, &b);
     bench_add_bound(o, &b, r->tokens_per_s);

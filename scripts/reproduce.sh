@@ -9,10 +9,13 @@ bin=${1:-build/seqbench}
 # slows training ~10x (README, Threads)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 profile=${PROFILE:-quick}
+# cells side by side, one per core: the models are too small for a second
+# thread to pay (README, experiment --jobs)
+jobs=${REPRODUCE_JOBS:-$(nproc 2>/dev/null || echo 1)}
 cd "$(dirname "$0")/.."
 status=0
 for spec in experiments/*.json; do
-    "$bin" experiment --spec "$spec" --profile "$profile" --results results || status=1
+    "$bin" experiment --spec "$spec" --profile "$profile" --results results --jobs "$jobs" || status=1
 done
 "$bin" report --experiments experiments --results results --profile "$profile"
 if command -v gnuplot >/dev/null 2>&1; then
