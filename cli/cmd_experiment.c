@@ -138,16 +138,31 @@ static void cell_outcome(const char *path, char *buf, size_t cap)
     size_t k = (size_t)snprintf(buf, cap, "%s in %.0f s", cJSON_IsString(status) ? status->valuestring : "done",
                                 cJSON_IsNumber(wall) ? wall->valuedouble : 0.0);
     const cJSON *evals = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval");
+    /* a needle grid has one entry per depth: a length's depths become one min-max */
     int first = 1;
-    for (const cJSON *x = cJSON_IsArray(evals) ? evals->child : NULL; x && k < cap; x = x->next, first = 0) {
+    for (const cJSON *x = cJSON_IsArray(evals) ? evals->child : NULL; x && k < cap; first = 0) {
         const cJSON *len = cJSON_GetObjectItemCaseSensitive(x, "length");
-        const cJSON *acc = cJSON_GetObjectItemCaseSensitive(x, "token_acc");
-        const cJSON *st = cJSON_GetObjectItemCaseSensitive(x, "status");
-        char v[32];
-        if (cJSON_IsNumber(acc)) snprintf(v, sizeof v, "%.4f", acc->valuedouble);
-        else snprintf(v, sizeof v, "%s", cJSON_IsString(st) ? st->valuestring : "-");
-        k += (size_t)snprintf(buf + k, cap - k, "%s%s at %d", first ? ": token_acc " : ", ", v,
-                              cJSON_IsNumber(len) ? len->valueint : 0);
+        int n = cJSON_IsNumber(len) ? len->valueint : 0, count = 0;
+        double lo = 2, hi = -1;
+        const char *other = NULL;
+        for (; x && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "length")) &&
+               cJSON_GetObjectItemCaseSensitive(x, "length")->valueint == n;
+             x = x->next, count++) {
+            const cJSON *acc = cJSON_GetObjectItemCaseSensitive(x, "token_acc");
+            const cJSON *st = cJSON_GetObjectItemCaseSensitive(x, "status");
+            if (cJSON_IsNumber(acc)) {
+                lo = acc->valuedouble < lo ? acc->valuedouble : lo;
+                hi = acc->valuedouble > hi ? acc->valuedouble : hi;
+            } else if (!other) {
+                other = cJSON_IsString(st) ? st->valuestring : "-";
+            }
+        }
+        if (!count) x = x->next; /* an entry without a length: skip it */
+        char v[64];
+        if (hi < 0) snprintf(v, sizeof v, "%s", other ? other : "-");
+        else if (count == 1 || lo == hi) snprintf(v, sizeof v, "%.4f", lo);
+        else snprintf(v, sizeof v, "%.4f-%.4f over %d depths", lo, hi, count);
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s at %d", first ? ": token_acc " : ", ", v, n);
     }
     cJSON_Delete(res);
 }
