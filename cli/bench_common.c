@@ -236,3 +236,20 @@ cJSON *bench_decode_json(const BenchDecode *r)
     cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
     return o;
 }
+
+cJSON *bench_pass_json(const BenchPass *r, const BenchBound *b)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "batch", r->B);
+    cJSON_AddNumberToObject(o, "length", r->T);
+    cJSON_AddNumberToObject(o, "repeats", r->repeats);
+    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
+    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
+    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
+    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
+    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
+    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
+    cJSON_AddNumberToObject(o, "activation_bytes", r->act_bytes);
+    bench_add_bound(o, b, r->tokens_per_s);
+    return o;
+}

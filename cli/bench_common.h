@@ -71,6 +71,8 @@ void bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res);
 
 /* One decode measurement's figures, the same keys wherever they appear. */
 cJSON *bench_decode_json(const BenchDecode *r);
+/* One prefill or training-step measurement's figures with its bound and fraction. */
+cJSON *bench_pass_json(const BenchPass *r, const BenchBound *b);
 /* Wall time, then the file (atomically) when --out was given. */
 void bench_write(cJSON *res, const BenchRun *r);
 

@@ -110,21 +110,9 @@ static void check_memory(const Model *m, const BenchArgs *a)
 
 static cJSON *pass_json(const BenchPass *r, const Roofline *rf)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "batch", r->B);
-    cJSON_AddNumberToObject(o, "length", r->T);
-    cJSON_AddNumberToObject(o, "repeats", r->repeats);
-    cJSON_AddNumberToObject(o, "seconds_median", r->sec.median);
-    cJSON_AddNumberToObject(o, "seconds_min", r->sec.min);
-    cJSON_AddNumberToObject(o, "tokens_per_s_median", r->tokens_per_s);
-    cJSON_AddNumberToObject(o, "tokens_per_s_best", r->tokens_per_s_best);
-    cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
-    cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    cJSON_AddNumberToObject(o, "activation_bytes", r->act_bytes);
     BenchBound b;
     bench_bound_compute(r->flops_per_token, rf, &b);
-    bench_add_bound(o, &b, r->tokens_per_s);
-    return o;
+    return bench_pass_json(r, &b);
 }
 
 static cJSON *decode_json(const Model *m, const BenchDecode *r, const Roofline *rf)

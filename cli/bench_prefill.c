@@ -69,18 +69,7 @@ int bench_prefill_main(int argc, char **argv)
                    bench_rate(r.tokens_per_s, t, sizeof t), 1e3 * r.sec.median, r.gflops,
                    bench_rate(b.tokens_per_s, bt, sizeof bt), r.tokens_per_s / b.tokens_per_s);
             fflush(stdout);
-            cJSON *o = cJSON_CreateObject();
-            cJSON_AddNumberToObject(o, "batch", r.B);
-            cJSON_AddNumberToObject(o, "length", r.T);
-            cJSON_AddNumberToObject(o, "repeats", r.repeats);
-            cJSON_AddNumberToObject(o, "seconds_median", r.sec.median);
-            cJSON_AddNumberToObject(o, "seconds_min", r.sec.min);
-            cJSON_AddNumberToObject(o, "tokens_per_s_median", r.tokens_per_s);
-            cJSON_AddNumberToObject(o, "tokens_per_s_best", r.tokens_per_s_best);
-            cJSON_AddNumberToObject(o, "flops_per_token", r.flops_per_token);
-            cJSON_AddNumberToObject(o, "gflops_per_s_median", r.gflops);
-            cJSON_AddNumberToObject(o, "activation_bytes", r.act_bytes);
-            bench_add_bound(o, &b, r.tokens_per_s);
+            cJSON *o = bench_pass_json(&r, &b);
             cJSON_AddItemToArray(pts, o);
             char extra[96];
             snprintf(extra, sizeof extra, "%.40s length %d", specs[i].name, lengths[j]);
