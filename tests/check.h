@@ -35,6 +35,14 @@ static inline char *check_tmpdir(char *dir, size_t cap, const char *prefix)
     return dir;
 }
 
+/* Removes what check_tmpdir made, with everything in it. */
+static inline void check_rmtree(const char *dir)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
+}
+
 static inline int check_summary(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);

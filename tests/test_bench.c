@@ -251,8 +251,6 @@ int main(void)
     snprintf(args, sizeof args, "bench roofline --gemm-n 10 %s", never);
     expect_fail("roofline gemm too small", args, "--gemm-n");
 
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", tmp);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmp);
+    check_rmtree(tmp);
     return check_summary();
 }

@@ -259,8 +259,6 @@ int main(void)
     test_slope();
     test_kernels();
     test_memory();
-    char rm[600];
-    snprintf(rm, sizeof rm, "rm -rf %s", tmp);
-    if (system(rm)) fprintf(stderr, "could not remove %s\n", tmp);
+    check_rmtree(tmp);
     return check_summary();
 }

@@ -371,8 +371,6 @@ int main(void)
     test_shipped();
     test_precedence();
     test_compare();
-    char rm[600];
-    snprintf(rm, sizeof rm, "rm -rf %s", tmp);
-    if (system(rm)) fprintf(stderr, "could not remove %s\n", tmp);
+    check_rmtree(tmp);
     return check_summary();
 }

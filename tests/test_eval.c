@@ -391,9 +391,7 @@ int main(void)
         if (!check_tmpdir(dir, sizeof dir, "seq_eval")) return 1;
         tmp = dir;
         cli();
-        char rm[600];
-        snprintf(rm, sizeof rm, "rm -rf %s", dir);
-        if (system(rm)) fprintf(stderr, "could not remove %s\n", dir);
+        check_rmtree(dir);
     } else {
         fprintf(stderr, "SEQ_BINARY not set: command-line checks skipped\n");
     }

@@ -121,12 +121,7 @@ static void divergence(void)
     CHECK(found, "stderr does not say where training diverged");
 }
 
-static void cleanup(void)
-{
-    char cmd[700];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
-}
+static void cleanup(void) { check_rmtree(dir); }
 
 int main(void)
 {

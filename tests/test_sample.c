@@ -228,8 +228,6 @@ int main(void)
     CHECK(run(args, &out) == 2, "--out in a missing directory");
     free(out);
 
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-    if (system(cmd)) fprintf(stderr, "could not remove %s\n", tmp);
+    check_rmtree(tmp);
     return check_summary();
 }

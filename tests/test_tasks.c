@@ -487,9 +487,7 @@ int main(void)
         char tmp[512];
         if (!check_tmpdir(tmp, sizeof tmp, "seq_tasks")) return 1;
         test_cli(tmp);
-        char rm[600];
-        snprintf(rm, sizeof rm, "rm -rf %s", tmp);
-        if (system(rm)) fprintf(stderr, "could not remove %s\n", tmp);
+        check_rmtree(tmp);
     } else {
         fprintf(stderr, "SEQ_BINARY not set: command-line checks skipped\n");
     }
