@@ -58,3 +58,6 @@ add_dependencies(test_bench seqbench)
 # bench kernels and bench memory through the binary: tiny widths and lengths, seconds (issue 17)
 seq_test(test_bench_kernels LIBS seq_core)
 add_dependencies(test_bench_kernels seqbench)
+# report: rules and verdicts, REPORT.md and the plot tables from fixture results, a figure through gnuplot
+seq_test(test_report LIBS seq_report)
+add_dependencies(test_report seqbench)
