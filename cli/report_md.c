@@ -69,7 +69,8 @@ static void paper_table(AtomicFile *md, RepExp *x, Err *e)
             char b[64] = "";
             if (cJSON_IsString(v)) snprintf(b, sizeof b, "%s", v->valuestring);
             else if (cJSON_IsNumber(v)) snprintf(b, sizeof b, "%.10g", v->valuedouble);
-            atomic_printf(md, e, " *%s* |", b);
+            if (*b) atomic_printf(md, e, " *%s* |", b);
+            else atomic_printf(md, e, " |");
         }
         atomic_printf(md, e, "%s\n", exact ? " |" : "");
         const cJSON *cn = get(cell_of, r->string);

@@ -31,7 +31,7 @@ static void path_of(char *buf, size_t cap, const char *results, const char *name
 static void num(AtomicFile *f, Err *e, double v)
 {
     if (isnan(v)) atomic_printf(f, e, "\tNaN");
-    else atomic_printf(f, e, "\t%.6g", v);
+    else atomic_printf(f, e, "\t%.12g", v); /* exact for parameter counts and byte sizes */
 }
 
 static int finish(AtomicFile *f, const char *path, int rows, Err *e)

@@ -217,6 +217,19 @@ static void report(void)
                      "  {\"name\": \"t\", \"points\": [{\"sweep\": \"batch\", \"batch\": 1, \"tokens_per_s_median\": 90},"
                      "   {\"sweep\": \"batch\", \"batch\": 4, \"tokens_per_s_median\": 100}]}]}");
 
+    /* a params spec: the paper's printed sizes beside the exact counts, exact at the printed precision */
+    snprintf(path, sizeof path, "%s/sizes.json", specs);
+    write_text(path, "{\"name\": \"sizes\", \"command\": \"params\", \"cells\": [{\"name\": \"p1\"}, {\"name\": \"p2\"}], \"seeds\": [1],"
+                     " \"paper_table\": {\"exact\": true, \"columns\": [\"params (B)\", \"KV (GB)\"],"
+                     "  \"ours\": [{\"field\": \"total\", \"scale\": 1e-9}, {\"field\": \"kv_cache_bytes\", \"scale\": 1e-9}],"
+                     "  \"rows\": {\"One\": [7.2, 32], \"Two\": [52, null]}, \"cell_of_row\": {\"One\": \"p1\", \"Two\": \"p2\"}}}");
+    snprintf(dir, sizeof dir, "%s/sizes", results);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/p1.json", dir);
+    write_text(path, "{\"total\": 7241732096, \"active\": 7241732096, \"state_bytes\": 32000000000, \"kv_cache_bytes\": 32000000000}");
+    snprintf(path, sizeof path, "%s/p2.json", dir);
+    write_text(path, "{\"total\": 51000000000, \"active\": 12000000000, \"state_bytes\": 4, \"kv_cache_bytes\": 4}");
+
     snprintf(cmd, sizeof cmd, "%s report --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin, specs, results, tmp, tmp);
     CHECK(run(cmd) == 0, "report failed: see %s/err.txt", tmp);
     snprintf(path, sizeof path, "%s/REPORT.md", results);
@@ -244,6 +257,12 @@ static void report(void)
     CHECK(strstr(md, "| decode/m | 100 (50%) | 300 (25%) |") && strstr(md, "| decode/t | 90 | 100 |"), "bench series table");
     CHECK(strstr(md, "| `speed` | m is 2x t | **reproduced** |"), "bench verdict");
 
+    CHECK(strstr(md, "| *paper: One* | *7.2* | *32* | |\n| **ours: p1** | 7.242 | 32 | exact |"), "params exact: %.900s",
+          strstr(md, "## sizes") ? strstr(md, "## sizes") : md);
+    CHECK(strstr(md, "| *paper: Two* | *52* | | |\n| **ours: p2** | 51 | 4e-09 | differs |") ||
+          strstr(md, "| **ours: p2** | 51 | 4e-09 | differs |"), "params differs (51 against 52 printed as a whole number)");
+    CHECK(strstr(md, "| p1 | 7241732096 | 7241732096 | 32000000000 | 32000000000 | – |"), "params table");
+
     /* the tables for the plots */
     snprintf(path, sizeof path, "%s/probe.tsv", results);
     char *tsv = slurp(path);
@@ -263,6 +282,10 @@ static void report(void)
     free(tsv);
     snprintf(path, sizeof path, "%s/later.tsv", results);
     CHECK(access(path, F_OK) != 0, "no table for a spec without results");
+    snprintf(path, sizeof path, "%s/sizes.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "p1\t7241732096\t7241732096\t32000000000\t32000000000\n"), "sizes.tsv exact: %s", tsv ? tsv : "(none)");
+    free(tsv);
 
     /* determinism: a second run writes the same bytes */
     CHECK(run(cmd) == 0, "second report failed");

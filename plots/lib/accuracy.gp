@@ -7,8 +7,9 @@
 # paper_cells (for each of paper_rows, the cell, by number from 1, whose
 # colour its dashed line takes; default grey).
 load "plots/lib/common.gp"
+if (!exists("figure")) figure = name
 file = results."/".name.".tsv"
-if (!exists_file(file)) { print "plots/".name.".gp: no ".file." yet (seqbench report writes it once the experiment has results); skipped"; exit }
+if (!exists_file(file)) { print "plots/".figure.".gp: no ".file." yet (seqbench report writes it once the experiment has results); skipped"; exit }
 paper = results."/".name."_paper.tsv"
 stats file skip 1 nooutput
 cells = int((STATS_columns - 1) / 3)
@@ -42,6 +43,6 @@ theirs = "for [r in paper_rows] paper using 1:(100*column(1+r)) with linespoints
 curves = (prows > 0 && words(paper_rows) > 0) ? ours.", ".theirs : ours
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 960,540 font ",11" } else { set terminal svg size 960,540 dynamic font ",11" }
-    set output outdir."/".name.".".fmt
+    set output outdir."/".figure.".".fmt
     plot @curves
 }

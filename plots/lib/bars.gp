@@ -9,9 +9,10 @@
 # printf format of the value printed over each bar).
 # A params table: suffix = ""; bar_cols = "2"; err_for = 0; yscale = 1; logy = 1.
 load "plots/lib/common.gp"
+if (!exists("figure")) figure = name
 if (!exists("suffix")) suffix = "_bars"
 file = results."/".name.suffix.".tsv"
-if (!exists_file(file)) { print "plots/".name.".gp: no ".file." yet (seqbench report writes it once the experiment has results); skipped"; exit }
+if (!exists_file(file)) { print "plots/".figure.".gp: no ".file." yet (seqbench report writes it once the experiment has results); skipped"; exit }
 if (!exists("bar_cols")) bar_cols = "2 3"
 if (!exists("err_for")) err_for = 3
 if (!exists("yscale")) yscale = 100
@@ -34,15 +35,14 @@ if (exists("logy") && logy) { set logscale y } else { set yrange [0:*] }
 if (yscale == 100 && !(exists("logy") && logy)) { set yrange [0:105] }
 stats file skip 1 using 0 nooutput
 set xrange [-0.6 : STATS_max + 0.6]
+labels = "file skip 1 using 0:(-1e9):xtic(1) with points pt 7 ps 0 notitle"
+bars = "for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)) with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0)"
+values = "for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)):(sprintf(fmt_value, yscale*column(word(bar_cols,k)+0))) with labels offset 0,0.6 font ',8' notitle"
+errors = "file using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : -1e9):(yscale*column(err_for+1)):(yscale*column(err_for+2)) with yerrorbars lc rgb 'black' pt -1 notitle"
+# labels once, centred under each group; error bars only where the seeds differ
+curves = labels.", ".bars.", ".values.(ek > 0 ? ", ".errors : "")
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 960,540 font ",11" } else { set terminal svg size 960,540 dynamic font ",11" }
-    set output outdir."/".name.".".fmt
-    # labels once, centred under each group; error bars only where the seeds differ
-    plot file skip 1 using 0:(-1e9):xtic(1) with points pt 7 ps 0 notitle, \
-         for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)) \
-             with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0), \
-         for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)):(sprintf(fmt_value, yscale*column(word(bar_cols,k)+0))) \
-             with labels offset 0,0.6 font ",8" notitle, \
-         for [k=ek:ek] file using ($0 - 0.4 + w*(k-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : -1e9):(yscale*column(err_for+1)):(yscale*column(err_for+2)) \
-             with yerrorbars lc rgb "black" pt -1 notitle
+    set output outdir."/".figure.".".fmt
+    plot @curves
 }

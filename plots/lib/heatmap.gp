@@ -5,8 +5,9 @@
 # grid_suffix (default "_grid"), cbar_text.
 load "plots/lib/common.gp"
 if (!exists("grid_suffix")) grid_suffix = "_grid"
+if (!exists("figure")) figure = name.grid_suffix
 file = results."/".name.grid_suffix.".tsv"
-if (!exists_file(file)) { print "plots/".name.grid_suffix.".gp: no ".file." yet (seqbench report writes it for needle experiments with results); skipped"; exit }
+if (!exists_file(file)) { print "plots/".figure.".gp: no ".file." yet (seqbench report writes it for needle experiments with results); skipped"; exit }
 if (!exists("cbar_text")) cbar_text = "accuracy (%)"
 header = system("head -n 1 '".file."'")
 cells = words(header) - 4
@@ -27,7 +28,7 @@ unset key
 do for [fmt in "png svg"] {
     w = 380 * cells + 160
     if (fmt eq "png") { set terminal pngcairo size w,520 font ",11" } else { set terminal svg size w,520 dynamic font ",11" }
-    set output outdir."/".name.grid_suffix.".".fmt
+    set output outdir."/".figure.".".fmt
     set multiplot layout 1, cells title plot_title noenhanced
     do for [c=1:cells] {
         set title word(header, 4 + c) noenhanced
