@@ -99,11 +99,13 @@ static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, Err *
 int cmd_report(int argc, char **argv)
 {
     char experiments[1024] = "experiments", results[1024] = "results", profile[32] = "quick", plots[1024] = "../plots";
+    int no_times = 0;
     Option opts[] = {
         OPT_S("experiments", experiments, "directory of experiment specs"),
         OPT_S("results", results, "results directory (REPORT.md and the .tsv tables go here)"),
         OPT_S("profile", profile, "profile the results were run at (smoke, quick or paper), for the settings lines"),
         OPT_S("plots", plots, "path from the results directory to the rendered plots, for the image links"),
+        OPT_F("no-times", &no_times, "leave out training times and bench speeds, so the reports of two runs of the same cells compare equal"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
@@ -132,6 +134,7 @@ int cmd_report(int argc, char **argv)
         char spec[1400];
         snprintf(spec, sizeof spec, "%s/%s", experiments, specs[i]);
         if (rep_load(&xs[i], spec, results, &e)) die_err(&e);
+        xs[i].no_times = no_times;
         for (int c = 0; c < xs[i].n_cells; c++) found += xs[i].cells[c].n_runs;
     }
     /* an empty report would look like a run that measured nothing: say there is nothing to report */

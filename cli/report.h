@@ -32,6 +32,7 @@ typedef struct {
     RepCell cells[REP_MAX_CELLS];
     int n_cells, n_seeds;
     int n_cells_run;     /* cells with at least one result */
+    int no_times;        /* leave out timings (training time, bench speeds), for comparing two runs' reports */
 } RepExp;
 
 /* Reads the spec (it must have "name" and "cells") and every result file of

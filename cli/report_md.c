@@ -126,8 +126,9 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
                   grid ? ", averaged over the needle depths" : "");
     atomic_printf(md, e, "| cell | params | seeds |");
     for (int k = 0; k < nL; k++) atomic_printf(md, e, " %.10g |", L[k]);
-    atomic_printf(md, e, " train time (s) | ms/step |\n|---|---|---|");
-    for (int k = 0; k < nL + 2; k++) atomic_printf(md, e, "---|");
+    int tcols = x->no_times ? 0 : 2;
+    atomic_printf(md, e, "%s\n|---|---|---|", tcols ? " train time (s) | ms/step |" : "");
+    for (int k = 0; k < nL + tcols; k++) atomic_printf(md, e, "---|");
     atomic_printf(md, e, "\n");
     for (int i = 0; i < x->n_cells; i++) {
         RepCell *c = &x->cells[i];
@@ -135,7 +136,7 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
         rep_num(p, sizeof p, params_of(c));
         if (!c->n_runs) {
             atomic_printf(md, e, "| %s | | not run |", c->name);
-            for (int k = 0; k < nL + 2; k++) atomic_printf(md, e, " |");
+            for (int k = 0; k < nL + tcols; k++) atomic_printf(md, e, " |");
             atomic_printf(md, e, "\n");
             continue;
         }
@@ -148,6 +149,7 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
             spread(b, sizeof b, &s, 1);
             atomic_printf(md, e, " %s |", b);
         }
+        if (!tcols) { atomic_printf(md, e, "\n"); continue; }
         char why[200], b[96];
         RepStat s;
         rep_field(c, "metrics.train_seconds", &s, why, sizeof why);
@@ -190,6 +192,10 @@ static void bench_tables(AtomicFile *md, RepExp *x, Err *e)
     static const char *const SWEEPS[] = {"batch", "context", "prefill", "length"};
     static const char *const XKEY[] = {"batch", "context", "context", "steps"};
     static const char *const XNAME[] = {"batch", "context (tokens)", "prefill (tokens)", "generated tokens"};
+    if (x->no_times) {
+        atomic_printf(md, e, "Ours: speed figures left out (`--no-times`); see the result files under `%s/`.\n\n", x->name);
+        return;
+    }
     int any = 0;
     for (int w = 0; w < 4; w++) {
         double xs[REP_MAX_LEN];

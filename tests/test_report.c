@@ -295,6 +295,15 @@ static void report(void)
     free(md2);
     free(md);
 
+    /* --no-times: no training times, no speeds; the accuracies stay */
+    char cmd2[3200];
+    snprintf(cmd2, sizeof cmd2, "%s report --no-times --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin, specs, results, tmp, tmp);
+    CHECK(run(cmd2) == 0, "report --no-times failed");
+    md2 = slurp(path);
+    CHECK(md2 && strstr(md2, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) |\n") && !strstr(md2, "train time") &&
+          !strstr(md2, "300 (25%)") && strstr(md2, "speed figures left out"), "--no-times: %.3000s", md2 ? md2 : "");
+    free(md2);
+
     /* a malformed claim is named on stderr and the report still written */
     snprintf(path, sizeof path, "%s/later.json", specs);
     write_text(path, "{\"name\": \"later\", \"cells\": [{\"name\": \"a\"}], \"seeds\": [1],"
