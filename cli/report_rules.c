@@ -197,6 +197,14 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
         RuleOutcome o = RULE_HOLDS;
         for (int i = 0; i < 2; i++) {
             const cJSON *val = cJSON_GetArrayItem(ratio, i), *c = get(val, "cell"), *L = get(val, "length");
+            for (const cJSON *k = cJSON_IsObject(val) ? val->child : NULL; k; k = k->next)
+                if (strcmp(k->string, "cell") && strcmp(k->string, "metric") && strcmp(k->string, "field") &&
+                    strcmp(k->string, "length") && strcmp(k->string, "depth") && strcmp(k->string, "stat")) {
+                    why[0] = 0;
+                    appendf(why, cap, "unknown key \"%s\" in a ratio's value (known: cell metric field length depth stat)", k->string);
+                    return RULE_BAD;
+                }
+            if (L && !cJSON_IsNumber(L)) return bad(why, cap, "%s", "\"length\" must be a number");
             RuleOutcome oi = value(val, x, cJSON_IsString(c) ? c->valuestring : NULL, cJSON_IsNumber(L) ? L->valuedouble : NAN,
                                    &v[i], desc[i], sizeof desc[i], part, sizeof part);
             if (oi == RULE_BAD) { snprintf(why, cap, "%s", part); return RULE_BAD; }

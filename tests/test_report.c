@@ -146,6 +146,8 @@ static void rules(void)
     CHECK(v.bad && strstr(v.line, "unknown key \"lenght\""), "%s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64}}", &v);
     CHECK(v.bad && strstr(v.line, "exactly one of"), "no comparison: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"cell\": \"good\", \"length\": 64, \"by\": 1}, {\"cell\": \"weak\", \"length\": 64}], \">\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"by\" in a ratio"), "ratio value key: %s", v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"all\": []}}", &v);
     CHECK(v.bad && strstr(v.line, "non-empty list"), "empty all: %s", v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": [1, 2]}", &v);
