@@ -11,13 +11,12 @@ if (!exists("figure")) figure = name
 file = results."/".name.".tsv"
 if (!exists_file(file)) { print "plots/".figure.".gp: no ".file." yet (seqbench report writes it once the experiment has results); skipped"; exit }
 paper = results."/".name."_paper.tsv"
-stats file skip 1 nooutput
-cells = int((STATS_columns - 1) / 3)
+cells = int((columns_of(file) - 1) / 3)
 stats file using 1 nooutput
 xmin = STATS_min
 xmax = STATS_max
 prows = 0
-if (exists_file(paper)) { stats paper skip 1 nooutput; prows = STATS_columns - 1; stats paper using 1 nooutput; xmin = (STATS_min < xmin ? STATS_min : xmin); xmax = (STATS_max > xmax ? STATS_max : xmax) }
+if (exists_file(paper)) { prows = columns_of(paper) - 1; stats paper using 1 nooutput; xmin = (STATS_min < xmin ? STATS_min : xmin); xmax = (STATS_max > xmax ? STATS_max : xmax) }
 if (!exists("paper_rows")) { paper_rows = ""; do for [r=1:prows] { paper_rows = paper_rows." ".r } }
 if (!exists("xlabel_text")) xlabel_text = "test length (tokens, log scale)"
 if (!exists("ylabel_text")) ylabel_text = "accuracy (%)"
@@ -38,7 +37,14 @@ if (!exists("paper_cells")) paper_cells = ""
 # the k-th of paper_rows is row r: its colour is its cell's, else a grey
 pos(r) = sum [k=1:words(paper_rows)] (word(paper_rows, k) == r ? k : 0)
 paper_colour(r) = (pos(r) > 0 && pos(r) <= words(paper_cells)) ? colour(word(paper_cells, pos(r)) - 1) : word(greys, (r-1)%6+1)
-ours = "for [c=0:cells-1] file using 1:(100*column(2+3*c)):(100*column(3+3*c)):(100*column(4+3*c))".xt." with yerrorlines lw 2 pt 7 ps 0.8 lc rgb colour(c) title columnheader(2+3*c)"
+# cells not run yet (all NaN) are left out; a cell keeps its colour either way
+have = columns_with_data(file, 2)
+cl = ""
+do for [c=0:cells-1] { if (strstrt(" ".have, " ".(2+3*c)." ") > 0) { cl = cl." ".c } }
+nc = words(cl)
+if (nc == 0) { print "plots/".figure.".gp: ".file." has no figures yet; skipped"; exit }
+cc(k) = word(cl, k) + 0
+ours = "for [k=1:nc] file using 1:(100*column(2+3*cc(k))):(100*column(3+3*cc(k))):(100*column(4+3*cc(k)))".xt." with yerrorlines lw 2 pt 7 ps 0.8 lc rgb colour(cc(k)) title columnheader(2+3*cc(k))"
 theirs = "for [r in paper_rows] paper using 1:(100*column(1+r)) with linespoints dashtype 2 lw 1.5 pt (3+r) ps 0.8 lc rgb paper_colour(r) title 'paper: '.columnheader(1+r)"
 curves = (prows > 0 && words(paper_rows) > 0) ? ours.", ".theirs : ours
 do for [fmt in "png svg"] {

@@ -20,6 +20,11 @@ if (!exists("ylabel_text")) ylabel_text = "accuracy (%)"
 if (!exists("bar_colours")) bar_colours = "#9a9a9a #0072B2 #D55E00 #009E73"
 if (!exists("fmt_value")) fmt_value = (yscale == 100 ? "%.1f" : "%.4g")
 nb = words(bar_cols)
+# a missing figure (NaN: a row the paper prints but we do not run) draws as
+# nothing: below the axis, where gnuplot clips it without a warning
+miss = (exists("logy") && logy) ? 1e-300 : -1e9
+val(c) = (column(c) == column(c)) ? yscale * column(c) : miss
+lab(c) = (column(c) == column(c)) ? sprintf(fmt_value, yscale * column(c)) : ""
 w = 0.8 / nb
 # the error bars sit on the bar of column err_for
 ek = sum [k=1:nb] (word(bar_cols, k) + 0 == err_for ? k : 0)
@@ -36,9 +41,9 @@ if (yscale == 100 && !(exists("logy") && logy)) { set yrange [0:105] }
 stats file skip 1 using 0 nooutput
 set xrange [-0.6 : STATS_max + 0.6]
 labels = "file skip 1 using 0:(-1e9):xtic(1) with points pt 7 ps 0 notitle"
-bars = "for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)) with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0)"
-values = "for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(yscale*column(word(bar_cols,k)+0)):(sprintf(fmt_value, yscale*column(word(bar_cols,k)+0))) with labels offset 0,0.6 font ',8' notitle"
-errors = "file using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : -1e9):(yscale*column(err_for+1)):(yscale*column(err_for+2)) with yerrorbars lc rgb 'black' pt -1 notitle"
+bars = "for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)) with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0)"
+values = "for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)):(lab(word(bar_cols,k)+0)) with labels offset 0,0.6 font ',8' notitle"
+errors = "file using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : miss):(val(err_for+1)):(val(err_for+2)) with yerrorbars lc rgb 'black' pt -1 notitle"
 # labels once, centred under each group; error bars only where the seeds differ
 curves = labels.", ".bars.", ".values.(ek > 0 ? ", ".errors : "")
 do for [fmt in "png svg"] {

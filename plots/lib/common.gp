@@ -15,3 +15,7 @@ dash(i) = 1 + int(i / 10)
 point(i) = word("7 5 9 11 13", int(i / 10) % 5 + 1) + 0
 set datafile separator "\t"
 set datafile missing "NaN"
+# the number of tab-separated fields on a table's first line (its header)
+columns_of(f) = int(system("head -n 1 '".f."' | awk -F'\t' '{ print NF }'"))
+# which columns (from `first`) hold at least one number, as a list "5 7"
+columns_with_data(f, first) = system("awk -F'\t' -v first=".first." 'NR > 1 { for (i = first; i <= NF; i++) if ($i != \"NaN\" && $i != \"\") seen[i] = 1 } END { for (i = first; i <= 64; i++) if (seen[i]) printf \"%d \", i }' '".f."'")
