@@ -31,7 +31,7 @@ set yrange [-2:105]
 set ytics 0, 20, 100
 set grid
 set key outside right top noenhanced spacing 1.2
-if (exists("train_len")) { set arrow from train_len, graph 0 to train_len, graph 1 nohead dashtype 3 lc rgb "#555555"; set label "trained " at train_len, graph 0.05 right font ",9" tc rgb "#555555" }
+if (exists("train_len")) { set arrow from train_len, graph 0 to train_len, graph 1 nohead dashtype 3 lc rgb "#555555"; set label "training length" at train_len, graph 0.5 center rotate by 90 offset -0.9,0 font ",9" tc rgb "#555555" }
 greys = "#7f7f7f #a0a0a0 #5a5a5a #bdbdbd #8c8c8c #4d4d4d"
 if (!exists("paper_cells")) paper_cells = ""
 # the k-th of paper_rows is row r: its colour is its cell's, else a grey

@@ -1,8 +1,9 @@
 # Shared by the plot scripts: where the tables are, where the pictures go,
 # and a check that the table exists. Callers set `name` (the experiment);
 # `figure` names the pictures (plots/<figure>.png and .svg; default the
-# experiment's name), so one experiment can have several figures. Defaults: tables in results/, pictures in plots/,
-# run from the repository root; override with
+# experiment's name), so one experiment can have several figures.
+# Defaults: tables in results/, pictures in plots/, run from the repository
+# root; override with
 #   gnuplot -e "results='DIR'; outdir='DIR'" plots/NAME.gp
 if (!exists("results")) results = "results"
 if (!exists("outdir")) outdir = "plots"
