@@ -51,7 +51,9 @@ static void write_settings(Out *o, const TaskArgs *ta)
     if (!strcmp(t, "copy")) out_printf(o, ", \"alphabet\": %d", c->alphabet);
     else out_printf(o, ", \"task-vocab\": %d", c->vocab);
     if (!strcmp(t, "selective_copy")) out_printf(o, ", \"n-data\": %d", c->n_data);
-    if (!strcmp(t, "mqar")) out_printf(o, ", \"n-pairs\": %d, \"power-a\": %.17g", c->n_pairs, c->power_a);
+    if (!strcmp(t, "mqar"))
+        out_printf(o, ", \"n-pairs\": %d, \"power-a\": %.17g, \"zero-noise\": %s", c->n_pairs, c->power_a,
+                   c->zero_noise ? "true" : "false");
     if (!strcmp(t, "needle"))
         out_printf(o, ", \"key-len\": %d, \"value-len\": %d, \"depth\": %.17g", c->key_len, c->value_len, c->depth);
     out_printf(o, "}");

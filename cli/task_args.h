@@ -15,7 +15,7 @@ typedef struct {
     char preset[64]; /* applied by options_parse (cli/preset.h); kept for the result's settings */
 } TaskArgs;
 
-#define TASK_ARGS_N_OPTIONS 12
+#define TASK_ARGS_N_OPTIONS 13
 
 /* Zero means "the task's default" (task_defaults), so one set of options
  * serves every task; each task reads only its own (README, Tasks). */
@@ -42,6 +42,8 @@ static inline int task_args_options(TaskArgs *a, Option *o)
         OPT_I("n-data", &a->cfg.n_data, 0, 1 << 16, "selective_copy: data tokens to copy (0: 16)"),
         OPT_I("n-pairs", &a->cfg.n_pairs, 0, 1 << 22, "mqar: key-value pairs, each queried once (0: max-len / 16, at least 1)"),
         OPT_D("power-a", &a->cfg.power_a, 1e-9, 10, "mqar: query gaps drawn with p(g) ~ (g+1)^(a-1) (Zoology)"),
+        OPT_F("zero-noise", &a->cfg.zero_noise,
+              "mqar: token 0 between the queries instead of random tokens (Zoology's random_non_queries=False)"),
         OPT_I("key-len", &a->cfg.key_len, 0, 1 << 16, "needle: key tokens (0: 2)"),
         OPT_I("value-len", &a->cfg.value_len, 0, 1 << 16, "needle: value tokens, the scored ones (0: 2)"),
         OPT_D("depth", &a->cfg.depth, -1, 1, "needle: where the needle starts, 0 (first) to 1 (last); -1 random"),

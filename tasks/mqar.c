@@ -9,7 +9,7 @@
  * replacement from [1, V/2), values without replacement from [V/2, V)
  * (V/2 rounded down). With n the input length (even) and P pairs:
  *   [0, 2P)     k_0 v_0 k_1 v_1 ... k_{P-1} v_{P-1}
- *   [2P, n)     noise, uniform in [0, V), except k_i at 2P + 2 g_i
+ *   [2P, n)     noise, uniform in [0, V) (0 with --zero-noise), except k_i at 2P + 2 g_i
  * The gaps g_i are P distinct values of [0, (n-2P)/2), drawn one after the
  * other without replacement with p(g) ~ (g+1)^(a-1), a = power_a (0.01:
  * most queries come soon after their pairs). scored: the logits at
@@ -106,7 +106,9 @@ static void mq_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b
         distinct(r, 1, V / 2, P, kv);
         distinct(r, V / 2, V, P, kv + P);
         for (int i = 0; i < P; i++) { tok[2 * i] = kv[i]; tok[2 * i + 1] = kv[P + i]; }
-        for (int t = 2 * P; t < n; t++) tok[t] = (int)rng_below(r, (uint32_t)V);
+        /* random noise can hold copies of the keys and key-value-like pairs a recurrent model would have to
+         * learn not to store; zero noise leaves only the pairs and the queries (a test of the state alone) */
+        for (int t = 2 * P; t < n; t++) tok[t] = c->zero_noise ? 0 : (int)rng_below(r, (uint32_t)V);
         for (int t = n; t < T; t++) tok[t] = 0;
         for (int t = 0; t < T; t++) { tgt[t] = 0; mask[t] = 0; }
         power_law_gaps(r, (n - 2 * P) / 2, P, c->power_a, top);

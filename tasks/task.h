@@ -25,6 +25,7 @@ typedef struct {
     int n_data;             /* selective_copy: data tokens to remember (and markers) */
     int n_pairs;            /* mqar: key-value pairs, every key queried once */
     double power_a;         /* mqar: query gaps drawn with p(g) ~ (g+1)^(power_a-1) (Zoology) */
+    int zero_noise;         /* mqar: 1 puts token 0 between the queries, 0 random tokens (Zoology's default) */
     int key_len, value_len; /* needle: tokens of the key and of the value */
     double depth;           /* needle: where the needle sits, in [0, 1]; < 0 draws it per instance */
 } TaskCfg;

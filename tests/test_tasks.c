@@ -278,6 +278,29 @@ static void test_mqar(void)
     for (int s = 0; s < SEQS; s++) gap0 += mrow(&b, s)[2 * P];
     CHECK(gap0 < SEQS * P / 8, "mqar: power-a 1 is uniform (%d of %d at gap 0)", gap0, SEQS * P);
     batch_free(&b);
+    /* --zero-noise: the pairs and the scored queries as before, token 0 everywhere else */
+    c = cfg_for(t);
+    c.zero_noise = 1;
+    b = gen(t, &c, 9, STREAM_TRAIN, SEQS, n, n);
+    int quiet = 1, noisy = 0;
+    for (int s = 0; s < SEQS; s++) {
+        int *tok = row(&b, b.tokens, s);
+        unsigned char *m = mrow(&b, s);
+        int scored = 0;
+        for (int q = 2 * P; q < n; q++) {
+            scored += m[q];
+            quiet &= m[q] ? tok[q] >= 1 && tok[q] < V / 2 : tok[q] == 0;
+        }
+        quiet &= scored == P && tok[0] >= 1 && tok[1] >= V / 2;
+    }
+    batch_free(&b);
+    c.zero_noise = 0;
+    b = gen(t, &c, 9, STREAM_TRAIN, SEQS, n, n);
+    for (int s = 0; s < SEQS; s++)
+        for (int q = 2 * P; q < n; q++) noisy += !mrow(&b, s)[q] && row(&b, b.tokens, s)[q] != 0;
+    CHECK(quiet && noisy > SEQS, "mqar: --zero-noise puts 0 at every unscored position after the pairs (random noise: "
+                                 "%d non-zero)", noisy);
+    batch_free(&b);
     /* every gap can be drawn when the pairs fill the room (P = (n - 2P)/2) */
     c = cfg_for(t);
     c.n_pairs = 16;
