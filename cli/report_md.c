@@ -302,9 +302,15 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
     if (!(objs[0] && objs[0]->child) && !(objs[1] && objs[1]->child)) atomic_printf(md, e, " the commands' defaults");
     for (int k = 0; k < 2; k++)
         for (const cJSON *it = objs[k] ? objs[k]->child : NULL; it; it = it->next) {
-            char *v = cJSON_PrintUnformatted(it);
-            atomic_printf(md, e, " `%s=%s`", it->string, v);
-            cJSON_free(v);
+            if (!strcmp(it->string, "seconds")) continue;
+            if (k == 0 && cJSON_GetObjectItemCaseSensitive(objs[1], it->string)) continue; /* the profile's wins */
+            int over = !strcmp(it->string, "override") && cJSON_IsObject(it);
+            /* a profile's override comes after each cell's own options: say so beside its entries */
+            for (const cJSON *o = over ? it->child : it; o; o = over ? o->next : NULL) {
+                char *v = cJSON_PrintUnformatted(o);
+                atomic_printf(md, e, " `%s=%s`%s", o->string, v, over ? " (every cell)" : "");
+                cJSON_free(v);
+            }
         }
     char *seeds = cJSON_PrintUnformatted(get(x->spec, "seeds"));
     atomic_printf(md, e, "; seeds %s.", seeds ? seeds : "[1]");
@@ -314,7 +320,7 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
     for (const cJSON *cell = get(x->spec, "cells") ? get(x->spec, "cells")->child : NULL; cell; cell = cell->next) {
         atomic_printf(md, e, " **%s**", cJSON_IsString(get(cell, "name")) ? get(cell, "name")->valuestring : "?");
         for (const cJSON *it = cell->child; it; it = it->next) {
-            if (!strcmp(it->string, "name")) continue;
+            if (!strcmp(it->string, "name") || !strcmp(it->string, "seconds")) continue; /* the runner's estimate */
             char *v = cJSON_PrintUnformatted(it);
             atomic_printf(md, e, " `%s=%s`", it->string, v);
             cJSON_free(v);
