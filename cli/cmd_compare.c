@@ -230,7 +230,7 @@ int cmd_compare(int argc, char **argv)
     const char *prof = *profile ? profile : cJSON_GetObjectItemCaseSensitive(spec, "profiles") ? "quick" : NULL;
     cJSON *summary = results_new("compare", argc, argv);
 
-    ExpRun r = {"compare", spec_path, spec, prof, preset, results, threads, dry, jobs};
+    ExpRun r = {"compare", spec_path, spec, prof, preset, results, threads, dry, jobs, NULL, NULL};
     ExpCell *cells;
     int n_cells;
     char dir[1200];

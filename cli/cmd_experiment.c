@@ -1,22 +1,28 @@
 /* seqbench experiment: runs one experiment spec, experiments/NAME.json (DESIGN §9).
  *
- * A spec names a command (train), base options, per-profile options
- * ("quick" fits a laptop, "paper" follows the paper where a CPU can), a
- * list of cells (option overrides with a name) and seeds. Each (cell, seed)
+ * A spec names a command (train, bench or params), base options,
+ * per-profile options ("smoke" for the tests, "quick" fits a laptop, "paper"
+ * follows the paper where a CPU can), a list of cells (option overrides with
+ * a name, and each cell's measured "seconds" per profile) and seeds
+ * (experiment_plan.c). Each (cell, seed)
  * is one result file <results>/<experiment>/<cell>.seed<k>.json, written
  * atomically by the command itself, so an interrupted run resumes where it
  * stopped: finished cells are skipped. Each cell runs in a child process so
  * one failing cell (a diverged run) does not end the rest.
  *
  * Before the first cell trains, every cell still to run is checked the way
- * its run would check it (`train --dry-run` on the same arguments), so a
+ * its run would check it (its command's --dry-run on the same arguments), so a
  * misspelt key fails the whole spec at once, not each cell after the ones
  * before it have trained for an hour; --dry-run reports exactly those
- * failures. `compare` (cmd_compare.c) runs its specs through the same
+ * failures. Before the cells run it prints how many there are and the
+ * estimated time, and after each one the overall ETA. --list-cells and
+ * --cell/--seed are the interface for other drivers (make, Slurm): list the
+ * cells, run one. `compare` (cmd_compare.c) runs its specs through the same
  * runner, experiment_run, and summarises the cells it leaves. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,67 +34,24 @@
 #include "core/atomic.h"
 #include "core/jsonio.h"
 
-#define MAX_ARGS 256
-
-typedef struct {
-    char *args[MAX_ARGS];
-    int ac;
-    char problem[512]; /* why `train --dry-run` refused it; empty if it did not */
-} Job;
-
-/* Appends "--key value" for every entry of obj to argv. */
-static int push_options(const cJSON *obj, char **argv, int argc, const char *spec, Err *e)
+/* Runs the cell's command in this process (a forked child). */
+static int run_command(int ac, char **argv)
 {
-    for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
-        if (!strcmp(it->string, "name")) continue;
-        if (argc + 2 >= MAX_ARGS - 8) return err_set(e, "%s: too many options", spec);
-        char value[1024];
-        if (cJSON_IsString(it)) snprintf(value, sizeof value, "%s", it->valuestring);
-        else if (cJSON_IsBool(it)) snprintf(value, sizeof value, "%s", cJSON_IsTrue(it) ? "true" : "false");
-        else if (cJSON_IsNumber(it)) snprintf(value, sizeof value, "%.17g", it->valuedouble);
-        else if (cJSON_IsArray(it)) {
-            size_t k = 0;
-            value[0] = '\0';
-            for (const cJSON *x = it->child; x && k < sizeof value; x = x->next) {
-                if (!cJSON_IsNumber(x)) return err_set(e, "%s: list \"%s\" must hold numbers", spec, it->string);
-                k += (size_t)snprintf(value + k, sizeof value - k, "%s%.17g", k ? "," : "", x->valuedouble);
-            }
-        } else
-            return err_set(e, "%s: option \"%s\" must be a string, number, boolean or list", spec, it->string);
-        char flag[128];
-        snprintf(flag, sizeof flag, "--%s", it->string);
-        argv[argc++] = strdup(flag);
-        argv[argc++] = strdup(value);
-    }
-    return argc;
+    if (!strcmp(argv[1], "bench")) return cmd_bench(ac, argv);
+    if (!strcmp(argv[1], "params")) return cmd_params(ac, argv);
+    return cmd_train(ac, argv);
 }
 
-static int file_exists(const char *p)
+/* Runs `seqbench COMMAND ARGS --dry-run` in a child, as the real run would
+ * start it, and keeps its error line (without "seqbench: ") in problem. */
+static void check_cell(int argc, char **args, int with_out, char *problem, size_t cap)
 {
-    struct stat st;
-    return stat(p, &st) == 0;
-}
-
-/* "quick, paper": the profiles a spec defines, for the message naming a wrong one. */
-static void profile_names(const cJSON *profiles, char *buf, size_t cap)
-{
-    size_t k = 0;
-    buf[0] = '\0';
-    for (const cJSON *p = cJSON_IsObject(profiles) ? profiles->child : NULL; p && k < cap; p = p->next)
-        k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : "", p->string);
-    if (!k) snprintf(buf, cap, "none: the spec has no \"profiles\" object");
-}
-
-/* Runs `seqbench train ARGS --dry-run` in a child, as the real run would
- * start it, and keeps its error line (without "seqbench: ") in job->problem. */
-static void check_job(Job *job, int with_out)
-{
-    char *argv[MAX_ARGS + 4];
+    char *argv[EXP_MAX_ARGS + 4];
     int ac = 0;
-    for (int i = 0; i < job->ac; i++) {
+    for (int i = 0; i < argc; i++) {
         /* the result directory is made only by a real run: without it, the dry run leaves --out to that check */
-        if (!with_out && !strcmp(job->args[i], "--out")) { i++; continue; }
-        argv[ac++] = job->args[i];
+        if (!with_out && !strcmp(args[i], "--out")) { i++; continue; }
+        argv[ac++] = args[i];
     }
     argv[ac++] = "--dry-run";
     argv[ac] = NULL;
@@ -101,7 +64,7 @@ static void check_job(Job *job, int with_out)
         close(fd[0]);
         dup2(fd[1], 2);
         if (!freopen("/dev/null", "w", stdout)) _exit(1);
-        _exit(cmd_train(ac, argv));
+        _exit(run_command(ac, argv));
     }
     close(fd[1]);
     char text[4096];
@@ -112,15 +75,14 @@ static void check_job(Job *job, int with_out)
     text[n] = '\0';
     int status;
     waitpid(pid, &status, 0);
-    job->problem[0] = '\0';
+    problem[0] = '\0';
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
     /* the child's last "seqbench: " line is what stopped it (earlier ones are warnings) */
     const char *msg = NULL;
     for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
         if (!strncmp(p, "seqbench: ", 10)) msg = p + 10;
-    if (msg) snprintf(job->problem, sizeof job->problem, "%.*s", (int)strcspn(msg, "\n"), msg);
-    else snprintf(job->problem, sizeof job->problem, "train exited with status %d",
-                  WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    if (msg) snprintf(problem, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
+    else snprintf(problem, cap, "%s exited with status %d", args[1], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
 /* "ok in 83 s: token_acc 0.998 at 128, 0.512 at 256": the line that ends a
@@ -167,117 +129,113 @@ static void cell_outcome(const char *path, char *buf, size_t cap)
     cJSON_Delete(res);
 }
 
+/* "45 s", "12 min", "1 h 05 min" */
+static const char *duration(double s, char *buf, size_t cap)
+{
+    if (s < 90) snprintf(buf, cap, "%.0f s", s);
+    else if (s < 5400) snprintf(buf, cap, "%.0f min", s / 60);
+    else snprintf(buf, cap, "%d h %02d min", (int)(s / 3600), (int)(s - 3600 * (int)(s / 3600)) / 60);
+    return buf;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
 int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, size_t dir_cap)
 {
-    const char *spec_path = r->spec_path;
-    const cJSON *spec = r->spec;
     Err e = {{0}};
-    char name[128] = "", command[32] = "";
-    if (json_get_string(spec, "name", 1, name, sizeof name, spec_path, &e) ||
-        json_get_string(spec, "command", 1, command, sizeof command, spec_path, &e))
-        die_err(&e);
-    if (strcmp(command, "train")) die("%s: command \"%s\" is not supported (train)", spec_path, command);
-    for (const char *c = name; *c; c++)
-        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-            die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, name);
-    const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
-    const cJSON *prof = r->profile ? cJSON_GetObjectItemCaseSensitive(profiles, r->profile) : NULL;
-    if (r->profile && !cJSON_IsObject(prof)) {
-        char known[256];
-        profile_names(profiles, known, sizeof known);
-        die("%s: no profile \"%s\" (known: %s)", spec_path, r->profile, known);
-    }
-    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
-    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
-    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
-    snprintf(dir, dir_cap, "%s/%s", r->results, name);
-    if (results_check_dir("--results", dir, NULL, &e)) die_err(&e);
-
-    /* every (cell, seed) and its command line, before anything runs */
-    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
-    Job *jobs = calloc((size_t)total, sizeof *jobs);
-    ExpCell *out = calloc((size_t)total, sizeof *out);
-    if (!jobs || !out) die("%s: out of memory for %d cells", r->cmd, total);
-    char threads_s[16];
+    /* a timing experiment's cells run alone with every core: beside another cell they would time the contention */
+    int exclusive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->spec, "exclusive"));
+    int at_once = r->jobs > 1 && !exclusive ? r->jobs : 1;
     int per_cell = r->threads;
-    if (!per_cell && r->jobs > 1) { /* the cores divided between the cells that run at once */
+    if (!per_cell && at_once > 1) { /* the cores divided between the cells that run at once */
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        per_cell = cores > r->jobs ? (int)(cores / r->jobs) : 1;
+        per_cell = cores > at_once ? (int)(cores / at_once) : 1;
     }
+    char threads_s[16];
     snprintf(threads_s, sizeof threads_s, "%d", per_cell);
-    for (const cJSON *cell = cells->child; cell; cell = cell->next) {
-        char cell_name[128] = "";
-        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
-        for (int i = 0; i < k; i++)
-            if (!strcmp(out[i].cell, cell_name)) die("%s: two cells are named \"%s\"", spec_path, cell_name);
-        for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
-            long long s;
-            if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
-            Job *j = &jobs[k];
-            ExpCell *c = &out[k++];
-            snprintf(c->cell, sizeof c->cell, "%s", cell_name);
-            snprintf(c->seed_s, sizeof c->seed_s, "%lld", s);
-            snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", dir, cell_name, s);
-            c->done = file_exists(c->out);
-            c->status = c->done ? 0 : -1;
-            j->args[0] = "seqbench";
-            j->args[1] = "train";
-            int ac = 2;
-            if (r->preset && *r->preset) { /* first, so every option the spec gives wins over it */
-                j->args[ac++] = strdup("--preset");
-                j->args[ac++] = strdup(r->preset);
-            }
-            if ((ac = push_options(cJSON_GetObjectItemCaseSensitive(spec, "base"), j->args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(prof, j->args, ac, spec_path, &e)) < 0 ||
-                (ac = push_options(cell, j->args, ac, spec_path, &e)) < 0)
-                die_err(&e);
-            const char *tail[] = {"--seed", c->seed_s, "--threads", threads_s, "--out", c->out};
-            for (int i = 0; i < 6; i++) j->args[ac++] = (char *)tail[i];
-            j->args[ac] = NULL;
-            j->ac = ac;
-        }
-    }
-    int invalid = 0, first_bad = -1;
+    ExpPlan p;
+    experiment_plan(r, threads_s, &p);
+    const char *name = p.name;
+    ExpCell *out = p.cells;
+    int total = p.n;
+    snprintf(dir, dir_cap, "%s", p.dir);
+    if (exclusive && r->jobs > 1)
+        fprintf(stderr, "%s: exclusive (a timing experiment): one cell at a time, not %d\n", name, r->jobs);
+
+    int invalid = 0, first_bad = -1, to_run = 0, n_sel = 0;
+    char (*problem)[512] = calloc((size_t)total, sizeof *problem);
+    if (!problem) die("%s: out of memory for %d cells", r->cmd, total);
+    struct stat st;
     for (int i = 0; i < total; i++) {
-        if (out[i].done) continue;
-        check_job(&jobs[i], file_exists(dir));
-        if (jobs[i].problem[0] && !invalid++) first_bad = i;
+        n_sel += out[i].selected;
+        if (out[i].done || !out[i].selected) continue;
+        to_run++;
+        check_cell(p.argc[i], p.argv[i], stat(dir, &st) == 0, problem[i], sizeof problem[i]);
+        if (problem[i][0] && !invalid++) first_bad = i;
     }
 
     int failed = 0, skipped = 0;
     if (!r->dry && invalid) /* nothing has run: one line, the first problem; --dry-run lists them all */
         die("%s: cell %s seed %s: %s (%d of %d cells fail this check; nothing was run; --dry-run lists them)",
-            spec_path, out[first_bad].cell, out[first_bad].seed_s, jobs[first_bad].problem, invalid, total);
-    if (!r->dry && mkdir_p(dir, &e)) die_err(&e);
-    int at_once = r->jobs > 1 ? r->jobs : 1, running = 0;
+            r->spec_path, out[first_bad].cell, out[first_bad].seed_s, problem[first_bad], invalid, total);
+    if (!r->dry && to_run && mkdir_p(dir, &e)) die_err(&e);
+
+    /* The estimate: the spec's seconds per cell (a cell without them counts as the mean of those with them),
+     * divided by the cells run at once; once cells finish, scaled by how long they took against their estimate. */
+    double known = 0, est_left = 0;
+    int n_known = 0, n_unknown = 0;
+    for (int i = 0; i < total; i++)
+        if (out[i].selected && !out[i].done && out[i].est >= 0) known += out[i].est, n_known++;
+        else if (out[i].selected && !out[i].done) n_unknown++;
+    double mean = n_known ? known / n_known : -1;
+    for (int i = 0; i < total; i++)
+        if (out[i].selected && !out[i].done) est_left += out[i].est >= 0 ? out[i].est : mean;
+    char dur[64], note[200] = "";
+    if (n_unknown && n_known)
+        snprintf(note, sizeof note, "; %d without an estimate counted as the mean of the others, %.0f s", n_unknown, mean);
+    if (!n_known)
+        fprintf(stderr, "%s: %d cells to run, %d with results; no estimate (no cell has \"seconds\" for profile %s)\n",
+                name, to_run, n_sel - to_run, r->profile ? r->profile : "(none)");
+    else
+        fprintf(stderr, "%s: %d cells to run, %d with results; estimated %s at %d at once%s\n", name, to_run,
+                n_sel - to_run, duration(est_left / at_once, dur, sizeof dur), at_once, note);
+
+    int running = 0, finished = 0;
+    double est_done = 0, took_done = 0, took_all = 0;
     pid_t *pids = calloc((size_t)total, sizeof *pids);
-    if (!pids) die("%s: out of memory for %d cells", r->cmd, total);
+    double *started = calloc((size_t)total, sizeof *started);
+    if (!pids || !started) die("%s: out of memory for %d cells", r->cmd, total);
     for (int i = 0; i < total || running;) {
         if (i < total && running < at_once) {
-            Job *j = &jobs[i];
             ExpCell *c = &out[i];
             int at = i++;
+            if (!c->selected) continue;
             if (c->done) {
                 skipped++;
                 fprintf(stderr, "[%d/%d] %s/%s seed %s: done already\n", at + 1, total, name, c->cell, c->seed_s);
                 continue;
             }
             fprintf(stderr, "[%d/%d] %s/%s seed %s:", at + 1, total, name, c->cell, c->seed_s);
-            for (int a = 1; a < j->ac; a++) fprintf(stderr, " %s", j->args[a]);
+            for (int a = 1; a < p.argc[at]; a++) fprintf(stderr, " %s", p.argv[at][a]);
             fputc('\n', stderr);
             if (r->dry) {
-                if (j->problem[0]) {
+                if (problem[at][0]) {
                     failed++;
                     fprintf(stderr, "[%d/%d] %s/%s seed %s would fail: %s\n", at + 1, total, name, c->cell, c->seed_s,
-                            j->problem);
+                            problem[at]);
                 }
                 continue;
             }
             fflush(NULL);
+            started[at] = now_s();
             pid_t pid = fork();
             if (pid < 0) die("%s: fork failed", r->cmd);
-            if (pid == 0) _exit(cmd_train(j->ac, j->args));
+            if (pid == 0) _exit(run_command(p.argc[at], p.argv[at]));
             pids[at] = pid;
             running++;
             continue;
@@ -289,45 +247,78 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
             if (pids[q] == pid) k = q;
         if (k < 0) continue;
         running--;
+        finished++;
         ExpCell *c = &out[k];
+        double took = now_s() - started[k], est = c->est >= 0 ? c->est : mean;
         c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        char outcome[512];
+        char outcome[640];
         if (c->status) {
             failed++;
-            fprintf(stderr, "[%d/%d] %s/%s seed %s failed (status %d)\n", k + 1, total, name, c->cell, c->seed_s,
-                    c->status);
-        } else {
+            snprintf(outcome, sizeof outcome, "failed (status %d)", c->status);
+        } else if (!strcmp(p.command, "train")) {
             cell_outcome(c->out, outcome, sizeof outcome);
-            fprintf(stderr, "[%d/%d] %s/%s seed %s: %s\n", k + 1, total, name, c->cell, c->seed_s, outcome);
+        } else {
+            snprintf(outcome, sizeof outcome, "ok in %.0f s", took);
         }
+        /* the rest's estimate scaled by actual/estimated so far; with no estimates, the mean time a cell took */
+        est_left -= est >= 0 ? est : 0;
+        took_all += took;
+        if (est > 0) est_done += est, took_done += took;
+        double eta = est_done > 0 ? est_left * (took_done / est_done) / at_once
+                                  : (to_run - finished) * (took_all / finished) / at_once;
+        fprintf(stderr, "[%d/%d] %s/%s seed %s: %s; %d of %d done, ETA %s\n", k + 1, total, name, c->cell, c->seed_s,
+                outcome, finished, to_run, finished == to_run ? "0 s" : duration(eta, dur, sizeof dur));
     }
     free(pids);
-    fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, total, skipped, failed,
-            r->dry ? " (dry run: options checked, nothing trained)" : "");
-    for (int i = 0; i < total; i++)
-        for (int a = 2; a < jobs[i].ac - 6; a++) free(jobs[i].args[a]);
-    free(jobs);
+    free(started);
+    free(problem);
+    fprintf(stderr, "%s: %d cells, %d already done, %d failed%s\n", name, n_sel, skipped, failed,
+            r->dry ? " (dry run: options checked, nothing run)" : "");
+    p.cells = NULL; /* handed to the caller */
+    experiment_plan_free(&p);
     *cells_out = out;
     *n_out = total;
-    if (r->dry) return failed ? 2 : 0; /* the status the real run would end with before training */
+    if (r->dry) return failed ? 2 : 0; /* the status the real run would end with before running */
     return failed ? 1 : 0;
+}
+
+/* --list-cells: one line per (cell, seed), for make and Slurm (scripts/reproduce.sh, scripts/slurm/):
+ * experiment, cell, seed, result path, estimated seconds or "-", exclusive (1/0), tab-separated. */
+static void list_cells(const ExpRun *r)
+{
+    ExpPlan p;
+    experiment_plan(r, "", &p);
+    for (int i = 0; i < p.n; i++) {
+        const ExpCell *c = &p.cells[i];
+        if (!c->selected) continue;
+        char est[32] = "-";
+        if (c->est >= 0) snprintf(est, sizeof est, "%.17g", c->est);
+        printf("%s\t%s\t%s\t%s\t%s\t%d\n", p.name, c->cell, c->seed_s, c->out, est, p.exclusive);
+    }
+    fflush(stdout);
+    experiment_plan_free(&p);
 }
 
 int cmd_experiment(int argc, char **argv)
 {
-    char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results";
-    int threads = 0, dry = 0, jobs = 1;
+    char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results", cell[128] = "", seed[32] = "";
+    int threads = 0, dry = 0, jobs = 1, list = 0;
     Option opts[] = {
         OPT_S("spec", spec_path, "experiment spec (experiments/NAME.json)"),
-        OPT_S("profile", profile, "a profile of the spec (copy_length: quick or paper)"),
+        OPT_S("profile", profile, "a profile of the spec (smoke, quick or paper)"),
         OPT_S("results", results, "results directory"),
         OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores, divided by --jobs)"),
-        OPT_I("jobs", &jobs, 1, 256, "cells trained at once"),
-        OPT_F("dry-run", &dry, "print each cell's command and check its options, without training"),
+        OPT_I("jobs", &jobs, 1, 256, "cells run at once (an \"exclusive\" spec runs one at a time)"),
+        OPT_F("dry-run", &dry, "print each cell's command and check its options, without running it"),
+        OPT_F("list-cells", &list, "print one line per (cell, seed), tab-separated: experiment, cell, seed, result "
+                                   "file, estimated seconds (- if none), exclusive (1/0); run nothing"),
+        OPT_S("cell", cell, "run only this cell (all its seeds unless --seed)"),
+        OPT_S("seed", seed, "run only this seed"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
-    int rc = options_parse(opts, n, argc, argv, 2, "experiment", "--spec experiments/NAME.json [--profile quick|paper]", &e);
+    int rc = options_parse(opts, n, argc, argv, 2, "experiment",
+                           "--spec experiments/NAME.json [--profile P] [--list-cells | --cell NAME [--seed K]]", &e);
     if (rc) {
         if (rc < 0) die_err(&e);
         return 0;
@@ -335,7 +326,13 @@ int cmd_experiment(int argc, char **argv)
     if (!*spec_path) die("experiment: --spec FILE is required");
     cJSON *spec = json_read_file(spec_path, &e);
     if (!spec) die_err(&e);
-    ExpRun r = {"experiment", spec_path, spec, profile, NULL, results, threads, dry, jobs};
+    ExpRun r = {"experiment", spec_path, spec, profile, NULL, results, threads, dry, jobs, *cell ? cell : NULL,
+                *seed ? seed : NULL};
+    if (list) {
+        list_cells(&r);
+        cJSON_Delete(spec);
+        return 0;
+    }
     ExpCell *cells;
     int n_cells;
     char dir[1200];

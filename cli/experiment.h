@@ -1,13 +1,17 @@
 /* The runner behind `experiment` and `compare`: every (cell, seed) of a spec
- * as a child `seqbench train`, each checked first with `train --dry-run`,
- * finished cells (their result file exists) skipped; up to `jobs` children
- * at once, the cores divided between them unless threads is given. */
+ * as a child `seqbench train|bench|params`, each checked first with the same
+ * command's --dry-run, finished cells (their result file exists) skipped; up
+ * to `jobs` children at once, the cores divided between them unless threads
+ * is given. experiment_plan.c turns a spec into command lines,
+ * cmd_experiment.c runs them. */
 #ifndef SEQ_EXPERIMENT_H
 #define SEQ_EXPERIMENT_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#define EXP_MAX_ARGS 256
 
 typedef struct {
     const char *cmd;       /* "experiment" or "compare", for messages */
@@ -18,13 +22,34 @@ typedef struct {
     const char *results;   /* the results directory; the cells go to <results>/<name>/ */
     int threads, dry;
     int jobs;              /* cells run at once (0 or 1: one after another) */
+    const char *cell;      /* NULL: every cell; else only this one */
+    const char *seed;      /* NULL: every seed; else only this one */
 } ExpRun;
 
 typedef struct {
     char cell[128], seed_s[32], out[1500];
-    int done;   /* its result existed before this run */
-    int status; /* the child's exit status; 0 for a cell done already, -1 if not run */
+    int done;     /* its result existed before this run */
+    int status;   /* the child's exit status; 0 for a cell done already, -1 if not run */
+    int selected; /* --cell / --seed chose it (every cell when neither is given) */
+    double est;   /* seconds the spec estimates for it at this profile; -1: no estimate */
 } ExpCell;
+
+/* A spec resolved at one profile: every (cell, seed), cell-major, with the
+ * command line that produces its result. */
+typedef struct {
+    char name[128], command[16];
+    int exclusive; /* timing experiment: its cells run alone, with every core */
+    int n;
+    ExpCell *cells;
+    char ***argv;    /* argv[i]: cell i's command line, NULL-terminated, argv[i][0] = "seqbench" */
+    int *argc;
+    char dir[1200];  /* <results>/<name> */
+} ExpPlan;
+
+/* Resolves the spec (dies with one line on a bad spec, profile, cell or
+ * seed); threads_s is what each child gets as --threads ("" for none). */
+void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p);
+void experiment_plan_free(ExpPlan *p);
 
 /* Runs the spec; *cells (malloc'd, cell-major, then seeds) describes every
  * (cell, seed) and dir receives <results>/<name>. Returns 0, 1 if a cell

@@ -1,0 +1,209 @@
+/* An experiment spec resolved at one profile into one command line per
+ * (cell, seed) (DESIGN §9). The options of a cell's command come, later
+ * winning, from: --preset, "base", the profile, the cell, and the profile's
+ * "override" (options that must win over every cell's own, e.g. the smoke
+ * profile's step count over a cell that sets its own "steps"). Keys the
+ * runner reads itself are never passed on: "name", "seconds" (the measured
+ * wall time per profile) and "subcommand" (bench's). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/experiment.h"
+#include "cli/results.h"
+#include "core/jsonio.h"
+
+static int runner_key(const char *k)
+{
+    return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand");
+}
+
+/* Appends "--key value" for every entry of obj to argv; skip_override for the profile itself. */
+static int push_options(const cJSON *obj, char **argv, int argc, int skip_override, const char *spec, Err *e)
+{
+    for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
+        if (runner_key(it->string) || (skip_override && !strcmp(it->string, "override"))) continue;
+        if (argc + 2 >= EXP_MAX_ARGS - 12) return err_set(e, "%s: too many options", spec);
+        char value[1024];
+        if (cJSON_IsString(it)) snprintf(value, sizeof value, "%s", it->valuestring);
+        else if (cJSON_IsBool(it)) snprintf(value, sizeof value, "%s", cJSON_IsTrue(it) ? "true" : "false");
+        else if (cJSON_IsNumber(it)) snprintf(value, sizeof value, "%.17g", it->valuedouble);
+        else if (cJSON_IsArray(it)) {
+            size_t k = 0;
+            value[0] = '\0';
+            for (const cJSON *x = it->child; x && k < sizeof value; x = x->next) {
+                if (!cJSON_IsNumber(x)) return err_set(e, "%s: list \"%s\" must hold numbers", spec, it->string);
+                k += (size_t)snprintf(value + k, sizeof value - k, "%s%.17g", k ? "," : "", x->valuedouble);
+            }
+        } else
+            return err_set(e, "%s: option \"%s\" must be a string, number, boolean or list", spec, it->string);
+        char flag[128];
+        snprintf(flag, sizeof flag, "--%s", it->string);
+        argv[argc++] = strdup(flag);
+        argv[argc++] = strdup(value);
+    }
+    return argc;
+}
+
+/* "quick, paper": the names of an object's members, for a message naming a wrong one. */
+static void member_names(const cJSON *obj, char *buf, size_t cap, const char *none)
+{
+    size_t k = 0;
+    buf[0] = '\0';
+    for (const cJSON *p = cJSON_IsObject(obj) ? obj->child : NULL; p && k < cap; p = p->next)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%s", k ? ", " : "", p->string);
+    if (!k) snprintf(buf, cap, "%s", none);
+}
+
+/* The subcommand of a bench cell: the cell's, else the profile's, else the base's; "" = the model benchmark. */
+static const char *subcommand(const cJSON *cell, const cJSON *prof, const cJSON *base, const char *spec)
+{
+    const cJSON *objs[3] = {cell, prof, base};
+    for (int i = 0; i < 3; i++) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(objs[i], "subcommand");
+        if (!s) continue;
+        if (!cJSON_IsString(s) || !*s->valuestring || s->valuestring[0] == '-')
+            die("%s: \"subcommand\" must be a bench subcommand name (seqbench bench help)", spec);
+        return s->valuestring;
+    }
+    return "";
+}
+
+/* The cell's "seconds" at this profile, -1 if it has none. */
+static double estimate(const cJSON *cell, const char *cell_name, const char *profile, const char *spec)
+{
+    const cJSON *sec = cJSON_GetObjectItemCaseSensitive(cell, "seconds");
+    if (!sec) return -1;
+    if (!cJSON_IsObject(sec)) die("%s: cell %s: \"seconds\" must be an object {profile: seconds}", spec, cell_name);
+    for (const cJSON *x = sec->child; x; x = x->next)
+        if (!cJSON_IsNumber(x) || x->valuedouble < 0)
+            die("%s: cell %s: \"seconds\".%s must be a non-negative number", spec, cell_name, x->string);
+    const cJSON *v = profile ? cJSON_GetObjectItemCaseSensitive(sec, profile) : NULL;
+    return v ? v->valuedouble : -1;
+}
+
+void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
+{
+    const char *spec_path = r->spec_path;
+    const cJSON *spec = r->spec;
+    Err e = {{0}};
+    memset(p, 0, sizeof *p);
+    if (!cJSON_IsObject(spec)) die("%s: a spec must be a JSON object", spec_path);
+    snprintf(p->command, sizeof p->command, "train");
+    if (json_get_string(spec, "name", 1, p->name, sizeof p->name, spec_path, &e) ||
+        json_get_string(spec, "command", 0, p->command, sizeof p->command, spec_path, &e))
+        die_err(&e);
+    const char *command = p->command;
+    if (strcmp(command, "train") && strcmp(command, "bench") && strcmp(command, "params"))
+        die("%s: command \"%s\" is not supported (train, bench, params)", spec_path, command);
+    for (const char *c = p->name; *c; c++)
+        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, p->name);
+    const cJSON *excl = cJSON_GetObjectItemCaseSensitive(spec, "exclusive");
+    if (excl && !cJSON_IsBool(excl)) die("%s: \"exclusive\" must be true or false", spec_path);
+    p->exclusive = cJSON_IsTrue(excl);
+    const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
+    const cJSON *prof = r->profile ? cJSON_GetObjectItemCaseSensitive(profiles, r->profile) : NULL;
+    if (r->profile && !cJSON_IsObject(prof)) {
+        char known[256];
+        member_names(profiles, known, sizeof known, "none: the spec has no \"profiles\" object");
+        die("%s: no profile \"%s\" (known: %s)", spec_path, r->profile, known);
+    }
+    const cJSON *over = cJSON_GetObjectItemCaseSensitive(prof, "override");
+    if (over && !cJSON_IsObject(over)) die("%s: profile %s: \"override\" must be an object of options", spec_path, r->profile);
+    const cJSON *base = cJSON_GetObjectItemCaseSensitive(spec, "base");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
+    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
+    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
+    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
+    snprintf(p->dir, sizeof p->dir, "%s/%s", r->results, p->name);
+    if (results_check_dir("--results", p->dir, NULL, &e)) die_err(&e);
+
+    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
+    p->cells = calloc((size_t)total, sizeof *p->cells);
+    p->argv = calloc((size_t)total, sizeof *p->argv);
+    p->argc = calloc((size_t)total, sizeof *p->argc);
+    if (!p->cells || !p->argv || !p->argc) die("%s: out of memory for %d cells", r->cmd, total);
+    int cell_found = !r->cell, seed_found = !r->seed;
+    for (const cJSON *cell = cells->child; cell; cell = cell->next) {
+        char cell_name[128] = "";
+        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
+        for (int i = 0; i < k; i++)
+            if (!strcmp(p->cells[i].cell, cell_name)) die("%s: two cells are named \"%s\"", spec_path, cell_name);
+        double est = estimate(cell, cell_name, r->profile, spec_path);
+        const char *sub = !strcmp(command, "bench") ? subcommand(cell, prof, base, spec_path) : "";
+        int this_cell = !r->cell || !strcmp(r->cell, cell_name);
+        cell_found |= this_cell;
+        for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
+            long long s;
+            if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
+            ExpCell *c = &p->cells[k];
+            char **a = p->argv[k] = calloc(EXP_MAX_ARGS, sizeof *a);
+            if (!a) die("%s: out of memory for %d cells", r->cmd, total);
+            snprintf(c->cell, sizeof c->cell, "%s", cell_name);
+            snprintf(c->seed_s, sizeof c->seed_s, "%lld", s);
+            snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", p->dir, cell_name, s);
+            c->est = est;
+            c->selected = this_cell && (!r->seed || !strcmp(r->seed, c->seed_s));
+            seed_found |= !r->seed || !strcmp(r->seed, c->seed_s);
+            struct stat st;
+            c->done = stat(c->out, &st) == 0;
+            c->status = c->done ? 0 : -1;
+            int ac = 0;
+            a[ac++] = strdup("seqbench");
+            a[ac++] = strdup(command);
+            if (*sub) a[ac++] = strdup(sub);
+            if (r->preset && *r->preset) { /* first, so every option the spec gives wins over it */
+                a[ac++] = strdup("--preset");
+                a[ac++] = strdup(r->preset);
+            }
+            if ((ac = push_options(base, a, ac, 0, spec_path, &e)) < 0 ||
+                (ac = push_options(prof, a, ac, 1, spec_path, &e)) < 0 ||
+                (ac = push_options(cell, a, ac, 0, spec_path, &e)) < 0 ||
+                (ac = push_options(over, a, ac, 0, spec_path, &e)) < 0)
+                die_err(&e);
+            /* params computes, it does not sample or time: no seed, no threads */
+            int counts = strcmp(command, "params") != 0;
+            if (counts) {
+                a[ac++] = strdup("--seed");
+                a[ac++] = strdup(c->seed_s);
+            }
+            if (counts && *threads_s) {
+                a[ac++] = strdup("--threads");
+                a[ac++] = strdup(threads_s);
+            }
+            a[ac++] = strdup("--out");
+            a[ac++] = strdup(c->out);
+            a[ac] = NULL;
+            p->argc[k++] = ac;
+        }
+    }
+    p->n = total;
+    if (!cell_found || !seed_found) { /* one line naming what the spec has */
+        char known[1024] = "";
+        size_t n = 0;
+        for (int i = 0; i < total && n < sizeof known; i++) {
+            const char *v = !cell_found ? p->cells[i].cell : p->cells[i].seed_s;
+            int seen = 0;
+            for (int j = 0; j < i; j++) seen |= !strcmp(v, !cell_found ? p->cells[j].cell : p->cells[j].seed_s);
+            if (!seen) n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "", v);
+        }
+        die("%s: no %s \"%s\" (known: %s)", spec_path, !cell_found ? "cell" : "seed", !cell_found ? r->cell : r->seed,
+            known);
+    }
+}
+
+void experiment_plan_free(ExpPlan *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        for (int a = 0; p->argv[i] && p->argv[i][a]; a++) free(p->argv[i][a]);
+        free(p->argv[i]);
+    }
+    free(p->argv);
+    free(p->argc);
+    free(p->cells);
+    p->argv = NULL;
+    p->argc = NULL;
+    p->cells = NULL;
+}

@@ -1,0 +1,158 @@
+/* The experiment runner's interface for make and Slurm: --list-cells prints
+ * one tab-separated line per (cell, seed) and runs nothing; --cell/--seed
+ * run one cell; bench and params cells run like train cells. Tiny models,
+ * a few steps: seconds. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/jsonio.h"
+#include "check.h"
+
+static const char *bin, *src;
+static char tmp[200]; /* paths under it are built in 512-byte buffers */
+
+/* Runs `seqbench ARGS` in tmp with stdout and stderr to files; the exit status. */
+static int run(const char *args)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "cd %s && %s %s >out.txt 2>err.txt", tmp, bin, args);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static char *slurp(const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    FILE *f = fopen(p, "rb");
+    if (!f) return calloc(1, 1);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strdup(buf);
+}
+
+static void write_file(const char *name, const char *text)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    FILE *f = fopen(p, "w");
+    if (!f || fputs(text, f) < 0 || fclose(f)) {
+        perror(p);
+        exit(1);
+    }
+}
+
+static int exists(const char *name)
+{
+    char p[512];
+    struct stat st;
+    snprintf(p, sizeof p, "%s/%s", tmp, name);
+    return stat(p, &st) == 0;
+}
+
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++) n += *s == '\n';
+    return n;
+}
+
+/* Two tiny training cells (one with an estimate), two seeds. */
+static const char *TINY =
+    "{\"name\": \"tiny\", \"command\": \"train\",\n"
+    " \"base\": {\"task\": \"copy\", \"steps\": 400000, \"d-model\": 16, \"heads\": 2, \"layers\": 1, \"max-len\": 4,\n"
+    "          \"batch\": 4, \"eval-lengths\": [4], \"eval-seqs\": 8},\n"
+    " \"profiles\": {\"quick\": {}, \"smoke\": {\"override\": {\"steps\": 5}}},\n"
+    " \"cells\": [{\"name\": \"tf\", \"arch\": \"transformer\", \"seconds\": {\"quick\": 240, \"smoke\": 1.5}},\n"
+    "           {\"name\": \"mb\", \"arch\": \"mamba\", \"steps\": 300000}],\n"
+    " \"seeds\": [1, 2]}\n";
+
+static void list_cells(void)
+{
+    write_file("tiny.json", TINY);
+    CHECK(run("experiment --spec tiny.json --results res --profile smoke --list-cells") == 0, "list-cells: exit 0");
+    char *out = slurp("out.txt");
+    CHECK(!strcmp(out, "tiny\ttf\t1\tres/tiny/tf.seed1.json\t1.5\t0\n"
+                       "tiny\ttf\t2\tres/tiny/tf.seed2.json\t1.5\t0\n"
+                       "tiny\tmb\t1\tres/tiny/mb.seed1.json\t-\t0\n"
+                       "tiny\tmb\t2\tres/tiny/mb.seed2.json\t-\t0\n"),
+          "list-cells at smoke: one tab-separated line per (cell, seed), estimate or -:\n%s", out);
+    free(out);
+    CHECK(!exists("res"), "list-cells made the results directory");
+    /* the default profile is quick, and exclusive specs say so */
+    char spec[2048];
+    snprintf(spec, sizeof spec, "{\"exclusive\": true, %s", TINY + 1);
+    write_file("excl.json", spec);
+    CHECK(run("experiment --spec excl.json --list-cells --cell tf --seed 2") == 0, "list-cells --cell --seed: exit 0");
+    out = slurp("out.txt");
+    CHECK(!strcmp(out, "tiny\ttf\t2\tresults/tiny/tf.seed2.json\t240\t1\n"), "list-cells, exclusive, one cell: %s", out);
+    free(out);
+    /* errors: one line, status 2, naming what the spec has */
+    static const struct { const char *args, *want; } bad[] = {
+        {"experiment --spec tiny.json --list-cells --profile fast", "no profile \"fast\" (known: quick, smoke)"},
+        {"experiment --spec tiny.json --list-cells --cell nope", "no cell \"nope\" (known: tf, mb)"},
+        {"experiment --spec tiny.json --list-cells --cell tf --seed 3", "no seed \"3\" (known: 1, 2)"},
+        {"experiment --spec tiny.json --cell nope", "no cell \"nope\" (known: tf, mb)"},
+        {"experiment --spec missing.json --list-cells", "missing.json"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int rc = run(bad[i].args);
+        char *err = slurp("err.txt");
+        out = slurp("out.txt");
+        CHECK(rc == 2 && strstr(err, bad[i].want) && count_lines(err) == 1 && !*out,
+              "%s: exit %d (want 2), one line with \"%s\": %s", bad[i].args, rc, bad[i].want, err);
+        free(err);
+        free(out);
+    }
+    write_file("bad.json", "{\"name\": \"tiny\", \"cells\": [{\"name\": \"a\", \"seconds\": 3}], \"seeds\": [1]}");
+    CHECK(run("experiment --spec bad.json --list-cells") == 2, "\"seconds\" not an object: exit 2");
+    CHECK(!exists("res") && !exists("results"), "a refused list-cells made a directory");
+}
+
+/* --cell NAME [--seed K]: only that cell runs; a finished one is skipped; the profile's override wins over the cell */
+static void one_cell(void)
+{
+    write_file("tiny.json", TINY);
+    int rc = run("experiment --spec tiny.json --results res --profile smoke --cell mb --seed 2 --threads 1");
+    char *err = slurp("err.txt");
+    CHECK(rc == 0 && exists("res/tiny/mb.seed2.json"), "--cell mb --seed 2: exit %d: %s", rc, err);
+    CHECK(!exists("res/tiny/mb.seed1.json") && !exists("res/tiny/tf.seed1.json") && !exists("res/tiny/tf.seed2.json"),
+          "--cell mb --seed 2 ran another cell");
+    CHECK(strstr(err, "--steps 300000 --steps 5"), "the smoke override does not come after the cell's steps: %s", err);
+    CHECK(strstr(err, "1 cells to run, 0 with results"), "no count of the cells to run: %s", err);
+    free(err);
+    rc = run("experiment --spec tiny.json --results res --profile smoke --cell mb --threads 1");
+    err = slurp("err.txt");
+    CHECK(rc == 0 && exists("res/tiny/mb.seed1.json") && strstr(err, "mb seed 2: done already"),
+          "--cell mb: runs seed 1, skips seed 2: exit %d: %s", rc, err);
+    CHECK(!exists("res/tiny/tf.seed1.json"), "--cell mb ran tf");
+    free(err);
+    rc = run("experiment --spec tiny.json --results res --profile smoke --jobs 2");
+    err = slurp("err.txt");
+    CHECK(rc == 0 && exists("res/tiny/tf.seed1.json") && exists("res/tiny/tf.seed2.json"),
+          "the rest of the spec: exit %d: %s", rc, err);
+    CHECK(strstr(err, "2 cells to run, 2 with results; estimated 2 s at 2 at once"), "no estimate: %s", err);
+    CHECK(strstr(err, "2 of 2 done, ETA"), "no progress line with an ETA: %s", err);
+    free(err);
+}
+
+int main(void)
+{
+    bin = getenv("SEQ_BINARY");
+    src = getenv("SEQ_SOURCE_DIR");
+    if (!bin || !src) {
+        fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
+        return 1;
+    }
+    if (!check_tmpdir(tmp, sizeof tmp, "seq-runner")) return 1;
+    list_cells();
+    one_cell();
+    check_rmtree(tmp);
+    return check_summary();
+}
