@@ -275,3 +275,46 @@ else
     fail "resubmitting: exit $st, $queued jobs queued: $out"
 fi
 
+# --- the same profile through make reproduce's driver, into another directory
+# (its generated makefile and logs in the temporary directory too). Its
+# training cells run one per core with one thread each, as the Slurm tasks
+# did (one CPU each); its timing cells, like Slurm's whole-node ones, with
+# every core. MAKEFLAGS from a `make -j N test-slurm` would change that.
+lres=$tmp/local-results
+start=$SECONDS
+if env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL PROFILE="$profile" RESULTS="$lres" ONLY= \
+    scripts/reproduce.sh "$bin" "$tmp/build" >"$tmp/reproduce.out" 2>&1; then
+    ok "make reproduce's driver, PROFILE=$profile: $((SECONDS - start)) s"
+else
+    fail "make reproduce's driver, PROFILE=$profile, failed:"
+    tail -n 20 "$tmp/reproduce.out"
+fi
+missing=$(awk -F '\t' -v s="$sres" -v l="$lres" '
+    { p = $5; sub("^" s, l, p); if (system("test -f \"" p "\"") != 0) print $2 "/" $3 ".seed" $4 }' "$list")
+if [ -z "$missing" ]; then
+    ok "through make reproduce: all $ncells results written"
+else
+    fail "through make reproduce: $(echo "$missing" | wc -w) of $ncells results missing: $(echo $missing)"
+fi
+
+# --- the two reports, timing figures masked (scripts/slurm/mask-report.pl)
+timing=$(awk -F '\t' '$7 == 1 { print $2 }' "$list" | sort -u | paste -sd , -)
+perl scripts/slurm/mask-report.pl "$sres" "$timing" <"$sres/REPORT.md" >"$tmp/slurm.md" 2>&1
+perl scripts/slurm/mask-report.pl "$lres" "$timing" <"$lres/REPORT.md" >"$tmp/local.md" 2>&1
+lines=$(wc -l <"$tmp/local.md")
+masked=$(diff "$sres/REPORT.md" "$tmp/slurm.md" | grep -c '^>')
+if [ -s "$lres/REPORT.md" ] && cmp -s "$tmp/slurm.md" "$tmp/local.md"; then
+    ok "REPORT.md through Slurm = REPORT.md of make reproduce ($lines lines, $masked with timing figures masked${timing:+; timing experiments: $timing})"
+else
+    fail "REPORT.md through Slurm differs from make reproduce's (timing figures masked):"
+    diff -u "$tmp/local.md" "$tmp/slurm.md" | head -n 60
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+    a=$(cd "$sres" && ls plots 2>/dev/null | paste -sd ' ' -)
+    b=$(cd "$lres" && ls plots 2>/dev/null | paste -sd ' ' -)
+    if [ -n "$a" ] && [ "$a" = "$b" ]; then
+        ok "the report job rendered the plots make reproduce renders: $a"
+    else
+        fail "plots through Slurm \"$a\", through make reproduce \"$b\""
+    fi
+fi

@@ -16,7 +16,8 @@ usage() {
 usage: scripts/slurm/submit.sh [options] [-- extra sbatch args, e.g. --partition=P --account=A]
 
   --profile P       profile of every spec (default quick)
-  --only A,B        only these experiments (experiments/A.json, ...)
+  --only A,B        only these experiments (A.json, ... of --experiments)
+  --experiments DIR the specs (default experiments)
   --results DIR     results directory, shared by all tasks (default results)
   --threads T       threads of every cell; training tasks ask for T CPUs
                     (default: --cpus for training cells, the whole node for timing cells)
@@ -35,7 +36,7 @@ USAGE
 
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
-profile=quick only="" results=results threads="" cpus=1 mem=2G time=""
+profile=quick only="" experiments=experiments results=results threads="" cpus=1 mem=2G time=""
 margin=3 min_time=600 limit="" bin=build/seqbench plots=1 dry=""
 need_arg() { [ $# -ge 2 ] || die "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
         --profile) need_arg "$@"; profile=$2; shift 2 ;;
         --only) need_arg "$@"; only=$2; shift 2 ;;
         --results) need_arg "$@"; results=$2; shift 2 ;;
+        --experiments) need_arg "$@"; experiments=$2; shift 2 ;;
         --threads) need_arg "$@"; threads=$2; shift 2 ;;
         --cpus) need_arg "$@"; cpus=$2; shift 2 ;;
         --mem) need_arg "$@"; mem=$2; shift 2 ;;
@@ -74,17 +76,18 @@ case $bin in /*) ;; *) bin=$repo/$bin ;; esac
 mkdir -p "$results" || die "cannot create results directory \"$results\""
 results=$(cd "$results" && pwd)
 
+[ -d "$experiments" ] || die "--experiments \"$experiments\": not a directory"
+experiments=$(cd "$experiments" && pwd)
 specs=""
 if [ -n "$only" ]; then
     for name in $(echo "$only" | tr ',' ' '); do
-        [ -f "experiments/$name.json" ] ||
-            die "--only: no experiment \"$name\" (known: $(cd experiments && ls *.json | sed 's/\.json$//' | tr '\n' ' '))"
-        specs="$specs experiments/$name.json"
+        [ -f "$experiments/$name.json" ] ||
+            die "--only: no experiment \"$name\" (known: $(cd "$experiments" && ls -- *.json | sed 's/\.json$//' | paste -sd ' ' -))"
+        specs="$specs $experiments/$name.json"
     done
 else
-    specs=$(ls experiments/*.json)
+    specs=$(ls "$experiments"/*.json 2>/dev/null) || die "no specs in \"$experiments\" (*.json)"
 fi
-[ -n "$specs" ] || die "no experiments/*.json"
 
 # every (cell, seed) of the chosen specs, the spec's path first:
 # spec experiment cell seed result_path est_seconds exclusive
@@ -93,11 +96,11 @@ mkdir -p "$sd"
 list=$sd/cells-$profile.tsv
 : >"$list.tmp"
 for spec in $specs; do
-    if ! out=$("$bin" experiment --spec "$repo/$spec" --profile "$profile" --results "$results" --list-cells); then
+    if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells); then
         rm -f "$list.tmp"
         exit 2   # seqbench said why, in one line
     fi
-    [ -z "$out" ] || printf '%s\n' "$out" | sed "s|^|$repo/$spec\t|" >>"$list.tmp"
+    [ -z "$out" ] || printf '%s\n' "$out" | awk -v spec="$spec" '{ print spec "\t" $0 }' >>"$list.tmp"
 done
 mv "$list.tmp" "$list"
 
@@ -112,7 +115,7 @@ total=$(wc -l <"$list")
 ntrain=0 ntiming=0
 [ -f "$jd/train.tsv" ] && ntrain=$(wc -l <"$jd/train.tsv")
 [ -f "$jd/timing.tsv" ] && ntiming=$(wc -l <"$jd/timing.tsv")
-report_cmd="$bin report --experiments $repo/experiments --results $results --profile $profile"
+report_cmd="$bin report --experiments $experiments --results $results --profile $profile"
 if [ $((ntrain + ntiming)) = 0 ]; then
     rmdir "$jd/logs" "$jd"
     echo "all $total cells of profile $profile are finished in $results; nothing submitted"
@@ -172,7 +175,7 @@ fi
 report_id=$(submit REPORT --job-name="$name-report" --dependency="afterany:$after" \
     --cpus-per-task=1 --mem="$mem" --time=00:30:00 \
     --output="$jd/logs/report-%j.out" --chdir="$repo" "$@" \
-    "$repo/scripts/slurm/report.sh" "$bin" "$profile" "$results" "${plots:-0}") ||
+    "$repo/scripts/slurm/report.sh" "$bin" "$experiments" "$profile" "$results" "${plots:-0}") ||
     die "sbatch failed for the report job"
 
 if [ -n "$dry" ]; then
