@@ -22,6 +22,7 @@ int bench_run_options(BenchRun *r, int repeats_default, Option *out)
         OPT_S("roofline", r->roofline_file, "take the roofline from a `seqbench bench roofline --out FILE` result "
                                             "instead of measuring it in this run (about 1.5 s)"),
         OPT_S("out", r->out, "result JSON file (written atomically)"),
+        OPT_F("dry-run", &r->dry, "check every option and shape, then stop before measuring anything"),
     };
     memcpy(out, t, sizeof t);
     return (int)(sizeof t / sizeof *t);
@@ -141,6 +142,12 @@ void bench_check_run(const BenchRun *r)
     Roofline rf;
     if (*r->roofline_file && roofline_read_file(r->roofline_file, &rf, &e)) die_err(&e);
     threads_init(r->threads);
+}
+
+int bench_dry_done(const char *command)
+{
+    fprintf(stderr, "seqbench %s: dry run: options checked, nothing measured\n", command);
+    return 0;
 }
 
 void bench_warn_busy(void)

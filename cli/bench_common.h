@@ -29,11 +29,11 @@
 
 typedef struct {
     char out[1024], roofline_file[1024];
-    int threads, repeats;
+    int threads, repeats, dry;
     uint64_t seed;
 } BenchRun;
 
-/* --threads --out --roofline --seed --repeats; returns the count written. */
+/* --threads --out --roofline --seed --repeats --dry-run; returns the count written. */
 int bench_run_options(BenchRun *r, int repeats_default, Option *out);
 
 typedef struct {
@@ -61,6 +61,8 @@ int bench_parse_list(const char *s, int *out, int lo, int hi, const char *what);
 
 /* Checks --out and --roofline, sets the threads. Call right after parsing. */
 void bench_check_run(const BenchRun *r);
+/* --dry-run: every option and shape has been checked; says so and returns 0, the status to exit with. */
+int bench_dry_done(const char *command);
 /* A warning on stderr when the load average says other processes share the cores. */
 void bench_warn_busy(void);
 /* The result: provenance (its wall time starts here), "machine", "settings". */

@@ -167,6 +167,7 @@ static int run_sweep(Sweep *s, int argc, char **argv)
     check_shapes(s, specs, n_specs);
     char cmd[32];
     snprintf(cmd, sizeof cmd, "bench %s", s->name);
+    if (s->run.dry) return bench_dry_done(cmd);
     cJSON *res = bench_result(cmd, argc, argv, opts, n);
     Roofline rf;
     bench_roofline(&s->run, &rf, res);

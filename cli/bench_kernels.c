@@ -58,7 +58,7 @@ static const char *PASS_KEY[N_PASSES] = {"forward", "forward_backward"};
 static const char *PASS_SHORT[N_PASSES] = {"fwd", "fwd+bwd"};
 
 typedef struct {
-    int d_model, d_state, heads, batch, repeats, threads;
+    int d_model, d_state, heads, batch, repeats, threads, dry;
     uint64_t seed;
     char lengths_s[256], kernels_s[256], mem_s[32], out[1024];
     int lengths[MAX_LENGTHS], n_lengths;
@@ -114,6 +114,7 @@ static int parse_args(int argc, char **argv, KArgs *a, Option *opts, int *n_opts
         OPT_S("mem-limit", a->mem_s, "memory to stay within, e.g. 500M or 8G (default: what is available); a "
                                      "cell beyond it is recorded as oom and skipped"),
         OPT_S("out", a->out, "result JSON file (written atomically)"),
+        OPT_F("dry-run", &a->dry, "check the options and build the kernels' models, then stop before timing"),
     };
     memcpy(opts, t, sizeof t);
     *n_opts = (int)(sizeof t / sizeof *t);
@@ -408,6 +409,11 @@ int bench_kernels(int argc, char **argv)
         if (a.use[k]) kernel_model(&KERNELS[k], &a, &models[k]);
     for (int k = 0; k < N_KERNELS; k++) /* backward adds into the gradients */
         if (a.use[k] && model_alloc_grads(&models[k], &e)) die("bench kernels: %s", e.msg);
+    if (a.dry) {
+        cJSON_Delete(res);
+        fprintf(stderr, "seqbench bench kernels: dry run: options checked, nothing measured\n");
+        return 0;
+    }
     double load = -1;
     if (getloadavg(&load, 1) == 1 && load > 0.5)
         fprintf(stderr, "bench kernels: warning: load average %.2f before starting; other processes will skew the "

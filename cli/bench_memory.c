@@ -44,7 +44,7 @@
 
 typedef struct {
     char archs_s[256], contexts_s[256], paper_s[1024], paper_contexts_s[256], paper_dir[1024], out[1024];
-    int d_model, batch, vocab, measure, threads;
+    int d_model, batch, vocab, measure, threads, dry;
     uint64_t seed;
     char paper_measure_s[256];
     int contexts[MAX_LIST], n_contexts, paper_contexts[MAX_LIST], n_paper_contexts, paper_measure[MAX_LIST],
@@ -361,6 +361,7 @@ static int parse_args(int argc, char **argv, MArgs *a, Option *opts, int *n_opts
         OPT_I("threads", &a->threads, 0, 1024, "threads (0 = all cores)"),
         OPT_U("seed", &a->seed, "seed for weights and tokens"),
         OPT_S("out", a->out, "result JSON file (written atomically)"),
+        OPT_F("dry-run", &a->dry, "check the options and every model, then stop before measuring"),
     };
     memcpy(opts, t, sizeof t);
     *n_opts = (int)(sizeof t / sizeof *t);
@@ -399,6 +400,11 @@ int bench_memory(int argc, char **argv)
     for (int i = 0; i < n_archs; i++) { /* every preset must build before the first is measured */
         ModelCfg cfg;
         preset_cfg(archs[i], &a, &cfg);
+    }
+    if (a.dry) {
+        for (int i = 0; i < n_paper; i++) free(names[i]);
+        fprintf(stderr, "seqbench bench memory: dry run: options checked, nothing measured\n");
+        return 0;
     }
     /* every block of a page or more as a fresh mapping, and the heap handed
      * back at each free and grown by no more than asked: from the heap, a

@@ -25,7 +25,7 @@
 
 typedef struct {
     char model_dir[1024], out[1024], roofline_file[1024], lengths_s[256], batches_s[256], contexts_s[256];
-    int train_batch, train_len, steps, repeats, threads;
+    int train_batch, train_len, steps, repeats, threads, dry;
     uint64_t seed;
     int lengths[MAX_LIST], batches[MAX_LIST], contexts[MAX_LIST], n_lengths, n_batches, n_contexts;
 } BenchArgs;
@@ -60,6 +60,7 @@ static int parse_args(int argc, char **argv, ModelArgs *ma, BenchArgs *a, Option
         OPT_S("roofline", a->roofline_file, "take the roofline from a `seqbench bench roofline --out FILE` result "
                                             "instead of measuring it in this run (about 1.5 s)"),
         OPT_S("out", a->out, "result JSON file (written atomically)"),
+        OPT_F("dry-run", &a->dry, "check every option and that the model fits, then stop before measuring"),
     };
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
@@ -198,6 +199,11 @@ int bench_model_main(int argc, char **argv)
     Model m;
     build_model(&ma, &a, &m);
     check_memory(&m, &a);
+    if (a.dry) {
+        model_free(&m);
+        cJSON_Delete(res);
+        return bench_dry_done("bench");
+    }
     cJSON_AddItemToObject(res, "machine", machine_json());
     Roofline rf;
     bench_roofline(&run, &rf, res);

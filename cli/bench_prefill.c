@@ -42,6 +42,7 @@ int bench_prefill_main(int argc, char **argv)
             if (bench_check_pass(&lay, 1, lengths[j], 0, &e)) die("%s: %s", specs[i].name, e.msg);
         model_free(&lay);
     }
+    if (run.dry) return bench_dry_done("bench prefill");
     cJSON *res = bench_result("bench prefill", argc, argv, opts, n);
     Roofline rf;
     bench_roofline(&run, &rf, res);

@@ -22,6 +22,7 @@ int bench_roofline_main(int argc, char **argv)
               "each of the three bandwidth arrays in MiB (0 = 4 x the last-level cache, at least 64)"),
         OPT_I("passes", &ro.passes, 1, 1000, "timed runs of each kernel after a warm-up; the best is reported"),
         OPT_S("out", run.out, "result JSON file (written atomically); other benchmarks take it with --roofline"),
+        OPT_F("dry-run", &run.dry, "check the options, then stop before measuring"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
@@ -30,6 +31,7 @@ int bench_roofline_main(int argc, char **argv)
     if (rc) return 0;
     bench_check_run(&run);
     if (roofline_check(&ro, &e)) die_err(&e);
+    if (run.dry) return bench_dry_done("bench roofline");
     bench_warn_busy();
     cJSON *res = bench_result("bench roofline", argc, argv, opts, n);
     Roofline rf;

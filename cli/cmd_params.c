@@ -1,7 +1,9 @@
 /* seqbench params: exact parameter counts by part (total and active per
  * token), KV-cache and recurrent-state bytes and forward FLOPs per token for
  * a configuration given by options, a checkpoint, or a paper-scale model
- * shipped as data in configs/paper/ (Llama-2, Mistral, Mixtral, Jamba, ...). */
+ * shipped as data in configs/paper/ (Llama-2, Mistral, Mixtral, Jamba, ...).
+ * --out FILE writes the --json figures with the provenance block of every
+ * result (atomically), so an experiment cell can be a params run. */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,8 +100,8 @@ int cmd_params(int argc, char **argv)
 {
     ModelArgs ma;
     model_args_defaults(&ma);
-    char model_dir[1024] = "", paper[64] = "", paper_dir[1024] = "", precision[8] = "fp32";
-    int ctx = 2048, batch = 1, json = 0;
+    char model_dir[1024] = "", paper[64] = "", paper_dir[1024] = "", precision[8] = "fp32", out[1024] = "";
+    int ctx = 2048, batch = 1, json = 0, dry = 0;
     Option opts[MODEL_ARGS_N_OPTIONS + 12];
     int n = model_args_options(&ma, opts);
     Option more[] = {
@@ -110,6 +112,8 @@ int cmd_params(int argc, char **argv)
         OPT_S("paper", paper, "a paper-scale model from configs/paper (\"list\" lists them)"),
         OPT_S("paper-dir", paper_dir, "where the paper configs are (default: configs/paper under $SEQBENCH_DATA_DIR, the install, . or the source tree)"),
         OPT_S("precision", precision, "bytes per cached value: fp32, bf16 or fp16"),
+        OPT_S("out", out, "also write the --json figures, with provenance, to this result file (atomically)"),
+        OPT_F("dry-run", &dry, "check the options and the model, then stop without printing or writing"),
     };
     _Static_assert(sizeof more / sizeof *more <= 12, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
@@ -122,6 +126,8 @@ int cmd_params(int argc, char **argv)
     }
     double bytes = !strcmp(precision, "fp32") ? 4 : !strcmp(precision, "bf16") || !strcmp(precision, "fp16") ? 2 : 0;
     if (!bytes) die("--precision must be fp32, bf16 or fp16 (got \"%s\")", precision);
+    if (*out && results_check_file("--out", out, &e)) die_err(&e);
+    cJSON *res = *out ? results_new("params", argc, argv) : NULL;
     /* a config sets the whole model: silently ignoring a size given beside it would mislead */
     for (int i = 0; (*paper || *model_dir) && i < MODEL_ARGS_N_OPTIONS; i++)
         if (opts[i].set)
@@ -147,6 +153,12 @@ int cmd_params(int argc, char **argv)
     /* counts only: build the tensor table without touching the weights' memory */
     Model m;
     if (model_layout(&m, &cfg, &e)) die_err(&e);
+    if (dry) {
+        model_free(&m);
+        cJSON_Delete(res);
+        fprintf(stderr, "seqbench params: dry run: options checked, nothing written\n");
+        return 0;
+    }
     ParamCounts pc;
     model_param_counts(&m, &pc);
     /* KV cache (attention layers) and recurrent state (conv windows, SSM/LRU states), at the chosen precision */
@@ -157,7 +169,7 @@ int cmd_params(int argc, char **argv)
         else rec += b;
     }
     double state = kv + rec;
-    if (json) {
+    if (json || res) {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "pattern", cfg.pattern);
         cJSON_AddStringToObject(o, "model_type", cfg.model_type);
@@ -176,11 +188,21 @@ int cmd_params(int argc, char **argv)
         cJSON_AddNumberToObject(o, "recurrent_state_bytes", rec);
         cJSON_AddNumberToObject(o, "state_bytes", state);
         cJSON_AddNumberToObject(o, "forward_flops_per_token", flops);
-        char *text = cJSON_Print(o);
-        printf("%s\n", text);
-        cJSON_free(text);
+        if (json) {
+            char *text = cJSON_Print(o);
+            printf("%s\n", text);
+            cJSON_free(text);
+        }
+        if (res) {
+            for (const cJSON *x = o->child; x; x = x->next) cJSON_AddItemToObject(res, x->string, cJSON_Duplicate(x, 1));
+            results_finish(res);
+            if (json_write_file(out, res, &e)) die_err(&e);
+            cJSON_Delete(res);
+            fprintf(stderr, "wrote %s\n", out);
+        }
         cJSON_Delete(o);
-    } else {
+    }
+    if (!json) {
         char buf[32];
         printf("pattern     %s (%s layout)\n", cfg.pattern, cfg.model_type);
         printf("embedding   %12zu  (%d x %d)\n", pc.embedding, cfg.vocab_size, cfg.d_model);

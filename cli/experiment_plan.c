@@ -4,7 +4,9 @@
  * "override" (options that must win over every cell's own, e.g. the smoke
  * profile's step count over a cell that sets its own "steps"). Keys the
  * runner reads itself are never passed on: "name", "seconds" (the measured
- * wall time per profile) and "subcommand" (bench's). */
+ * wall time per profile) and "subcommand" (bench's: roofline, decode, ...,
+ * or none for the model benchmark). Every command writes its result with
+ * --out, atomically; train gets --seed, train and bench --threads. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,13 +165,13 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
                 (ac = push_options(cell, a, ac, 0, spec_path, &e)) < 0 ||
                 (ac = push_options(over, a, ac, 0, spec_path, &e)) < 0)
                 die_err(&e);
-            /* params computes, it does not sample or time: no seed, no threads */
-            int counts = strcmp(command, "params") != 0;
-            if (counts) {
+            /* the seed is train's (weights and data); a bench's random weights do not change its timings, so
+             * its seeds only name repeated runs, and params computes: no seed, no threads */
+            if (!strcmp(command, "train")) {
                 a[ac++] = strdup("--seed");
                 a[ac++] = strdup(c->seed_s);
             }
-            if (counts && *threads_s) {
+            if (strcmp(command, "params") && *threads_s) {
                 a[ac++] = strdup("--threads");
                 a[ac++] = strdup(threads_s);
             }

@@ -142,6 +142,75 @@ static void one_cell(void)
     free(err);
 }
 
+/* bench and params cells: each child's --dry-run catches a bad option first; the results are the commands' own JSON */
+static void other_commands(void)
+{
+    /* the roofline is measured once, tiny, and read by the decode cell: the test times nothing */
+    CHECK(run("bench roofline --gemm-n 64 --array-mib 1 --passes 1 --threads 1 --out rf.json") == 0, "bench roofline");
+    write_file("bench.json",
+               "{\"name\": \"bp\", \"command\": \"bench\", \"exclusive\": true, \"base\": {\"repeats\": 1},\n"
+               " \"profiles\": {\"smoke\": {}},\n"
+               " \"cells\": [{\"name\": \"decode\", \"subcommand\": \"decode\", \"arch\": \"mamba\", \"d-model\": 16,\n"
+               "             \"layers\": 1, \"batches\": [1], \"contexts\": [8], \"steps\": 2, \"roofline\": \"rf.json\"},\n"
+               "            {\"name\": \"kern\", \"subcommand\": \"kernels\", \"kernels\": \"mamba1\", \"lengths\": [16],\n"
+               "             \"d-model\": 8, \"d-state\": 4}],\n"
+               " \"seeds\": [1]}\n");
+    write_file("params.json",
+               "{\"name\": \"pp\", \"command\": \"params\", \"profiles\": {\"smoke\": {}}, \"seeds\": [1],\n"
+               " \"cells\": [{\"name\": \"hawk\", \"arch\": \"hawk\", \"d-model\": 16, \"layers\": 2},\n"
+               "           {\"name\": \"bad\", \"arch\": \"mamba\", \"d-modle\": 16}]}\n");
+    /* a misspelt option in one params cell: refused whole, nothing made; --dry-run names it */
+    int rc = run("experiment --spec params.json --profile smoke --results res");
+    char *err = slurp("err.txt");
+    CHECK(rc == 2 && strstr(err, "cell bad seed 1") && strstr(err, "d-modle") && !exists("res/pp"),
+          "params spec with a bad cell: exit %d: %s", rc, err);
+    free(err);
+    rc = run("experiment --spec params.json --profile smoke --results res --cell hawk");
+    err = slurp("err.txt");
+    CHECK(rc == 0 && strstr(err, "params --arch hawk --d-model 16 --layers 2 --out res/pp/hawk.seed1.json"),
+          "params cell: exit %d: %s", rc, err);
+    free(err);
+    char p[512];
+    snprintf(p, sizeof p, "%s/res/pp/hawk.seed1.json", tmp);
+    Err e;
+    cJSON *res = json_read_file(p, &e);
+    const cJSON *total = cJSON_GetObjectItemCaseSensitive(res, "total");
+    const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(res, "command");
+    CHECK(cJSON_IsNumber(total) && total->valuedouble > 0 && cJSON_IsString(cmd) && !strcmp(cmd->valuestring, "params"),
+          "params --out: the counts with provenance");
+    cJSON_Delete(res);
+
+    rc = run("experiment --spec bench.json --profile smoke --results res --jobs 2 --threads 1");
+    err = slurp("err.txt");
+    CHECK(rc == 0 && exists("res/bp/decode.seed1.json") && exists("res/bp/kern.seed1.json"),
+          "bench cells: exit %d: %s", rc, err);
+    CHECK(strstr(err, "bench decode --repeats 1 --arch mamba") && strstr(err, "bench kernels --repeats 1") &&
+              strstr(err, "one cell at a time, not 2"), "bench cells: the subcommands, one at a time: %s", err);
+    CHECK(!strstr(err, "--seed"), "a bench cell was given --seed: %s", err);
+    free(err);
+    /* each bench instrument and params stop at --dry-run, after their checks, writing nothing */
+    static const char *dry[] = {
+        "bench --arch mamba --d-model 16 --layers 1 --dry-run --out never.json",
+        "bench decode --arch mamba --d-model 16 --dry-run --out never.json",
+        "bench latency --arch mamba --d-model 16 --dry-run --out never.json",
+        "bench throughput --arch mamba --d-model 16 --dry-run --out never.json",
+        "bench prefill --arch mamba --d-model 16 --lengths 16 --dry-run --out never.json",
+        "bench roofline --dry-run --out never.json",
+        "bench kernels --lengths 16 --dry-run --out never.json",
+        "bench memory --archs mamba --contexts 16 --dry-run --out never.json",
+        "params --arch mamba --d-model 16 --dry-run --out never.json",
+    };
+    for (size_t i = 0; i < sizeof dry / sizeof *dry; i++) {
+        rc = run(dry[i]);
+        err = slurp("err.txt");
+        CHECK(rc == 0 && strstr(err, "dry run") && !exists("never.json"), "%s: exit %d: %s", dry[i], rc, err);
+        free(err);
+        char bad[600];
+        snprintf(bad, sizeof bad, "%s --no-such 1", dry[i]);
+        CHECK(run(bad) == 2, "%s: an unknown option is refused", bad);
+    }
+}
+
 int main(void)
 {
     bin = getenv("SEQ_BINARY");
@@ -153,6 +222,7 @@ int main(void)
     if (!check_tmpdir(tmp, sizeof tmp, "seq-runner")) return 1;
     list_cells();
     one_cell();
+    other_commands();
     check_rmtree(tmp);
     return check_summary();
 }
