@@ -297,6 +297,34 @@ else
     fail "through make reproduce: $(echo "$missing" | wc -w) of $ncells results missing: $(echo $missing)"
 fi
 
+# --- the results themselves: every training (not timing) cell's file the same
+# on both sides but for the clock (start time, load, seconds, rates) and the
+# results directory, loss curve and evaluation included
+strip_clock() {
+    sed "s|$2|<RESULTS>|g" "$1" |
+        grep -vE '^[[:space:]]*"(started_at|load_average[a-z_0-9]*|[a-z_]*seconds[a-z_]*|[a-z_]*_s|ms_[a-z_]*|[a-z_]*per_s[a-z_]*)":'
+}
+differ=""
+nsame=0
+while IFS=$(printf '\t') read -r _ exp cell seed path _ excl; do
+    [ "$excl" = 1 ] && continue
+    other=$lres${path#"$sres"}
+    [ -f "$path" ] && [ -f "$other" ] || continue
+    if [ "$(strip_clock "$path" "$sres")" = "$(strip_clock "$other" "$lres")" ]; then
+        nsame=$((nsame + 1))
+    else
+        differ="$differ $exp/$cell.seed$seed"
+    fi
+done <"$list"
+if [ -z "$differ" ] && [ "$nsame" -gt 0 ]; then
+    ok "$nsame training results identical through Slurm and make reproduce (loss curves, evaluations; clock fields aside)"
+else
+    fail "training results that differ between Slurm and make reproduce:$differ"
+    set -- $differ
+    [ $# -gt 0 ] && diff <(strip_clock "$sres/${1%.seed*}.seed${1##*.seed}.json" "$sres") \
+        <(strip_clock "$lres/${1%.seed*}.seed${1##*.seed}.json" "$lres") | head -n 20
+fi
+
 # --- the two reports, timing figures masked (scripts/slurm/mask-report.pl)
 timing=$(awk -F '\t' '$7 == 1 { print $2 }' "$list" | sort -u | paste -sd , -)
 perl scripts/slurm/mask-report.pl "$sres" "$timing" <"$sres/REPORT.md" >"$tmp/slurm.md" 2>&1
