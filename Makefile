@@ -32,8 +32,15 @@ configure: $(BUILD)/Makefile
 test: $(BUILD)/seqbench
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
+# Every experiments/*.json (or the ONLY=a,b ones) at PROFILE into RESULTS, one
+# make target per cell (scripts/reproduce.sh, README "Reproducing"): cells with
+# a result are skipped; `make -j N reproduce` runs N cells at once with
+# cores/N threads each, plain `make reproduce` one per core.
+PROFILE ?= quick
+ONLY ?=
+RESULTS ?= results
 reproduce: $(BUILD)/seqbench
-	@scripts/reproduce.sh $(BUILD)/seqbench
+	@PROFILE='$(PROFILE)' ONLY='$(ONLY)' RESULTS='$(RESULTS)' scripts/reproduce.sh $(BUILD)/seqbench $(BUILD)
 
 # seqbench in $(PREFIX)/bin, its data (configs/paper, experiments) in
 # $(PREFIX)/share/seqbench; DESTDIR is honoured (cmake --install reads it).

@@ -61,3 +61,8 @@ add_dependencies(test_bench_kernels seqbench)
 # the experiment runner's interface for make and Slurm: --list-cells, --cell/--seed, bench and params cells (issue 19)
 seq_test(test_runner LIBS seq_core)
 add_dependencies(test_runner seqbench)
+# make reproduce's driver at the smoke profile into a temporary directory, killed after its first result
+# and rerun: nothing redone, nothing lost, REPORT.md and the plots (issue 19)
+seq_test(test_reproduce LIBS seq_core)
+add_dependencies(test_reproduce seqbench)
+set_tests_properties(test_reproduce PROPERTIES TIMEOUT 900)
