@@ -251,6 +251,14 @@ else
     exit 1
 fi
 cat "$tmp/submit.out"
+# a second submission while the first one's jobs are queued is refused
+err=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1 >/dev/null)
+st=$?
+if [ "$st" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && printf '%s' "$err" | grep -q "still queued"; then
+    ok "resubmitting while the jobs are queued: exit 2, \"$err\""
+else
+    fail "resubmitting while the jobs are queued: exit $st, \"$err\" (want exit 2, one line)"
+fi
 start=$SECONDS
 wait_queue "submit.sh's jobs" || exit 1
 ok "every job left the queue after $((SECONDS - start)) s"
@@ -264,6 +272,20 @@ else
     ok "through Slurm: all $ncells results written"
 fi
 if [ -s "$sres/REPORT.md" ]; then ok "the report job wrote REPORT.md"; else fail "no $sres/REPORT.md"; fi
+
+# --- resume: with two results gone (the first and the last cell), a new
+# submission runs those two alone and leaves the others' files untouched
+first=$(head -n 1 "$list" | cut -f 5)
+last=$(tail -n 1 "$list" | cut -f 5)
+stamps() { awk -F '\t' '{ print $5 }' "$list" | while read -r f; do [ "$f" = "$first" ] || [ "$f" = "$last" ] || ls -l --time-style=+%s.%N "$f"; done; }
+before=$(stamps)
+rm -f "$first" "$last"
+if out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1) &&
+    wait_queue "the resubmission" && [ -f "$first" ] && [ -f "$last" ] && [ "$(stamps)" = "$before" ]; then
+    ok "resuming after two results were lost: $(printf '%s\n' "$out" | head -n 1); both rewritten, the other $((ncells - 2)) untouched"
+else
+    fail "resuming after two results were lost: $out"
+fi
 
 # --- resume: a second submission finds everything done and submits nothing
 out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1)

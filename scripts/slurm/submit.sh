@@ -93,6 +93,19 @@ fi
 # spec experiment cell seed result_path est_seconds exclusive
 sd=$results/.slurm
 mkdir -p "$sd"
+# an earlier submission into this directory with jobs still queued would run
+# its unfinished cells a second time beside the new one's: wait for it
+if [ -z "$dry" ]; then
+    queued=$(squeue -h -o %i 2>/dev/null | sed 's/_.*//' | sort -u)
+    for f in "$sd"/*/jobs; do
+        [ -f "$f" ] || continue
+        for id in $(cat "$f"); do
+            if printf '%s\n' "$queued" | grep -qx "$id"; then
+                die "job $id of the submission in $(dirname "$f") is still queued or running: wait for it (squeue --me), or scancel $(cat "$f" | paste -sd ' ' -), then rerun"
+            fi
+        done
+    done
+fi
 list=$sd/cells-$profile.tsv
 : >"$list.tmp"
 for spec in $specs; do
@@ -184,6 +197,7 @@ if [ -n "$dry" ]; then
     exit 0
 fi
 ids="${train_id:+$train_id }${timing_id:+$timing_id }$report_id"
+echo "$ids" | tr ' ' '\n' >"$jd/jobs"
 echo "jobs: ${train_id:+training array $train_id, }${timing_id:+timing array $timing_id, }report $report_id"
 echo "cells: $list (this submission: $jd)"
 echo "watch:   squeue --me    (or: squeue -j $(echo "$ids" | tr ' ' ','))"
