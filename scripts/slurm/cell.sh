@@ -10,7 +10,7 @@ i=${SLURM_ARRAY_TASK_ID:?cell.sh: not a task of a job array (no SLURM_ARRAY_TASK
 line=$(sed -n "$((i + 1))p" "$list")
 [ -n "$line" ] || { echo "cell.sh: no line $i in $list" >&2; exit 2; }
 tab=$(printf '\t')
-IFS=$tab read -r spec experiment cell seed result est exclusive <<LINE
+IFS=$tab read -r spec experiment cell seed result est _ <<LINE
 $line
 LINE
 if [ "$threads" = node ]; then

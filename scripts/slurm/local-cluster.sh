@@ -8,18 +8,20 @@
 # the EXIT trap stops them. The last line is "N passed, N failed".
 #   usage: scripts/slurm/local-cluster.sh [path/to/seqbench]
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 2
 repo=$(pwd)
 bin=${1:-build/seqbench}
 case $bin in /*) ;; *) bin=$repo/$bin ;; esac
-profile=${PROFILE:-smoke}
+# its own name: make puts a command line's PROFILE=... in the environment
+profile=${SLURM_TEST_PROFILE:-smoke}
 # seconds for the submitted jobs to leave the queue
 timeout=${SLURM_TEST_TIMEOUT:-1200}
 
 passed=0 failed=0
 ok() { echo "ok: $*"; passed=$((passed + 1)); }
 fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-die() { echo "local-cluster.sh: $*" >&2; exit 2; }
+# before the cluster exists: one line, and the summary line all the same
+die() { echo "local-cluster.sh: $*" >&2; echo "$passed passed, $((failed + 1)) failed"; exit 2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root (apt installs slurm; slurmd starts jobs as their user)"
 [ -x "$bin" ] || die "seqbench binary \"$bin\" not found (run make first)"
@@ -75,7 +77,7 @@ cleanup() {
         wait 2>/dev/null
         left=$(leftovers)
         if [ -n "$left" ]; then
-            fail "processes left behind after the daemons stopped: $(echo $left)"
+            fail "processes left behind after the daemons stopped: $(printf '%s\n' "$left" | paste -sd ' ' -)"
             for p in $left; do kill -9 "$p" 2>/dev/null; done
         fi
     fi
@@ -242,7 +244,7 @@ fi
 
 # --- the smoke profile through Slurm
 sres=$tmp/slurm-results
-if sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} \
+if sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" \
     >"$tmp/submit.out" 2>&1; then
     ok "submit.sh --profile $profile: $(grep '^jobs:' "$tmp/submit.out")"
 else
@@ -252,7 +254,7 @@ else
 fi
 cat "$tmp/submit.out"
 # a second submission while the first one's jobs are queued is refused
-err=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1 >/dev/null)
+err=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" 2>&1 >/dev/null)
 st=$?
 if [ "$st" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ] && printf '%s' "$err" | grep -q "still queued"; then
     ok "resubmitting while the jobs are queued: exit 2, \"$err\""
@@ -266,7 +268,7 @@ list=$sres/.slurm/cells-$profile.tsv
 ncells=$(wc -l <"$list")
 missing=$(awk -F '\t' 'system("test -f \"" $5 "\"") != 0 { print $2 "/" $3 ".seed" $4 }' "$list")
 if [ -n "$missing" ] || [ "$ncells" = 0 ]; then
-    fail "through Slurm: $(echo "$missing" | wc -w) of $ncells results missing: $(echo $missing)"
+    fail "through Slurm: $(echo "$missing" | wc -w) of $ncells results missing: $(printf '%s\n' "$missing" | paste -sd ' ' -)"
     for f in "$sres"/.slurm/*/logs/*; do echo "--- $f"; tail -n 5 "$f"; done
 else
     ok "through Slurm: all $ncells results written"
@@ -280,7 +282,7 @@ last=$(tail -n 1 "$list" | cut -f 5)
 stamps() { awk -F '\t' '{ print $5 }' "$list" | while read -r f; do [ "$f" = "$first" ] || [ "$f" = "$last" ] || ls -l --time-style=+%s.%N "$f"; done; }
 before=$(stamps)
 rm -f "$first" "$last"
-if out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1) &&
+if out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" 2>&1) &&
     wait_queue "the resubmission" && [ -f "$first" ] && [ -f "$last" ] && [ "$(stamps)" = "$before" ]; then
     ok "resuming after two results were lost: $(printf '%s\n' "$out" | head -n 1); both rewritten, the other $((ncells - 2)) untouched"
 else
@@ -288,7 +290,7 @@ else
 fi
 
 # --- resume: a second submission finds everything done and submits nothing
-out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" ${SUBMIT_FLAGS:-} 2>&1)
+out=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --results "$sres" 2>&1)
 st=$?
 queued=$(sl squeue -h -o %i | wc -l)
 if [ "$st" = 0 ] && [ "$queued" = 0 ] && printf '%s' "$out" | grep -q "nothing submitted"; then
@@ -316,7 +318,7 @@ missing=$(awk -F '\t' -v s="$sres" -v l="$lres" '
 if [ -z "$missing" ]; then
     ok "through make reproduce: all $ncells results written"
 else
-    fail "through make reproduce: $(echo "$missing" | wc -w) of $ncells results missing: $(echo $missing)"
+    fail "through make reproduce: $(echo "$missing" | wc -w) of $ncells results missing: $(printf '%s\n' "$missing" | paste -sd ' ' -)"
 fi
 
 # --- the results themselves: every training (not timing) cell's file the same
@@ -331,7 +333,7 @@ nsame=0
 while IFS=$(printf '\t') read -r _ exp cell seed path _ excl; do
     [ "$excl" = 1 ] && continue
     other=$lres${path#"$sres"}
-    [ -f "$path" ] && [ -f "$other" ] || continue
+    if [ ! -f "$path" ] || [ ! -f "$other" ]; then continue; fi
     if [ "$(strip_clock "$path" "$sres")" = "$(strip_clock "$other" "$lres")" ]; then
         nsame=$((nsame + 1))
     else
@@ -342,6 +344,7 @@ if [ -z "$differ" ] && [ "$nsame" -gt 0 ]; then
     ok "$nsame training results identical through Slurm and make reproduce (loss curves, evaluations; clock fields aside)"
 else
     fail "training results that differ between Slurm and make reproduce:$differ"
+    # shellcheck disable=SC2086
     set -- $differ
     [ $# -gt 0 ] && diff <(strip_clock "$sres/${1%.seed*}.seed${1##*.seed}.json" "$sres") \
         <(strip_clock "$lres/${1%.seed*}.seed${1##*.seed}.json" "$lres") | head -n 20

@@ -6,7 +6,10 @@ set -eu
 [ $# = 5 ] || { echo "report.sh: usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS" >&2; exit 2; }
 bin=$1 experiments=$2 profile=$3 results=$4 plots=$5
 # the job runs a spooled copy of this script, in the repository (sbatch --chdir)
-[ -d plots ] && [ -d experiments ] || { echo "report.sh: run from the repository, not $(pwd)" >&2; exit 2; }
+[ -d plots ] && [ -d experiments ] || {
+    echo "report.sh: run from the repository, not $(pwd)" >&2
+    exit 2
+}
 status=0
 "$bin" report --experiments "$experiments" --results "$results" --profile "$profile" || status=1
 echo "report: $results/REPORT.md"

@@ -73,8 +73,9 @@ awk -v m="$margin" 'BEGIN { exit !(m + 0 > 0 && m ~ /^[0-9.]+$/) }' ||
     die "sbatch not found: run this on a Slurm login node (make test-slurm starts a local one)"
 case $bin in /*) ;; *) bin=$repo/$bin ;; esac
 [ -x "$bin" ] || die "seqbench binary \"$bin\" not found (make first, or --seqbench PATH)"
-mkdir -p "$results" || die "cannot create results directory \"$results\""
-results=$(cd "$results" && pwd)
+# absolute, as every task and the list need it; made only once all is checked
+case $results in /*) ;; *) results=$repo/$results ;; esac
+[ ! -e "$results" ] || [ -d "$results" ] || die "--results \"$results\": not a directory"
 
 [ -d "$experiments" ] || die "--experiments \"$experiments\": not a directory"
 experiments=$(cd "$experiments" && pwd)
@@ -90,9 +91,25 @@ else
 fi
 
 # every (cell, seed) of the chosen specs, the spec's path first:
-# spec experiment cell seed result_path est_seconds exclusive
+# spec experiment cell seed result_path est_seconds exclusive; and each
+# spec's cells checked by their command's --dry-run, so that a bad profile or
+# option stops here in one line rather than in every task
+cells=$(mktemp "${TMPDIR:-/tmp}/seqbench-cells.XXXXXX")
+err=$cells.err
+trap 'rm -f "$cells" "$err"' EXIT
+trap 'exit 1' HUP INT TERM PIPE
+for spec in $specs; do
+    if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells 2>"$err") ||
+        ! "$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --dry-run >/dev/null 2>>"$err"; then
+        # seqbench's own line says what is wrong
+        grep -m 1 -E "would fail|^seqbench" "$err" >&2 || head -n 1 "$err" >&2
+        exit 2
+    fi
+    [ -z "$out" ] || printf '%s\n' "$out" | awk -v spec="$spec" '{ print spec "\t" $0 }' >>"$cells"
+done
+
 sd=$results/.slurm
-mkdir -p "$sd"
+mkdir -p "$sd" || die "cannot create \"$sd\""
 # an earlier submission into this directory with jobs still queued would run
 # its unfinished cells a second time beside the new one's: wait for it
 if [ -z "$dry" ]; then
@@ -101,21 +118,13 @@ if [ -z "$dry" ]; then
         [ -f "$f" ] || continue
         for id in $(cat "$f"); do
             if printf '%s\n' "$queued" | grep -qx "$id"; then
-                die "job $id of the submission in $(dirname "$f") is still queued or running: wait for it (squeue --me), or scancel $(cat "$f" | paste -sd ' ' -), then rerun"
+                die "job $id of the submission in $(dirname "$f") is still queued or running: wait for it (squeue --me), or scancel $(paste -sd ' ' - <"$f"), then rerun"
             fi
         done
     done
 fi
 list=$sd/cells-$profile.tsv
-: >"$list.tmp"
-for spec in $specs; do
-    if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells); then
-        rm -f "$list.tmp"
-        exit 2   # seqbench said why, in one line
-    fi
-    [ -z "$out" ] || printf '%s\n' "$out" | awk -v spec="$spec" '{ print spec "\t" $0 }' >>"$list.tmp"
-done
-mv "$list.tmp" "$list"
+cp "$cells" "$list.tmp" && mv "$list.tmp" "$list"
 
 # the unfinished ones, frozen for this submission: tasks read their line from
 # these files, so a later run of this script cannot shift them
