@@ -351,9 +351,12 @@ else
 fi
 
 # --- the two reports, timing figures masked (scripts/slurm/mask-report.pl)
-timing=$(awk -F '\t' '$7 == 1 { print $2 }' "$list" | sort -u | paste -sd , -)
-perl scripts/slurm/mask-report.pl "$sres" "$timing" <"$sres/REPORT.md" >"$tmp/slurm.md" 2>&1
-perl scripts/slurm/mask-report.pl "$lres" "$timing" <"$lres/REPORT.md" >"$tmp/local.md" 2>&1
+timing_specs=$(awk -F '\t' '$7 == 1 { print $1 }' "$list" | sort -u)
+timing=$(awk -F '\t' '$7 == 1 { print $2 }' "$list" | sort -u | paste -sd ' ' -)
+# shellcheck disable=SC2086
+perl scripts/slurm/mask-report.pl "$sres" $timing_specs <"$sres/REPORT.md" >"$tmp/slurm.md" 2>&1
+# shellcheck disable=SC2086
+perl scripts/slurm/mask-report.pl "$lres" $timing_specs <"$lres/REPORT.md" >"$tmp/local.md" 2>&1
 lines=$(wc -l <"$tmp/local.md")
 masked=$(diff "$sres/REPORT.md" "$tmp/slurm.md" | grep -c '^>')
 if [ -s "$lres/REPORT.md" ] && cmp -s "$tmp/slurm.md" "$tmp/local.md"; then
