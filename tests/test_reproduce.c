@@ -108,6 +108,22 @@ int main(void)
         return 1;
     }
     if (!check_tmpdir(tmp, sizeof tmp, "seq-reproduce")) return 1;
+    /* 0. a wrong PROFILE or ONLY name: one line, status 2, nothing run or made */
+    static const char *wrong[][2] = {{"PROFILE=nope", "no profile \"nope\""}, {"ONLY=copy_length,nope", "no experiment \"nope\""}};
+    for (int i = 0; i < 2; i++) {
+        char cmd[2000];
+        snprintf(cmd, sizeof cmd, "MAKEFLAGS= RESULTS=%s/results %s %s/scripts/reproduce.sh %s %s/build >%s/bad.log 2>&1",
+                 tmp, wrong[i][0], src, bin, tmp, tmp);
+        int st = system(cmd);
+        char *log = slurp("bad.log"), results[400];
+        int lines = 0;
+        for (const char *c = log; *c; c++) lines += *c == '\n';
+        snprintf(results, sizeof results, "%s/results", tmp);
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && lines == 1 && strstr(log, wrong[i][1]) &&
+                  access(results, F_OK) != 0,
+              "%s: status %d, want 2 and one line with '%s', no results directory: %s", wrong[i][0], st, wrong[i][1], log);
+        free(log);
+    }
     static Seen before[MAX_FILES], after[MAX_FILES];
     int bad = 0, n_before = 0;
 

@@ -69,7 +69,7 @@ static const char *TINY =
     " \"base\": {\"task\": \"copy\", \"steps\": 400000, \"d-model\": 16, \"heads\": 2, \"layers\": 1, \"max-len\": 4,\n"
     "          \"batch\": 4, \"eval-lengths\": [4], \"eval-seqs\": 8},\n"
     " \"profiles\": {\"quick\": {}, \"smoke\": {\"override\": {\"steps\": 5}}},\n"
-    " \"cells\": [{\"name\": \"tf\", \"arch\": \"transformer\", \"seconds\": {\"quick\": 240, \"smoke\": 1.5}},\n"
+    " \"cells\": [{\"name\": \"tf\", \"arch\": \"transformer\", \"seconds\": {\"quick\": 240, \"smoke\": 0.7}},\n"
     "           {\"name\": \"mb\", \"arch\": \"mamba\", \"steps\": 300000}],\n"
     " \"seeds\": [1, 2]}\n";
 
@@ -78,8 +78,8 @@ static void list_cells(void)
     write_file("tiny.json", TINY);
     CHECK(run("experiment --spec tiny.json --results res --profile smoke --list-cells") == 0, "list-cells: exit 0");
     char *out = slurp("out.txt");
-    CHECK(!strcmp(out, "tiny\ttf\t1\tres/tiny/tf.seed1.json\t1.5\t0\n"
-                       "tiny\ttf\t2\tres/tiny/tf.seed2.json\t1.5\t0\n"
+    CHECK(!strcmp(out, "tiny\ttf\t1\tres/tiny/tf.seed1.json\t0.7\t0\n"
+                       "tiny\ttf\t2\tres/tiny/tf.seed2.json\t0.7\t0\n"
                        "tiny\tmb\t1\tres/tiny/mb.seed1.json\t-\t0\n"
                        "tiny\tmb\t2\tres/tiny/mb.seed2.json\t-\t0\n"),
           "list-cells at smoke: one tab-separated line per (cell, seed), estimate or -:\n%s", out);
@@ -137,7 +137,7 @@ static void one_cell(void)
     err = slurp("err.txt");
     CHECK(rc == 0 && exists("res/tiny/tf.seed1.json") && exists("res/tiny/tf.seed2.json"),
           "the rest of the spec: exit %d: %s", rc, err);
-    CHECK(strstr(err, "2 cells to run, 2 with results; estimated 2 s at 2 at once"), "no estimate: %s", err);
+    CHECK(strstr(err, "2 cells to run, 2 with results; estimated 1 s at 2 at once"), "no estimate: %s", err);
     CHECK(strstr(err, "2 of 2 done, ETA"), "no progress line with an ETA: %s", err);
     free(err);
 }
