@@ -115,7 +115,8 @@ slurmd_port=$(free_port $((ctld_port + 1)))
 sock=$tmp/munge/sock
 head -c 1024 /dev/urandom >"$tmp/munge/key"
 chmod 400 "$tmp/munge/key"
-# --force: munged refuses a key or socket under a world-writable /tmp otherwise
+# --force: munged otherwise refuses a socket in a directory that not every
+# user can enter (a check for a system-wide daemon; this one serves root only)
 munged --foreground --force --socket="$sock" --key-file="$tmp/munge/key" \
     --log-file="$tmp/log/munged.log" --pid-file="$tmp/munge/pid" --seed-file="$tmp/munge/seed" \
     >>"$tmp/log/munged.out" 2>&1 &

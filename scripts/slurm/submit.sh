@@ -36,6 +36,7 @@ USAGE
 
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
+again="scripts/slurm/submit.sh $*"   # to print how to resume
 profile=quick only="" experiments=experiments results=results threads="" cpus=1 mem=2G time=""
 margin=3 min_time=600 limit="" bin=build/seqbench plots=1 dry=""
 need_arg() { [ $# -ge 2 ] || die "option $1 needs a value"; }
@@ -212,5 +213,5 @@ echo "cells: $list (this submission: $jd)"
 echo "watch:   squeue --me    (or: squeue -j $(echo "$ids" | tr ' ' ','))"
 echo "         sacct -j $(echo "$ids" | tr ' ' ',') --format=JobID,JobName%30,State,Elapsed,MaxRSS"
 echo "logs:    $jd/logs/"
-echo "resume:  rerun this command once the jobs are done (finished cells are skipped)"
+echo "resume:  $again    (once these jobs have left the queue; finished cells are skipped)"
 echo "report:  $results/REPORT.md, when job $report_id has run"
