@@ -1,217 +1,115 @@
-/* seqbench report: gathers the result files of every experiment spec into
- * results/REPORT.md (the paper's claim and numbers beside ours, with the
- * settings used) and one table per experiment, results/<name>.tsv, that the
- * gnuplot scripts in plots/ draw. Accuracy is reported as the mean over
- * seeds with the min..max spread. */
+/* seqbench report: every experiment spec and its result files into
+ * results/REPORT.md (the machine, a summary of the verdicts, then per
+ * experiment the paper's numbers beside ours, the settings, the plots and the
+ * verdicts) and the tables plots/NAME.gp draw (cli/report_tsv.c). The report is
+ * a function of the specs and result files only: no time of generation, no
+ * path of the results directory, so two runs over the same files agree byte
+ * for byte (the Slurm test compares reports of two runs). */
 #include <dirent.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "cli/report.h"
 #include "cli/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
 
-#define MAX_LEN 64
-#define MAX_CELLS 32
-
-typedef struct {
-    char name[128];
-    int n_seeds, n_diverged;
-    int lengths[MAX_LEN], n_len;
-    double sum[MAX_LEN], lo[MAX_LEN], hi[MAX_LEN];
-    int count[MAX_LEN];
-    double seconds;
-} CellStats;
-
-static void add_result(CellStats *c, const cJSON *res)
-{
-    const cJSON *status = cJSON_GetObjectItemCaseSensitive(res, "status");
-    if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_diverged++;
-    c->n_seeds++;
-    /* the training time; wall_time_s (the whole command) only in results written before train_seconds */
-    const cJSON *wall = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "train_seconds");
-    if (!cJSON_IsNumber(wall)) wall = cJSON_GetObjectItemCaseSensitive(res, "wall_time_s");
-    if (cJSON_IsNumber(wall)) c->seconds += wall->valuedouble;
-    const cJSON *evals = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval");
-    for (const cJSON *ev = evals ? evals->child : NULL; ev; ev = ev->next) {
-        const cJSON *L = cJSON_GetObjectItemCaseSensitive(ev, "length"), *a = cJSON_GetObjectItemCaseSensitive(ev, "string_acc");
-        if (!cJSON_IsNumber(L) || !cJSON_IsNumber(a)) continue;
-        int k = 0;
-        while (k < c->n_len && c->lengths[k] != L->valueint) k++;
-        if (k == c->n_len) {
-            if (k == MAX_LEN) continue;
-            c->lengths[c->n_len++] = L->valueint;
-            c->lo[k] = INFINITY;
-            c->hi[k] = -INFINITY;
-        }
-        c->sum[k] += a->valuedouble;
-        c->lo[k] = fmin(c->lo[k], a->valuedouble);
-        c->hi[k] = fmax(c->hi[k], a->valuedouble);
-        c->count[k]++;
-    }
-}
-
-static int gather(const char *dir, const char *cell, CellStats *c)
-{
-    memset(c, 0, sizeof *c);
-    snprintf(c->name, sizeof c->name, "%s", cell);
-    DIR *d = opendir(dir);
-    if (!d) return 0;
-    char prefix[160];
-    snprintf(prefix, sizeof prefix, "%s.seed", cell);
-    struct dirent *ent;
-    while ((ent = readdir(d))) {
-        size_t len = strlen(ent->d_name);
-        if (strncmp(ent->d_name, prefix, strlen(prefix)) || len < 5 || strcmp(ent->d_name + len - 5, ".json")) continue;
-        char path[2048];
-        snprintf(path, sizeof path, "%s/%s", dir, ent->d_name);
-        Err e;
-        cJSON *res = json_read_file(path, &e);
-        if (!res) { fprintf(stderr, "seqbench report: skipping %s\n", e.msg); continue; }
-        add_result(c, res);
-        cJSON_Delete(res);
-    }
-    closedir(d);
-    return c->n_seeds;
-}
-
-static void settings_line(AtomicFile *f, const cJSON *obj, Err *e)
-{
-    for (const cJSON *it = obj ? obj->child : NULL; it; it = it->next) {
-        char *v = cJSON_PrintUnformatted(it);
-        atomic_printf(f, e, " `%s=%s`", it->string, v);
-        cJSON_free(v);
-    }
-}
-
-static int report_one(AtomicFile *md, const char *spec_path, const char *results, const char *profile, Err *e)
-{
-    cJSON *spec = json_read_file(spec_path, e);
-    if (!spec) return -1;
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(spec, "name"), *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
-    if (!cJSON_IsString(name) || !cJSON_IsArray(cells)) {
-        cJSON_Delete(spec);
-        return err_set(e, "%s: needs \"name\" and \"cells\"", spec_path);
-    }
-    const cJSON *title = cJSON_GetObjectItemCaseSensitive(spec, "title"), *paper = cJSON_GetObjectItemCaseSensitive(spec, "paper");
-    const cJSON *claim = cJSON_GetObjectItemCaseSensitive(spec, "paper_claim");
-    const cJSON *paper_results = cJSON_GetObjectItemCaseSensitive(spec, "paper_results");
-    char dir[1200];
-    snprintf(dir, sizeof dir, "%s/%s", results, name->valuestring);
-    CellStats stats[MAX_CELLS];
-    int n_cells = 0, lengths[MAX_LEN], n_len = 0;
-    for (const cJSON *cell = cells->child; cell && n_cells < MAX_CELLS; cell = cell->next) {
-        const cJSON *cn = cJSON_GetObjectItemCaseSensitive(cell, "name");
-        if (!cJSON_IsString(cn)) continue;
-        CellStats *c = &stats[n_cells++];
-        gather(dir, cn->valuestring, c);
-        for (int k = 0; k < c->n_len; k++) {
-            int seen = 0;
-            for (int j = 0; j < n_len; j++) seen |= lengths[j] == c->lengths[k];
-            if (!seen && n_len < MAX_LEN) lengths[n_len++] = c->lengths[k];
-        }
-    }
-    for (int i = 1; i < n_len; i++) /* ascending lengths */
-        for (int j = i; j > 0 && lengths[j - 1] > lengths[j]; j--) {
-            int t = lengths[j]; lengths[j] = lengths[j - 1]; lengths[j - 1] = t;
-        }
-
-    atomic_printf(md, e, "## %s\n\n", cJSON_IsString(title) ? title->valuestring : name->valuestring);
-    if (cJSON_IsString(paper)) atomic_printf(md, e, "Paper: %s\n\n", paper->valuestring);
-    if (cJSON_IsString(claim)) atomic_printf(md, e, "What the paper reports: %s\n\n", claim->valuestring);
-    atomic_printf(md, e, "Ours: string accuracy on held-out strings, mean over seeds (min..max), by test length.\n\n| cell | seeds |");
-    for (int k = 0; k < n_len; k++) atomic_printf(md, e, " n=%d |", lengths[k]);
-    atomic_printf(md, e, " train time |\n|---|---|");
-    for (int k = 0; k < n_len; k++) atomic_printf(md, e, "---|");
-    atomic_printf(md, e, "---|\n");
-
-    char tsv[1300];
-    snprintf(tsv, sizeof tsv, "%s/%s.tsv", results, name->valuestring);
-    AtomicFile *t = atomic_open(tsv, e);
-    if (!t) { cJSON_Delete(spec); return -1; }
-    atomic_printf(t, e, "length");
-    for (int i = 0; i < n_cells; i++) atomic_printf(t, e, "\t%s\t%s_min\t%s_max", stats[i].name, stats[i].name, stats[i].name);
-    atomic_printf(t, e, "\n");
-    for (int k = 0; k < n_len; k++) {
-        atomic_printf(t, e, "%d", lengths[k]);
-        for (int i = 0; i < n_cells; i++) {
-            int j = 0;
-            while (j < stats[i].n_len && stats[i].lengths[j] != lengths[k]) j++;
-            if (j < stats[i].n_len && stats[i].count[j])
-                atomic_printf(t, e, "\t%.4f\t%.4f\t%.4f", stats[i].sum[j] / stats[i].count[j], stats[i].lo[j], stats[i].hi[j]);
-            else
-                atomic_printf(t, e, "\tNaN\tNaN\tNaN");
-        }
-        atomic_printf(t, e, "\n");
-    }
-    if (atomic_commit(t, e)) { cJSON_Delete(spec); return -1; }
-
-    for (int i = 0; i < n_cells; i++) {
-        CellStats *c = &stats[i];
-        atomic_printf(md, e, "| %s | %d%s |", c->name, c->n_seeds, c->n_diverged ? " (some diverged)" : "");
-        for (int k = 0; k < n_len; k++) {
-            int j = 0;
-            while (j < c->n_len && c->lengths[j] != lengths[k]) j++;
-            if (j < c->n_len && c->count[j])
-                atomic_printf(md, e, " %.3f (%.3f..%.3f) |", c->sum[j] / c->count[j], c->lo[j], c->hi[j]);
-            else
-                atomic_printf(md, e, " – |");
-        }
-        atomic_printf(md, e, " %.0f s |\n", c->n_seeds ? c->seconds / c->n_seeds : 0);
-        const cJSON *pr = cJSON_GetObjectItemCaseSensitive(paper_results, c->name);
-        if (cJSON_IsString(pr)) atomic_printf(md, e, "| *paper: %s* | | %s |\n", c->name, pr->valuestring);
-    }
-    atomic_printf(md, e, "\nSettings (profile `%s`):", profile);
-    settings_line(md, cJSON_GetObjectItemCaseSensitive(spec, "base"), e);
-    settings_line(md, cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(spec, "profiles"), profile), e);
-    char *seeds = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(spec, "seeds"));
-    atomic_printf(md, e, "; seeds %s.\n\n", seeds ? seeds : "?");
-    cJSON_free(seeds);
-    atomic_printf(md, e, "![%s](../plots/%s.png)\n\n", name->valuestring, name->valuestring);
-    cJSON_Delete(spec);
-    return 0;
-}
-
-/* Result files (*.json) under results/<spec's name>/. */
-static int count_results(const char *spec_path, const char *results)
-{
-    Err e;
-    cJSON *spec = json_read_file(spec_path, &e);
-    if (!spec) die_err(&e);
-    const cJSON *name = cJSON_GetObjectItemCaseSensitive(spec, "name");
-    int n = 0;
-    if (cJSON_IsString(name)) {
-        char dir[1200];
-        snprintf(dir, sizeof dir, "%s/%s", results, name->valuestring);
-        DIR *d = opendir(dir);
-        struct dirent *ent;
-        while (d && (ent = readdir(d))) {
-            size_t len = strlen(ent->d_name);
-            n += len > 5 && !strcmp(ent->d_name + len - 5, ".json");
-        }
-        if (d) closedir(d);
-    }
-    cJSON_Delete(spec);
-    return n;
-}
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* The first run (specs in name order, cells in spec order, files in name order) that has key. */
+static const cJSON *first_with(RepExp *xs, int n, const char *key)
+{
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < xs[i].n_cells; c++)
+            for (int r = 0; r < xs[i].cells[c].n_runs; r++) {
+                const cJSON *v = get(xs[i].cells[c].runs[r], key);
+                if (v) return v;
+            }
+    return NULL;
+}
+
+/* Distinct string or number values of key over every run, sorted, "a, b". */
+static void distinct(RepExp *xs, int n, const char *key, char *out, size_t cap)
+{
+    char *vals[64];
+    int nv = 0;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < xs[i].n_cells; c++)
+            for (int r = 0; r < xs[i].cells[c].n_runs; r++) {
+                const cJSON *v = get(xs[i].cells[c].runs[r], key);
+                char b[128];
+                if (cJSON_IsString(v)) snprintf(b, sizeof b, "%s", v->valuestring);
+                else if (cJSON_IsNumber(v)) snprintf(b, sizeof b, "%g", v->valuedouble);
+                else continue;
+                int seen = 0;
+                for (int k = 0; k < nv && !seen; k++) seen = !strcmp(vals[k], b);
+                if (!seen && nv < 64) vals[nv++] = strdup(b);
+            }
+    qsort(vals, (size_t)nv, sizeof *vals, by_name);
+    out[0] = 0;
+    for (int k = 0; k < nv; k++) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", k ? ", " : "", vals[k]);
+        free(vals[k]);
+    }
+    if (!nv) snprintf(out, cap, "not recorded");
+}
+
+static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, Err *e)
+{
+    atomic_printf(md, e, "# seqbench report\n\nGenerated by `seqbench report` from the experiment specs and their result "
+                         "files (profile `%s`). Each experiment states what its paper reports, then what was measured here, "
+                         "then a verdict per claim.\n\n## Machine\n\n", profile);
+    const cJSON *m = first_with(xs, n, "machine");
+    char buf[1024];
+    if (m) {
+        const cJSON *cpu = get(m, "cpu"), *cores = get(m, "cores"), *thr = get(m, "threads"), *core = get(m, "openblas_core");
+        atomic_printf(md, e, "- CPU: %s", cJSON_IsString(cpu) ? cpu->valuestring : "?");
+        if (cJSON_IsNumber(cores)) atomic_printf(md, e, ", %d cores", cores->valueint);
+        if (cJSON_IsNumber(thr)) atomic_printf(md, e, ", %d hardware threads", thr->valueint);
+        if (cJSON_IsTrue(get(m, "avx512f"))) atomic_printf(md, e, ", AVX-512");
+        else if (cJSON_IsTrue(get(m, "avx2"))) atomic_printf(md, e, ", AVX2");
+        if (cJSON_IsString(core)) atomic_printf(md, e, "; OpenBLAS kernels: %s", core->valuestring);
+        atomic_printf(md, e, "\n");
+    } else {
+        distinct(xs, n, "cpu", buf, sizeof buf);
+        atomic_printf(md, e, "- CPU: %s (cores not recorded by these results)\n", buf);
+    }
+    distinct(xs, n, "threads", buf, sizeof buf);
+    atomic_printf(md, e, "- threads per run: %s\n", buf);
+    distinct(xs, n, "compiler", buf, sizeof buf);
+    atomic_printf(md, e, "- compiler: %s", buf);
+    distinct(xs, n, "compiler_flags", buf, sizeof buf);
+    atomic_printf(md, e, " (`%s`)\n", buf);
+    distinct(xs, n, "seqbench_version", buf, sizeof buf);
+    atomic_printf(md, e, "- seqbench version: %s\n", buf);
+    const cJSON *roof = first_with(xs, n, "roofline");
+    if (cJSON_IsNumber(get(roof, "sgemm_gflops")) && cJSON_IsNumber(get(roof, "bandwidth_gbs")))
+        atomic_printf(md, e, "- roofline: sgemm %.1f GFLOP/s, memory bandwidth %.1f GB/s (%s)\n",
+                      get(roof, "sgemm_gflops")->valuedouble, get(roof, "bandwidth_gbs")->valuedouble,
+                      cJSON_IsString(get(roof, "bandwidth_kernel")) ? get(roof, "bandwidth_kernel")->valuestring : "stream");
+    atomic_printf(md, e, "\n");
+}
+
 int cmd_report(int argc, char **argv)
 {
-    char experiments[1024] = "experiments", results[1024] = "results", profile[32] = "quick";
+    char experiments[1024] = "experiments", results[1024] = "results", profile[32] = "quick", plots[1024] = "../plots";
+    int no_times = 0;
     Option opts[] = {
         OPT_S("experiments", experiments, "directory of experiment specs"),
         OPT_S("results", results, "results directory (REPORT.md and the .tsv tables go here)"),
-        OPT_S("profile", profile, "profile the results were run at (quick or paper), for the settings line"),
+        OPT_S("profile", profile, "profile the results were run at (smoke, quick or paper), for the settings lines"),
+        OPT_S("plots", plots, "path from the results directory to the rendered plots, for the image links"),
+        OPT_F("no-times", &no_times, "leave out training times and bench speeds, so the reports of two runs of the same cells compare equal"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
-    int rc = options_parse(opts, n, argc, argv, 2, "report", "[--experiments DIR] [--results DIR]", &e);
+    int rc = options_parse(opts, n, argc, argv, 2, "report", "[--experiments DIR] [--results DIR] [--profile P]", &e);
     if (rc) {
         if (rc < 0) die_err(&e);
         return 0;
@@ -228,29 +126,49 @@ int cmd_report(int argc, char **argv)
     closedir(d);
     qsort(specs, (size_t)n_specs, sizeof *specs, by_name);
     if (!n_specs) die("report: no experiment specs (*.json) in %s", experiments);
-    /* an empty report would look like a run that measured nothing: say there is nothing to report */
+
+    RepExp *xs = calloc((size_t)n_specs, sizeof *xs);
+    if (!xs) die("report: out of memory for %d specs", n_specs);
     int found = 0;
     for (int i = 0; i < n_specs; i++) {
         char spec[1400];
         snprintf(spec, sizeof spec, "%s/%s", experiments, specs[i]);
-        found += count_results(spec, results);
+        if (rep_load(&xs[i], spec, results, &e)) die_err(&e);
+        xs[i].no_times = no_times;
+        for (int c = 0; c < xs[i].n_cells; c++) found += xs[i].cells[c].n_runs;
     }
+    /* an empty report would look like a run that measured nothing: say there is nothing to report */
     if (!found)
         die("report: no results under %s for the %d spec%s in %s (run seqbench experiment or make reproduce first)",
             results, n_specs, n_specs == 1 ? "" : "s", experiments);
+    /* a malformed claim is reported in its verdict and named here, once */
+    for (int i = 0; i < n_specs; i++) {
+        const cJSON *claims = get(xs[i].spec, "claims");
+        int k = 1;
+        for (const cJSON *c = claims ? claims->child : NULL; c; c = c->next, k++) {
+            Verdict v;
+            claim_verdict(c, &xs[i], &v);
+            if (v.bad) fprintf(stderr, "seqbench report: %s: claim %d: %s\n", xs[i].path, k, v.line);
+        }
+    }
+
     char path[1100];
     snprintf(path, sizeof path, "%s/REPORT.md", results);
     if (results_check_file("--results", path, &e)) die_err(&e);
+    for (int i = 0; i < n_specs; i++)
+        if (rep_write_tsvs(&xs[i], results, &e)) die_err(&e);
     AtomicFile *md = atomic_open(path, &e);
     if (!md) die_err(&e);
-    atomic_printf(md, &e, "# seqbench report\n\nGenerated by `seqbench report` from the result files under `%s/`. "
-                          "Each experiment states what its paper reports, then what this machine measured.\n\n", results);
+    header(md, xs, n_specs, profile, &e);
+    atomic_printf(md, &e, "## Summary\n\n| experiment | claim | verdict |\n|---|---|---|\n");
+    for (int i = 0; i < n_specs; i++) rep_write_summary_rows(md, &xs[i], &e);
+    atomic_printf(md, &e, "\n");
     for (int i = 0; i < n_specs; i++) {
-        char spec[1400];
-        snprintf(spec, sizeof spec, "%s/%s", experiments, specs[i]);
-        if (report_one(md, spec, results, profile, &e)) { atomic_abort(md); die_err(&e); }
+        if (rep_write_section(md, &xs[i], profile, plots, &e)) { atomic_abort(md); die_err(&e); }
+        rep_free(&xs[i]);
         free(specs[i]);
     }
+    free(xs);
     if (atomic_commit(md, &e)) die_err(&e);
     fprintf(stderr, "wrote %s\n", path);
     return 0;

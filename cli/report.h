@@ -1,0 +1,104 @@
+/* The pieces of `seqbench report` (cli/cmd_report.c drives them):
+ *   report_data.c   one experiment spec and its result files, and the figures read from them
+ *   report_rules.c  the claims' rules and their verdicts
+ *   report_tsv.c    the tables plots/NAME.gp draw (results/<name>*.tsv)
+ *   report_md.c     one experiment's section of REPORT.md
+ * Everything is a function of the spec and the result files, read in a fixed
+ * order, so two reports of the same files are the same bytes. */
+#ifndef SEQ_REPORT_H
+#define SEQ_REPORT_H
+
+#include <stddef.h>
+
+#include <cjson/cJSON.h>
+
+#include "core/atomic.h"
+#include "core/err.h"
+
+#define REP_MAX_CELLS 64
+#define REP_MAX_RUNS 32
+#define REP_MAX_LEN 64
+
+typedef struct {
+    const char *name;          /* the spec's cell name */
+    cJSON *runs[REP_MAX_RUNS]; /* its result files, by file name */
+    int n_runs, n_failed;      /* failed: status other than "ok" */
+} RepCell;
+
+typedef struct {
+    cJSON *spec;
+    char path[1024];     /* of the spec, for messages */
+    const char *name, *command, *metric;
+    RepCell cells[REP_MAX_CELLS];
+    int n_cells, n_seeds;
+    int n_cells_run;     /* cells with at least one result */
+    int no_times;        /* leave out timings (training time, bench speeds), for comparing two runs' reports */
+} RepExp;
+
+/* Reads the spec (it must have "name" and "cells") and every result file of
+ * its cells under results/<name>/: <cell>.json or <cell>.seed<k>.json. A
+ * result that does not parse is skipped with a line on stderr. */
+int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e);
+void rep_free(RepExp *x);
+RepCell *rep_cell(RepExp *x, const char *name);
+
+/* A figure over a cell's runs: mean, min and max over the runs that have it. */
+typedef struct {
+    double mean, lo, hi;
+    int n;
+} RepStat;
+
+/* metric (string_acc, token_acc, loss...) of the eval entry at `length`; with
+ * depth >= 0 the entry at that depth, with depth < 0 the mean over the
+ * entry's depths (needle). n = 0 when no run has it. */
+void rep_metric(const RepCell *c, const char *metric, double length, double depth, RepStat *s);
+/* A number at `path` in each run: keys and [index] or [key=value] selectors,
+ * e.g. "models[name=mamba].points[batch=16].tokens_per_s_median" or
+ * "metrics.train_seconds". why gets the reason when no run has it. */
+void rep_field(const RepCell *c, const char *path, RepStat *s, char *why, size_t cap);
+const cJSON *rep_path(const cJSON *root, const char *path, char *why, size_t cap);
+/* The eval lengths (depths) any run of the experiment has, ascending. */
+int rep_lengths(const RepExp *x, double *out, int cap);
+int rep_depths(const RepExp *x, double *out, int cap);
+/* Whether some run's eval entries carry a depth (a needle grid). */
+int rep_has_depths(const RepExp *x);
+
+/* Numbers as the report prints them: whole numbers whole, others to 4 significant digits. */
+void rep_num(char *buf, size_t cap, double v);
+
+/* ---- the paper's table ("paper_table" of the spec) ---- */
+/* A printed entry as a number in the paper's unit: numbers as they are,
+ * strings through "symbols" (e.g. {"✓": 100}); NaN for null or an unmapped symbol. */
+double rep_paper_number(const cJSON *table, const cJSON *entry);
+/* Our figure under column j for a cell, in the paper's unit: the column's
+ * "ours" entry ({"length", "metric", "depth"} or {"field", "scale"}), by
+ * default the accuracy at the column's length (x100 when "unit" is "%"). */
+void rep_paper_ours(RepExp *x, const cJSON *table, int j, const RepCell *c, RepStat *s);
+/* Whether the experiment's paper table has numeric columns (lengths). */
+int rep_paper_numeric(const cJSON *table);
+
+/* ---- claims (report_rules.c) ---- */
+typedef enum { RULE_HOLDS, RULE_FAILS, RULE_UNMEASURED, RULE_BAD } RuleOutcome;
+
+/* Evaluates one rule; the figures it read are appended to why ("; " between). */
+RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap);
+
+typedef struct {
+    const char *verdict; /* reproduced, reproduced qualitatively, not reproduced, not measurable at this scale, not measured */
+    char line[1536];     /* the figures that decided it, or the reason */
+    int bad;             /* the claim or a rule is malformed: line says how */
+} Verdict;
+
+void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v);
+
+/* ---- tables for the plots (report_tsv.c) ---- */
+/* Writes results/<name>*.tsv for the experiment (and removes none). */
+int rep_write_tsvs(RepExp *x, const char *results, Err *e);
+
+/* ---- REPORT.md (report_md.c) ---- */
+/* plots: the path from the results directory to plots/ ("../plots"). */
+int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char *plots, Err *e);
+/* "| experiment | claim | verdict |" rows for the summary at the top. */
+int rep_write_summary_rows(AtomicFile *md, RepExp *x, Err *e);
+
+#endif

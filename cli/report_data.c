@@ -1,0 +1,269 @@
+/* One experiment spec and its result files, and the figures the report reads
+ * from them. The runs of a cell are kept in file-name order, so every table
+ * and verdict built from them is the same whatever order readdir gives. */
+#include <dirent.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report.h"
+#include "core/jsonio.h"
+
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* <cell>.json or <cell>.seed<anything>.json */
+static int is_result_of(const char *file, const char *cell)
+{
+    size_t n = strlen(cell), len = strlen(file);
+    if (strncmp(file, cell, n) || len < n + 5 || strcmp(file + len - 5, ".json")) return 0;
+    return !strcmp(file + n, ".json") || !strncmp(file + n, ".seed", 5);
+}
+
+int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
+{
+    memset(x, 0, sizeof *x);
+    snprintf(x->path, sizeof x->path, "%s", spec_path);
+    x->spec = json_read_file(spec_path, e);
+    if (!x->spec) return -1;
+    const cJSON *name = get(x->spec, "name"), *cells = get(x->spec, "cells"), *seeds = get(x->spec, "seeds");
+    const cJSON *command = get(x->spec, "command"), *metric = get(x->spec, "metric");
+    if (!cJSON_IsString(name) || !cJSON_IsArray(cells)) {
+        cJSON_Delete(x->spec);
+        x->spec = NULL;
+        return err_set(e, "%s: needs \"name\" and \"cells\"", spec_path);
+    }
+    x->name = name->valuestring;
+    x->command = cJSON_IsString(command) ? command->valuestring : "train";
+    x->metric = cJSON_IsString(metric) ? metric->valuestring : "string_acc";
+    x->n_seeds = cJSON_IsArray(seeds) ? cJSON_GetArraySize(seeds) : 1;
+
+    char dir[1200];
+    snprintf(dir, sizeof dir, "%s/%s", results, x->name);
+    char *files[1024];
+    int n_files = 0;
+    DIR *d = opendir(dir);
+    struct dirent *ent;
+    while (d && (ent = readdir(d)) && n_files < 1024) {
+        size_t len = strlen(ent->d_name);
+        if (len > 5 && !strcmp(ent->d_name + len - 5, ".json")) files[n_files++] = strdup(ent->d_name);
+    }
+    if (d) closedir(d);
+    qsort(files, (size_t)n_files, sizeof *files, by_name);
+
+    for (const cJSON *cell = cells->child; cell && x->n_cells < REP_MAX_CELLS; cell = cell->next) {
+        const cJSON *cn = get(cell, "name");
+        if (!cJSON_IsString(cn)) continue;
+        RepCell *c = &x->cells[x->n_cells++];
+        c->name = cn->valuestring;
+        for (int i = 0; i < n_files && c->n_runs < REP_MAX_RUNS; i++) {
+            if (!is_result_of(files[i], c->name)) continue;
+            char path[2400];
+            snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+            Err re;
+            cJSON *run = json_read_file(path, &re);
+            if (!run) {
+                fprintf(stderr, "seqbench report: skipping %s\n", re.msg);
+                continue;
+            }
+            const cJSON *status = get(run, "status");
+            if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_failed++;
+            c->runs[c->n_runs++] = run;
+        }
+        x->n_cells_run += c->n_runs > 0;
+    }
+    for (int i = 0; i < n_files; i++) free(files[i]);
+    return 0;
+}
+
+void rep_free(RepExp *x)
+{
+    for (int i = 0; i < x->n_cells; i++)
+        for (int k = 0; k < x->cells[i].n_runs; k++) cJSON_Delete(x->cells[i].runs[k]);
+    cJSON_Delete(x->spec);
+    memset(x, 0, sizeof *x);
+}
+
+RepCell *rep_cell(RepExp *x, const char *name)
+{
+    for (int i = 0; i < x->n_cells; i++)
+        if (!strcmp(x->cells[i].name, name)) return &x->cells[i];
+    return NULL;
+}
+
+static void stat_add(RepStat *s, double v)
+{
+    if (!s->n) s->lo = s->hi = v, s->mean = 0;
+    s->mean += v; /* a sum until stat_end */
+    s->lo = fmin(s->lo, v);
+    s->hi = fmax(s->hi, v);
+    s->n++;
+}
+
+static void stat_end(RepStat *s)
+{
+    if (s->n) s->mean /= s->n;
+}
+
+void rep_metric(const RepCell *c, const char *metric, double length, double depth, RepStat *s)
+{
+    memset(s, 0, sizeof *s);
+    for (int r = 0; r < c->n_runs; r++) {
+        const cJSON *evals = get(get(c->runs[r], "metrics"), "eval");
+        double sum = 0;
+        int n = 0;
+        for (const cJSON *ev = evals ? evals->child : NULL; ev; ev = ev->next) {
+            const cJSON *L = get(ev, "length"), *D = get(ev, "depth"), *v = get(ev, metric);
+            if (!cJSON_IsNumber(L) || L->valuedouble != length || !cJSON_IsNumber(v)) continue;
+            if (depth >= 0 && (!cJSON_IsNumber(D) || fabs(D->valuedouble - depth) > 1e-9)) continue;
+            sum += v->valuedouble;
+            n++;
+        }
+        if (n) stat_add(s, sum / n);
+    }
+    stat_end(s);
+}
+
+const cJSON *rep_path(const cJSON *root, const char *path, char *why, size_t cap)
+{
+    const cJSON *at = root;
+    const char *p = path;
+    while (*p && at) {
+        char key[128];
+        size_t n = strcspn(p, ".[");
+        if (n >= sizeof key) n = sizeof key - 1;
+        memcpy(key, p, n);
+        key[n] = 0;
+        p += n;
+        if (n) {
+            const cJSON *next = get(at, key);
+            if (!next) { snprintf(why, cap, "no \"%s\" in %s", key, path); return NULL; }
+            at = next;
+        }
+        while (*p == '[') {
+            const char *close = strchr(p, ']');
+            if (!close) { snprintf(why, cap, "unclosed [ in %s", path); return NULL; }
+            char sel[128];
+            size_t m = (size_t)(close - p - 1);
+            if (m >= sizeof sel) m = sizeof sel - 1;
+            memcpy(sel, p + 1, m);
+            sel[m] = 0;
+            p = close + 1;
+            char *eq = strchr(sel, '=');
+            const cJSON *found = NULL;
+            if (!eq) {
+                char *end;
+                long i = strtol(sel, &end, 10);
+                if (*end || end == sel) { snprintf(why, cap, "[%s] in %s is neither an index nor key=value", sel, path); return NULL; }
+                found = cJSON_IsArray(at) ? cJSON_GetArrayItem(at, (int)i) : NULL;
+            } else {
+                *eq = 0;
+                const char *want = eq + 1;
+                for (const cJSON *it = cJSON_IsArray(at) ? at->child : NULL; it && !found; it = it->next) {
+                    const cJSON *v = get(it, sel);
+                    if (cJSON_IsString(v) && !strcmp(v->valuestring, want)) found = it;
+                    else if (cJSON_IsNumber(v)) {
+                        char *end;
+                        double w = strtod(want, &end);
+                        if (!*end && end != want && w == v->valuedouble) found = it;
+                    }
+                }
+                *eq = '=';
+            }
+            if (!found) { snprintf(why, cap, "nothing matches [%s] in %s", sel, path); return NULL; }
+            at = found;
+        }
+        if (*p == '.') p++;
+    }
+    return at;
+}
+
+void rep_field(const RepCell *c, const char *path, RepStat *s, char *why, size_t cap)
+{
+    memset(s, 0, sizeof *s);
+    snprintf(why, cap, "cell %s has no results", c->name);
+    for (int r = 0; r < c->n_runs; r++) {
+        const cJSON *v = rep_path(c->runs[r], path, why, cap);
+        if (cJSON_IsNumber(v)) stat_add(s, v->valuedouble);
+        else if (v) snprintf(why, cap, "%s is not a number", path);
+    }
+    stat_end(s);
+}
+
+static int collect(const RepExp *x, const char *key, double *out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < x->n_cells; i++)
+        for (int r = 0; r < x->cells[i].n_runs; r++) {
+            const cJSON *evals = get(get(x->cells[i].runs[r], "metrics"), "eval");
+            for (const cJSON *ev = evals ? evals->child : NULL; ev; ev = ev->next) {
+                const cJSON *v = get(ev, key);
+                if (!cJSON_IsNumber(v)) continue;
+                int seen = 0;
+                for (int k = 0; k < n && !seen; k++) seen = out[k] == v->valuedouble;
+                if (!seen && n < cap) out[n++] = v->valuedouble;
+            }
+        }
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && out[j - 1] > out[j]; j--) {
+            double t = out[j]; out[j] = out[j - 1]; out[j - 1] = t;
+        }
+    return n;
+}
+
+int rep_lengths(const RepExp *x, double *out, int cap) { return collect(x, "length", out, cap); }
+int rep_depths(const RepExp *x, double *out, int cap) { return collect(x, "depth", out, cap); }
+
+int rep_has_depths(const RepExp *x)
+{
+    double d[2];
+    return collect(x, "depth", d, 2) > 0;
+}
+
+void rep_num(char *buf, size_t cap, double v)
+{
+    if (isnan(v)) snprintf(buf, cap, "–");
+    else if (v == floor(v) && fabs(v) < 1e15) snprintf(buf, cap, "%.0f", v);
+    else if (fabs(v) >= 1e4) snprintf(buf, cap, "%.0f", v);
+    else snprintf(buf, cap, "%.4g", v);
+}
+
+double rep_paper_number(const cJSON *table, const cJSON *entry)
+{
+    if (cJSON_IsNumber(entry)) return entry->valuedouble;
+    if (!cJSON_IsString(entry)) return NAN;
+    const cJSON *v = get(get(table, "symbols"), entry->valuestring);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+int rep_paper_numeric(const cJSON *table)
+{
+    const cJSON *cols = get(table, "columns");
+    if (!cJSON_IsArray(cols) || !cols->child) return 0;
+    for (const cJSON *c = cols->child; c; c = c->next)
+        if (!cJSON_IsNumber(c)) return 0;
+    return 1;
+}
+
+void rep_paper_ours(RepExp *x, const cJSON *table, int j, const RepCell *c, RepStat *s)
+{
+    memset(s, 0, sizeof *s);
+    const cJSON *col = cJSON_GetArrayItem(get(table, "columns"), j);
+    const cJSON *ours = cJSON_GetArrayItem(get(table, "ours"), j);
+    const cJSON *unit = get(table, "unit");
+    double pct = cJSON_IsString(unit) && !strcmp(unit->valuestring, "%") ? 100 : 1, scale = 1;
+    if (cJSON_IsObject(ours) && cJSON_IsString(get(ours, "field"))) {
+        char why[200];
+        rep_field(c, get(ours, "field")->valuestring, s, why, sizeof why);
+        const cJSON *sc = get(ours, "scale");
+        scale = cJSON_IsNumber(sc) ? sc->valuedouble : 1;
+    } else {
+        const cJSON *L = cJSON_IsObject(ours) ? get(ours, "length") : col, *m = get(ours, "metric"), *d = get(ours, "depth");
+        if (!cJSON_IsNumber(L)) return;
+        rep_metric(c, cJSON_IsString(m) ? m->valuestring : x->metric, L->valuedouble, cJSON_IsNumber(d) ? d->valuedouble : -1, s);
+        scale = pct;
+    }
+    s->mean *= scale, s->lo *= scale, s->hi *= scale;
+}

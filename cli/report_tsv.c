@@ -1,0 +1,284 @@
+/* The tables plots/NAME.gp draw, beside REPORT.md in the results directory.
+ * Tab-separated with a header line; NaN where a figure is missing (gnuplot
+ * skips it). Accuracies are fractions (0..1) as the results hold them.
+ *   <name>.tsv         train: length, then mean/min/max per cell (the spec's metric;
+ *                      a needle cell's mean over depths); params: one row per cell
+ *   <name>_cells.tsv   train: one line per cell run: cell, params, then mean/min/max per length
+ *   <name>_grid.tsv    needle: length index, depth index, length, depth, one column per cell
+ *   <name>_paper.tsv   the paper's table by column (lengths) when its columns are
+ *                      lengths: column, one column per printed row, in our unit
+ *   <name>_bars.tsv    the paper's first column beside ours, one line per row
+ *   <name>_<sweep>.tsv bench: one block per series (blank lines between, gnuplot's
+ *                      "index"), each headed "x<TAB>series name": x, tokens/s,
+ *                      latency ms, roofline fraction
+ *   <name>_kernels.tsv bench kernels: one block per kernel and direction: length, ms
+ * A table with nothing in it is not written (and an old one is removed), so a
+ * plot of an experiment not yet run finds no file and says so. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/report.h"
+
+static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+static void path_of(char *buf, size_t cap, const char *results, const char *name, const char *suffix)
+{
+    snprintf(buf, cap, "%s/%s%s.tsv", results, name, suffix);
+}
+
+static void num(AtomicFile *f, Err *e, double v)
+{
+    if (isnan(v)) atomic_printf(f, e, "\tNaN");
+    else atomic_printf(f, e, "\t%.12g", v); /* exact for parameter counts and byte sizes */
+}
+
+static int finish(AtomicFile *f, const char *path, int rows, Err *e)
+{
+    if (!rows) {
+        atomic_abort(f);
+        unlink(path);
+        return 0;
+    }
+    return atomic_commit(f, e);
+}
+
+static int accuracy_tsv(RepExp *x, const char *results, Err *e)
+{
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "");
+    double L[REP_MAX_LEN];
+    int nL = rep_lengths(x, L, REP_MAX_LEN);
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    atomic_printf(f, e, "length");
+    for (int i = 0; i < x->n_cells; i++) {
+        const char *n = x->cells[i].name;
+        atomic_printf(f, e, "\t%s\t%s_min\t%s_max", n, n, n);
+    }
+    atomic_printf(f, e, "\n");
+    for (int k = 0; k < nL; k++) {
+        atomic_printf(f, e, "%.10g", L[k]);
+        for (int i = 0; i < x->n_cells; i++) {
+            RepStat s;
+            rep_metric(&x->cells[i], x->metric, L[k], -1, &s);
+            num(f, e, s.n ? s.mean : NAN);
+            num(f, e, s.n ? s.lo : NAN);
+            num(f, e, s.n ? s.hi : NAN);
+        }
+        atomic_printf(f, e, "\n");
+    }
+    return finish(f, path, nL, e);
+}
+
+static int cells_tsv(RepExp *x, const char *results, Err *e)
+{
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_cells");
+    double L[REP_MAX_LEN];
+    int nL = rep_lengths(x, L, REP_MAX_LEN), n = 0;
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    atomic_printf(f, e, "cell\tparams");
+    for (int k = 0; k < nL; k++) atomic_printf(f, e, "\t%.10g\t%.10g_min\t%.10g_max", L[k], L[k], L[k]);
+    atomic_printf(f, e, "\n");
+    for (int i = 0; i < x->n_cells; i++) {
+        const RepCell *c = &x->cells[i];
+        if (!c->n_runs) continue;
+        RepStat p;
+        char why[200];
+        rep_field(c, "model.params.total", &p, why, sizeof why);
+        atomic_printf(f, e, "%s", c->name);
+        num(f, e, p.n ? p.mean : NAN);
+        for (int k = 0; k < nL; k++) {
+            RepStat s;
+            rep_metric(c, x->metric, L[k], -1, &s);
+            num(f, e, s.n ? s.mean : NAN);
+            num(f, e, s.n ? s.lo : NAN);
+            num(f, e, s.n ? s.hi : NAN);
+        }
+        atomic_printf(f, e, "\n");
+        n++;
+    }
+    return finish(f, path, nL ? n : 0, e);
+}
+
+static int grid_tsv(RepExp *x, const char *results, Err *e)
+{
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_grid");
+    double L[REP_MAX_LEN], D[REP_MAX_LEN];
+    int nL = rep_lengths(x, L, REP_MAX_LEN), nD = rep_depths(x, D, REP_MAX_LEN);
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    atomic_printf(f, e, "length_i\tdepth_i\tlength\tdepth");
+    for (int i = 0; i < x->n_cells; i++) atomic_printf(f, e, "\t%s", x->cells[i].name);
+    atomic_printf(f, e, "\n");
+    for (int k = 0; k < nL; k++) {
+        for (int j = 0; j < nD; j++) {
+            atomic_printf(f, e, "%d\t%d\t%.10g\t%.10g", k, j, L[k], D[j]);
+            for (int i = 0; i < x->n_cells; i++) {
+                RepStat s;
+                rep_metric(&x->cells[i], x->metric, L[k], D[j], &s);
+                num(f, e, s.n ? s.mean : NAN);
+            }
+            atomic_printf(f, e, "\n");
+        }
+        atomic_printf(f, e, "\n");
+    }
+    return finish(f, path, nL * nD, e);
+}
+
+/* the paper's rows in our unit: a "%" table is divided by 100 */
+static int paper_tsvs(RepExp *x, const char *results, Err *e)
+{
+    const cJSON *t = get(x->spec, "paper_table"), *rows = get(t, "rows"), *cols = get(t, "columns");
+    const cJSON *cell_of = get(t, "cell_of_row"), *unit = get(t, "unit");
+    if (!cJSON_IsObject(rows) || !cJSON_IsArray(cols)) return 0;
+    double pct = cJSON_IsString(unit) && !strcmp(unit->valuestring, "%") ? 100 : 1;
+    char path[1400];
+    if (rep_paper_numeric(t)) {
+        path_of(path, sizeof path, results, x->name, "_paper");
+        AtomicFile *f = atomic_open(path, e);
+        if (!f) return -1;
+        atomic_printf(f, e, "column");
+        for (const cJSON *r = rows->child; r; r = r->next) atomic_printf(f, e, "\t%s", r->string);
+        atomic_printf(f, e, "\n");
+        int j = 0;
+        for (const cJSON *c = cols->child; c; c = c->next, j++) {
+            atomic_printf(f, e, "%.10g", c->valuedouble);
+            for (const cJSON *r = rows->child; r; r = r->next) num(f, e, rep_paper_number(t, cJSON_GetArrayItem(r, j)) / pct);
+            atomic_printf(f, e, "\n");
+        }
+        if (atomic_commit(f, e)) return -1;
+    }
+    /* the first column as bars: the paper's value and ours, one line per printed row */
+    path_of(path, sizeof path, results, x->name, "_bars");
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    atomic_printf(f, e, "row\tpaper\tours\tours_min\tours_max\n");
+    int n = 0;
+    for (const cJSON *r = rows->child; r; r = r->next, n++) {
+        atomic_printf(f, e, "%s", r->string);
+        num(f, e, rep_paper_number(t, cJSON_GetArrayItem(r, 0)) / pct);
+        const cJSON *cn = get(cell_of, r->string);
+        RepCell *c = cJSON_IsString(cn) ? rep_cell(x, cn->valuestring) : NULL;
+        RepStat s = {0};
+        if (c) rep_paper_ours(x, t, 0, c, &s);
+        num(f, e, s.n ? s.mean / pct : NAN);
+        num(f, e, s.n ? s.lo / pct : NAN);
+        num(f, e, s.n ? s.hi / pct : NAN);
+        atomic_printf(f, e, "\n");
+    }
+    return finish(f, path, n, e);
+}
+
+/* a point's x for each sweep of the bench instruments */
+static const char *sweep_x(const char *sweep)
+{
+    if (!strcmp(sweep, "batch")) return "batch";
+    if (!strcmp(sweep, "context") || !strcmp(sweep, "prefill")) return "context";
+    if (!strcmp(sweep, "length")) return "steps";
+    return NULL;
+}
+
+static int bench_tsvs(RepExp *x, const char *results, Err *e)
+{
+    static const char *const SWEEPS[] = {"batch", "context", "prefill", "length"};
+    for (size_t w = 0; w < sizeof SWEEPS / sizeof *SWEEPS; w++) {
+        char path[1400], suffix[32];
+        snprintf(suffix, sizeof suffix, "_%s", SWEEPS[w]);
+        path_of(path, sizeof path, results, x->name, suffix);
+        AtomicFile *f = atomic_open(path, e);
+        if (!f) return -1;
+        int blocks = 0;
+        for (int i = 0; i < x->n_cells; i++) {
+            const RepCell *c = &x->cells[i];
+            if (!c->n_runs) continue;
+            const cJSON *models = get(c->runs[0], "models"); /* one seed: speed is not averaged over seeds */
+            int n_models = cJSON_GetArraySize(models);
+            for (const cJSON *m = models ? models->child : NULL; m; m = m->next) {
+                int header = 0;
+                const cJSON *mn = get(m, "name");
+                for (const cJSON *p = get(m, "points") ? get(m, "points")->child : NULL; p; p = p->next) {
+                    const cJSON *sw = get(p, "sweep");
+                    if (!cJSON_IsString(sw) || strcmp(sw->valuestring, SWEEPS[w])) continue;
+                    const cJSON *xv = get(p, sweep_x(SWEEPS[w]));
+                    if (!cJSON_IsNumber(xv)) continue;
+                    if (!header) {
+                        if (blocks) atomic_printf(f, e, "\n\n");
+                        if (n_models > 1 && cJSON_IsString(mn)) atomic_printf(f, e, "x\t%s/%s\n", c->name, mn->valuestring);
+                        else atomic_printf(f, e, "x\t%s\n", c->name);
+                        header = 1;
+                        blocks++;
+                    }
+                    const cJSON *tps = get(p, "tokens_per_s_median"), *lat = get(p, "latency_s_median"), *rf = get(p, "roofline_fraction");
+                    atomic_printf(f, e, "%.10g", xv->valuedouble);
+                    num(f, e, cJSON_IsNumber(tps) ? tps->valuedouble : NAN);
+                    num(f, e, cJSON_IsNumber(lat) ? lat->valuedouble * 1e3 : NAN);
+                    num(f, e, cJSON_IsNumber(rf) ? rf->valuedouble : NAN);
+                    atomic_printf(f, e, "\n");
+                }
+            }
+        }
+        if (finish(f, path, blocks, e)) return -1;
+    }
+    /* bench kernels: metrics.kernels.<kernel>.<direction>.points[length, seconds_median] */
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_kernels");
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    int blocks = 0;
+    for (int i = 0; i < x->n_cells; i++) {
+        const RepCell *c = &x->cells[i];
+        const cJSON *ks = c->n_runs ? get(get(c->runs[0], "metrics"), "kernels") : NULL;
+        for (const cJSON *k = ks ? ks->child : NULL; k; k = k->next)
+            for (const cJSON *dir = k->child; dir; dir = dir->next) {
+                const cJSON *pts = get(dir, "points");
+                if (!cJSON_IsArray(pts) || !pts->child) continue;
+                if (blocks++) atomic_printf(f, e, "\n\n");
+                atomic_printf(f, e, "length\t%s %s\n", k->string, dir->string);
+                for (const cJSON *p = pts->child; p; p = p->next) {
+                    const cJSON *L = get(p, "length"), *s = get(p, "seconds_median");
+                    if (!cJSON_IsNumber(L)) continue;
+                    atomic_printf(f, e, "%.10g", L->valuedouble);
+                    num(f, e, cJSON_IsNumber(s) ? s->valuedouble * 1e3 : NAN);
+                    atomic_printf(f, e, "\n");
+                }
+            }
+    }
+    return finish(f, path, blocks, e);
+}
+
+static int params_tsv(RepExp *x, const char *results, Err *e)
+{
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "");
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    atomic_printf(f, e, "cell\ttotal\tactive\tstate_bytes\tkv_cache_bytes\n");
+    int n = 0;
+    for (int i = 0; i < x->n_cells; i++) {
+        const RepCell *c = &x->cells[i];
+        if (!c->n_runs) continue;
+        atomic_printf(f, e, "%s", c->name);
+        static const char *const F[] = {"total", "active", "state_bytes", "kv_cache_bytes"};
+        for (int k = 0; k < 4; k++) {
+            const cJSON *v = get(c->runs[0], F[k]);
+            num(f, e, cJSON_IsNumber(v) ? v->valuedouble : NAN);
+        }
+        atomic_printf(f, e, "\n");
+        n++;
+    }
+    return finish(f, path, n, e);
+}
+
+int rep_write_tsvs(RepExp *x, const char *results, Err *e)
+{
+    if (paper_tsvs(x, results, e)) return -1;
+    if (!strcmp(x->command, "bench")) return bench_tsvs(x, results, e);
+    if (!strcmp(x->command, "params")) return params_tsv(x, results, e);
+    if (accuracy_tsv(x, results, e) || cells_tsv(x, results, e)) return -1;
+    return rep_has_depths(x) ? grid_tsv(x, results, e) : 0;
+}

@@ -1,0 +1,364 @@
+/* seqbench report: the claims' rules and verdicts on small result files made
+ * here (every verdict kind; a missing cell, result or length; malformed rules
+ * named), then the report of a fixture results directory through the binary
+ * (the paper's table beside ours, a spec not run, the needle grid, bench
+ * series, the tables for the plots; two runs give the same bytes), and, where
+ * gnuplot is installed, one figure rendered from a table and one skipped
+ * because its table is missing. No training: seconds. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/report.h"
+#include "check.h"
+
+static const char *bin, *src;
+static char tmp[300];
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) { perror(path); exit(1); }
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = 0;
+    fclose(f);
+    return buf;
+}
+
+static int run(const char *cmd)
+{
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A train result: eval entries at lengths 64, 256 with the given token accuracies (NaN: no entry). */
+static void train_result(const char *dir, const char *file, double a64, double a256, long params)
+{
+    char path[700], text[2000], e64[200] = "", e256[200] = "";
+    if (a64 == a64) snprintf(e64, sizeof e64, "{\"length\": 64, \"token_acc\": %g, \"string_acc\": %g}", a64, a64 / 2);
+    if (a256 == a256) snprintf(e256, sizeof e256, "%s{\"length\": 256, \"token_acc\": %g, \"string_acc\": %g}", *e64 ? ", " : "", a256, a256 / 2);
+    snprintf(text, sizeof text,
+             "{\"seqbench_version\": \"test\", \"command\": \"train\", \"threads\": 1, \"cpu\": \"Test CPU\", \"compiler\": \"cc\","
+             " \"compiler_flags\": \"-O2\", \"model\": {\"params\": {\"total\": %ld}}, \"status\": \"ok\","
+             " \"metrics\": {\"train_seconds\": 12.5, \"ms_per_step\": 3.25, \"eval\": [%s%s]}}",
+             params, e64, e256);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    write_text(path, text);
+}
+
+static const char *SPEC =
+    "{\"name\": \"probe\", \"title\": \"Probe\", \"command\": \"train\", \"metric\": \"token_acc\","
+    " \"source\": {\"paper\": \"Someone 2024\", \"where\": \"Table 9\"}, \"paper_claim\": \"it works\","
+    " \"paper_table\": {\"metric\": \"accuracy\", \"unit\": \"%\", \"columns\": [64, 256, 1024],"
+    "   \"rows\": {\"Big model\": [\"✓\", 99.8, \"✗\"], \"Other\": [50, 40, 30]}, \"symbols\": {\"✓\": 100, \"✗\": null},"
+    "   \"cell_of_row\": {\"Big model\": \"good\"}},"
+    " \"base\": {\"steps\": 10}, \"profiles\": {\"quick\": {\"batch\": 4}},"
+    " \"cells\": [{\"name\": \"good\"}, {\"name\": \"weak\"}, {\"name\": \"absent\"}], \"seeds\": [1, 2]}";
+
+static const char *verdict_of(RepExp *x, const char *claim_json, Verdict *v)
+{
+    cJSON *c = cJSON_Parse(claim_json);
+    if (!c) { fprintf(stderr, "bad test JSON: %s\n", claim_json); exit(1); }
+    claim_verdict(c, x, v);
+    cJSON_Delete(c);
+    return v->verdict;
+}
+
+static void rules(void)
+{
+    char specs[400], results[400], dir[500], spec[500];
+    snprintf(specs, sizeof specs, "%s/rules_specs", tmp);
+    snprintf(results, sizeof results, "%s/rules_results", tmp);
+    snprintf(dir, sizeof dir, "%s/probe", results);
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    mkdir(dir, 0755);
+    snprintf(spec, sizeof spec, "%s/probe.json", specs);
+    write_text(spec, SPEC);
+    train_result(dir, "good.seed1.json", 1.0, 0.9, 1000);
+    train_result(dir, "good.seed2.json", 1.0, 0.7, 1000);
+    train_result(dir, "weak.seed1.json", 0.5, NAN, 900);
+    RepExp x;
+    Err e = {{0}};
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    CHECK(x.n_cells == 3 && x.n_cells_run == 2 && x.cells[0].n_runs == 2, "cells %d run %d", x.n_cells, x.n_cells_run);
+    Verdict v;
+
+    /* each verdict kind */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64, \">=\": 0.99}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "good token_acc@64 = 1 (>= 0.99: yes)"), "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 256, \">=\": 0.99},"
+                   " \"qualitative\": {\"cell\": \"good\", \"length\": 256, \">=\": 0.75}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced qualitatively") && strstr(v.line, "= 0.8 (>= 0.99: no)") && strstr(v.line, "(>= 0.75: yes)"),
+          "mean of 0.9 and 0.7: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.99},"
+                   " \"qualitative\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.9}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "weak token_acc@64 = 0.5"), "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"verdict\": \"not measurable at this scale\", \"reason\": \"needs a GPU\"}", &v);
+    CHECK(!strcmp(v.verdict, "not measurable at this scale") && !strcmp(v.line, "needs a GPU"), "%s: %s", v.verdict, v.line);
+
+    /* comparisons between cells, ratios, every length, the min over seeds, any/all */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64, \"above\": \"weak\", \"by\": 0.4}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "vs weak = 0.5"), "above: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64, \"below\": \"weak\"}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced"), "below: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"weak\", \"length\": 64}], \">=\": 2}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "= 2 (>= 2: yes)"), "ratio: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"lengths\": [64, 256], \">=\": 0.85}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "@64") && strstr(v.line, "@256"), "lengths: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 256, \"stat\": \"min\", \"<=\": 0.7}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "min of 2"), "stat min: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"any\": [{\"cell\": \"weak\", \"length\": 64, \">\": 0.9}, {\"cell\": \"good\", \"length\": 64, \"==\": 1}]}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced"), "any: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"all\": [{\"cell\": \"weak\", \"length\": 64, \">\": 0.9}, {\"cell\": \"absent\", \"length\": 64, \">\": 0}]}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced"), "all: a failing part decides even beside an unmeasured one: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics.train_seconds\", \"<\": 20}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "good metrics.train_seconds = 12.5"), "field: %s: %s", v.verdict, v.line);
+
+    /* missing: a cell not run, a length not measured, a field not there -> not measured, with the reason */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"absent\", \"length\": 64, \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "cell absent has no results") && !v.bad, "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"weak\", \"length\": 256, \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "no token_acc at length 256"), "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics.nothing\", \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "no \"nothing\""), "%s: %s", v.verdict, v.line);
+
+    /* malformed: named, never a crash */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"nobody\", \"length\": 64, \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && v.bad && strstr(v.line, "no cell \"nobody\""), "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"lenght\": 64, \">=\": 0.5}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"lenght\""), "%s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64}}", &v);
+    CHECK(v.bad && strstr(v.line, "exactly one of"), "no comparison: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"cell\": \"good\", \"length\": 64, \"by\": 1}, {\"cell\": \"weak\", \"length\": 64}], \">\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"by\" in a ratio"), "ratio value key: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"all\": []}}", &v);
+    CHECK(v.bad && strstr(v.line, "non-empty list"), "empty all: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": [1, 2]}", &v);
+    CHECK(v.bad && strstr(v.line, "JSON object"), "array rule: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"chek\": {}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"chek\" in a claim"), "claim key: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"verdict\": \"reproduced\"}", &v);
+    CHECK(v.bad, "a verdict cannot be asserted: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics[0\", \">=\": 1}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "unclosed"), "bad path: %s", v.line);
+
+    /* paths into bench results */
+    cJSON *b = cJSON_Parse("{\"models\": [{\"name\": \"a\", \"points\": [{\"batch\": 1, \"t\": 5}, {\"batch\": 16, \"t\": 7}]}]}");
+    char why[200] = "";
+    const cJSON *hit = rep_path(b, "models[name=a].points[batch=16].t", why, sizeof why);
+    CHECK(cJSON_IsNumber(hit) && hit->valuedouble == 7, "path with selectors: %s", why);
+    hit = rep_path(b, "models[0].points[1].t", why, sizeof why);
+    CHECK(cJSON_IsNumber(hit) && hit->valuedouble == 7, "path with indices: %s", why);
+    CHECK(!rep_path(b, "models[name=b].points", why, sizeof why) && strstr(why, "name=b"), "no match: %s", why);
+    cJSON_Delete(b);
+    rep_free(&x);
+}
+
+static int contains_in_order(const char *text, const char *a, const char *b)
+{
+    const char *pa = strstr(text, a);
+    return pa && strstr(pa, b);
+}
+
+static void report(void)
+{
+    char specs[400], results[400], dir[500], path[700], cmd[3000];
+    snprintf(specs, sizeof specs, "%s/rep_specs", tmp);
+    snprintf(results, sizeof results, "%s/rep_results", tmp);
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    snprintf(path, sizeof path, "%s/probe.json", specs);
+    write_text(path, SPEC);
+    snprintf(dir, sizeof dir, "%s/probe", results);
+    mkdir(dir, 0755);
+    train_result(dir, "good.seed1.json", 1.0, 0.9, 1000);
+    train_result(dir, "good.seed2.json", 1.0, 0.7, 1000);
+    train_result(dir, "weak.seed1.json", 0.5, NAN, 900);
+    /* a spec with no results at all, with a claim */
+    snprintf(path, sizeof path, "%s/later.json", specs);
+    write_text(path, "{\"name\": \"later\", \"cells\": [{\"name\": \"a\"}, {\"name\": \"b\"}], \"seeds\": [1],"
+                     " \"claims\": [{\"claim\": \"later works\", \"check\": {\"cell\": \"a\", \"length\": 8, \">=\": 1}}]}");
+    /* a needle spec: depths */
+    snprintf(path, sizeof path, "%s/hay.json", specs);
+    write_text(path, "{\"name\": \"hay\", \"cells\": [{\"name\": \"h\"}], \"seeds\": [1], \"metric\": \"string_acc\"}");
+    snprintf(dir, sizeof dir, "%s/hay", results);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/h.seed1.json", dir);
+    write_text(path, "{\"status\": \"ok\", \"metrics\": {\"eval\": ["
+                     "{\"length\": 64, \"depth\": 0, \"string_acc\": 1}, {\"length\": 64, \"depth\": 1, \"string_acc\": 0.5},"
+                     "{\"length\": 128, \"depth\": 0, \"string_acc\": 0.25}, {\"length\": 128, \"depth\": 1, \"string_acc\": 0}]}}");
+    /* a bench spec: one decode result with the roofline */
+    snprintf(path, sizeof path, "%s/speed.json", specs);
+    write_text(path, "{\"name\": \"speed\", \"command\": \"bench\", \"cells\": [{\"name\": \"decode\", \"subcommand\": \"decode\"}], \"seeds\": [1],"
+                     " \"claims\": [{\"claim\": \"m is 2x t\", \"check\": {\"ratio\": [{\"cell\": \"decode\", \"field\": \"models[name=m].points[batch=4].tokens_per_s_median\"},"
+                     " {\"cell\": \"decode\", \"field\": \"models[name=t].points[batch=4].tokens_per_s_median\"}], \">=\": 2}}]}");
+    snprintf(dir, sizeof dir, "%s/speed", results);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/decode.json", dir);
+    write_text(path, "{\"machine\": {\"cpu\": \"Test CPU\", \"cores\": 2, \"threads\": 4, \"avx2\": true},"
+                     " \"roofline\": {\"sgemm_gflops\": 100, \"bandwidth_gbs\": 20, \"bandwidth_kernel\": \"triad\"},"
+                     " \"models\": [{\"name\": \"m\", \"points\": [{\"sweep\": \"batch\", \"batch\": 1, \"tokens_per_s_median\": 100, \"roofline_fraction\": 0.5},"
+                     "   {\"sweep\": \"batch\", \"batch\": 4, \"tokens_per_s_median\": 300, \"roofline_fraction\": 0.25}]},"
+                     "  {\"name\": \"t\", \"points\": [{\"sweep\": \"batch\", \"batch\": 1, \"tokens_per_s_median\": 90},"
+                     "   {\"sweep\": \"batch\", \"batch\": 4, \"tokens_per_s_median\": 100}]}]}");
+
+    /* a params spec: the paper's printed sizes beside the exact counts, exact at the printed precision */
+    snprintf(path, sizeof path, "%s/sizes.json", specs);
+    write_text(path, "{\"name\": \"sizes\", \"command\": \"params\", \"cells\": [{\"name\": \"p1\"}, {\"name\": \"p2\"}], \"seeds\": [1],"
+                     " \"paper_table\": {\"exact\": true, \"columns\": [\"params (B)\", \"KV (GB)\"],"
+                     "  \"ours\": [{\"field\": \"total\", \"scale\": 1e-9}, {\"field\": \"kv_cache_bytes\", \"scale\": 1e-9}],"
+                     "  \"rows\": {\"One\": [7.2, 32], \"Two\": [52, null]}, \"cell_of_row\": {\"One\": \"p1\", \"Two\": \"p2\"}}}");
+    snprintf(dir, sizeof dir, "%s/sizes", results);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/p1.json", dir);
+    write_text(path, "{\"total\": 7241732096, \"active\": 7241732096, \"state_bytes\": 32000000000, \"kv_cache_bytes\": 32000000000}");
+    snprintf(path, sizeof path, "%s/p2.json", dir);
+    write_text(path, "{\"total\": 51000000000, \"active\": 12000000000, \"state_bytes\": 4, \"kv_cache_bytes\": 4}");
+
+    snprintf(cmd, sizeof cmd, "%s report --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin, specs, results, tmp, tmp);
+    CHECK(run(cmd) == 0, "report failed: see %s/err.txt", tmp);
+    snprintf(path, sizeof path, "%s/REPORT.md", results);
+    char *md = slurp(path);
+    CHECK(md != NULL, "no REPORT.md");
+    if (!md) return;
+    CHECK(!strstr(md, results) && !strstr(md, tmp), "REPORT.md holds the results directory's path");
+    CHECK(strstr(md, "- CPU: Test CPU, 2 cores, 4 hardware threads, AVX2") && strstr(md, "sgemm 100.0 GFLOP/s, memory bandwidth 20.0 GB/s"),
+          "machine header: %.600s", md);
+    CHECK(strstr(md, "## Summary") < strstr(md, "## Probe"), "summary before the sections");
+    CHECK(strstr(md, "| `later` (not run: 0 of 2 cells) | later works | **not measured** |"), "not-run spec in the summary");
+    CHECK(strstr(md, "**not run (0 of 2 cells)**") && strstr(md, "**not run (2 of 3 cells)**"), "not run lines");
+    CHECK(strstr(md, "cell a has no results"), "not-run claim gives the reason");
+    CHECK(strstr(md, "Source: Someone 2024, Table 9."), "source line");
+    /* the paper's row as printed, ours below it in percent with the spread of the two seeds, paper-only rows alone */
+    CHECK(contains_in_order(md, "| *paper: Big model* | *✓* | *99.8* | *✗* |", "| **ours: good** | 100.0 | 80.0 (70.0..90.0) | – |"),
+          "paper table: %.2000s", strstr(md, "### The paper") ? strstr(md, "### The paper") : md);
+    CHECK(strstr(md, "| *paper: Other* | *50* | *40* | *30* |") && strstr(md, "| **ours: weak** | 50.0 | – | – |"), "unmapped rows");
+    CHECK(strstr(md, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) | 12 | 3.2 |") || strstr(md, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) | 13 | 3.2 |"),
+          "ours table row: %.1500s", strstr(md, "### Ours") ? strstr(md, "### Ours") : md);
+    CHECK(strstr(md, "| absent | | not run |"), "a cell not run");
+    CHECK(strstr(md, "`steps=10` `batch=4`; seeds [1,2]"), "settings line");
+    CHECK(strstr(md, "![probe](../plots/probe.png)") && !strstr(md, "![later]"), "figure links (none for a spec not run)");
+    CHECK(strstr(md, "| 0 | 100 | 25 |") && strstr(md, "| 1 | 50 | 0 |"), "needle grid: %.800s", strstr(md, "Needle grid") ? strstr(md, "Needle grid") : md);
+    CHECK(strstr(md, "| decode/m | 100 (50%) | 300 (25%) |") && strstr(md, "| decode/t | 90 | 100 |"), "bench series table");
+    CHECK(strstr(md, "| `speed` | m is 2x t | **reproduced** |"), "bench verdict");
+
+    CHECK(strstr(md, "| *paper: One* | *7.2* | *32* | |\n| **ours: p1** | 7.242 | 32 | exact |"), "params exact: %.900s",
+          strstr(md, "## sizes") ? strstr(md, "## sizes") : md);
+    CHECK(strstr(md, "| *paper: Two* | *52* | | |\n| **ours: p2** | 51 | 4e-09 | differs |") ||
+          strstr(md, "| **ours: p2** | 51 | 4e-09 | differs |"), "params differs (51 against 52 printed as a whole number)");
+    CHECK(strstr(md, "| p1 | 7241732096 | 7241732096 | 32000000000 | 32000000000 | – |"), "params table");
+
+    /* the tables for the plots */
+    snprintf(path, sizeof path, "%s/probe.tsv", results);
+    char *tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "length\tgood\tgood_min\tgood_max\tweak") && strstr(tsv, "256\t0.8\t0.7\t0.9\tNaN"), "probe.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/probe_paper.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "column\tBig model\tOther\n64\t1\t0.5\n256\t0.998\t0.4\n1024\tNaN\t0.3"), "probe_paper.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/hay_grid.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "length_i\tdepth_i\tlength\tdepth\th\n0\t0\t64\t0\t1\n0\t1\t64\t1\t0.5\n\n1\t0\t128"), "hay_grid.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/speed_batch.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "x\tdecode/m\n1\t100\tNaN\t0.5\n4\t300\tNaN\t0.25\n\n\nx\tdecode/t\n"), "speed_batch.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/later.tsv", results);
+    CHECK(access(path, F_OK) != 0, "no table for a spec without results");
+    snprintf(path, sizeof path, "%s/sizes.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "p1\t7241732096\t7241732096\t32000000000\t32000000000\n"), "sizes.tsv exact: %s", tsv ? tsv : "(none)");
+    free(tsv);
+
+    /* determinism: a second run writes the same bytes */
+    CHECK(run(cmd) == 0, "second report failed");
+    snprintf(path, sizeof path, "%s/REPORT.md", results);
+    char *md2 = slurp(path);
+    CHECK(md2 && !strcmp(md, md2), "two reports of the same files differ");
+    free(md2);
+    free(md);
+
+    /* --no-times: no training times, no speeds; the accuracies stay */
+    char cmd2[3200];
+    snprintf(cmd2, sizeof cmd2, "%s report --no-times --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin, specs, results, tmp, tmp);
+    CHECK(run(cmd2) == 0, "report --no-times failed");
+    md2 = slurp(path);
+    CHECK(md2 && strstr(md2, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) |\n") && !strstr(md2, "train time") &&
+          !strstr(md2, "300 (25%)") && strstr(md2, "speed figures left out"), "--no-times: %.3000s", md2 ? md2 : "");
+    free(md2);
+
+    /* a malformed claim is named on stderr and the report still written */
+    snprintf(path, sizeof path, "%s/later.json", specs);
+    write_text(path, "{\"name\": \"later\", \"cells\": [{\"name\": \"a\"}], \"seeds\": [1],"
+                     " \"claims\": [{\"claim\": \"x\", \"check\": {\"cell\": \"a\", \"length\": 8, \"=>\": 1}}]}");
+    CHECK(run(cmd) == 0, "report with a bad rule must still write");
+    snprintf(path, sizeof path, "%s/err.txt", tmp);
+    char *err = slurp(path);
+    CHECK(err && strstr(err, "later.json: claim 1: bad check rule: unknown key \"=>\""), "stderr: %s", err ? err : "");
+    free(err);
+}
+
+/* gnuplot, if installed: a figure from a fixture table; a missing table is skipped with a message and status 0 */
+static void plots(void)
+{
+    if (run("command -v gnuplot >/dev/null 2>&1") != 0) {
+        printf("gnuplot not installed: figures not rendered\n");
+        return;
+    }
+    char cmd[3000], path[1200], out[500];
+    snprintf(out, sizeof out, "%s/plots_out", tmp);
+    mkdir(out, 0755);
+    snprintf(cmd, sizeof cmd, "cd %s && gnuplot -e \"results='%s/rep_results'; outdir='%s'\" plots/induction_cpu.gp 2>%s/gp_err.txt", src, tmp, out, tmp);
+    /* induction_cpu.gp reads induction_cpu*.tsv: make them from the probe's tables */
+    char a[1400], b[1400];
+    snprintf(a, sizeof a, "cp %s/rep_results/probe.tsv %s/rep_results/induction_cpu.tsv && cp %s/rep_results/probe_paper.tsv %s/rep_results/induction_cpu_paper.tsv", tmp, tmp, tmp, tmp);
+    CHECK(run(a) == 0, "copy tables");
+    CHECK(run(cmd) == 0, "gnuplot failed: see %s/gp_err.txt", tmp);
+    snprintf(path, sizeof path, "%s/induction_cpu.png", out);
+    char *png = slurp(path);
+    CHECK(png && !memcmp(png, "\x89PNG", 4), "no PNG at %s", path);
+    free(png);
+    snprintf(path, sizeof path, "%s/induction_cpu.svg", out);
+    CHECK(access(path, F_OK) == 0, "no SVG at %s", path);
+    snprintf(b, sizeof b, "cd %s && gnuplot -e \"results='%s/nowhere'; outdir='%s'\" plots/needle_cpu_grid.gp 2>%s/gp_err.txt", src, tmp, out, tmp);
+    CHECK(run(b) == 0, "a plot without its table must not fail");
+    snprintf(path, sizeof path, "%s/gp_err.txt", tmp);
+    char *err = slurp(path);
+    CHECK(err && strstr(err, "skipped"), "the skip says so: %s", err ? err : "");
+    free(err);
+    snprintf(path, sizeof path, "%s/needle_cpu_grid.png", out);
+    CHECK(access(path, F_OK) != 0, "a skipped plot wrote a PNG");
+}
+
+int main(void)
+{
+    bin = getenv("SEQ_BINARY");
+    src = getenv("SEQ_SOURCE_DIR");
+    if (!bin || !*bin) bin = "build/seqbench";
+    if (!src || !*src) src = ".";
+    if (!check_tmpdir(tmp, sizeof tmp, "seqbench_report")) return 1;
+    rules();
+    report();
+    plots();
+    check_rmtree(tmp);
+    return check_summary();
+}
