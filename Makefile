@@ -127,3 +127,12 @@ bench-peers: $(BUILD)/seqbench
 	$(INTEROP_VENV)/bin/python scripts/peers/run.py --seqbench $(BUILD)/seqbench --work $(BUILD)/peers-work \
 		--out results/bench-peers.json --threads $(PEERS_THREADS) $(if $(PEERS_README),--readme $(PEERS_README)) \
 		$(PEERS_FLAGS)
+
+# A one-node Slurm on this machine (scripts/slurm/local-cluster.sh: as root,
+# installs slurm-wlm and munge, starts the daemons under a temporary directory
+# and stops them): the smoke profile submitted by scripts/slurm/submit.sh as a
+# job array must write every result and the REPORT.md of `make reproduce`.
+# Not part of `make test`.
+.PHONY: test-slurm
+test-slurm: $(BUILD)/seqbench
+	@scripts/slurm/local-cluster.sh $(BUILD)/seqbench

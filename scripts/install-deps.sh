@@ -9,7 +9,11 @@ have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 # `install-deps.sh fuzz` (make fuzz): also clang-14 with libFuzzer and its OpenMP
 fuzz=""
 [ "${1:-}" = fuzz ] && fuzz="clang-14 libclang-rt-14-dev libomp-14-dev"
-for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox $fuzz; do
+# `install-deps.sh slurm` (make test-slurm): a one-node Slurm, controller and
+# node daemon, with munge for its authentication
+slurm=""
+[ "${1:-}" = slurm ] && slurm="slurm-wlm slurmctld slurmd slurm-client munge"
+for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox $fuzz $slurm; do
     have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

@@ -1,0 +1,36 @@
+#!/bin/sh
+# The last job of scripts/slurm/submit.sh, after every cell (whether it ran or
+# failed): REPORT.md from the results, then the plots if gnuplot is there,
+# as scripts/reproduce.sh makes them: for results/ the pictures go to plots/,
+# for another results directory to RESULTS/plots/, and the report links them
+# from there.
+#   usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS(1|0)
+set -eu
+[ $# = 5 ] || { echo "report.sh: usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS" >&2; exit 2; }
+bin=$1 experiments=$2 profile=$3 results=$4 plots=$5
+# the job runs a spooled copy of this script, in the repository (sbatch --chdir)
+[ -d plots ] && [ -d experiments ] || {
+    echo "report.sh: run from the repository, not $(pwd)" >&2
+    exit 2
+}
+if [ "$results" = "$(pwd)/results" ]; then
+    link=../plots outdir=plots
+else
+    link=plots outdir=$results/plots
+fi
+status=0
+"$bin" report --experiments "$experiments" --results "$results" --profile "$profile" --plots "$link" || status=1
+echo "report: $results/REPORT.md"
+[ "$plots" = 1 ] || exit $status
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "report.sh: gnuplot not found on $(hostname -s); plots not rendered" >&2
+    exit $status
+fi
+# the plot scripts load plots/lib/ from the repository root and take the
+# tables' and the pictures' directories as variables (plots/lib/common.gp)
+mkdir -p "$outdir"
+for gp in plots/*.gp; do
+    gnuplot -e "results='$results'; outdir='$outdir'" "$gp" || status=1
+done
+echo "plots: $outdir/"
+exit $status
