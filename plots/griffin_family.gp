@@ -9,5 +9,5 @@ err_for = 0
 yscale = 1
 logy = 1
 set yrange [0.05:40]
-fmt_value = "%.3g"
+fmt_value = "%.2g"
 load "plots/lib/bars.gp"
