@@ -8,6 +8,7 @@
  *           VALUE + "above" (or "below"): C2 [, "by": x]   C's value beyond C2's by at least x
  *           {"ratio": [VALUE, VALUE], ">=": x}               first over second
  *           {"all": [RULE...]}, {"any": [RULE...]}
+ *           {"cell": C, "field": F, "==": "text"}             a string in the result, compared exactly
  * Three-valued: a rule whose figure is missing is "unmeasured", never false;
  * all() fails if any part fails, any() holds if any part holds. A malformed
  * rule is RULE_BAD with the reason, and the claim's verdict says so. */
@@ -121,9 +122,44 @@ static RuleOutcome combine(RuleOutcome acc, RuleOutcome r, int all)
     return RULE_FAILS;
 }
 
+/* {"cell": C, "field": F, "==": "text"}: every seed's string at F equals the text (an exact table's
+ * non-numeric entries, e.g. a layer pattern). */
+static RuleOutcome string_equal(const cJSON *rule, RepExp *x, char *why, size_t cap)
+{
+    const cJSON *cell = get(rule, "cell"), *field = get(rule, "field"), *want = get(rule, "==");
+    for (const cJSON *k = rule->child; k; k = k->next)
+        if (strcmp(k->string, "cell") && strcmp(k->string, "field") && strcmp(k->string, "=="))
+            return bad(why, cap, "a string comparison takes only \"cell\", \"field\" and \"==\", not \"%s\"", k->string);
+    if (!cJSON_IsString(cell)) return bad(why, cap, "%s", "\"cell\" must be a cell name");
+    if (!cJSON_IsString(field)) return bad(why, cap, "%s", "a string comparison needs \"field\"");
+    RepCell *c = rep_cell(x, cell->valuestring);
+    if (!c) return bad(why, cap, "no cell \"%s\" in the spec", cell->valuestring);
+    if (!c->n_runs) {
+        appendf(why, cap, "%s%s %s: not measured (cell %s has no results)", *why ? "; " : "", c->name, field->valuestring, c->name);
+        return RULE_UNMEASURED;
+    }
+    int same = 1;
+    const char *got = NULL;
+    for (int r = 0; r < c->n_runs; r++) {
+        char reason[300] = "";
+        const cJSON *v = rep_path(c->runs[r], field->valuestring, reason, sizeof reason);
+        if (!cJSON_IsString(v)) {
+            appendf(why, cap, "%s%s %s: not measured (%s)", *why ? "; " : "", c->name, field->valuestring,
+                    v ? "not a string" : reason);
+            return RULE_UNMEASURED;
+        }
+        if (strcmp(v->valuestring, want->valuestring)) same = 0, got = v->valuestring;
+        else if (!got) got = v->valuestring;
+    }
+    appendf(why, cap, "%s%s %s = \"%.200s\" (== \"%.200s\": %s)", *why ? "; " : "", c->name, field->valuestring, got,
+            want->valuestring, same ? "yes" : "no");
+    return same ? RULE_HOLDS : RULE_FAILS;
+}
+
 /* VALUE op number, VALUE above/below C2, at one length */
 static RuleOutcome simple(const cJSON *rule, RepExp *x, double L, char *why, size_t cap)
 {
+    if (cJSON_IsString(get(rule, "=="))) return string_equal(rule, x, why, cap);
     const cJSON *cell = get(rule, "cell"), *above = get(rule, "above"), *below = get(rule, "below"), *by = get(rule, "by");
     const cJSON *tol = get(rule, "tol");
     const char *op;

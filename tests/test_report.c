@@ -131,6 +131,20 @@ static void rules(void)
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics.train_seconds\", \"<\": 20}}", &v);
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "good metrics.train_seconds = 12.5"), "field: %s: %s", v.verdict, v.line);
 
+    /* a string at a path, compared exactly (an exact table's layer pattern) */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"status\", \"==\": \"ok\"}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "good status = \"ok\" (== \"ok\": yes)"), "string: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"status\", \"==\": \"o\"}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "(== \"o\": no)"), "string prefix is not equal: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics.train_seconds\", \"==\": \"12.5\"}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && !v.bad && strstr(v.line, "not a string"), "number vs string: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"absent\", \"field\": \"status\", \"==\": \"ok\"}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && !v.bad && strstr(v.line, "has no results"), "string, cell not run: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64, \"==\": \"ok\"}}", &v);
+    CHECK(v.bad && strstr(v.line, "not \"length\""), "string with a length: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"==\": \"ok\"}}", &v);
+    CHECK(v.bad && strstr(v.line, "needs \"field\""), "string without a field: %s", v.line);
+
     /* missing: a cell not run, a length not measured, a field not there -> not measured, with the reason */
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"absent\", \"length\": 64, \">=\": 0.5}}", &v);
     CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "cell absent has no results") && !v.bad, "%s: %s", v.verdict, v.line);

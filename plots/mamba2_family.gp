@@ -1,0 +1,13 @@
+# Mamba-2: parameters, the paper's printed size beside our exact count
+# (seqbench params of the shipped configs).
+# Data: results/mamba2_family_bars.tsv (seqbench report: row, paper, ours).
+name = "mamba2_family"
+plot_title = "Parameters, Mamba-2: the paper's printed size beside our exact count"
+ylabel_text = "parameters (billions, log scale)"
+bar_cols = "2 3"
+err_for = 0
+yscale = 1
+logy = 1
+set yrange [0.05:6]
+fmt_value = "%.3g"
+load "plots/lib/bars.gp"
