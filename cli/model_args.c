@@ -20,6 +20,7 @@ void model_args_defaults(ModelArgs *a)
     a->expert_period = 2;
     a->expert_offset = 1;
     strcpy(a->mamba, "mamba1");
+    strcpy(a->mamba_gate, "silu");
     a->d_state = 16;
     a->expand = 2;
     a->d_conv = 4;
@@ -64,6 +65,8 @@ int model_args_options(ModelArgs *a, Option *o)
         OPT_I("vocab", &a->vocab, 0, 1 << 24, "vocabulary size (0 = what the task needs)"),
         OPT_I("pad-vocab", &a->pad_vocab, 0, 1 << 16, "round the vocabulary up to a multiple (mamba_ssm pads 50277 to 50280 with 8)"),
         OPT_S("mamba", a->mamba, "Mamba variant for M: mamba1 (selective S6), lti (S4D-like ablation), mamba2 (SSD)"),
+        OPT_S("mamba-gate", a->mamba_gate, "mamba1/lti block's output gate: silu (out_proj(y * SiLU(z)), the Mamba "
+                                           "block) or none (out_proj(y), Mamba Table 1's \"No gate\" block)"),
         OPT_I("d-state", &a->d_state, 1, 4096, "Mamba state size N"),
         OPT_I("expand", &a->expand, 1, 64, "Mamba expansion: E = expand x d-model"),
         OPT_I("d-conv", &a->d_conv, 1, 64, "Mamba causal conv width"),
@@ -398,6 +401,9 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     else return err_set(e, "--mamba must be mamba1, lti or mamba2 (got \"%s\")", a->mamba);
     if (!*a->pattern && (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid"))) c->mamba = MAMBA2;
     if (!*a->pattern && !strcmp(a->arch, "mamba-lti")) c->mamba = MAMBA_LTI;
+    if (strcmp(a->mamba_gate, "silu") && strcmp(a->mamba_gate, "none"))
+        return err_set(e, "--mamba-gate must be silu or none (got \"%s\")", a->mamba_gate);
+    c->mamba_no_gate = !strcmp(a->mamba_gate, "none");
     c->d_state = a->d_state;
     c->expand = a->expand;
     c->d_conv = a->d_conv;

@@ -7,7 +7,7 @@
 #include "models/config.h"
 
 typedef struct {
-    char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24], mamba[16];
+    char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24], mamba[16], mamba_gate[8];
     int layers, d_model, heads, kv_heads, head_dim, d_ff, window, untie, vocab;
     int d_state, expand, d_conv, dt_rank, inner_norms, ssm_head_dim, n_groups, chunk, pad_vocab;
     int lru_width, lru_blocks, conv1d_width, gemma;
@@ -18,7 +18,7 @@ typedef struct {
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 43
+#define MODEL_ARGS_N_OPTIONS 44
 
 void model_args_defaults(ModelArgs *a);
 /* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */

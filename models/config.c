@@ -117,6 +117,8 @@ int cfg_validate(const ModelCfg *c, Err *e)
         LIMIT(dt_rank, 0, c->expand * c->d_model);
         if ((long long)c->expand * c->d_model > 1 << 20)
             return err_set(e, "expand x hidden_size = %lld channels is too many (max 2^20)", (long long)c->expand * c->d_model);
+        if (c->mamba_no_gate && c->mamba == MAMBA2)
+            return err_set(e, "mamba gate none is for the mamba1 and lti mixers (got mamba2, whose gate feeds its norm)");
         if (c->mamba == MAMBA2) {
             LIMIT(ssm_head_dim, 1, 1 << 12);
             LIMIT(n_groups, 1, 1 << 12);

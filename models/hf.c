@@ -33,7 +33,8 @@ static int all_mamba(const ModelCfg *c)
 {
     for (const char *s = c->pattern; *s; s++)
         if (*s != 'M') return 0;
-    return ((c->mamba == MAMBA1 && !c->mamba_inner_norms) || c->mamba == MAMBA2) && no_extras(c);
+    /* MambaConfig has no switch for the gate: a no-gate block goes to seqbench's layout */
+    return ((c->mamba == MAMBA1 && !c->mamba_inner_norms) || c->mamba == MAMBA2) && !c->mamba_no_gate && no_extras(c);
 }
 
 void hf_choose_model_type(ModelCfg *c)
@@ -229,6 +230,7 @@ cJSON *hf_config_to_json(const ModelCfg *c)
             hf_mamba_keys_to_json(o, c);
             const char *v[] = {"mamba1", "lti", "mamba2"};
             cJSON_AddStringToObject(o, "mamba_variant", v[c->mamba]);
+            cJSON_AddStringToObject(o, "mamba_gate", c->mamba_no_gate ? "none" : "silu");
             cJSON_AddBoolToObject(o, "mamba_inner_norms", c->mamba_inner_norms);
             cJSON_AddNumberToObject(o, "ssm_head_dim", c->ssm_head_dim);
             cJSON_AddNumberToObject(o, "n_groups", c->n_groups);
@@ -317,6 +319,10 @@ int hf_load(Model *m, const char *dir, Err *e)
 
 int hf_save(const Model *m, const char *dir, Err *e)
 {
+    /* only seqbench's layout records the gate: any other would reload as a gated model */
+    if (m->cfg.mamba_no_gate && strchr(m->cfg.pattern, 'M') && strcmp(m->cfg.model_type, "seqbench"))
+        return err_set(e, "%s: a Mamba block without its gate (mamba_gate none) is saved only with model_type "
+                          "seqbench, not %s", dir, m->cfg.model_type);
     if (mkdir_p(dir, e)) return -1;
     char path[4096];
     StWrite *w = calloc((size_t)m->n_tensors, sizeof *w);

@@ -55,7 +55,7 @@ int hf_is_jamba(const ModelCfg *c)
     /* JambaConfig has no head_dim (hidden_size / heads) and 1 expert means no MoE layer */
     /* JambaConfig has no head_dim (it is hidden / heads) and turns MoE off at one expert */
     if (c->head_dim * c->n_heads != c->d_model || (has_e && c->n_experts < 2)) return 0;
-    return c->pos_encoding == POS_NONE && c->mamba == MAMBA1 && c->mamba_inner_norms && c->mlp_act == ACT_SILU &&
+    return c->pos_encoding == POS_NONE && c->mamba == MAMBA1 && c->mamba_inner_norms && !c->mamba_no_gate && c->mlp_act == ACT_SILU &&
            !c->router_renormalize && !c->norm_plus_one && !c->mlp_bias && !c->attn_out_bias && !c->embed_scale &&
            !c->logits_soft_cap && (!has_e || (c->expert_d_ff == 0 && c->n_experts > 1)) &&
            c->head_dim == c->d_model / c->n_heads;

@@ -27,6 +27,11 @@ int hf_mamba_keys_from_json(const cJSON *root, ModelCfg *c, const char *what, Er
     else if (!strcmp(variant, "lti")) c->mamba = MAMBA_LTI;
     else if (!strcmp(variant, "mamba2")) c->mamba = MAMBA2;
     else return err_set(e, "%s: mamba_variant \"%s\" must be mamba1, lti or mamba2", what, variant);
+    char gate[16] = "silu"; /* seqbench's key: Mamba Table 1's "No gate" block */
+    if (json_get_string(root, "mamba_gate", 0, gate, sizeof gate, what, e)) return -1;
+    if (strcmp(gate, "silu") && strcmp(gate, "none"))
+        return err_set(e, "%s: mamba_gate \"%s\" must be silu or none", what, gate);
+    c->mamba_no_gate = !strcmp(gate, "none");
     return json_get_bool(root, "mamba_inner_norms", 0, &c->mamba_inner_norms, what, e);
 }
 
@@ -95,6 +100,9 @@ int hf_mamba_config_from_json(const cJSON *root, ModelCfg *c, const char *what, 
     if (strcmp(act, "silu")) return err_set(e, "%s: Mamba hidden_act \"%s\" is not supported (silu)", what, act);
     if (!v2 && (c->mamba != MAMBA1 || c->mamba_inner_norms))
         return err_set(e, "%s: model_type mamba holds the selective mamba1 mixer only", what);
+    if (c->mamba_no_gate)
+        return err_set(e, "%s: model_type %s has no mamba_gate none (the no-gate block is model_type seqbench)", what,
+                       c->model_type);
     memset(c->pattern, 'M', (size_t)layers);
     c->pattern[layers] = '\0';
     return 0;

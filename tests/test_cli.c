@@ -214,6 +214,10 @@ static void bad_options(void)
                 NULL);
     expect_fail("unknown Mamba variant", NULL, ARGS("train", "--pattern", "M-", "--mamba", "mamba3", "--out", out, SMALL),
                 out, "--mamba", "mamba3");
+    expect_fail("unknown Mamba gate", NULL, ARGS("train", "--arch", "mamba", "--mamba-gate", "tanh", "--out", out, SMALL),
+                out, "--mamba-gate", "tanh");
+    expect_fail("Mamba-2 without its gate", NULL,
+                ARGS("train", "--arch", "mamba2", "--mamba-gate", "none", "--out", out, SMALL), out, "gate", "mamba2");
     expect_fail("jamba period places no attention", NULL,
                 ARGS("train", "--arch", "jamba", "--layers", "1", "--attn-period", "1", "--attn-offset", "0", "--experts",
                      "2", "--expert-period", "2", "--expert-offset", "1", "--pattern", "", "--out", out, SMALL),

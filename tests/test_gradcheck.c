@@ -146,6 +146,17 @@ int main(void)
         CHECK(rc == 0, "%s: %s", cases[i].name, e.msg);
         expect(cases[i].name, &r);
     }
+    /* Mamba Table 1's "No gate" block, S6 and LTI: out_proj(y), in_proj without its z half */
+    for (int v = 0; v < 2; v++) {
+        const char *name = v ? "mamba lti, no gate" : "mamba1 selective, no gate";
+        ModelCfg c = base();
+        c.mamba = v ? MAMBA_LTI : MAMBA1;
+        c.mamba_no_gate = 1;
+        o = opts(9, 200, 40 + v);
+        int rc = gradcheck_sublayer(&c, 'M', &o, &r, &e);
+        CHECK(rc == 0, "%s: %s", name, e.msg);
+        expect(name, &r);
+    }
 
     struct { const char *name, *pattern; int tie, kv; } models[] = {
         {"transformer tied", "*-*-", 1, 2},
@@ -170,6 +181,16 @@ int main(void)
         int rc = gradcheck_model(&c, &o, &r, &e);
         CHECK(rc == 0, "griffin model: %s", e.msg);
         expect("griffin model (gemma conventions, soft cap)", &r);
+    }
+    /* a no-gate S6 model, tied: the block's gradients reach the embedding */
+    {
+        ModelCfg c = base();
+        strcpy(c.pattern, "MM");
+        c.mamba_no_gate = 1;
+        o = opts(8, 40, 32);
+        int rc = gradcheck_model(&c, &o, &r, &e);
+        CHECK(rc == 0, "no-gate mamba model: %s", e.msg);
+        expect("no-gate mamba model", &r);
     }
     /* and a Mamba-2 model, tied */
     {

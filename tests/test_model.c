@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/jsonio.h"
 #include "models/hf.h"
 #include "models/pattern.h"
 
@@ -217,6 +218,87 @@ static void test_save_load(void)
     rmdir(d);
 }
 
+/* the string value of key in the JSON file at path, or "" */
+static const char *json_file_string(const char *path, const char *key, char *out, size_t cap)
+{
+    Err e = {{0}};
+    cJSON *root = json_read_file(path, &e);
+    const cJSON *v = root ? cJSON_GetObjectItemCaseSensitive(root, key) : NULL;
+    snprintf(out, cap, "%s", cJSON_IsString(v) ? v->valuestring : "");
+    cJSON_Delete(root);
+    return out;
+}
+
+/* Mamba Table 1's "No gate" block: in_proj loses its z half (E x D fewer
+ * weights per layer, nothing else changes), and since MambaConfig cannot say
+ * so it is saved in seqbench's layout with "mamba_gate": "none", which
+ * reloads as the same model; a mamba config claiming it is refused. */
+static void test_no_gate(void)
+{
+    Err e = {{0}};
+    char base[512];
+    char *d = check_tmpdir(base, sizeof base, "seqbench-nogate");
+    CHECK(d != NULL, "mkdtemp");
+    if (!d) return;
+    char cfg_path[700], st_path[700];
+    snprintf(cfg_path, sizeof cfg_path, "%s/config.json", d);
+    snprintf(st_path, sizeof st_path, "%s/model.safetensors", d);
+    const MambaVariant variants[] = {MAMBA1, MAMBA_LTI};
+    for (int v = 0; v < 2; v++) {
+        ModelCfg c = small();
+        strcpy(c.pattern, "MM");
+        c.mamba = variants[v];
+        c.d_state = 4;
+        hf_choose_model_type(&c);
+        Model gated, m, m2;
+        CHECK(model_layout(&gated, &c, &e) == 0, "%s", e.msg);
+        c.mamba_no_gate = 1;
+        hf_choose_model_type(&c);
+        CHECK(!strcmp(c.model_type, "seqbench"), "no gate: layout %s, want seqbench", c.model_type);
+        CHECK(model_create(&m, &c, &e) == 0, "%s", e.msg);
+        size_t E = 2 * 32, D = 32;
+        CHECK(gated.n_params - m.n_params == 2 * E * D, "variant %d: gated %zu - no gate %zu params, want 2 x E x D = %zu",
+              v, gated.n_params, m.n_params, 2 * E * D);
+        const ModelTensor *in = model_find_tensor(&m, "model.layers.0.mixer.in_proj.weight");
+        CHECK(in && in->shape[0] == (int)E && in->shape[1] == (int)D, "in_proj is E x D without the gate");
+        model_init_weights(&m, 4);
+        CHECK(hf_save(&m, d, &e) == 0, "save: %s", e.msg);
+        char gate[16];
+        CHECK(!strcmp(json_file_string(cfg_path, "mamba_gate", gate, sizeof gate), "none"),
+              "config.json records mamba_gate \"%s\", want none", gate);
+        CHECK(hf_load(&m2, d, &e) == 0, "load: %s", e.msg);
+        CHECK(m2.cfg.mamba_no_gate == 1 && m2.cfg.mamba == c.mamba && m2.n_params == m.n_params &&
+                  !memcmp(m.params, m2.params, m.n_params * sizeof(real)),
+              "variant %d: no-gate model does not round-trip", v);
+        model_free(&m2);
+        /* a checkpoint's layout chosen some other way still cannot drop the gate silently */
+        strcpy(m.cfg.model_type, "mamba");
+        CHECK(hf_save(&m, d, &e) == -1 && strstr(e.msg, "seqbench"), "no-gate model saved as mamba: %s", e.msg);
+        model_free(&m);
+        model_free(&gated);
+    }
+    const char *bad[] = {
+        "{\"model_type\": \"mamba\", \"vocab_size\": 10, \"hidden_size\": 8, \"num_hidden_layers\": 1, "
+        "\"mamba_gate\": \"none\"}",
+        "{\"model_type\": \"seqbench\", \"vocab_size\": 10, \"hidden_size\": 8, \"intermediate_size\": 16, "
+        "\"num_attention_heads\": 2, \"pattern\": \"M\", \"mamba_gate\": \"tanh\"}",
+        "{\"model_type\": \"seqbench\", \"vocab_size\": 10, \"hidden_size\": 8, \"intermediate_size\": 16, "
+        "\"num_attention_heads\": 2, \"pattern\": \"M\", \"mamba_variant\": \"mamba2\", \"ssm_head_dim\": 4, "
+        "\"mamba_gate\": \"none\"}",
+    };
+    const char *why[] = {"seqbench", "silu or none", "mamba1 and lti"};
+    for (int i = 0; i < 3; i++) {
+        cJSON *root = cJSON_Parse(bad[i]);
+        ModelCfg c;
+        CHECK(root && hf_config_from_json(root, &c, "config.json", &e) == -1 && strstr(e.msg, why[i]),
+              "bad config %d accepted or wrong message: %s", i, e.msg);
+        cJSON_Delete(root);
+    }
+    unlink(cfg_path);
+    unlink(st_path);
+    rmdir(d);
+}
+
 int main(void)
 {
     test_pattern();
@@ -225,5 +307,6 @@ int main(void)
     test_rope_config();
     test_mamba_paper_sizes();
     test_save_load();
+    test_no_gate();
     return check_summary();
 }

@@ -99,5 +99,15 @@ int main(void)
         if (cases[i].lru) x.mlp_act = ACT_GELU_TANH;
         check_case(cases[i].name, x, cases[i].B, cases[i].T, cases[i].max_batch);
     }
+    /* Mamba Table 1's "No gate" block, S6 and LTI (the conv window comes from xz rows E wide) */
+    for (int v = 0; v < 2; v++) {
+        ModelCfg x = c;
+        strcpy(x.pattern, "MM");
+        x.n_kv_heads = 2;
+        x.mamba = v ? MAMBA_LTI : MAMBA1;
+        x.mamba_no_gate = 1;
+        check_case(v ? "mamba lti, no gate, chunks of 2" : "mamba1, no gate", x, 3, 13, v ? 2 : 0);
+        check_case(v ? "mamba lti, no gate, short prompt" : "mamba1, no gate, prompt shorter than the conv", x, 3, 2, 0);
+    }
     return check_summary();
 }

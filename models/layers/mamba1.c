@@ -6,6 +6,8 @@
  *   Δ         = softplus(dt_proj(δ) + b_dt)                 R -> E
  *   y         = selective_scan(u, Δ, A = -exp(A_log), B, C, D)
  *   out       = out_proj(y ⊙ SiLU(z))                       E -> D
+ * With mamba_no_gate, Mamba Table 1's "No gate" block (mamba_block.h):
+ * in_proj makes u alone (D -> E) and out = out_proj(y).
  * Decode state: the conv window (K-1)·E and h (E·N), constant in context. */
 #include <string.h>
 #include <tgmath.h>
@@ -24,7 +26,7 @@ static int m1_tensors(const ModelCfg *c, TensorDesc *t)
 {
     int n = 0, D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), K = c->d_conv;
     size_t off = 0;
-    tensor_add(t, &n, &off, "in_proj.weight", 2 * E, D);
+    tensor_add(t, &n, &off, "in_proj.weight", mamba_block_in_width(c), D);
     tensor_add_conv(t, &n, &off, "conv1d.weight", E, K);
     tensor_add(t, &n, &off, "conv1d.bias", E, 0);
     tensor_add(t, &n, &off, "x_proj.weight", R + 2 * N, E);
@@ -71,7 +73,7 @@ static void m1_init(const Sub *s, Rng *r)
 }
 
 
-/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
+/* acts, per M = B·T rows: xz [M,2E] (rows IW = mamba_block_in_width apart: E without the gate) | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
  * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,N,E]   with P = R + 2N
  * (each token's state transposed, as scan_forward_t saves it) */
 typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *hs; } M1Acts;
@@ -166,11 +168,12 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     const ModelCfg *c = s->cfg;
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
+    int IW = mamba_block_in_width(c);
     M1Acts a = m1_acts(c, acts, M);
     real *AT = scratch;
     m1_AT(AT, w.A_log, E, N);
-    linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
-    conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+    linear_fwd(a.xz, x, w.in, M, IW, D, 0);
+    conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
@@ -279,9 +282,10 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
     m1_AT(AT, w.A_log, E, N);
-    linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
+    int IW = mamba_block_in_width(c);
+    linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
-        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
+        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * IW, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
     linear_fwd(dbc, u, w.x, B, P, E, 0);
@@ -315,7 +319,8 @@ static void m1_prefill_state(const Sub *s, int B, int T, const real *acts, real 
     m1_AT(AT, w.A_log, E, N);
     for (int b = 0; b < B; b++) {
         size_t sb = (size_t)(b0 + b);
-        conv1d_window_after(state + sb * (K - 1) * E, a.xz + (size_t)b * T * 2 * E, 2 * E, T, E, K);
+        int IW = mamba_block_in_width(c);
+        conv1d_window_after(state + sb * (K - 1) * E, a.xz + (size_t)b * T * IW, IW, T, E, K);
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *hT = state + (size_t)Bs * (K - 1) * E + sb * EN;
         memset(hT, 0, sizeof(real) * EN);
@@ -328,7 +333,7 @@ static double m1_flops(const ModelCfg *c, int T)
     (void)T;
     double D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), K = c->d_conv;
     /* projections + conv + scan (about 6 flops per state element: decay, update, readout) */
-    return 2 * D * 2 * E + 2 * K * E + 2 * E * (R + 2 * N) + 2 * R * E + 6 * E * N + 2 * E * D;
+    return 2 * D * mamba_block_in_width(c) + 2 * K * E + 2 * E * (R + 2 * N) + 2 * R * E + 6 * E * N + 2 * E * D;
 }
 
 const SubOps mamba1_ops = {

@@ -8,6 +8,8 @@
  *   h_t[e,n] = exp(Δ[e]·A[e,n])·h_{t-1}[e,n] + Δ[e]·B[e,n]·u_t[e]
  *   y_t[e]   = Σ_n C[e,n]·h_t[e,n] + D[e]·u_t[e]
  *   out    = out_proj(y ⊙ SiLU(z))                          E -> D
+ * With mamba_no_gate, Mamba Table 1's "S4, No gate" row (mamba_block.h):
+ * in_proj makes u alone (D -> E) and out = out_proj(y).
  * Training and prefill run lti_scan.h's scan (the decays once per call,
  * channels innermost); decode runs selective_scan.h's scan_forward with Δ
  * stride 0 over t and B/C strides (t: 0, e: N). Decode state: the conv
@@ -29,7 +31,7 @@ static int lti_tensors(const ModelCfg *c, TensorDesc *t)
 {
     int n = 0, D = c->d_model, E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
     size_t off = 0;
-    tensor_add(t, &n, &off, "in_proj.weight", 2 * E, D);
+    tensor_add(t, &n, &off, "in_proj.weight", mamba_block_in_width(c), D);
     tensor_add_conv(t, &n, &off, "conv1d.weight", E, K);
     tensor_add(t, &n, &off, "conv1d.bias", E, 0);
     tensor_add(t, &n, &off, "dt_bias", E, 0);
@@ -89,7 +91,7 @@ static void lti_params(const ModelCfg *c, const LtiWeights *w, real *A, real *de
     for (int e = 0; e < E; e++) delta[e] = softplus(w->dt_b[e]);
 }
 
-/* acts, per M = B·T rows: xz [M,2E] | uc [M,E] | u [M,E] | y [M,E] | g [M,E] | hs [M,N,E] (each token's state
+/* acts, per M = B·T rows: xz [M,2E] (rows IW = mamba_block_in_width apart: E without the gate) | uc [M,E] | u [M,E] | y [M,E] | g [M,E] | hs [M,N,E] (each token's state
  * transposed, as lti_scan_forward_t saves it) */
 typedef struct { real *xz, *uc, *u, *y, *g, *hs; } LtiActs;
 
@@ -146,13 +148,13 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
 {
     const ModelCfg *c = s->cfg;
     LtiWeights w = lti_weights(c, s->p);
-    int D = c->d_model, E = cfg_d_inner(c), M = B * T;
+    int D = c->d_model, E = cfg_d_inner(c), IW = mamba_block_in_width(c), M = B * T;
     size_t EN = (size_t)E * c->d_state, per = lti_per_thread(c);
     LtiActs a = lti_acts(c, acts, M);
     real *per_thread = scratch + 4 * EN + E;
     LtiScanIn p = lti_params_t(c, &w, scratch);
-    linear_fwd(a.xz, x, w.in, M, 2 * E, D, 0);
-    conv1d_forward(a.uc, E, a.xz, 2 * E, w.conv_w, w.conv_b, B, T, E, c->d_conv);
+    linear_fwd(a.xz, x, w.in, M, IW, D, 0);
+    conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
 #pragma omp parallel for schedule(static)
@@ -239,22 +241,21 @@ static void lti_step(const Sub *s, const real *x, real *out, int B, int pos, int
     (void)pos; (void)ctx;
     const ModelCfg *c = s->cfg;
     LtiWeights w = lti_weights(c, s->p);
-    int D = c->d_model, E = cfg_d_inner(c), K = c->d_conv;
+    int D = c->d_model, E = cfg_d_inner(c), IW = mamba_block_in_width(c), K = c->d_conv;
     size_t EN = (size_t)E * c->d_state;
     real *A = scratch, *delta = A + EN, *xz = delta + E, *uc = xz + (size_t)B * 2 * E, *u = uc + (size_t)B * E;
     real *y = u + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
     lti_params(c, &w, A, delta);
-    linear_fwd(xz, x, w.in, B, 2 * E, D, 0);
+    linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
-        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * 2 * E, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
+        conv1d_step(uc + (size_t)b * E, xz + (size_t)b * IW, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
     for (int b = 0; b < B; b++) {
         ScanIn si = lti_scan_in(c, u + (size_t)b * E, delta, &w, A, 1);
         scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
     }
-    for (size_t i = 0; i < (size_t)B * E; i++) g[i] = y[i] * silu(xz[(i / E) * 2 * E + E + i % E]);
-    linear_fwd(out, g, w.out, B, D, E, 0);
+    mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
 /* After a prefill: the conv window from in_proj's u half, and h from the
@@ -265,14 +266,14 @@ static void lti_prefill_state(const Sub *s, int B, int T, const real *acts, real
     (void)ctx;
     const ModelCfg *c = s->cfg;
     LtiWeights w = lti_weights(c, s->p);
-    int E = cfg_d_inner(c), K = c->d_conv;
+    int E = cfg_d_inner(c), IW = mamba_block_in_width(c), K = c->d_conv;
     size_t EN = (size_t)E * c->d_state;
     LtiActs a = lti_acts(c, (real *)acts, B * T);
     real *A = scratch, *delta = A + EN, *y = delta + E; /* forward's scratch holds far more */
     lti_params(c, &w, A, delta);
     for (int b = 0; b < B; b++) {
         size_t sb = (size_t)(b0 + b), row = (size_t)b * T;
-        conv1d_window_after(state + sb * (K - 1) * E, a.xz + row * 2 * E, 2 * E, T, E, K);
+        conv1d_window_after(state + sb * (K - 1) * E, a.xz + row * IW, IW, T, E, K);
         real *h = state + (size_t)Bs * (K - 1) * E + sb * EN;
         memset(h, 0, sizeof(real) * EN);
         ScanIn si = lti_scan_in(c, a.u + row * E, delta, &w, A, T);
@@ -285,7 +286,7 @@ static double lti_flops(const ModelCfg *c, int T)
     (void)T;
     double D = c->d_model, E = cfg_d_inner(c), N = c->d_state, K = c->d_conv;
     /* projections + conv + scan (about 6 flops per state element: decay, update, readout) */
-    return 2 * D * 2 * E + 2 * K * E + 6 * E * N + 2 * E * D;
+    return 2 * D * mamba_block_in_width(c) + 2 * K * E + 6 * E * N + 2 * E * D;
 }
 
 const SubOps mamba_lti_ops = {
