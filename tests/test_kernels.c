@@ -8,13 +8,16 @@
  *     SIMD width, E past one channel block, T = 1);
  *   - the LTI ablation's transposed scan (lti_scan.h) against the same
  *     references with the LTI strides;
- *   - the depthwise conv1d's channel-blocked pair against its plain loops. */
+ *   - the depthwise conv1d's channel-blocked pair against its plain loops;
+ *   - the in-place batch gemm (core/gemm.h) and linear_fwd, which takes it,
+ *     at shapes with every remainder of its 4 x 4 tiles and 16-lane K. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "rel_err.h"
+#include "core/gemm.h"
 #include "core/rng.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/lti_scan.h"
@@ -323,8 +326,49 @@ static void test_conv1d(int B, int T, int C, int K)
     free(x); free(w); free(b); free(dy);
 }
 
+/* y = x W^T (+ y) through gemm_nt_f32 and linear_fwd against the plain
+ * loop; where the CPU has no kernel, gemm_nt_f32 must leave y alone. */
+static void test_gemm_nt(int M, int N, int K, int accumulate)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(M * 7919 + N * 31 + K));
+    size_t ny = (size_t)M * N;
+    float *x = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K), *y0 = malloc(sizeof(float) * ny),
+          *y = malloc(sizeof(float) * ny), *yl = malloc(sizeof(float) * ny);
+    fill(x, (size_t)M * K, &r, -1, 1);
+    fill(W, (size_t)N * K, &r, -1, 1);
+    fill(y0, ny, &r, -1, 1);
+    memcpy(y, y0, sizeof(float) * ny);
+    memcpy(yl, y0, sizeof(float) * ny);
+    float *ref = malloc(sizeof(float) * ny);
+    memcpy(ref, y0, sizeof(float) * ny);
+    gemm_nt_f32_ref(ref, x, W, M, N, K, accumulate);
+    if (gemm_nt_f32(y, x, W, M, N, K, accumulate)) {
+        double e = rel_err(y, ref, ny);
+        CHECK(e < 1e-5, "gemm_nt_f32 M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
+    } else {
+        CHECK(!gemm_nt_f32_available() && memcmp(y, y0, sizeof(float) * ny) == 0,
+              "gemm_nt_f32 M %d N %d K %d declined but wrote y (or the CPU has its kernel)", M, N, K);
+    }
+    linear_fwd(yl, x, W, M, N, K, accumulate);
+    double e = rel_err(yl, ref, ny);
+    CHECK(e < 1e-5, "linear_fwd M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
+    free(x); free(W); free(y0); free(y); free(yl); free(ref);
+}
+
 int main(void)
 {
+    printf("gemm_nt_f32 kernel on this CPU: %s\n", gemm_nt_f32_available() ? "AVX-512" : "none (BLAS path)");
+    for (int acc = 0; acc < 2; acc++) {
+        test_gemm_nt(16, 768, 768, acc);
+        test_gemm_nt(1, 5, 3, acc);
+        test_gemm_nt(2, 9, 17, acc);    /* one row of x; K one past a vector */
+        test_gemm_nt(7, 13, 33, acc);   /* partial tiles both ways, a K tail */
+        test_gemm_nt(64, 130, 80, acc); /* the widest batch linear_fwd gives it */
+        test_gemm_nt(5, 3, 15, acc);    /* K below one vector: only the masked tail */
+        test_gemm_nt(65, 6, 40, acc);   /* past GEMM_NT_MAX_M: linear_fwd's gemm */
+        test_gemm_nt(33, 300, 2048, acc);
+    }
     test_vexp();
     test_log_softplus();
     test_scan(37, 24, 16, 1);
