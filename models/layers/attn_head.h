@@ -195,6 +195,7 @@ ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int 
         int lo = attn_head_lo(t, W), n = t - lo + 1;
         real *row = P + (size_t)t * T, *r = row + lo, mx = -INFINITY, sum = 0;
         attn_rowdot(r, q + (size_t)t * ldq, KT + lo, T, d, n);
+#pragma omp simd reduction(max : mx)
         for (int j = 0; j < n; j++) mx = r[j] > mx ? r[j] : mx;
 #pragma omp simd
         for (int j = 0; j < n; j++) r[j] = scale * (r[j] - mx);
@@ -212,7 +213,7 @@ ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int 
 
 /* dq (=), dk, dv (+=) from dO and the forward's P (zero outside the
  * mask). By rows t: dS_t (kept, zero outside the mask) and dq_t; then dK
- * and dV, transposed, four query rows a pass: dK^T[i] += Σ_r q_r[i] dS_r,
+ * and dV, transposed, eight query rows a pass: dK^T[i] += Σ_r q_r[i] dS_r,
  * dV^T[i] += Σ_r dO_r[i] P_r (one row a pass read and wrote all of dK and
  * dV once per query and left this kernel slower than the gemms). */
 ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
@@ -237,23 +238,28 @@ ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int
     }
     real *dKT = VT, *dVT = VT + (size_t)d * T; /* VT is spent */
     memset(dKT, 0, sizeof(real) * 2 * (size_t)d * T);
-    for (int t0 = 0; t0 < T; t0 += 4) {
-        int rows = T - t0 < 4 ? T - t0 : 4, lo = attn_head_lo(t0, W), n = t0 + rows - lo;
-        const real *p[4], *ds[4];
-        real gq[4], go[4];
+    for (int t0 = 0; t0 < T; t0 += 8) {
+        int rows = T - t0 < 8 ? T - t0 : 8, lo = attn_head_lo(t0, W), n = t0 + rows - lo;
+        const real *p[8], *ds[8];
+        real gq[8], go[8];
+        for (int r = 0; r < 8; r++) {
+            int t = t0 + (r < rows ? r : 0);
+            p[r] = P + (size_t)t * T + lo;
+            ds[r] = dS + (size_t)t * T + lo;
+        }
         for (int i = 0; i < d; i++) {
-            for (int r = 0; r < 4; r++) {
+            for (int r = 0; r < 8; r++) {
                 int t = t0 + (r < rows ? r : 0);
-                p[r] = P + (size_t)t * T + lo;
-                ds[r] = dS + (size_t)t * T + lo;
                 gq[r] = r < rows ? q[(size_t)t * ldq + i] : 0;
                 go[r] = r < rows ? dO[(size_t)t * ldo + i] : 0;
             }
             real *dkt = dKT + (size_t)i * T + lo, *dvt = dVT + (size_t)i * T + lo;
 #pragma omp simd
             for (int j = 0; j < n; j++) {
-                dkt[j] += gq[0] * ds[0][j] + gq[1] * ds[1][j] + gq[2] * ds[2][j] + gq[3] * ds[3][j];
-                dvt[j] += go[0] * p[0][j] + go[1] * p[1][j] + go[2] * p[2][j] + go[3] * p[3][j];
+                dkt[j] += (gq[0] * ds[0][j] + gq[1] * ds[1][j] + gq[2] * ds[2][j] + gq[3] * ds[3][j]) +
+                          (gq[4] * ds[4][j] + gq[5] * ds[5][j] + gq[6] * ds[6][j] + gq[7] * ds[7][j]);
+                dvt[j] += (go[0] * p[0][j] + go[1] * p[1][j] + go[2] * p[2][j] + go[3] * p[3][j]) +
+                          (go[4] * p[4][j] + go[5] * p[5][j] + go[6] * p[6][j] + go[7] * p[7][j]);
             }
         }
     }
