@@ -94,6 +94,39 @@ V4 static void tile_4x4(float *y, size_t ldy, const float *const xr[4], const fl
         }
 }
 
+/* One row of x (batch-1 decode, bandwidth-bound): eight W rows a pass
+ * with x from L1, the next eight rows prefetched, the sums folded by
+ * _mm512_reduce_add_ps (once per row of K). */
+V4 static void rows_1x8(float *y, const float *x, const float *W, int N, int K, int n0, int accumulate)
+{
+    int nr = N - n0 < 8 ? N - n0 : 8;
+    const float *wr[8];
+    for (int j = 0; j < 8; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    const float *next = n0 + 16 <= N ? W + (size_t)(n0 + 8) * K : NULL;
+    __m512 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) a[j] = _mm512_setzero_ps();
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+        __m512 xv = _mm512_loadu_ps(x + k);
+        if (next)
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) _mm_prefetch((const char *)(next + (size_t)j * K + k), _MM_HINT_T1);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) a[j] = _mm512_fmadd_ps(xv, _mm512_loadu_ps(wr[j] + k), a[j]);
+    }
+    if (k < K) {
+        __mmask16 tail = (__mmask16)((1u << (K - k)) - 1);
+        __m512 xv = _mm512_maskz_loadu_ps(tail, x + k);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) a[j] = _mm512_fmadd_ps(xv, _mm512_maskz_loadu_ps(tail, wr[j] + k), a[j]);
+    }
+    for (int j = 0; j < nr; j++) {
+        float s = _mm512_reduce_add_ps(a[j]);
+        y[n0 + j] = accumulate ? y[n0 + j] + s : s;
+    }
+}
+
 /* W rows n0..n0+3 against every row of x: the four W rows are read from
  * memory once and from L1 for each further block of x. The first block
  * prefetches the next four rows: at batch 16 the plain loads left the
@@ -117,6 +150,14 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
 {
 #if GEMM_V4
     if (M < 1 || N < 1 || K < 1 || !gemm_nt_f32_available()) return 0;
+    if (M == 1) {
+        int blocks = (N + 7) / 8, par = (double)N * K >= 1 << 20 && blocks >= 8;
+        int chunk = blocks / (8 * par_max_threads());
+        chunk = chunk < 1 ? 1 : chunk;
+#pragma omp parallel for schedule(dynamic, chunk) if (par)
+        for (int b = 0; b < blocks; b++) rows_1x8(y, x, W, N, K, 8 * b, accumulate);
+        return 1;
+    }
     int blocks = (N + 3) / 4;
     /* a second thread pays from about a million multiply-adds (waking a
      * passive OpenMP thread costs tens of microseconds); blocks are handed

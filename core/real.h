@@ -114,6 +114,9 @@ static inline void linear_fwd(real *y, const real *x, const real *W, int M, int 
         gemv_small(y, x, W, N, K, accumulate);
         return;
     }
+#ifndef SEQ_F64
+    if (M == 1 && gemm_nt_f32(y, x, W, M, N, K, accumulate)) return; /* batch-1 decode: bandwidth-bound rows */
+#endif
     if (M == 1) { /* OpenBLAS runs an M=1 gemm far slower than the gemv */
         cblas_xgemv(CblasRowMajor, CblasNoTrans, N, K, 1, W, K, x, 1, accumulate ? 1 : 0, y, 1);
         return;

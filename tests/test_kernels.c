@@ -432,6 +432,8 @@ int main(void)
         test_gemm_nt(5, 3, 15, acc);    /* K below one vector: only the masked tail */
         test_gemm_nt(65, 6, 40, acc);   /* past GEMM_NT_MAX_M: linear_fwd's gemm */
         test_gemm_nt(33, 300, 2048, acc);
+        test_gemm_nt(1, 1101, 1000, acc); /* one row, threaded: eight W rows a pass, the last pass partial */
+        test_gemm_nt(1, 13, 40, acc);
     }
     test_vexp();
     test_log_softplus();
