@@ -1,5 +1,5 @@
-/* y[M,N] (=|+=) x[M,K] W[N,K]^T in float for a few dozen rows of x: batch
- * decode, where every weight matrix meets 16-64 token vectors per step.
+/* y[M,N] (=|+=) x[M,K] W[N,K]^T in float for one to a few dozen rows of x:
+ * decode, where every weight matrix meets 1-64 token vectors per step.
  *
  * OpenBLAS packs W on every call; at M = 16 the packing read and wrote all
  * weights once more and took 43% of the gemm time of a Mamba-130M decode
@@ -7,7 +7,9 @@
  * W's rows and multiplies them in place (rows are contiguous along K, as x's
  * are): a 4 x 4 tile of dot products accumulates in 16-lane registers, W's
  * four rows stay in L1 while every four rows of x go past them, and the
- * lane sums of the 16 dot products are folded together at the end.
+ * lane sums of the 16 dot products are folded together at the end. One
+ * row of x (batch-1 decode, bandwidth-bound) takes eight W rows a pass
+ * instead, in place of OpenBLAS's sgemv.
  *
  * gemm_nt_f32 returns 0 without touching y where it has no kernel for this
  * CPU (no AVX-512) or shape; the caller then takes its BLAS path.
