@@ -14,6 +14,8 @@
 #include <cblas.h>
 #include <stddef.h>
 
+#include "core/gemm.h"
+
 #ifdef SEQ_F64
 typedef double real;
 #define REAL_NAME "f64"
@@ -112,10 +114,17 @@ static inline void linear_fwd(real *y, const real *x, const real *W, int M, int 
         gemv_small(y, x, W, N, K, accumulate);
         return;
     }
+#ifndef SEQ_F64
+    if (M == 1 && gemm_nt_f32(y, x, W, M, N, K, accumulate)) return; /* batch-1 decode: bandwidth-bound rows */
+#endif
     if (M == 1) { /* OpenBLAS runs an M=1 gemm far slower than the gemv */
         cblas_xgemv(CblasRowMajor, CblasNoTrans, N, K, 1, W, K, x, 1, accumulate ? 1 : 0, y, 1);
         return;
     }
+#ifndef SEQ_F64
+    /* batch decode: W multiplied in place, not packed per call (core/gemm.h) */
+    if (M <= GEMM_NT_MAX_M && gemm_nt_f32(y, x, W, M, N, K, accumulate)) return;
+#endif
     if (M <= 8) {
         linear_fwd_thin(y, x, W, M, N, K, accumulate);
         return;

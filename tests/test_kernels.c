@@ -8,14 +8,22 @@
  *     SIMD width, E past one channel block, T = 1);
  *   - the LTI ablation's transposed scan (lti_scan.h) against the same
  *     references with the LTI strides;
- *   - the depthwise conv1d's channel-blocked pair against its plain loops. */
+ *   - the depthwise conv1d's channel-blocked pair against its plain loops;
+ *   - one attention head (attn_head.h), forward and backward, the key-loop
+ *     kernels against the masked T x T gemms, with and without a window,
+ *     head dimensions with and without a register-held case, T past and
+ *     below a chunk of keys;
+ *   - the in-place batch gemm (core/gemm.h) and linear_fwd, which takes it,
+ *     at shapes with every remainder of its 4 x 4 tiles and 16-lane K. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "rel_err.h"
+#include "core/gemm.h"
 #include "core/rng.h"
+#include "models/layers/attn_head.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/lti_scan.h"
 #include "models/layers/selective_scan.h"
@@ -323,8 +331,110 @@ static void test_conv1d(int B, int T, int C, int K)
     free(x); free(w); free(b); free(dy);
 }
 
+/* One head at row stride ld (heads interleaved) through both versions:
+ * P, o, and dq, dk, dv added to the same starting values. */
+static void test_attn_head(int T, int d, int W, int portable)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 131 + d * 7 + W));
+    int ld = 2 * d + 3; /* rows wider than the head, not a vector multiple */
+    size_t nr = (size_t)T * ld, TT = (size_t)T * T;
+    real *q = malloc(sizeof(real) * nr), *k = malloc(sizeof(real) * nr), *v = malloc(sizeof(real) * nr);
+    real *dO = malloc(sizeof(real) * nr), *o[2], *P[2], *dq[2], *dk[2], *dv[2];
+    real *scratch = malloc(sizeof(real) * attn_head_scratch(T, d)), *dP = malloc(sizeof(real) * TT);
+    fill(q, nr, &r, -2, 2);
+    fill(k, nr, &r, -2, 2);
+    fill(v, nr, &r, -1, 1);
+    fill(dO, nr, &r, -1, 1);
+    for (int i = 0; i < 2; i++) {
+        o[i] = calloc(nr, sizeof(real));
+        P[i] = malloc(sizeof(real) * TT);
+        dq[i] = calloc(nr, sizeof(real));
+        dk[i] = malloc(sizeof(real) * nr);
+        dv[i] = malloc(sizeof(real) * nr);
+        fill(P[i], TT, &r, 5, 6); /* stale values the kernels must overwrite */
+    }
+    fill(dk[0], nr, &r, -1, 1);
+    fill(dv[0], nr, &r, -1, 1);
+    memcpy(dk[1], dk[0], sizeof(real) * nr);
+    memcpy(dv[1], dv[0], sizeof(real) * nr);
+    real scale = 1 / sqrt((real)d);
+    attn_head_forward_ref(q, ld, k, ld, v, ld, o[0], ld, P[0], T, d, W, scale);
+    if (portable) /* the build target's copy, what a CPU without AVX-512 runs */
+        attn_head_forward_any(q, ld, k, ld, v, ld, o[1], ld, P[1], T, d, W, scale, scratch);
+    else
+        attn_head_forward(q, ld, k, ld, v, ld, o[1], ld, P[1], T, d, W, scale, scratch);
+    attn_head_backward_ref(q, ld, k, ld, v, ld, dO, ld, P[0], dq[0], dk[0], dv[0], dP, T, d, scale);
+    if (portable)
+        attn_head_backward_any(q, ld, k, ld, v, ld, dO, ld, P[1], dq[1], dk[1], dv[1], T, d, W, scale, scratch);
+    else
+        attn_head_backward(q, ld, k, ld, v, ld, dO, ld, P[1], dq[1], dk[1], dv[1], T, d, W, scale, scratch);
+    double e[5] = {rel_err(P[1], P[0], TT), rel_err(o[1], o[0], nr), rel_err(dq[1], dq[0], nr),
+                   rel_err(dk[1], dk[0], nr), rel_err(dv[1], dv[0], nr)};
+    const char *what[5] = {"P", "o", "dq", "dk", "dv"};
+    for (int i = 0; i < 5; i++)
+        CHECK(e[i] < 2e-5, "attention head T %d d %d W %d portable %d: %s relative error %.3g", T, d, W, portable,
+              what[i], e[i]);
+    for (int i = 0; i < 2; i++) {
+        free(o[i]); free(P[i]); free(dq[i]); free(dk[i]); free(dv[i]);
+    }
+    free(q); free(k); free(v); free(dO); free(scratch); free(dP);
+}
+
+/* y = x W^T (+ y) through gemm_nt_f32 and linear_fwd against the plain
+ * loop; where the CPU has no kernel, gemm_nt_f32 must leave y alone. */
+static void test_gemm_nt(int M, int N, int K, int accumulate)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(M * 7919 + N * 31 + K));
+    size_t ny = (size_t)M * N;
+    float *x = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K), *y0 = malloc(sizeof(float) * ny),
+          *y = malloc(sizeof(float) * ny), *yl = malloc(sizeof(float) * ny);
+    fill(x, (size_t)M * K, &r, -1, 1);
+    fill(W, (size_t)N * K, &r, -1, 1);
+    fill(y0, ny, &r, -1, 1);
+    memcpy(y, y0, sizeof(float) * ny);
+    memcpy(yl, y0, sizeof(float) * ny);
+    float *ref = malloc(sizeof(float) * ny);
+    memcpy(ref, y0, sizeof(float) * ny);
+    gemm_nt_f32_ref(ref, x, W, M, N, K, accumulate);
+    if (gemm_nt_f32(y, x, W, M, N, K, accumulate)) {
+        double e = rel_err(y, ref, ny);
+        CHECK(e < 1e-5, "gemm_nt_f32 M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
+    } else {
+        CHECK(!gemm_nt_f32_available() && memcmp(y, y0, sizeof(float) * ny) == 0,
+              "gemm_nt_f32 M %d N %d K %d declined but wrote y (or the CPU has its kernel)", M, N, K);
+    }
+    linear_fwd(yl, x, W, M, N, K, accumulate);
+    double e = rel_err(yl, ref, ny);
+    CHECK(e < 1e-5, "linear_fwd M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
+    free(x); free(W); free(y0); free(y); free(yl); free(ref);
+}
+
 int main(void)
 {
+    printf("gemm_nt_f32 kernel on this CPU: %s\n", gemm_nt_f32_available() ? "AVX-512" : "none (BLAS path)");
+    for (int portable = 0; portable < 2; portable++) {
+        test_attn_head(256, 16, 0, portable);
+        test_attn_head(77, 16, 0, portable);  /* T not a multiple of 4 or of a chunk */
+        test_attn_head(70, 32, 5, portable);  /* a window */
+        test_attn_head(9, 64, 0, portable);   /* every row below a chunk */
+        test_attn_head(130, 12, 0, portable); /* a head dimension without its register case */
+        test_attn_head(100, 7, 40, portable);
+        test_attn_head(1, 16, 0, portable);
+    }
+    for (int acc = 0; acc < 2; acc++) {
+        test_gemm_nt(16, 768, 768, acc);
+        test_gemm_nt(1, 5, 3, acc);
+        test_gemm_nt(2, 9, 17, acc);    /* one row of x; K one past a vector */
+        test_gemm_nt(7, 13, 33, acc);   /* partial tiles both ways, a K tail */
+        test_gemm_nt(64, 130, 80, acc); /* the widest batch linear_fwd gives it */
+        test_gemm_nt(5, 3, 15, acc);    /* K below one vector: only the masked tail */
+        test_gemm_nt(65, 6, 40, acc);   /* past GEMM_NT_MAX_M: linear_fwd's gemm */
+        test_gemm_nt(33, 300, 2048, acc);
+        test_gemm_nt(1, 1101, 1000, acc); /* one row, threaded: eight W rows a pass, the last pass partial */
+        test_gemm_nt(1, 13, 40, acc);
+    }
     test_vexp();
     test_log_softplus();
     test_scan(37, 24, 16, 1);

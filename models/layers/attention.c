@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/parallel.h"
+#include "models/layers/attn_head.h"
 #include "models/layers/rope.h"
 #include "models/layers/tensors.h"
 
@@ -61,22 +62,15 @@ static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (2 * qd + 2 * kvd);
 }
 
-/* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | dP per thread [T,T] */
+/* per-thread scratch of the head kernels; its first T x T block holds P
+ * at inference (training keeps P in acts) */
+static size_t attn_thread_scratch(const ModelCfg *c, int T) { return attn_head_scratch(T, c->head_dim); }
+
+/* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | per thread, attn_thread_scratch */
 static size_t attn_scratch_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
-    return (size_t)T * attn_rot(c) + M * (2 * qd + 2 * kvd) + (size_t)par_max_threads() * T * T;
-}
-
-/* Masked softmax of one score row in place; entries outside lo..t become 0. */
-static void softmax_row(real *row, int lo, int t, int T)
-{
-    real mx = row[lo];
-    for (int j = lo + 1; j <= t; j++) mx = row[j] > mx ? row[j] : mx;
-    real sum = 0;
-    for (int j = lo; j <= t; j++) sum += row[j] = exp(row[j] - mx);
-    real inv = 1 / sum;
-    for (int j = 0; j < T; j++) row[j] = (j >= lo && j <= t) ? row[j] * inv : 0;
+    return (size_t)T * attn_rot(c) + M * (2 * qd + 2 * kvd) + (size_t)par_max_threads() * attn_thread_scratch(c, T);
 }
 
 static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, real *acts, real *scratch)
@@ -106,13 +100,11 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             const real *qh = q + (size_t)b * T * qd + (size_t)h * d;
             const real *kg = k + (size_t)b * T * kvd + (size_t)g * d;
             const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
-            real *Ph = s->inference ? scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
-                                          (size_t)par_thread_id() * T * T
-                                    : P + ((size_t)b * H + h) * T * T;
-            cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, scale, qh, qd, kg, kvd, 0, Ph, T);
-            for (int t = 0; t < T; t++) softmax_row(Ph + (size_t)t * T, W && t > W ? t - W : 0, t, T);
-            cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, 1, Ph, T, vg, kvd, 0,
-                        o + (size_t)b * T * qd + (size_t)h * d, qd);
+            real *mine = scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
+                         (size_t)par_thread_id() * attn_thread_scratch(c, T);
+            real *Ph = s->inference ? mine : P + ((size_t)b * H + h) * T * T;
+            attn_head_forward(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, Ph, T, d, W, scale,
+                              mine);
         }
     linear_fwd(y, o, w.wo, M, D, qd, 0);
     bias_fwd(y, w.bo, M, D);
@@ -128,7 +120,8 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
     const real *q = acts, *k = q + (size_t)M * qd, *v = k + (size_t)M * kvd, *o = v + (size_t)M * kvd;
     const real *P = o + (size_t)M * qd;
     real *cs = scratch, *dO = cs + (size_t)T * rot, *dq = dO + (size_t)M * qd, *dk = dq + (size_t)M * qd;
-    real *dv = dk + (size_t)M * kvd, *dP_all = dv + (size_t)M * kvd;
+    real *dv = dk + (size_t)M * kvd, *mine_all = dv + (size_t)M * kvd;
+    int W = attn_window(s);
     real scale = 1 / sqrt((real)d);
 
     linear_bwd(dO, gw.wo, dy, o, w.wo, M, D, qd, 0);
@@ -140,24 +133,14 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int g = 0; g < G; g++) {
-            real *dP = dP_all + (size_t)par_thread_id() * T * T;
+            real *mine = mine_all + (size_t)par_thread_id() * attn_thread_scratch(c, T);
             const real *kg = k + (size_t)b * T * kvd + (size_t)g * d, *vg = v + (size_t)b * T * kvd + (size_t)g * d;
             real *dkg = dk + (size_t)b * T * kvd + (size_t)g * d, *dvg = dv + (size_t)b * T * kvd + (size_t)g * d;
             for (int h = g * per_group; h < (g + 1) * per_group; h++) {
                 const real *Ph = P + ((size_t)b * H + h) * T * T, *qh = q + (size_t)b * T * qd + (size_t)h * d;
                 const real *dOh = dO + (size_t)b * T * qd + (size_t)h * d;
                 real *dqh = dq + (size_t)b * T * qd + (size_t)h * d;
-                cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, d, 1, dOh, qd, vg, kvd, 0, dP, T);
-                cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, 1, Ph, T, dOh, qd, 1, dvg, kvd);
-                /* softmax backward: dS = P ⊙ (dP − Σ_j dP·P), masked entries have P = 0 */
-                for (int t = 0; t < T; t++) {
-                    const real *pr = Ph + (size_t)t * T;
-                    real *dr = dP + (size_t)t * T, dot = 0;
-                    for (int j = 0; j <= t; j++) dot += dr[j] * pr[j];
-                    for (int j = 0; j < T; j++) dr[j] = pr[j] * (dr[j] - dot);
-                }
-                cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, scale, dP, T, kg, kvd, 0, dqh, qd);
-                cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, scale, dP, T, qh, qd, 1, dkg, kvd);
+                attn_head_backward(qh, qd, kg, kvd, vg, kvd, dOh, qd, Ph, dqh, dkg, dvg, T, d, W, scale, mine);
             }
         }
     if (rot) {

@@ -257,16 +257,16 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     mamba_block_input_backward(c, w.in, gw.in, w.conv_w, gw.conv_w, gw.conv_b, du, a.uc, a.xz, dxz, x, dx, B, T);
 }
 
-/* state: conv window [B, K-1, E] | h [B, N, E] (transposed for scan_step_t) */
+/* state: conv window [B, K-1, E] | h [B, N, E] (transposed, as scan_forward_t keeps it) */
 static size_t m1_state_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mamba_block_state_size(c, B); }
 
-/* step scratch: AT [N,E] | decays [threads][N,E] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
+/* step scratch: AT [N,E] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
  * | y, g [B,E] */
 static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
 {
     (void)ctx;
     size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return (1 + (size_t)par_max_threads()) * E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
+    return E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
 }
 
 static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
@@ -276,7 +276,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, K = c->d_conv;
     size_t EN = (size_t)E * N;
-    real *AT = scratch, *decays = AT + EN, *xz = decays + (size_t)par_max_threads() * EN, *uc = xz + (size_t)B * 2 * E;
+    real *AT = scratch, *xz = AT + EN, *uc = xz + (size_t)B * 2 * E;
     real *u = uc + (size_t)B * E;
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
@@ -294,11 +294,16 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
 #pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
     /* the scan is most of a small model's step: sequences split over the
-     * threads once there is enough of it to pay for waking them */
+     * threads once there is enough of it to pay for waking them. One token
+     * of the training scan (decays inline, AVX-512 where the CPU has it)
+     * rather than scan_step_t's separate exp pass over E·N scratch: at
+     * batch 16 that pass and its traffic were 16% of a Mamba-130M step. */
 #pragma omp parallel for schedule(static) if ((size_t)B * EN >= 32768)
-    for (int b = 0; b < B; b++)
-        scan_step_t(E, N, u + (size_t)b * E, dtp + (size_t)b * E, dbcn + (size_t)b * P + R, dbcn + (size_t)b * P + R + N,
-                    AT, w.D, y + (size_t)b * E, hs + (size_t)b * EN, decays + (size_t)par_thread_id() * EN);
+    for (int b = 0; b < B; b++) {
+        ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
+                     dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w.D};
+        scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
+    }
     mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 

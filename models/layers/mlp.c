@@ -58,10 +58,26 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     bias_fwd(gate, w.gate_b, M, F);
     bias_fwd(up, w.up_b, M, F);
     Activation act = c->mlp_act;
+    /* in blocks, each a branch-free SIMD loop for SiLU: with the branch on
+     * the activation inside, the loop stayed scalar (one exp call an
+     * element) and was 10% of a d_model 64 Transformer's training step */
 #pragma omp parallel for schedule(static) if (n > 32768)
-    for (size_t i = 0; i < n; i++) {
-        a[i] = act_value(act, gate[i], &da[i]);
-        h[i] = a[i] * up[i];
+    for (size_t i0 = 0; i0 < n; i0 += 4096) {
+        size_t i1 = n - i0 < 4096 ? n : i0 + 4096;
+        if (act == ACT_SILU) {
+#pragma omp simd
+            for (size_t i = i0; i < i1; i++) {
+                real g = gate[i], sg = sigmoid(g);
+                da[i] = sg * (1 + g * (1 - sg));
+                a[i] = g * sg;
+                h[i] = a[i] * up[i];
+            }
+        } else {
+            for (size_t i = i0; i < i1; i++) {
+                a[i] = act_value(act, gate[i], &da[i]);
+                h[i] = a[i] * up[i];
+            }
+        }
     }
     linear_fwd(y, h, w.down, M, D, F, 0);
     bias_fwd(y, w.down_b, M, D);

@@ -1,0 +1,27 @@
+/* y[M,N] (=|+=) x[M,K] W[N,K]^T in float for one to a few dozen rows of x:
+ * decode, where every weight matrix meets 1-64 token vectors per step.
+ *
+ * OpenBLAS packs W on every call; at M = 16 the packing read and wrote all
+ * weights once more and took 43% of the gemm time of a Mamba-130M decode
+ * step, and its kernel ran skinny tiles. Here each thread takes a range of
+ * W's rows and multiplies them in place (rows are contiguous along K, as x's
+ * are): a 4 x 4 tile of dot products accumulates in 16-lane registers, W's
+ * four rows stay in L1 while every four rows of x go past them, and the
+ * lane sums of the 16 dot products are folded together at the end. One
+ * row of x (batch-1 decode, bandwidth-bound) takes eight W rows a pass
+ * instead, in place of OpenBLAS's sgemv.
+ *
+ * gemm_nt_f32 returns 0 without touching y where it has no kernel for this
+ * CPU (no AVX-512) or shape; the caller then takes its BLAS path.
+ * gemm_nt_f32_ref is the plain loop the tests compare it with. */
+#ifndef SEQ_GEMM_H
+#define SEQ_GEMM_H
+
+/* rows of x up to which linear_fwd (core/real.h) takes this kernel */
+#define GEMM_NT_MAX_M 64
+
+int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
+void gemm_nt_f32_ref(float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
+int gemm_nt_f32_available(void);
+
+#endif
