@@ -152,10 +152,11 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
     int exclusive = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->spec, "exclusive"));
     int at_once = r->jobs > 1 && !exclusive ? r->jobs : 1;
     int per_cell = r->threads;
-    if (!per_cell && at_once > 1) { /* the cores divided between the cells that run at once */
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (!per_cell && at_once > 1) /* the cores divided between the cells that run at once */
         per_cell = cores > at_once ? (int)(cores / at_once) : 1;
-    }
+    /* more cells than cores share them: the wall time divides by the cores, not the cells */
+    double par = cores > 0 && cores < at_once ? (double)cores : at_once;
     char threads_s[16];
     snprintf(threads_s, sizeof threads_s, "%d", per_cell);
     ExpPlan p;
@@ -203,7 +204,7 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
                 name, to_run, n_sel - to_run, r->profile ? r->profile : "(none)");
     else
         fprintf(stderr, "%s: %d cells to run, %d with results; estimated %s at %d at once%s\n", name, to_run,
-                n_sel - to_run, duration(est_left / at_once, dur, sizeof dur), at_once, note);
+                n_sel - to_run, duration(est_left / par, dur, sizeof dur), at_once, note);
 
     int running = 0, finished = 0;
     double est_done = 0, took_done = 0, took_all = 0;
@@ -264,6 +265,7 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
         est_left -= est >= 0 ? est : 0;
         took_all += took;
         if (est > 0) est_done += est, took_done += took;
+        /* observed times already include any sharing of cores: divide by the cells at once */
         double eta = est_done > 0 ? est_left * (took_done / est_done) / at_once
                                   : (to_run - finished) * (took_all / finished) / at_once;
         fprintf(stderr, "[%d/%d] %s/%s seed %s: %s; %d of %d done, ETA %s\n", k + 1, total, name, c->cell, c->seed_s,

@@ -43,6 +43,40 @@ static inline void check_rmtree(const char *dir)
     if (system(cmd)) fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* The whole file dir/name as a malloc'd string ("" if it cannot be read): the
+ * out.txt / err.txt a command under test left behind. */
+static inline char *check_slurp(const char *dir, const char *name)
+{
+    char p[1200];
+    snprintf(p, sizeof p, "%s/%s", dir, name);
+    FILE *f = fopen(p, "rb");
+    size_t n = 0, cap = 1 << 12;
+    char *buf = malloc(cap);
+    if (!buf) return NULL;
+    for (size_t got; f && (got = fread(buf + n, 1, cap - 1 - n, f)) > 0;) {
+        n += got;
+        if (n + 1 == cap) {
+            char *more = realloc(buf, cap *= 2);
+            if (!more) break;
+            buf = more;
+        }
+    }
+    if (f) fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+/* The binary under test and the source tree, which ctest passes to the tests
+ * that run seqbench; 0 (with the reason on stderr) when either is missing. */
+static inline int check_cli_env(const char **bin, const char **src)
+{
+    *bin = getenv("SEQ_BINARY");
+    *src = getenv("SEQ_SOURCE_DIR");
+    if (*bin && *src) return 1;
+    fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
+    return 0;
+}
+
 static inline int check_summary(void)
 {
     printf("%d passed, %d failed\n", check_passed, check_failed);

@@ -249,12 +249,7 @@ static void test_memory(void)
 
 int main(void)
 {
-    bin = getenv("SEQ_BINARY");
-    src = getenv("SEQ_SOURCE_DIR");
-    if (!bin || !src) {
-        fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
-        return 1;
-    }
+    if (!check_cli_env(&bin, &src)) return 1;
     if (!check_tmpdir(tmp, sizeof tmp, "seq_bench_kernels")) return 1;
     test_slope();
     test_kernels();

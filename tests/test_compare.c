@@ -361,12 +361,7 @@ static void test_compare(void)
 
 int main(void)
 {
-    bin = getenv("SEQ_BINARY");
-    src = getenv("SEQ_SOURCE_DIR");
-    if (!bin || !src) {
-        fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
-        return 1;
-    }
+    if (!check_cli_env(&bin, &src)) return 1;
     if (!check_tmpdir(tmp, sizeof tmp, "seq_compare")) return 1;
     test_shipped();
     test_precedence();

@@ -86,27 +86,9 @@ static pid_t start(const char *log)
     return pid;
 }
 
-static char *slurp(const char *name)
-{
-    char p[400];
-    snprintf(p, sizeof p, "%s/%s", tmp, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return calloc(1, 1);
-    static char buf[1 << 18];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
 int main(void)
 {
-    bin = getenv("SEQ_BINARY");
-    src = getenv("SEQ_SOURCE_DIR");
-    if (!bin || !src) {
-        fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
-        return 1;
-    }
+    if (!check_cli_env(&bin, &src)) return 1;
     if (!check_tmpdir(tmp, sizeof tmp, "seq-reproduce")) return 1;
     /* 0. a wrong PROFILE or ONLY name: one line, status 2, nothing run or made */
     static const char *wrong[][2] = {{"PROFILE=nope", "no profile \"nope\""}, {"ONLY=copy_length,nope", "no experiment \"nope\""}};
@@ -115,7 +97,7 @@ int main(void)
         snprintf(cmd, sizeof cmd, "MAKEFLAGS= RESULTS=%s/results %s %s/scripts/reproduce.sh %s %s/build >%s/bad.log 2>&1",
                  tmp, wrong[i][0], src, bin, tmp, tmp);
         int st = system(cmd);
-        char *log = slurp("bad.log"), results[400];
+        char *log = check_slurp(tmp, "bad.log"), results[400];
         int lines = 0;
         for (const char *c = log; *c; c++) lines += *c == '\n';
         snprintf(results, sizeof results, "%s/results", tmp);
@@ -146,7 +128,7 @@ int main(void)
         kill(-pid, SIGKILL);
         waitpid(pid, &status, 0);
     }
-    char *log = slurp("first.log");
+    char *log = check_slurp(tmp, "first.log");
     CHECK(!exited, "the driver ended before any result appeared (status %d): %s", status, log);
     free(log);
     n_before = scan(before, MAX_FILES, &bad);
@@ -156,7 +138,7 @@ int main(void)
     /* 2. the rerun: the finished cells are counted done and not redone, the rest run, then report and plots */
     pid = start("second.log");
     waitpid(pid, &status, 0);
-    log = slurp("second.log");
+    log = check_slurp(tmp, "second.log");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "rerun: status %d: %s", status, log);
     char want[64];
     snprintf(want, sizeof want, " cells, %d done, ", n_before);
@@ -179,7 +161,7 @@ int main(void)
              "--list-cells; done | cut -f4 | while read p; do test -f \"$p\" || echo \"$p\"; done >%s/missing.txt",
              src, bin, tmp, tmp);
     CHECK(system(cmd) == 0, "listing the cells");
-    char *missing = slurp("missing.txt");
+    char *missing = check_slurp(tmp, "missing.txt");
     CHECK(!*missing && n_after >= 10, "cells without a result after the rerun (%d results): %s", n_after, missing);
     free(missing);
     char report[400];
@@ -194,7 +176,7 @@ int main(void)
     /* 3. a third run has nothing to do */
     pid = start("third.log");
     waitpid(pid, &status, 0);
-    log = slurp("third.log");
+    log = check_slurp(tmp, "third.log");
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0 && strstr(log, " 0 to run, ") && strstr(log, "nothing to run"),
           "third run: status %d: %s", status, log);
     free(log);

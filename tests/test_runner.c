@@ -24,19 +24,6 @@ static int run(const char *args)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static char *slurp(const char *name)
-{
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", tmp, name);
-    FILE *f = fopen(p, "rb");
-    if (!f) return calloc(1, 1);
-    static char buf[1 << 16];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return strdup(buf);
-}
-
 static void write_file(const char *name, const char *text)
 {
     char p[512];
@@ -77,7 +64,7 @@ static void list_cells(void)
 {
     write_file("tiny.json", TINY);
     CHECK(run("experiment --spec tiny.json --results res --profile smoke --list-cells") == 0, "list-cells: exit 0");
-    char *out = slurp("out.txt");
+    char *out = check_slurp(tmp, "out.txt");
     CHECK(!strcmp(out, "tiny\ttf\t1\tres/tiny/tf.seed1.json\t0.7\t0\n"
                        "tiny\ttf\t2\tres/tiny/tf.seed2.json\t0.7\t0\n"
                        "tiny\tmb\t1\tres/tiny/mb.seed1.json\t-\t0\n"
@@ -90,7 +77,7 @@ static void list_cells(void)
     snprintf(spec, sizeof spec, "{\"exclusive\": true, %s", TINY + 1);
     write_file("excl.json", spec);
     CHECK(run("experiment --spec excl.json --list-cells --cell tf --seed 2") == 0, "list-cells --cell --seed: exit 0");
-    out = slurp("out.txt");
+    out = check_slurp(tmp, "out.txt");
     CHECK(!strcmp(out, "tiny\ttf\t2\tresults/tiny/tf.seed2.json\t240\t1\n"), "list-cells, exclusive, one cell: %s", out);
     free(out);
     /* errors: one line, status 2, naming what the spec has */
@@ -103,8 +90,8 @@ static void list_cells(void)
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int rc = run(bad[i].args);
-        char *err = slurp("err.txt");
-        out = slurp("out.txt");
+        char *err = check_slurp(tmp, "err.txt");
+        out = check_slurp(tmp, "out.txt");
         CHECK(rc == 2 && strstr(err, bad[i].want) && count_lines(err) == 1 && !*out,
               "%s: exit %d (want 2), one line with \"%s\": %s", bad[i].args, rc, bad[i].want, err);
         free(err);
@@ -120,7 +107,7 @@ static void one_cell(void)
 {
     write_file("tiny.json", TINY);
     int rc = run("experiment --spec tiny.json --results res --profile smoke --cell mb --seed 2 --threads 1");
-    char *err = slurp("err.txt");
+    char *err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && exists("res/tiny/mb.seed2.json"), "--cell mb --seed 2: exit %d: %s", rc, err);
     CHECK(!exists("res/tiny/mb.seed1.json") && !exists("res/tiny/tf.seed1.json") && !exists("res/tiny/tf.seed2.json"),
           "--cell mb --seed 2 ran another cell");
@@ -128,13 +115,13 @@ static void one_cell(void)
     CHECK(strstr(err, "1 cells to run, 0 with results"), "no count of the cells to run: %s", err);
     free(err);
     rc = run("experiment --spec tiny.json --results res --profile smoke --cell mb --threads 1");
-    err = slurp("err.txt");
+    err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && exists("res/tiny/mb.seed1.json") && strstr(err, "mb seed 2: done already"),
           "--cell mb: runs seed 1, skips seed 2: exit %d: %s", rc, err);
     CHECK(!exists("res/tiny/tf.seed1.json"), "--cell mb ran tf");
     free(err);
     rc = run("experiment --spec tiny.json --results res --profile smoke --jobs 2");
-    err = slurp("err.txt");
+    err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && exists("res/tiny/tf.seed1.json") && exists("res/tiny/tf.seed2.json"),
           "the rest of the spec: exit %d: %s", rc, err);
     CHECK(strstr(err, "2 cells to run, 2 with results; estimated 1 s at 2 at once"), "no estimate: %s", err);
@@ -161,12 +148,12 @@ static void other_commands(void)
                "           {\"name\": \"bad\", \"arch\": \"mamba\", \"d-modle\": 16}]}\n");
     /* a misspelt option in one params cell: refused whole, nothing made; --dry-run names it */
     int rc = run("experiment --spec params.json --profile smoke --results res");
-    char *err = slurp("err.txt");
+    char *err = check_slurp(tmp, "err.txt");
     CHECK(rc == 2 && strstr(err, "cell bad seed 1") && strstr(err, "d-modle") && !exists("res/pp"),
           "params spec with a bad cell: exit %d: %s", rc, err);
     free(err);
     rc = run("experiment --spec params.json --profile smoke --results res --cell hawk");
-    err = slurp("err.txt");
+    err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && strstr(err, "params --arch hawk --d-model 16 --layers 2 --out res/pp/hawk.seed1.json"),
           "params cell: exit %d: %s", rc, err);
     free(err);
@@ -181,7 +168,7 @@ static void other_commands(void)
     cJSON_Delete(res);
 
     rc = run("experiment --spec bench.json --profile smoke --results res --jobs 2 --threads 1");
-    err = slurp("err.txt");
+    err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && exists("res/bp/decode.seed1.json") && exists("res/bp/kern.seed1.json"),
           "bench cells: exit %d: %s", rc, err);
     CHECK(strstr(err, "bench decode --repeats 1 --arch mamba") && strstr(err, "bench kernels --repeats 1") &&
@@ -202,7 +189,7 @@ static void other_commands(void)
     };
     for (size_t i = 0; i < sizeof dry / sizeof *dry; i++) {
         rc = run(dry[i]);
-        err = slurp("err.txt");
+        err = check_slurp(tmp, "err.txt");
         CHECK(rc == 0 && strstr(err, "dry run") && !exists("never.json"), "%s: exit %d: %s", dry[i], rc, err);
         free(err);
         char bad[600];
@@ -213,12 +200,7 @@ static void other_commands(void)
 
 int main(void)
 {
-    bin = getenv("SEQ_BINARY");
-    src = getenv("SEQ_SOURCE_DIR");
-    if (!bin || !src) {
-        fprintf(stderr, "SEQ_BINARY and SEQ_SOURCE_DIR must be set (ctest sets them)\n");
-        return 1;
-    }
+    if (!check_cli_env(&bin, &src)) return 1;
     if (!check_tmpdir(tmp, sizeof tmp, "seq-runner")) return 1;
     list_cells();
     one_cell();
