@@ -100,7 +100,8 @@ static RuleOutcome value(const cJSON *rule, RepExp *x, const char *c, double L, 
         else snprintf(reason, sizeof reason, "no %s at length %.10g in %s's results", m, L, c);
     }
     if (!s.n) {
-        appendf(why, cap, "%s: not measured (%s)", desc, reason);
+        /* a ratio or all/any gathers several values' reasons into one line */
+        appendf(why, cap, "%s%s: not measured (%s)", *why ? "; " : "", desc, reason);
         return RULE_UNMEASURED;
     }
     const char *st = stat ? stat->valuestring : "mean";
