@@ -294,7 +294,7 @@ static void list_cells(const ExpRun *r)
         const ExpCell *c = &p.cells[i];
         if (!c->selected) continue;
         char est[32] = "-";
-        if (c->est >= 0) snprintf(est, sizeof est, "%.15g", c->est); /* 0.7, not 0.69999999999999996 */
+        if (c->est >= 0) json_format_double(est, sizeof est, c->est); /* 0.7, not 0.69999999999999996 */
         printf("%s\t%s\t%s\t%s\t%s\t%d\n", p.name, c->cell, c->seed_s, c->out, est, p.exclusive);
     }
     fflush(stdout);

@@ -21,16 +21,6 @@ static int runner_key(const char *k)
     return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand");
 }
 
-/* The fewest digits that read back as v (0.003, not 0.0030000000000000001): the
- * command lines the runner prints are read by people. */
-static void shortest(char *buf, size_t cap, double v)
-{
-    for (int digits = 6; digits <= 17; digits++) {
-        snprintf(buf, cap, "%.*g", digits, v);
-        if (strtod(buf, NULL) == v) return;
-    }
-}
-
 /* Appends "--key value" for every entry of obj to argv; skip_override for the profile itself. */
 static int push_options(const cJSON *obj, char **argv, int argc, int skip_override, const char *spec, Err *e)
 {
@@ -40,14 +30,14 @@ static int push_options(const cJSON *obj, char **argv, int argc, int skip_overri
         char value[1024];
         if (cJSON_IsString(it)) snprintf(value, sizeof value, "%s", it->valuestring);
         else if (cJSON_IsBool(it)) snprintf(value, sizeof value, "%s", cJSON_IsTrue(it) ? "true" : "false");
-        else if (cJSON_IsNumber(it)) shortest(value, sizeof value, it->valuedouble);
+        else if (cJSON_IsNumber(it)) json_format_double(value, sizeof value, it->valuedouble); /* read by people */
         else if (cJSON_IsArray(it)) {
             size_t k = 0;
             value[0] = '\0';
             for (const cJSON *x = it->child; x && k < sizeof value; x = x->next) {
                 if (!cJSON_IsNumber(x)) return err_set(e, "%s: list \"%s\" must hold numbers", spec, it->string);
                 char num[40];
-                shortest(num, sizeof num, x->valuedouble);
+                json_format_double(num, sizeof num, x->valuedouble);
                 k += (size_t)snprintf(value + k, sizeof value - k, "%s%s", k ? "," : "", num);
             }
         } else

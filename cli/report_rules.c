@@ -286,6 +286,19 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
     return acc;
 }
 
+/* A claim the report cannot judge because the spec wrote it wrongly: "not
+ * measured", flagged bad so the report names it on stderr too. */
+static void malformed(Verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void malformed(Verdict *v, const char *fmt, ...)
+{
+    v->verdict = "not measured";
+    v->bad = 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(v->line, sizeof v->line, fmt, ap);
+    va_end(ap);
+}
+
 void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
 {
     memset(v, 0, sizeof *v);
@@ -294,22 +307,16 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     for (const cJSON *k = claim ? claim->child : NULL; k; k = k->next)
         if (strcmp(k->string, "claim") && strcmp(k->string, "verdict") && strcmp(k->string, "reason") &&
             strcmp(k->string, "check") && strcmp(k->string, "qualitative")) {
-            v->verdict = "not measured";
-            v->bad = 1;
-            snprintf(v->line, sizeof v->line, "unknown key \"%s\" in a claim (known: claim check qualitative verdict reason)", k->string);
+            malformed(v, "unknown key \"%s\" in a claim (known: claim check qualitative verdict reason)", k->string);
             return;
         }
     if (!cJSON_IsObject(claim) || !cJSON_IsString(get(claim, "claim"))) {
-        v->verdict = "not measured";
-        v->bad = 1;
-        snprintf(v->line, sizeof v->line, "a claim is an object with a \"claim\" sentence");
+        malformed(v, "a claim is an object with a \"claim\" sentence");
         return;
     }
     if (fixed) {
         if (!cJSON_IsString(fixed) || strcmp(fixed->valuestring, "not measurable at this scale") || check || qual) {
-            v->verdict = "not measured";
-            v->bad = 1;
-            snprintf(v->line, sizeof v->line, "a claim's \"verdict\" can only be \"not measurable at this scale\", without rules");
+            malformed(v, "a claim's \"verdict\" can only be \"not measurable at this scale\", without rules");
             return;
         }
         v->verdict = "not measurable at this scale";
@@ -317,17 +324,13 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         return;
     }
     if (!check && !qual) {
-        v->verdict = "not measured";
-        v->bad = 1;
-        snprintf(v->line, sizeof v->line, "the claim has neither \"check\" nor \"qualitative\" nor a \"verdict\"");
+        malformed(v, "the claim has neither \"check\" nor \"qualitative\" nor a \"verdict\"");
         return;
     }
     char a[1536] = "", b[1536] = "";
     RuleOutcome oc = check ? rule_eval(check, x, a, sizeof a) : RULE_FAILS;
     if (oc == RULE_BAD) {
-        v->verdict = "not measured";
-        v->bad = 1;
-        snprintf(v->line, sizeof v->line, "bad check rule: %s", a);
+        malformed(v, "bad check rule: %s", a);
         return;
     }
     if (oc == RULE_HOLDS) {
@@ -337,9 +340,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     }
     RuleOutcome oq = qual ? rule_eval(qual, x, b, sizeof b) : RULE_FAILS;
     if (oq == RULE_BAD) {
-        v->verdict = "not measured";
-        v->bad = 1;
-        snprintf(v->line, sizeof v->line, "bad qualitative rule: %s", b);
+        malformed(v, "bad qualitative rule: %s", b);
         return;
     }
     if (oc == RULE_UNMEASURED || (oq == RULE_UNMEASURED && !check)) {

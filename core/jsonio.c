@@ -493,13 +493,18 @@ int json_get_int32(const cJSON *obj, const char *key, int required, long long lo
     return 0;
 }
 
+void json_format_double(char *buf, size_t cap, double v)
+{
+    for (int digits = 15; digits <= 17; digits++) {
+        snprintf(buf, cap, "%.*g", digits, v);
+        if (strtod(buf, NULL) == v) return;
+    }
+}
+
 void json_add_float(cJSON *obj, const char *key, double v)
 {
     char text[64];
-    for (int digits = 15; digits <= 17; digits++) { /* the shortest that reads back exactly */
-        snprintf(text, sizeof text, "%.*g", digits, v);
-        if (strtod(text, NULL) == v) break;
-    }
+    json_format_double(text, sizeof text, v);
     if (!strpbrk(text, ".eEn")) strcat(text, ".0"); /* whole numbers; "inf"/"nan" never reach a config */
     cJSON_AddRawToObject(obj, key, text);
 }

@@ -45,6 +45,9 @@ int json_get_string(const cJSON *obj, const char *key, int required, char *out, 
  * transformers config classes type-check fields such as logits_soft_cap and
  * reject an integer where a float is declared. */
 void json_add_float(cJSON *obj, const char *key, double v);
+/* v in the fewest digits (15 to 17) that read back exactly: 0.003, not
+ * 0.0030000000000000001. */
+void json_format_double(char *buf, size_t cap, double v);
 
 /* A JSON array of token ids, each in [0, hi) (hi is capped at INT_MAX + 1),
  * at most max_n of them. Returns the count and a malloc'd *out (non-NULL even
