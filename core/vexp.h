@@ -139,6 +139,92 @@ static inline real exp_fma(real x)
 #endif
 }
 
+/* expm1(x) = e^x − 1, accurate relative to the result near 0 where e^x − 1
+ * cancels: the RG-LRU's multiplier sqrt(1 − a²) = sqrt(−expm1(2 log a))
+ * as a -> 1 needs it. Same reduction as expf_poly, x = k ln2 + r, and then
+ * e^x − 1 = 2^k (e^r − 1) + (2^k − 1) with e^r − 1 = r + r² p(r) from the
+ * same polynomial: for |x| < ln2/2, k = 0 and the result is r + r² p(r)
+ * with r = x exactly; for |k| ≥ 1 the result is at least 0.29 in size and
+ * the sum cancels little. 2^k − 1 is exact in float for |k| ≤ 24, and
+ * rounds harmlessly past it. Relative error ≤ 2e-7 over [-87.3, 88.3]
+ * (tests/test_kernels.c); below it returns −1, above a large finite value,
+ * NaN stays NaN. Branch-free, fused, for `omp simd` loops. */
+static inline float expm1f_poly(float x)
+{
+    x = x < -87.3f ? -87.3f : x > 88.3f ? 88.3f : x;
+    float t = fmaf(x, 1.44269504088896341f, 12582912.0f), k = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = fmaf(k, -0.693359375f, x);
+    r = fmaf(k, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = fmaf(p, r, 1.3981999507e-3f);
+    p = fmaf(p, r, 8.3334519073e-3f);
+    p = fmaf(p, r, 4.1665795894e-2f);
+    p = fmaf(p, r, 1.6666665459e-1f);
+    p = fmaf(p, r, 5.0000001201e-1f);
+    float em = fmaf(p * r, r, r); /* e^r − 1 */
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return fmaf(s, em, s - 1.0f);
+}
+
+/* expm1 for one real: the polynomial in the float build, libm's in the double. */
+static inline real expm1_fast(real x)
+{
+#ifdef SEQ_F64
+    return expm1(x);
+#else
+    return expm1f_poly(x);
+#endif
+}
+
+/* tanh(z) = e / (e + 2) with e = expm1(2z): relative accuracy near 0 comes
+ * from expm1 (1 − 2/(e^{2|z|} + 1) would lose it), and the ends need no
+ * branch: e -> −1 gives −1, e -> the clamp's large finite value gives 1.
+ * Relative error ≤ 4e-7 (tests/test_kernels.c). For `omp simd` loops. */
+static inline real tanh_fast(real z)
+{
+#ifdef SEQ_F64
+    return tanh(z);
+#else
+    float e = expm1f_poly(2.0f * z);
+    return e / (e + 2.0f);
+#endif
+}
+
+/* sqrt(v) for v ≥ 0 without libm: GCC's sqrtf must keep errno for
+ * negative inputs, so a loop calling it does not vectorise (ISO C build,
+ * -fmath-errno). 1/sqrt(v) from the exponent-halving bit guess (0.18%
+ * off), two Newton steps (~5e-6, then ~3e-11 before rounding), then
+ * s = v y corrected once with its fused residual v − s², which leaves it
+ * within an ulp (tests/test_kernels.c). 0 gives 0; normal v only (this
+ * program flushes denormals). */
+static inline float sqrtf_nonneg(float v)
+{
+    uint32_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    bits = 0x5f375a86u - (bits >> 1);
+    float y;
+    memcpy(&y, &bits, sizeof y);
+    float hv = 0.5f * v;
+    y = y * fmaf(-hv * y, y, 1.5f);
+    y = y * fmaf(-hv * y, y, 1.5f);
+    float s = v * y;
+    return fmaf(0.5f * y, fmaf(-s, s, v), s);
+}
+
+/* sqrt_nonneg for one real: sqrtf_nonneg in the float build, libm's in the double. */
+static inline real sqrt_nonneg(real v)
+{
+#ifdef SEQ_F64
+    return sqrt(v);
+#else
+    return sqrtf_nonneg(v);
+#endif
+}
+
 /* y[i] = exp(x[i]); y may be x. */
 static inline void vexp(real *y, const real *x, int n)
 {

@@ -1,6 +1,8 @@
 /* Every fast kernel against the plain reference loop it replaces (STYLE §4):
  * the same inputs through both, compared within a float tolerance.
  *   - vexp (polynomial exp) and expf_fma against libm over float's whole range;
+ *   - expm1f_poly, tanh_fast and sqrtf_nonneg against libm, relative to the
+ *     result (so near 0 too, where the RG-LRU's sqrt(1 − a²) lives);
  *   - the selective scan, forward and backward, selective (S6: B, C per
  *     token) and LTI (B, C per channel) strides, N below and above the block;
  *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
@@ -82,6 +84,39 @@ static void test_log_softplus(void)
 static void fill(real *p, size_t n, Rng *r, double lo, double hi)
 {
     for (size_t i = 0; i < n; i++) p[i] = (real)(lo + (hi - lo) * rng_uniform(r));
+}
+
+/* relative to the result: near 0 is where expm1 and tanh earn their keep */
+static void test_expm1_tanh_sqrt(void)
+{
+    double worst_e = 0, worst_t = 0, worst_s = 0;
+    float at_e = 0, at_t = 0, at_s = 0;
+    for (int i = 0; i < 1 << 21; i++) {
+        /* magnitudes 2^-40 .. 2^7 (all of expm1's range that is not ±1 or huge), both signs */
+        float x = ldexpf(1.0f + (float)(i & 2047) / 2048, ((i >> 11) & 511) / 10 - 40);
+        x = i & (1 << 20) ? -x : x;
+        if (x < -87.3f || x > 88.3f) continue;
+        double e = fabs(expm1f_poly(x) - expm1((double)x)) / fabs(expm1((double)x));
+        double t = fabs(tanh_fast(x) - tanh((double)x)) / fabs(tanh((double)x));
+        if (e > worst_e) worst_e = e, at_e = x;
+        if (t > worst_t) worst_t = t, at_t = x;
+    }
+    for (int i = 0; i < 1 << 20; i++) {
+        float v = ldexpf(1.0f + (float)(i & 1023) / 1024, (i >> 10) / 4 - 125);
+        double s = fabs(sqrtf_nonneg(v) - sqrt((double)v)) / sqrt((double)v);
+        if (s > worst_s) worst_s = s, at_s = v;
+    }
+    CHECK(worst_e < 2e-7, "expm1f_poly max relative error %.3g at %g", worst_e, at_e);
+    CHECK(worst_t < 4e-7, "tanh_fast max relative error %.3g at %g", worst_t, at_t);
+    CHECK(worst_s < 1.5e-7, "sqrtf_nonneg max relative error %.3g at %g", worst_s, at_s);
+    CHECK(expm1f_poly(-1000) == -1 && isnan(expm1f_poly(NAN)) && expm1f_poly(0) == 0 && isfinite(expm1f_poly(1000)),
+          "expm1f_poly(-1000) = %g, (NaN) = %g, (0) = %g, (1000) = %g", expm1f_poly(-1000), expm1f_poly(NAN),
+          expm1f_poly(0), expm1f_poly(1000));
+    CHECK(tanh_fast(1000) == 1 && tanh_fast(-1000) == -1 && tanh_fast(0) == 0 && isnan(tanh_fast(NAN)),
+          "tanh_fast(1000) = %g, (-1000) = %g, (0) = %g, (NaN) = %g", tanh_fast(1000), tanh_fast(-1000), tanh_fast(0),
+          tanh_fast(NAN));
+    CHECK(sqrtf_nonneg(0) == 0 && sqrtf_nonneg(1) == 1 && sqrtf_nonneg(4) == 2, "sqrtf_nonneg(0) = %g, (1) = %.9g, (4) = %.9g",
+          sqrtf_nonneg(0), sqrtf_nonneg(1), sqrtf_nonneg(4));
 }
 
 /* One scan configuration through both paths. selective: B, C, Δ per token
@@ -437,6 +472,7 @@ int main(void)
     }
     test_vexp();
     test_log_softplus();
+    test_expm1_tanh_sqrt();
     test_scan(37, 24, 16, 1);
     test_scan(37, 24, 16, 0);
     test_scan(9, 5, 100, 1); /* N past one block of 64 */
