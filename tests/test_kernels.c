@@ -3,6 +3,9 @@
  *   - vexp (polynomial exp) and expf_fma against libm over float's whole range;
  *   - expm1f_poly, tanh_fast and sqrtf_nonneg against libm, relative to the
  *     result (so near 0 too, where the RG-LRU's sqrt(1 − a²) lives);
+ *   - the RG-LRU scan (rglru_scan.h), forward and backward, at widths not a
+ *     multiple of the SIMD width, odd lengths, from a position past 0
+ *     (decode), and with gates small enough to reach the derivative's clip;
  *   - the selective scan, forward and backward, selective (S6: B, C per
  *     token) and LTI (B, C per channel) strides, N below and above the block;
  *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
@@ -28,6 +31,7 @@
 #include "models/layers/attn_head.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/lti_scan.h"
+#include "models/layers/rglru_scan.h"
 #include "models/layers/selective_scan.h"
 
 static void test_vexp(void)
@@ -117,6 +121,82 @@ static void test_expm1_tanh_sqrt(void)
           tanh_fast(NAN));
     CHECK(sqrtf_nonneg(0) == 0 && sqrtf_nonneg(1) == 1 && sqrtf_nonneg(4) == 2, "sqrtf_nonneg(0) = %g, (1) = %.9g, (4) = %.9g",
           sqrtf_nonneg(0), sqrtf_nonneg(1), sqrtf_nonneg(4));
+}
+
+/* The RG-LRU scan: B sequences of T rows, W channels, forward from t0
+ * (through rg_scan_ref and rg_scan) and, at t0 = 0, backward (through
+ * rg_scan_backward_ref and rg_scan_backward + rg_lambda_grad). A few
+ * recurrence gates are tiny, so a -> 1 and mult falls below the clip. */
+static void test_rglru_scan(int B, int T, int W, int t0)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(B * 100000 + T * 1000 + W * 10 + t0));
+    size_t n = (size_t)B * T * W;
+    real *lambda = calloc(W, sizeof(real)), *xc = calloc(n, sizeof(real)), *gi = calloc(n, sizeof(real)),
+         *ga = calloc(n, sizeof(real)), *y = calloc(n, sizeof(real)), *h0 = calloc((size_t)B * W, sizeof(real));
+    fill(lambda, W, &r, -3, 3);
+    fill(xc, n, &r, -2, 2);
+    fill(gi, n, &r, 0.01, 0.99);
+    fill(ga, n, &r, 0.01, 0.99);
+    for (size_t i = 0; i < n; i += 7) ga[i] = (real)1e-9;
+    fill(y, n, &r, -1, 1);
+    fill(h0, (size_t)B * W, &r, -1, 1);
+    real *out[2][5], *h[2], *c = calloc(W, sizeof(real)), *s = calloc(W, sizeof(real));
+    rg_lambda_terms(lambda, W, c, s);
+    for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < 4; j++) out[k][j] = calloc(n, sizeof(real));
+        h[k] = malloc(sizeof(real) * B * W);
+        memcpy(h[k], h0, sizeof(real) * B * W);
+        for (int b = 0; b < B; b++) {
+            size_t o = (size_t)b * T * W;
+            if (k)
+                rg_scan(c, W, T, t0, xc + o, gi + o, ga + o, y + o, out[k][0] + o, out[k][1] + o, out[k][2] + o,
+                        out[k][3] + o, h[k] + (size_t)b * W);
+            else
+                rg_scan_ref(lambda, W, T, t0, xc + o, gi + o, ga + o, y + o, out[k][0] + o, out[k][1] + o, out[k][2] + o,
+                            out[k][3] + o, h[k] + (size_t)b * W);
+        }
+    }
+    const char *names[4] = {"a", "mult", "h", "g"};
+    for (int j = 0; j < 4; j++) {
+        double e = rel_err(out[1][j], out[0][j], n);
+        CHECK(e < 1e-5, "rg_scan B %d T %d W %d t0 %d: %s differs by %.3g", B, T, W, t0, names[j], e);
+    }
+    double eh = rel_err(h[1], h[0], (size_t)B * W);
+    CHECK(eh < 1e-5, "rg_scan B %d T %d W %d t0 %d: final state differs by %.3g", B, T, W, t0, eh);
+    if (t0 == 0) {
+        real *dh = calloc(n, sizeof(real)), *dh1 = calloc(n, sizeof(real)), *q = calloc(n, sizeof(real)), *grad[2][4];
+        fill(dh, n, &r, -1, 1);
+        memcpy(dh1, dh, sizeof(real) * n);
+        for (int k = 0; k < 2; k++) {
+            for (int j = 0; j < 3; j++) grad[k][j] = calloc(n, sizeof(real));
+            grad[k][3] = calloc(W, sizeof(real));
+            for (int i = 0; i < W; i++) grad[k][3][i] = (real)0.25; /* added to, not overwritten */
+        }
+        const real *a = out[0][0], *mult = out[0][1], *hs = out[0][2];
+        rg_scan_backward_ref(lambda, W, B, T, xc, gi, ga, a, mult, hs, dh, grad[0][0], grad[0][1], grad[0][2], q,
+                             grad[0][3]);
+        for (int b = 0; b < B; b++) {
+            size_t o = (size_t)b * T * W;
+            rg_scan_backward(c, W, T, xc + o, gi + o, ga + o, a + o, mult + o, hs + o, dh1 + o, grad[1][0] + o,
+                             grad[1][1] + o, grad[1][2] + o, q + o);
+        }
+        rg_lambda_grad(s, q, B * T, W, grad[1][3]);
+        const char *gnames[4] = {"dxc", "dpre_i", "dpre_a", "dlambda"};
+        size_t gn[4] = {n, n, n, (size_t)W};
+        for (int j = 0; j < 4; j++) {
+            double e = rel_err(grad[1][j], grad[0][j], gn[j]);
+            CHECK(e < 1e-5, "rg_scan_backward B %d T %d W %d: %s differs by %.3g", B, T, W, gnames[j], e);
+        }
+        for (int k = 0; k < 2; k++)
+            for (int j = 0; j < 4; j++) free(grad[k][j]);
+        free(dh); free(dh1); free(q);
+    }
+    for (int k = 0; k < 2; k++) {
+        for (int j = 0; j < 4; j++) free(out[k][j]);
+        free(h[k]);
+    }
+    free(lambda); free(xc); free(gi); free(ga); free(y); free(h0); free(c); free(s);
 }
 
 /* One scan configuration through both paths. selective: B, C, Δ per token
@@ -473,6 +553,11 @@ int main(void)
     test_vexp();
     test_log_softplus();
     test_expm1_tanh_sqrt();
+    test_rglru_scan(3, 17, 256, 0);
+    test_rglru_scan(1, 33, 37, 0);  /* W not a multiple of 8, B·T odd */
+    test_rglru_scan(2, 1, 19, 0);   /* T = 1: only the reset row */
+    test_rglru_scan(5, 1, 40, 7);   /* a decode step past position 0 */
+    test_rglru_scan(1, 9, 300, 3);  /* a chunk past position 0 */
     test_scan(37, 24, 16, 1);
     test_scan(37, 24, 16, 0);
     test_scan(9, 5, 100, 1); /* N past one block of 64 */

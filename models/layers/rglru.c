@@ -9,13 +9,15 @@
  * sqrt(1 − a²) is computed as sqrt(−expm1(2 log a)): no cancellation as a -> 1.
  * Its derivative is clipped as the official code's (the gradient of sqrt(u)
  * taken as 1/sqrt(max(4u, 1e-6)), at most 1000) so a saturated gate cannot
- * blow up a training step; away from a = 1 this is the exact derivative. */
+ * blow up a training step; away from a = 1 this is the exact derivative.
+ * The scan's loops, with their plain references, are in rglru_scan.h. */
 #include <string.h>
 #include <tgmath.h>
 
 #include "core/parallel.h"
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
+#include "models/layers/rglru_scan.h"
 #include "models/layers/tensors.h"
 
 typedef struct { real *y_w, *y_b, *x_w, *x_b, *out_w, *out_b, *conv_w, *conv_b, *gi_w, *gi_b, *ga_w, *ga_b, *lambda; } RgWeights;
@@ -73,8 +75,8 @@ static void rg_init(const Sub *s, Rng *r)
 /* acts per M rows, each [M,W]: ypre, y, xb, xc, gi, ga, a, mult, h, g */
 enum { A_YPRE, A_Y, A_XB, A_XC, A_GI, A_GA, A_A, A_MULT, A_H, A_G, A_COUNT };
 static size_t rg_act_size(const ModelCfg *c, int B, int T) { return (size_t)A_COUNT * B * T * cfg_lru_width(c); }
-/* scratch: dg, dh_out [M,W] | dxc, dpre_i, dpre_a, dloga [M,W] | dxb [M,W] */
-static size_t rg_scratch_size(const ModelCfg *c, int B, int T) { return 7 * (size_t)B * T * cfg_lru_width(c); }
+/* scratch: dg, dh_out [M,W] | dxc, dpre_i, dpre_a, q [M,W] | dxb [M,W] | c, s [W] (rg_lambda_terms) */
+static size_t rg_scratch_size(const ModelCfg *c, int B, int T) { return (7 * (size_t)B * T + 2) * cfg_lru_width(c); }
 
 /* gates of all rows: pre[m, h·bw + j] = Σ_i x[m, h·bw + i] W[h, i, j] + b[h, j], then σ */
 static void rg_gates(const real *x, const real *Wg, const real *bg, real *out, int M, int W, int H)
@@ -88,24 +90,6 @@ static void rg_gates(const real *x, const real *Wg, const real *bg, real *out, i
     for (size_t i = 0; i < (size_t)M * W; i++) out[i] = sigmoid(out[i]);
 }
 
-/* The RG-LRU over T tokens of one sequence (rows of stride W); h [W] carries
- * the state; t0 is the position of the first row (0 resets). */
-static void rg_scan(const RgWeights *w, int W, int T, int t0, const real *xc, const real *gi, const real *ga, real *a_out,
-                    real *mult_out, real *h_out, real *h)
-{
-    for (int t = 0; t < T; t++)
-        for (int k = 0; k < W; k++) {
-            size_t i = (size_t)t * W + k;
-            real log_a = -8 * ga[i] * softplus(w->lambda[k]), a = exp(log_a);
-            int reset = t0 + t == 0;
-            real mult = reset ? 1 : sqrt(-expm1(2 * log_a));
-            h[k] = (reset ? 0 : a * h[k]) + mult * gi[i] * xc[i];
-            a_out[i] = a;
-            mult_out[i] = mult;
-            h_out[i] = h[k];
-        }
-}
-
 static void rg_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
 {
     const ModelCfg *c = s->cfg;
@@ -116,21 +100,24 @@ static void rg_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     for (int i = 0; i < A_COUNT; i++) A[i] = acts + i * MW;
     linear_fwd(A[A_YPRE], x, w.y_w, M, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, M, W);
-    real deriv;
-    for (size_t i = 0; i < MW; i++) A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
+#pragma omp simd
+    for (size_t i = 0; i < MW; i++) {
+        real deriv;
+        A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
+    }
     linear_fwd(A[A_XB], x, w.x_w, M, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, M, W);
     conv1d_forward(A[A_XC], W, A[A_XB], W, w.conv_w, w.conv_b, B, T, W, c->conv1d_width);
     rg_gates(A[A_XC], w.gi_w, w.gi_b, A[A_GI], M, W, H);
     rg_gates(A[A_XC], w.ga_w, w.ga_b, A[A_GA], M, W, H);
-    real *h = scratch;
+    real *cl = scratch, *h = cl + W; /* scratch holds (B + 1)·W easily: it is 7·M·W + 2·W */
+    rg_lambda_terms(w.lambda, W, cl, NULL);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         size_t o = (size_t)b * T * W;
-        real *hb = h + (size_t)b * W; /* scratch holds B·W easily: it is 7·M·W */
-        rg_scan(&w, W, T, 0, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o, hb);
+        rg_scan(cl, W, T, 0, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_Y] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o,
+                A[A_G] + o, h + (size_t)b * W);
     }
-    for (size_t i = 0; i < MW; i++) A[A_G][i] = A[A_H][i] * A[A_Y][i];
     linear_fwd(out, A[A_G], w.out_w, M, D, W, 0);
     bias_fwd(out, w.out_b, M, D);
 }
@@ -144,58 +131,47 @@ static void rg_backward(const Sub *s, const real *x, const real *dout, real *dx,
     size_t MW = (size_t)M * W;
     const real *A[A_COUNT];
     for (int i = 0; i < A_COUNT; i++) A[i] = acts + i * MW;
-    real *dg = scratch, *dh = dg + MW, *dxc = dh + MW, *dpi = dxc + MW, *dpa = dpi + MW, *dloga = dpa + MW, *dxb = dloga + MW;
+    real *dg = scratch, *dh = dg + MW, *dxc = dh + MW, *dpi = dxc + MW, *dpa = dpi + MW, *q = dpa + MW, *dxb = q + MW;
+    real *cl = dxb + MW, *sl = cl + W;
 
     linear_bwd(dg, gw.out_w, dout, A[A_G], w.out_w, M, D, W, 0);
     bias_bwd(gw.out_b, dout, M, D);
-    real deriv;
+#pragma omp simd
     for (size_t i = 0; i < MW; i++) {
+        real deriv;
         dh[i] = dg[i] * A[A_Y][i];
         gelu_tanh(A[A_YPRE][i], &deriv);
         dg[i] = dg[i] * A[A_H][i] * deriv; /* now d ypre */
     }
     linear_bwd(dx, gw.y_w, dg, x, w.y_w, M, W, D, 0);
     bias_bwd(gw.y_b, dg, M, W);
-    /* reverse-time scan: channels are independent, sequences in parallel */
+    /* reverse-time scan: sequences in parallel, channels in SIMD lanes */
+    rg_lambda_terms(w.lambda, W, cl, sl);
 #pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int k = 0; k < W; k++) {
-            real carry = 0;
-            for (int t = T - 1; t >= 0; t--) {
-                size_t i = ((size_t)b * T + t) * W + k;
-                real dht = dh[i] + carry, xi = A[A_XC][i], gi = A[A_GI][i], mult = A[A_MULT][i], a = A[A_A][i];
-                dxc[i] = dht * gi * mult;
-                dpi[i] = dht * xi * mult * gi * (1 - gi);
-                real da = 0;
-                if (t > 0) {
-                    real u = mult * mult, dmult = dht * xi * gi;
-                    da = dht * A[A_H][i - W] + dmult * (-2 * a) / sqrt(fmax(4 * u, (real)1e-6));
-                    carry = dht * a;
-                } else {
-                    carry = 0;
-                }
-                dloga[i] = da * a;
-            }
-        }
-    for (size_t m = 0; m < (size_t)M; m++)
-        for (int k = 0; k < W; k++) {
-            size_t i = m * W + k;
-            real sp = softplus(w.lambda[k]), ga = A[A_GA][i];
-            dpa[i] = dloga[i] * (-8 * sp) * ga * (1 - ga);
-            gw.lambda[k] += dloga[i] * (-8 * ga) * sigmoid(w.lambda[k]);
-        }
+    for (int b = 0; b < B; b++) {
+        size_t o = (size_t)b * T * W;
+        rg_scan_backward(cl, W, T, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o, dh + o,
+                         dxc + o, dpi + o, dpa + o, q + o);
+    }
+    rg_lambda_grad(sl, q, M, W, gw.lambda);
     /* gates: pre = xc_blk · W[h] + b[h] */
     real *dpre[2] = {dpi, dpa}, *gWs[2] = {gw.gi_w, gw.ga_w}, *gbs[2] = {gw.gi_b, gw.ga_b};
     const real *Ws[2] = {w.gi_w, w.ga_w};
-    for (int g = 0; g < 2; g++)
+    for (int g = 0; g < 2; g++) {
         for (int h = 0; h < H; h++) {
             cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, bw, bw, M, 1, A[A_XC] + h * bw, W, dpre[g] + h * bw, W, 1,
                         gWs[g] + (size_t)h * bw * bw, bw);
             cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, bw, bw, 1, dpre[g] + h * bw, W,
                         Ws[g] + (size_t)h * bw * bw, bw, 1, dxc + h * bw, W);
-            for (int m = 0; m < M; m++)
-                for (int j = 0; j < bw; j++) gbs[g][(size_t)h * bw + j] += dpre[g][(size_t)m * W + h * bw + j];
         }
+        /* the biases [H, bw] are one [W] row: whole rows at a time vectorise */
+        real *gb = gbs[g];
+        for (int m = 0; m < M; m++) {
+            const real *dp = dpre[g] + (size_t)m * W;
+#pragma omp simd
+            for (int k = 0; k < W; k++) gb[k] += dp[k];
+        }
+    }
     memset(dxb, 0, sizeof(real) * MW);
     conv1d_backward(dxb, W, gw.conv_w, gw.conv_b, dxc, W, A[A_XB], W, w.conv_w, B, T, W, c->conv1d_width);
     linear_bwd(dx, gw.x_w, dxb, x, w.x_w, M, W, D, 1);
@@ -209,7 +185,8 @@ static size_t rg_state_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * cfg_lru_width(c) * (size_t)c->conv1d_width;
 }
 
-static size_t rg_step_scratch_size(const ModelCfg *c, int B, int ctx) { return rg_act_size(c, B, 1) + 1; }
+/* acts of one row per sequence | c [W] (rg_lambda_terms) */
+static size_t rg_step_scratch_size(const ModelCfg *c, int B, int ctx) { return rg_act_size(c, B, 1) + cfg_lru_width(c); }
 
 static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
 {
@@ -218,12 +195,16 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     RgWeights w = rg_weights(c, s->p);
     int D = c->d_model, W = cfg_lru_width(c), H = cfg_rglru_heads(c), K = c->conv1d_width;
     size_t BW = (size_t)B * W;
-    real *A[A_COUNT], deriv;
+    real *A[A_COUNT], *cl = scratch + A_COUNT * BW;
     for (int i = 0; i < A_COUNT; i++) A[i] = scratch + i * BW;
     real *windows = state, *h = state + (size_t)B * (K - 1) * W;
     linear_fwd(A[A_YPRE], x, w.y_w, B, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, B, W);
-    for (size_t i = 0; i < BW; i++) A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
+#pragma omp simd
+    for (size_t i = 0; i < BW; i++) {
+        real deriv;
+        A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
+    }
     linear_fwd(A[A_XB], x, w.x_w, B, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, B, W);
     for (int b = 0; b < B; b++)
@@ -231,11 +212,12 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
                     w.conv_b, W, K);
     rg_gates(A[A_XC], w.gi_w, w.gi_b, A[A_GI], B, W, H);
     rg_gates(A[A_XC], w.ga_w, w.ga_b, A[A_GA], B, W, H);
+    rg_lambda_terms(w.lambda, W, cl, NULL);
     for (int b = 0; b < B; b++) {
         size_t o = (size_t)b * W;
-        rg_scan(&w, W, 1, pos, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o, h + o);
+        rg_scan(cl, W, 1, pos, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_Y] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o,
+                A[A_G] + o, h + o);
     }
-    for (size_t i = 0; i < BW; i++) A[A_G][i] = A[A_H][i] * A[A_Y][i];
     linear_fwd(out, A[A_G], w.out_w, B, D, W, 0);
     bias_fwd(out, w.out_b, B, D);
 }
