@@ -25,7 +25,7 @@ $(BUILD)/Makefile: CMakeLists.txt tests/tests.cmake | deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 
 $(BUILD)/seqbench: deps $(BUILD)/Makefile FORCE
-	cmake --build $(BUILD) -j $(JOBS)
+	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS)
 
 configure: $(BUILD)/Makefile
 

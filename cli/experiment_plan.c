@@ -1,11 +1,13 @@
 /* An experiment spec resolved at one profile into one command line per
  * (cell, seed) (DESIGN §9). The options of a cell's command come, later
- * winning, from: --preset, "base", the profile, the cell, and the profile's
- * "override" (options that must win over every cell's own, e.g. the smoke
- * profile's step count over a cell that sets its own "steps"). Keys the
- * runner reads itself are never passed on: "name", "seconds" (the measured
- * wall time per profile) and "subcommand" (bench's: roofline, decode, ...,
- * or none for the model benchmark). Every command writes its result with
+ * winning, from: --preset, "base", the profile, the cell, the cell's own
+ * options for this profile (its "profiles" object, e.g. a cheaper model at
+ * quick only), and the profile's "override" (options that must win over
+ * every cell's own, e.g. the smoke profile's step count over a cell that
+ * sets its own "steps"). Keys the runner reads itself are never passed on:
+ * "name", "seconds" (the measured wall time per profile), "profiles" and
+ * "subcommand" (bench's: roofline, decode, ..., or none for the model
+ * benchmark). Every command writes its result with
  * --out, atomically; train gets --seed, train and bench --threads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,7 @@
 
 static int runner_key(const char *k)
 {
-    return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand");
+    return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand") || !strcmp(k, "profiles");
 }
 
 /* Appends "--key value" for every entry of obj to argv; skip_override for the profile itself. */
@@ -136,6 +138,12 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
         for (int i = 0; i < k; i++)
             if (!strcmp(p->cells[i].cell, cell_name)) die("%s: two cells are named \"%s\"", spec_path, cell_name);
         double est = estimate(cell, cell_name, r->profile, spec_path);
+        const cJSON *cell_profiles = cJSON_GetObjectItemCaseSensitive(cell, "profiles");
+        if (cell_profiles && !cJSON_IsObject(cell_profiles))
+            die("%s: cell %s: \"profiles\" must be an object {profile: options}", spec_path, cell_name);
+        const cJSON *cell_prof = r->profile ? cJSON_GetObjectItemCaseSensitive(cell_profiles, r->profile) : NULL;
+        if (cell_prof && !cJSON_IsObject(cell_prof))
+            die("%s: cell %s: \"profiles\".%s must be an object of options", spec_path, cell_name, r->profile);
         const char *sub = !strcmp(command, "bench") ? subcommand(cell, prof, base, spec_path) : "";
         int this_cell = !r->cell || !strcmp(r->cell, cell_name);
         cell_found |= this_cell;
@@ -165,6 +173,7 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
             if ((ac = push_options(base, a, ac, 0, spec_path, &e)) < 0 ||
                 (ac = push_options(prof, a, ac, 1, spec_path, &e)) < 0 ||
                 (ac = push_options(cell, a, ac, 0, spec_path, &e)) < 0 ||
+                (ac = push_options(cell_prof, a, ac, 0, spec_path, &e)) < 0 ||
                 (ac = push_options(over, a, ac, 0, spec_path, &e)) < 0)
                 die_err(&e);
             /* the seed is train's (weights and data); a bench's random weights do not change its timings, so

@@ -319,8 +319,17 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
     atomic_printf(md, e, " Cells:");
     for (const cJSON *cell = get(x->spec, "cells") ? get(x->spec, "cells")->child : NULL; cell; cell = cell->next) {
         atomic_printf(md, e, " **%s**", cJSON_IsString(get(cell, "name")) ? get(cell, "name")->valuestring : "?");
+        /* the cell's own options, then those it sets for this profile only (they win, as in the runner) */
+        const cJSON *own = get(get(cell, "profiles"), profile);
         for (const cJSON *it = cell->child; it; it = it->next) {
-            if (!strcmp(it->string, "name") || !strcmp(it->string, "seconds")) continue; /* the runner's estimate */
+            if (!strcmp(it->string, "name") || !strcmp(it->string, "seconds") || !strcmp(it->string, "profiles"))
+                continue; /* the runner's estimate and per-profile options */
+            if (get(own, it->string)) continue;
+            char *v = cJSON_PrintUnformatted(it);
+            atomic_printf(md, e, " `%s=%s`", it->string, v);
+            cJSON_free(v);
+        }
+        for (const cJSON *it = cJSON_IsObject(own) ? own->child : NULL; it; it = it->next) {
             char *v = cJSON_PrintUnformatted(it);
             atomic_printf(md, e, " `%s=%s`", it->string, v);
             cJSON_free(v);
@@ -369,6 +378,9 @@ int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char
         else train_tables(md, x, e);
     }
     settings(md, x, profile, e);
+    /* what the spec's author found out on the way (a setting's reason, a slip in a source) */
+    const cJSON *notes = get(x->spec, "notes");
+    if (cJSON_IsString(notes) && *notes->valuestring) atomic_printf(md, e, "Notes: %s\n\n", notes->valuestring);
     if (x->n_cells_run) figures(md, x, plots, e);
     const cJSON *claims = get(x->spec, "claims");
     if (cJSON_GetArraySize(claims)) {

@@ -155,8 +155,12 @@ static inline void bias_fwd(real *y, const real *b, int M, int N)
 static inline void bias_bwd(real *db, const real *dy, int M, int N)
 {
     if (!db) return;
-    for (size_t m = 0; m < (size_t)M; m++)
-        for (int n = 0; n < N; n++) db[n] += dy[m * N + n];
+    /* db never overlaps dy (a gradient and an activation buffer): say so, or the row sum stays scalar */
+    for (size_t m = 0; m < (size_t)M; m++) {
+        const real *row = dy + m * N;
+#pragma omp simd
+        for (int n = 0; n < N; n++) db[n] += row[n];
+    }
 }
 
 #endif

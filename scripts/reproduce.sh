@@ -65,7 +65,12 @@ build=${2:-build}
 profile=${PROFILE:-quick}
 results=${RESULTS:-results}
 only=${ONLY:-}
-gen="$build/reproduce"
+# the run's own files (generated makefile, logs, ETA clock) sit beside the build, one directory per results
+# folder, so two runs into different folders never share them
+case $results in
+results) gen="$build/reproduce" ;;
+*) gen="$build/reproduce-$(printf '%s' "$results" | tr -c 'A-Za-z0-9_.-' '_')" ;;
+esac
 cores=$(nproc 2>/dev/null || echo 1)
 jobs=$cores
 for w in ${MAKEFLAGS:-}; do
@@ -94,6 +99,12 @@ fi
 
 # every cell, from the specs themselves; a bad PROFILE or spec is one line and status 2
 mkdir -p "$gen"
+# one run at a time per results folder: a second would start the same cells again
+exec 9>"$gen/lock"
+if ! flock -n 9; then
+    echo "seqbench: RESULTS=$results: another make reproduce is running into it (lock $gen/lock)" >&2
+    exit 2
+fi
 : >"$gen/cells.tsv"
 for s in $specs; do
     if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" --list-cells \

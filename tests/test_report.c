@@ -65,6 +65,7 @@ static void train_result(const char *dir, const char *file, double a64, double a
 static const char *SPEC =
     "{\"name\": \"probe\", \"title\": \"Probe\", \"command\": \"train\", \"metric\": \"token_acc\","
     " \"source\": {\"paper\": \"Someone 2024\", \"where\": \"Table 9\"}, \"paper_claim\": \"it works\","
+    " \"notes\": \"tried lr 1e-2 first\","
     " \"paper_table\": {\"metric\": \"accuracy\", \"unit\": \"%\", \"columns\": [64, 256, 1024],"
     "   \"rows\": {\"Big model\": [\"✓\", 99.8, \"✗\"], \"Other\": [50, 40, 30]}, \"symbols\": {\"✓\": 100, \"✗\": null},"
     "   \"cell_of_row\": {\"Big model\": \"good\"}},"
@@ -260,6 +261,7 @@ static void report(void)
     CHECK(strstr(md, "**not run (0 of 2 cells)**") && strstr(md, "**not run (2 of 3 cells)**"), "not run lines");
     CHECK(strstr(md, "cell a has no results"), "not-run claim gives the reason");
     CHECK(strstr(md, "Source: Someone 2024, Table 9."), "source line");
+    CHECK(strstr(md, "\n\nNotes: tried lr 1e-2 first\n\n"), "the spec's notes are not a paragraph of its section");
     /* the paper's row as printed, ours below it in percent with the spread of the two seeds, paper-only rows alone */
     CHECK(contains_in_order(md, "| *paper: Big model* | *✓* | *99.8* | *✗* |", "| **ours: good** | 100.0 | 80.0 (70.0..90.0) | – |"),
           "paper table: %.2000s", strstr(md, "### The paper") ? strstr(md, "### The paper") : md);

@@ -6,6 +6,7 @@
  *     none (every cell --list-cells names has its result at the end);
  *   - REPORT.md is written, and a PNG when gnuplot is installed.
  * Polls for the first result; nothing depends on how fast the machine is. */
+#include <ctype.h>
 #include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
@@ -104,6 +105,25 @@ int main(void)
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && lines == 1 && strstr(log, wrong[i][1]) &&
                   access(results, F_OK) != 0,
               "%s: status %d, want 2 and one line with '%s', no results directory: %s", wrong[i][0], st, wrong[i][1], log);
+        free(log);
+    }
+    /* 0b. a second run into the same results folder while one holds it: one line, status 2, nothing run */
+    {
+        char results[400], gen[1200], cmd[4000];
+        snprintf(results, sizeof results, "%s/results", tmp);
+        int k = snprintf(gen, sizeof gen, "%s/build/reproduce-", tmp);
+        for (const char *c = results; *c && k < (int)sizeof gen - 1; c++) /* scripts/reproduce.sh's name for it */
+            gen[k++] = (isalnum((unsigned char)*c) || strchr("_.-", *c)) ? *c : '_';
+        gen[k] = '\0';
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p '%s' && flock '%s/lock' sh -c \"MAKEFLAGS= PROFILE=smoke RESULTS='%s' '%s/scripts/reproduce.sh' "
+                 "'%s' '%s/build'\" >%s/locked.log 2>&1",
+                 gen, gen, results, src, bin, tmp, tmp);
+        int st = system(cmd);
+        char *log = check_slurp(tmp, "locked.log");
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(log, "another make reproduce is running into it") &&
+                  !strchr(log, '\n')[1] && access(results, F_OK) != 0,
+              "a run while another holds the results folder: status %d, want 2, one line, nothing made: %s", st, log);
         free(log);
     }
     static Seen before[MAX_FILES], after[MAX_FILES];

@@ -57,7 +57,7 @@ static const char *TINY =
     "          \"batch\": 4, \"eval-lengths\": [4], \"eval-seqs\": 8},\n"
     " \"profiles\": {\"quick\": {}, \"smoke\": {\"override\": {\"steps\": 5}}},\n"
     " \"cells\": [{\"name\": \"tf\", \"arch\": \"transformer\", \"seconds\": {\"quick\": 240, \"smoke\": 0.7}},\n"
-    "           {\"name\": \"mb\", \"arch\": \"mamba\", \"steps\": 300000}],\n"
+    "           {\"name\": \"mb\", \"arch\": \"mamba\", \"steps\": 300000, \"profiles\": {\"smoke\": {\"layers\": 2}}}],\n"
     " \"seeds\": [1, 2]}\n";
 
 static void list_cells(void)
@@ -99,6 +99,9 @@ static void list_cells(void)
     }
     write_file("bad.json", "{\"name\": \"tiny\", \"cells\": [{\"name\": \"a\", \"seconds\": 3}], \"seeds\": [1]}");
     CHECK(run("experiment --spec bad.json --list-cells") == 2, "\"seconds\" not an object: exit 2");
+    write_file("bad.json", "{\"name\": \"tiny\", \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"a\", "
+                           "\"profiles\": {\"quick\": 3}}], \"seeds\": [1]}");
+    CHECK(run("experiment --spec bad.json --list-cells") == 2, "a cell's \"profiles\".quick not an object: exit 2");
     CHECK(!exists("res") && !exists("results"), "a refused list-cells made a directory");
 }
 
@@ -111,7 +114,8 @@ static void one_cell(void)
     CHECK(rc == 0 && exists("res/tiny/mb.seed2.json"), "--cell mb --seed 2: exit %d: %s", rc, err);
     CHECK(!exists("res/tiny/mb.seed1.json") && !exists("res/tiny/tf.seed1.json") && !exists("res/tiny/tf.seed2.json"),
           "--cell mb --seed 2 ran another cell");
-    CHECK(strstr(err, "--steps 300000 --steps 5"), "the smoke override does not come after the cell's steps: %s", err);
+    CHECK(strstr(err, "--steps 300000 --layers 2 --steps 5"),
+          "the cell's smoke options do not follow its own, or the smoke override does not come last: %s", err);
     CHECK(strstr(err, "1 cells to run, 0 with results"), "no count of the cells to run: %s", err);
     free(err);
     rc = run("experiment --spec tiny.json --results res --profile smoke --cell mb --threads 1");

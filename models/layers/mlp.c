@@ -34,12 +34,6 @@ static MlpWeights mlp_weights(const ModelCfg *c, real *p)
 
 static void mlp_init(const Sub *s, Rng *r) { (void)s; (void)r; }
 
-/* act(u) and act'(u) */
-static inline real act_value(Activation a, real u, real *deriv)
-{
-    return a == ACT_SILU ? silu_with_grad(u, deriv) : gelu_tanh(u, deriv);
-}
-
 /* acts: up [M,F] | a = act(gate) [M,F] | act'(gate) [M,F] | h = a ⊙ up [M,F].
  * Saving act' costs one more [M,F] buffer but keeps exp/tanh out of backward. */
 static size_t mlp_act_size(const ModelCfg *c, int B, int T) { return 4 * (size_t)B * T * c->d_ff; }
@@ -72,9 +66,10 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
                 a[i] = g * sg;
                 h[i] = a[i] * up[i];
             }
-        } else {
+        } else { /* GeLU: gelu_tanh is branch-free too (tanh through expm1), so this vectorises as well */
+#pragma omp simd
             for (size_t i = i0; i < i1; i++) {
-                a[i] = act_value(act, gate[i], &da[i]);
+                a[i] = gelu_tanh(gate[i], &da[i]);
                 h[i] = a[i] * up[i];
             }
         }

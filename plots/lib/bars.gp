@@ -40,6 +40,11 @@ if (exists("logy") && logy) { set logscale y } else { set yrange [0:*] }
 if (yscale == 100 && !(exists("logy") && logy)) { set yrange [0:105] }
 stats file skip 1 using 0 nooutput
 set xrange [-0.6 : STATS_max + 0.6]
+# room under the axis for the longest label, slanted at 30 degrees (about a
+# quarter of a line per character), and 60 pixels a group past 12 groups
+longest = int(system("awk -F'\t' 'NR > 1 && length($1) > m { m = length($1) } END { print m + 0 }' '".file."'"))
+set bmargin 1.5 + longest / 4.0
+px_wide = (STATS_max + 1 > 12) ? 240 + 60 * (STATS_max + 1) : 960
 labels = "file skip 1 using 0:(-1e9):xtic(1) with points pt 7 ps 0 notitle"
 bars = "for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)) with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0)"
 values = "for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)):(lab(word(bar_cols,k)+0)) with labels offset 0,0.6 font ',8' notitle"
@@ -47,7 +52,7 @@ errors = "file using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for
 # labels once, centred under each group; error bars only where the seeds differ
 curves = labels.", ".bars.", ".values.(ek > 0 ? ", ".errors : "")
 do for [fmt in "png svg"] {
-    if (fmt eq "png") { set terminal pngcairo size 960,540 font ",11" } else { set terminal svg size 960,540 dynamic font ",11" }
+    if (fmt eq "png") { set terminal pngcairo size px_wide,540 font ",11" } else { set terminal svg size px_wide,540 dynamic font ",11" }
     set output outdir."/".figure.".".fmt
     plot @curves
 }
