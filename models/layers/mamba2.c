@@ -17,11 +17,11 @@
 #include "core/parallel.h"
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
+#include "models/layers/m2_scan.h"
 #include "models/layers/rmsnorm.h"
 #include "models/layers/tensors.h"
 
 typedef struct { real *in, *conv_w, *conv_b, *dt_bias, *A_log, *D, *norm, *out; } M2Weights;
-typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
 
 static M2Dims m2_dims(const ModelCfg *c)
 {
@@ -82,7 +82,7 @@ static void m2_init(const Sub *s, Rng *r)
 
 
 /* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
- * | rstd [M,G] | vn [M,E] | S [M,E,N] */
+ * | rstd [M,G] | vn [M,E] | S [M, E·N]: per sequence [T, G, N, E/G], m2_scan.h's transposed states */
 typedef struct { real *zx, *pre, *xbc, *delta, *y, *v, *rstd, *vn, *S; } M2Acts;
 
 static M2Acts m2_acts(const M2Dims *d, real *a, size_t M)
@@ -108,34 +108,18 @@ static size_t m2_infer_act_size(const ModelCfg *c, int B, int T)
     return (size_t)B * T * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G);
 }
 
-/* scratch: A [H] | per thread: dA [H], dD [H], dS [P,N] | dvn, dv [M,E] | dzx [M,Z] | dxbc [M,conv] */
+/* scratch: A [H] | per thread: dA [H], dD [H], the scan's work (m2_scan.h) | dvn, dv [M,E] | dzx [M,Z]
+ * | dxbc [M,conv] */
+static size_t m2_per_thread(const M2Dims *d)
+{
+    return 2 * (size_t)d->H + m2_scan_work_size(d);
+}
+
 static size_t m2_scratch_size(const ModelCfg *c, int B, int T)
 {
     M2Dims d = m2_dims(c);
     size_t M = (size_t)B * T;
-    return d.H + (size_t)par_max_threads() * (2 * d.H + (size_t)d.P * d.N) + M * (2 * (size_t)d.E + d.Z + d.conv_dim);
-}
-
-/* One head of one sequence: S [P,N] in/out; Ss (saved states, [T, E, N] rows of the sequence) may be NULL. */
-static void m2_scan_head(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
-                         real *S, real *Ss, real *y)
-{
-    int g = h / (d->H / d->G), P = d->P, N = d->N;
-    for (int t = 0; t < T; t++) {
-        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
-        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
-        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A);
-        real *yt = y + (size_t)t * d->E + h * P;
-        for (int p = 0; p < P; p++) {
-            real *Sp = S + (size_t)p * N, acc = Dh * x[p];
-            for (int n = 0; n < N; n++) {
-                Sp[n] = decay * Sp[n] + dt * x[p] * Bt[n];
-                acc += Sp[n] * Ct[n];
-            }
-            yt[p] = acc;
-        }
-        if (Ss) memcpy(Ss + ((size_t)t * d->E + h * P) * N, S, sizeof(real) * P * N);
-    }
+    return d.H + (size_t)par_max_threads() * m2_per_thread(&d) + M * (2 * (size_t)d.E + d.Z + d.conv_dim);
 }
 
 /* gated grouped norm of one row: v = y ⊙ SiLU(z), vn = RMSNorm per group */
@@ -162,57 +146,21 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     for (int m = 0; m < M; m++)
         for (int h = 0; h < d.H; h++)
             a.delta[(size_t)m * d.H + h] = softplus(a.zx[(size_t)m * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
-    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N;
+    size_t per = m2_per_thread(&d);
+    /* one task per (sequence, group), states saved as [T, G, N, E/G] */
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int h = 0; h < d.H; h++) {
-            real *S = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
+        for (int g = 0; g < d.G; g++) {
+            real *work = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
             size_t row = (size_t)b * T;
-            memset(S, 0, sizeof(real) * d.P * d.N);
-            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h], S,
-                         s->inference ? NULL : a.S + row * d.E * d.N, a.y + row * d.E);
+            memset(work, 0, sizeof(real) * (d.E / d.G) * d.N); /* the state before t = 0 */
+            m2_scan_group(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
+                          s->inference ? NULL : a.S + row * d.E * d.N, work, a.y + row * d.E, work);
         }
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
                      a.rstd + (size_t)m * d.G, a.vn + (size_t)m * d.E);
     linear_fwd(out, a.vn, w.out, M, d.D, d.E, 0);
-}
-
-/* Reverse-time pass of one head of one sequence. dy [T,E] rows; writes dx,
- * dB, dC into dxbc (+=: heads of a group share B and C, so the caller runs a
- * group's heads in one task), dΔ into ddelta; dA, dD into the thread's sums. */
-static void m2_scan_head_backward(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
-                                  const real *Ss, const real *dy, real *dxbc, real *ddelta, real *dS, real *dA, real *dD)
-{
-    int g = h / (d->H / d->G), P = d->P, N = d->N;
-    memset(dS, 0, sizeof(real) * P * N);
-    for (int t = T - 1; t >= 0; t--) {
-        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
-        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
-        real *drow = dxbc + (size_t)t * d->conv_dim, *dx = drow + h * P;
-        real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
-        const real *St = Ss + ((size_t)t * d->E + h * P) * N;
-        const real *Sp = t ? Ss + ((size_t)(t - 1) * d->E + h * P) * N : NULL;
-        const real *dyt = dy + (size_t)t * d->E + h * P;
-        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A), ddecay = 0, ddt = 0;
-        for (int p = 0; p < P; p++) {
-            real *dSp = dS + (size_t)p * N, dxp = dyt[p] * Dh;
-            *dD += dyt[p] * x[p];
-            for (int n = 0; n < N; n++) {
-                real g_s = dSp[n] + dyt[p] * Ct[n];   /* everything that depends on S_t */
-                real prev = Sp ? Sp[(size_t)p * N + n] : 0;
-                dCt[n] += dyt[p] * St[(size_t)p * N + n];
-                ddecay += g_s * prev;
-                ddt += g_s * x[p] * Bt[n];
-                dxp += g_s * dt * Bt[n];
-                dBt[n] += g_s * dt * x[p];
-                dSp[n] = g_s * decay;               /* to S_{t-1} */
-            }
-            dx[p] += dxp;
-        }
-        ddelta[(size_t)t * d->H + h] = ddt + ddecay * A * decay;
-        *dA += ddecay * dt * decay;
-    }
 }
 
 static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_in, int B, int T, const real *acts,
@@ -221,9 +169,9 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
     const ModelCfg *c = s->cfg;
     M2Dims d = m2_dims(c);
     M2Weights w = m2_weights(c, s->p), gw = m2_weights(c, s->g);
-    int M = B * T, L = d.E / d.G, threads = par_max_threads(), per_group = d.H / d.G;
+    int M = B * T, L = d.E / d.G, threads = par_max_threads();
     M2Acts a = m2_acts(&d, (real *)acts, (size_t)M);
-    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N, ME = (size_t)M * d.E;
+    size_t per = m2_per_thread(&d), ME = (size_t)M * d.E;
     real *A = scratch, *per_thread = A + d.H, *dvn = per_thread + (size_t)threads * per, *dv = dvn + ME;
     real *dzx = dv + ME, *dxbc = dzx + (size_t)M * d.Z;
     for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
@@ -251,10 +199,9 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
         for (int g = 0; g < d.G; g++) {
             real *mine = per_thread + (size_t)par_thread_id() * per;
             size_t row = (size_t)b * T;
-            for (int h = g * per_group; h < (g + 1) * per_group; h++)
-                m2_scan_head_backward(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h],
-                                      a.S + row * d.E * d.N, dv + row * d.E, dxbc + row * d.conv_dim,
-                                      ddelta + row * d.H, mine + 2 * d.H, mine + h, mine + d.H + h);
+            m2_scan_group_backward(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
+                                   a.S + row * d.E * d.N, dv + row * d.E, dxbc + row * d.conv_dim, ddelta + row * d.H,
+                                   mine, mine + d.H, mine + 2 * d.H);
         }
     for (int t = 0; t < threads; t++)
         for (int h = 0; h < d.H; h++) {
@@ -312,7 +259,7 @@ static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int 
         for (int h = 0; h < d.H; h++)
             delta[(size_t)b * d.H + h] = softplus(zx[(size_t)b * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
         for (int h = 0; h < d.H; h++)
-            m2_scan_head(&d, h, 1, xbc + (size_t)b * d.conv_dim, delta + (size_t)b * d.H, A[h], w.D[h],
+            m2_scan_head_ref(&d, h, 1, xbc + (size_t)b * d.conv_dim, delta + (size_t)b * d.H, A[h], w.D[h],
                          S + ((size_t)b * d.E + (size_t)h * d.P) * d.N, NULL, y + (size_t)b * d.E);
         m2_gate_norm(&d, y + (size_t)b * d.E, zx + (size_t)b * d.Z, w.norm, c->norm_eps, v + (size_t)b * d.E,
                      rstd + (size_t)b * d.G, vn + (size_t)b * d.E);
@@ -338,7 +285,7 @@ static void m2_prefill_state(const Sub *s, int B, int T, const real *acts, real 
         real *S = state + (size_t)Bs * (d.K - 1) * d.conv_dim + sb * d.E * d.N;
         memset(S, 0, sizeof(real) * d.E * d.N);
         for (int h = 0; h < d.H; h++)
-            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
+            m2_scan_head_ref(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
                          S + (size_t)h * d.P * d.N, NULL, y);
     }
 }

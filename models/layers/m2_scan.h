@@ -1,0 +1,332 @@
+/* The Mamba-2 scan (models/layers/mamba2.c), one sequence:
+ *   S_t[h] = exp(Δ_t[h] A[h]) S_{t-1}[h] + Δ_t[h] x_t[h] ⊗ B_t[g]     (P x N), g = h / (H/G)
+ *   y_t[h] = S_t[h] C_t[g] + D[h] x_t[h]
+ * Two forms: the plain per-head loops (m2_scan_head_ref and its backward),
+ * which read like the equations and serve decode, prefill and the tests as
+ * the reference; and the training pair m2_scan_group / _backward, which take
+ * all heads of one group of B, C together, channels innermost.
+ *
+ * Why the group form: the heads of a group are contiguous channels of xBC
+ * (E/G of them) and share B_t and C_t, so with the state stored transposed,
+ * S^T [N, E/G], every loop runs along E/G contiguous channels: y_t
+ * accumulates over n with no sum across SIMD lanes, and the backward's
+ * reductions over n (dΔ, dx) become per-channel vectors summed once per
+ * head at the end of the token. The per-head loops ran P = 16 wide inner
+ * loops over N = 16 with scalar accumulators, which GCC did not vectorise. */
+#ifndef SEQ_M2_SCAN_H
+#define SEQ_M2_SCAN_H
+
+#include <stddef.h>
+#include <string.h>
+#include <tgmath.h>
+
+#include "core/real.h"
+
+typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
+
+/* One head of one sequence: S [P,N] in/out; Ss (saved states, [T, E, N]
+ * rows of the sequence) may be NULL. xbc [T, conv_dim], delta [T, H], y [T, E]. */
+static inline void m2_scan_head_ref(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A,
+                                    real Dh, real *S, real *Ss, real *y)
+{
+    int g = h / (d->H / d->G), P = d->P, N = d->N;
+    for (int t = 0; t < T; t++) {
+        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
+        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A);
+        real *yt = y + (size_t)t * d->E + h * P;
+        for (int p = 0; p < P; p++) {
+            real *Sp = S + (size_t)p * N, acc = Dh * x[p];
+            for (int n = 0; n < N; n++) {
+                Sp[n] = decay * Sp[n] + dt * x[p] * Bt[n];
+                acc += Sp[n] * Ct[n];
+            }
+            yt[p] = acc;
+        }
+        if (Ss) memcpy(Ss + ((size_t)t * d->E + h * P) * N, S, sizeof(real) * P * N);
+    }
+}
+
+/* Reverse-time pass of one head of one sequence, from m2_scan_head_ref's
+ * states Ss. dy [T,E] rows; adds dx, dB, dC into dxbc (heads of a group
+ * share B and C, so the caller runs a group's heads in one task), writes dΔ
+ * into ddelta, adds dA, dD into *dA, *dD. dS: P·N reals of scratch. */
+static inline void m2_scan_head_backward_ref(const M2Dims *d, int h, int T, const real *xbc, const real *delta,
+                                             real A, real Dh, const real *Ss, const real *dy, real *dxbc,
+                                             real *ddelta, real *dS, real *dA, real *dD)
+{
+    int g = h / (d->H / d->G), P = d->P, N = d->N;
+    memset(dS, 0, sizeof(real) * P * N);
+    for (int t = T - 1; t >= 0; t--) {
+        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
+        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+        real *drow = dxbc + (size_t)t * d->conv_dim, *dx = drow + h * P;
+        real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
+        const real *St = Ss + ((size_t)t * d->E + h * P) * N;
+        const real *Sp = t ? Ss + ((size_t)(t - 1) * d->E + h * P) * N : NULL;
+        const real *dyt = dy + (size_t)t * d->E + h * P;
+        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A), ddecay = 0, ddt = 0;
+        for (int p = 0; p < P; p++) {
+            real *dSp = dS + (size_t)p * N, dxp = dyt[p] * Dh;
+            *dD += dyt[p] * x[p];
+            for (int n = 0; n < N; n++) {
+                real g_s = dSp[n] + dyt[p] * Ct[n];   /* everything that depends on S_t */
+                real prev = Sp ? Sp[(size_t)p * N + n] : 0;
+                dCt[n] += dyt[p] * St[(size_t)p * N + n];
+                ddecay += g_s * prev;
+                ddt += g_s * x[p] * Bt[n];
+                dxp += g_s * dt * Bt[n];
+                dBt[n] += g_s * dt * x[p];
+                dSp[n] = g_s * decay;               /* to S_{t-1} */
+            }
+            dx[p] += dxp;
+        }
+        ddelta[(size_t)t * d->H + h] = ddt + ddecay * A * decay;
+        *dA += ddecay * dt * decay;
+    }
+}
+
+/* Tokens between the forward's checkpoints of the state (m2_scan_group_any):
+ * a chunk's states, C·E/G·N reals, stay in L2 for the backward. The double
+ * build (the gradient checks, T ≤ 9) takes 4, so its checks cross chunks. */
+#ifdef SEQ_F64
+#define M2_CHUNK 4
+#else
+#define M2_CHUNK 16
+#endif
+
+/* Scratch of the group pair, per thread: the state or its gradient [N, L],
+ * four per-channel rows [L] and one chunk's states [M2_CHUNK, N, L], L = E/G. */
+static inline size_t m2_scan_work_size(const M2Dims *d)
+{
+    size_t L = (size_t)(d->E / d->G);
+    return L * d->N + 4 * L + (size_t)M2_CHUNK * L * d->N;
+}
+
+/* Both training bodies are written once (_any) and compiled for the build's
+ * target (AVX2 + FMA) and for x86-64-v4 (AVX-512), picked at run time, as
+ * selective_scan.h does: 16 lanes and 32 registers halve the loads and
+ * stores these loops are made of. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define M2_DISPATCH 1
+#define M2_BODY static inline __attribute__((always_inline))
+#else
+#define M2_DISPATCH 0
+#define M2_BODY static inline
+#endif
+
+/* Per-channel rows of token t for group g: the decay exp(Δ A) of the
+ * channel's head (one exp per head), Δ·x, and y's skip term D·x (skip may
+ * be NULL). */
+M2_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *delta_t, const real *A, const real *Dv,
+                           real *restrict dec, real *restrict dtx, real *restrict skip)
+{
+    int P = d->P, hpg = d->H / d->G;
+    for (int j = 0; j < hpg; j++) {
+        int h = g * hpg + j;
+        real dt = delta_t[h], decay = exp(dt * A[h]), Dh = Dv[h];
+        const real *xh = x + (size_t)j * P;
+        size_t o = (size_t)j * P;
+#pragma omp simd
+        for (int p = 0; p < P; p++) {
+            dec[o + p] = decay;
+            dtx[o + p] = dt * xh[p];
+        }
+        if (skip)
+#pragma omp simd
+            for (int p = 0; p < P; p++) skip[o + p] = Dh * xh[p];
+    }
+}
+
+/* One token's state update S^T_t[n] = decay ⊙ S^T_{t-1}[n] + B_n·(Δx) for
+ * every n (prev NULL: S_{t-1} = 0; prev may be cur), and y_t += S_t C_t
+ * when yt is not NULL. */
+M2_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, const real *restrict dec,
+                              const real *restrict dtx, const real *prev, real *cur, real *restrict yt)
+{
+    for (int n = 0; n < N; n++) {
+        real b = Bt[n], c = Ct[n];
+        real *hn = cur + (size_t)n * L;
+        if (!prev) {
+#pragma omp simd
+            for (int e = 0; e < L; e++) hn[e] = dtx[e] * b;
+        } else {
+            const real *hp = prev + (size_t)n * L;
+#pragma omp simd
+            for (int e = 0; e < L; e++) hn[e] = fma(dec[e], hp[e], dtx[e] * b);
+        }
+        if (yt)
+#pragma omp simd
+            for (int e = 0; e < L; e++) yt[e] = fma(c, hn[e], yt[e]);
+    }
+}
+
+/* Forward of group g of one sequence, the state transposed: S^T [N, L],
+ * L = E/G. ST holds the state in (the state before t = 0) and out. For
+ * training, Ss (else NULL) gets a checkpoint every M2_CHUNK tokens, the
+ * state before chunk k (k ≥ 1) at Ss[k-1] of [ceil(T/C) - 1, G, N, L]
+ * (within the T·E·N reals of one sequence), and the backward recomputes
+ * each chunk's states from it: saving every S_t streamed T·E·N reals
+ * through memory twice a step, and the backward stalled on reading them
+ * back. A = -exp(A_log) [H], Dv = D [H]. work: m2_scan_work_size reals, of
+ * which this uses all but the first N·L (so ST may be those). */
+M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
+                               const real *Dv, real *Ss, real *ST, real *y, real *work)
+{
+    int L = d->E / d->G, N = d->N;
+    size_t NL = (size_t)N * L, GNL = (size_t)d->G * NL;
+    real *dec = work + NL, *dtx = dec + L;
+    for (int t = 0; t < T; t++) {
+        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + (size_t)g * L;
+        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+        real *yt = y + (size_t)t * d->E + (size_t)g * L;
+        m2_token_rows(d, g, x, delta + (size_t)t * d->H, A, Dv, dec, dtx, yt); /* y_t starts at D·x */
+        m2_token_forward(N, L, Bt, Ct, dec, dtx, ST, ST, yt);
+        if (Ss && (t + 1) % M2_CHUNK == 0 && t + 1 < T)
+            memcpy(Ss + (size_t)((t + 1) / M2_CHUNK - 1) * GNL + g * NL, ST, sizeof(real) * NL);
+    }
+}
+
+/* Reverse-time pass of m2_scan_group_any (started from a zero state),
+ * chunk by chunk from its checkpoints Ss: a chunk's states are recomputed
+ * into work (C·N·L reals, in cache) and read back from there. Adds dx, dB,
+ * dC into dxbc [T, conv_dim] (the caller zeroes it), writes dΔ into ddelta
+ * [T, H], adds dA, dD into dA [H], dD [H].
+ * Per channel e of head h the reference's sums over n are regrouped:
+ *   dΔ_h = Σ_e x_e·sB_e + A·decay·Σ_e sA_e,   dx_e = Δ_h·sB_e + D_h·dy_e,
+ * with sB_e = Σ_n dS_t[n,e]·B_n and sA_e = Σ_n dS_t[n,e]·S_{t-1}[n,e], so
+ * only dB_t[n] and dC_t[n] (sums over the channels) cross SIMD lanes. */
+M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
+                                        const real *A, const real *Dv, const real *Ss, const real *dy, real *dxbc,
+                                        real *ddelta, real *dA, real *dD, real *work)
+{
+    int L = d->E / d->G, N = d->N, P = d->P, hpg = d->H / d->G;
+    size_t NL = (size_t)N * L, GNL = (size_t)d->G * NL;
+    real *restrict dS = work, *restrict dec = work + NL, *restrict dtx = dec + L, *restrict sA = dtx + L,
+                   *restrict sB = sA + L, *W = sB + L;
+    memset(dS, 0, sizeof(real) * NL);
+    for (int k = (T - 1) / M2_CHUNK; k >= 0; k--) {
+        int t0 = k * M2_CHUNK, t1 = t0 + M2_CHUNK < T ? t0 + M2_CHUNK : T;
+        const real *S0 = k ? Ss + (size_t)(k - 1) * GNL + g * NL : NULL; /* the state before t0 */
+        for (int t = t0; t < t1; t++) {
+            const real *row = xbc + (size_t)t * d->conv_dim;
+            m2_token_rows(d, g, row + (size_t)g * L, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
+            m2_token_forward(N, L, row + d->E + g * N, NULL, dec, dtx, t > t0 ? W + (size_t)(t - t0 - 1) * NL : S0,
+                             W + (size_t)(t - t0) * NL, NULL);
+        }
+        for (int t = t1 - 1; t >= t0; t--) {
+            const real *row = xbc + (size_t)t * d->conv_dim, *x = row + (size_t)g * L;
+            const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
+            real *drow = dxbc + (size_t)t * d->conv_dim, *dx = drow + (size_t)g * L;
+            real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
+            const real *St = W + (size_t)(t - t0) * NL, *Sp = t > t0 ? St - NL : S0;
+            const real *dyt = dy + (size_t)t * d->E + (size_t)g * L;
+            m2_token_rows(d, g, x, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
+#pragma omp simd
+            for (int e = 0; e < L; e++) {
+                sA[e] = 0;
+                sB[e] = 0;
+            }
+            for (int n = 0; n < N; n++) {
+                real b = Bt[n], c = Ct[n], accB = 0, accC = 0;
+                const real *sn = St + (size_t)n * L;
+                real *dsn = dS + (size_t)n * L;
+                if (Sp) {
+                    const real *pn = Sp + (size_t)n * L;
+#pragma omp simd reduction(+ : accB, accC)
+                    for (int e = 0; e < L; e++) {
+                        real gs = fma(dyt[e], c, dsn[e]); /* all that depends on S_t */
+                        accC = fma(dyt[e], sn[e], accC);
+                        accB = fma(gs, dtx[e], accB);
+                        sA[e] = fma(gs, pn[e], sA[e]);
+                        sB[e] = fma(gs, b, sB[e]);
+                        dsn[e] = gs * dec[e]; /* to S_{t-1} */
+                    }
+                } else { /* t = 0: S_{-1} = 0, nothing flows further back */
+#pragma omp simd reduction(+ : accB, accC)
+                    for (int e = 0; e < L; e++) {
+                        real gs = fma(dyt[e], c, dsn[e]);
+                        accC = fma(dyt[e], sn[e], accC);
+                        accB = fma(gs, dtx[e], accB);
+                        sB[e] = fma(gs, b, sB[e]);
+                    }
+                }
+                dBt[n] += accB;
+                dCt[n] += accC;
+            }
+            for (int j = 0; j < hpg; j++) {
+                int h = g * hpg + j;
+                real dt = delta[(size_t)t * d->H + h], decay = dec[(size_t)j * P], Dh = Dv[h];
+                real ddecay = 0, ddt = 0, dDh = 0;
+                const real *xh = x + (size_t)j * P, *dyh = dyt + (size_t)j * P;
+                real *dxh = dx + (size_t)j * P;
+                const real *sAh = sA + (size_t)j * P, *sBh = sB + (size_t)j * P;
+#pragma omp simd reduction(+ : ddecay, ddt, dDh)
+                for (int p = 0; p < P; p++) {
+                    ddecay += sAh[p];
+                    ddt = fma(xh[p], sBh[p], ddt);
+                    dDh = fma(dyh[p], xh[p], dDh);
+                    dxh[p] += fma(dt, sBh[p], dyh[p] * Dh);
+                }
+                ddelta[(size_t)t * d->H + h] = fma(ddecay * A[h], decay, ddt);
+                dA[h] += ddecay * dt * decay;
+                dD[h] += dDh;
+            }
+        }
+    }
+}
+
+#if M2_DISPATCH
+__attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_v4(const M2Dims *d, int g, int T,
+                                                                            const real *xbc, const real *delta,
+                                                                            const real *A, const real *Dv, real *Ss,
+                                                                            real *ST, real *y, real *work)
+{
+    m2_scan_group_any(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_backward_v4(
+    const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv, const real *Ss,
+    const real *dy, real *dxbc, real *ddelta, real *dA, real *dD, real *work)
+{
+    m2_scan_group_backward_any(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
+}
+#endif
+
+static inline int m2_has_v4(void)
+{
+#if M2_DISPATCH
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl");
+#else
+    return 0;
+#endif
+}
+
+static inline void m2_scan_group(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
+                                 const real *Dv, real *Ss, real *ST, real *y, real *work)
+{
+#if M2_DISPATCH
+    if (m2_has_v4()) {
+        m2_scan_group_v4(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
+        return;
+    }
+#endif
+    m2_scan_group_any(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
+}
+
+static inline void m2_scan_group_backward(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
+                                          const real *A, const real *Dv, const real *Ss, const real *dy, real *dxbc,
+                                          real *ddelta, real *dA, real *dD, real *work)
+{
+#if M2_DISPATCH
+    if (m2_has_v4()) {
+        m2_scan_group_backward_v4(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
+        return;
+    }
+#endif
+    m2_scan_group_backward_any(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
+}
+
+#endif
