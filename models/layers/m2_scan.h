@@ -96,11 +96,11 @@ static inline void m2_scan_head_backward_ref(const M2Dims *d, int h, int T, cons
 #endif
 
 /* Scratch of the group pair, per thread: the state or its gradient [N, L],
- * four per-channel rows [L] and one chunk's states [M2_CHUNK, N, L], L = E/G. */
+ * seven per-channel rows [L] and one chunk's states [M2_CHUNK, N, L], L = E/G. */
 static inline size_t m2_scan_work_size(const M2Dims *d)
 {
     size_t L = (size_t)(d->E / d->G);
-    return L * d->N + 4 * L + (size_t)M2_CHUNK * L * d->N;
+    return L * d->N + 7 * L + (size_t)M2_CHUNK * L * d->N;
 }
 
 /* Both training bodies are written once (_any) and compiled for the build's
@@ -187,15 +187,82 @@ M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, c
     }
 }
 
+/* Lanes of the backward's sums across channels: each sum is kept as
+ * M2_LANES partial sums (one AVX-512 vector, two AVX2 ones) and folded in a
+ * tree at the end. An `omp simd reduction` folded its vector by storing it
+ * and adding the lanes one after another, a chain of 16 dependent adds per
+ * sum, and those chains were a third of the backward. */
+#define M2_LANES 16
+
+/* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
+M2_BODY real m2_fold(real *v)
+{
+#pragma omp simd
+    for (int l = 0; l < 8; l++) v[l] += v[l + 8];
+#pragma omp simd
+    for (int l = 0; l < 4; l++) v[l] += v[l + 4];
+    return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+/* Σ v[0..n) through M2_LANES partial sums */
+M2_BODY real m2_sum(const real *v, int n)
+{
+    real acc[M2_LANES] = {0};
+    int i = 0;
+    for (; i + M2_LANES <= n; i += M2_LANES)
+#pragma omp simd
+        for (int l = 0; l < M2_LANES; l++) acc[l] += v[i + l];
+    for (int l = 0; i < n; i++, l++) acc[l] += v[i];
+    return m2_fold(acc);
+}
+
+/* One state row n of one token's backward: gs = dS_t[n] + dy·C_n (all that
+ * depends on S_t) goes on to S_{t-1} as gs ⊙ decay; sA, sB gather the sums
+ * over n; returns dB_t[n] in *dB and dC_t[n] in *dC. pn = S_{t-1}[n], NULL
+ * at t = 0 (nothing flows further back). */
+M2_BODY void m2_back_row(int L, real b, real c, const real *restrict dyt, const real *restrict sn,
+                         const real *restrict pn, const real *restrict dtx, const real *restrict dec, real *restrict dsn,
+                         real *restrict sA, real *restrict sB, real *dB, real *dC)
+{
+    real pB[M2_LANES] = {0}, pC[M2_LANES] = {0};
+    int e = 0;
+    for (; e + M2_LANES <= L; e += M2_LANES)
+#pragma omp simd
+        for (int l = 0; l < M2_LANES; l++) {
+            int k = e + l;
+            real gs = fma(dyt[k], c, dsn[k]);
+            pC[l] = fma(dyt[k], sn[k], pC[l]);
+            pB[l] = fma(gs, dtx[k], pB[l]);
+            sB[k] = fma(gs, b, sB[k]);
+            if (pn) {
+                sA[k] = fma(gs, pn[k], sA[k]);
+                dsn[k] = gs * dec[k];
+            }
+        }
+    for (int l = 0; e < L; e++, l++) {
+        real gs = fma(dyt[e], c, dsn[e]);
+        pC[l] = fma(dyt[e], sn[e], pC[l]);
+        pB[l] = fma(gs, dtx[e], pB[l]);
+        sB[e] = fma(gs, b, sB[e]);
+        if (pn) {
+            sA[e] = fma(gs, pn[e], sA[e]);
+            dsn[e] = gs * dec[e];
+        }
+    }
+    *dB = m2_fold(pB);
+    *dC = m2_fold(pC);
+}
+
 /* Reverse-time pass of m2_scan_group_any (started from a zero state),
  * chunk by chunk from its checkpoints Ss: a chunk's states are recomputed
  * into work (C·N·L reals, in cache) and read back from there. Adds dx, dB,
  * dC into dxbc [T, conv_dim] (the caller zeroes it), writes dΔ into ddelta
  * [T, H], adds dA, dD into dA [H], dD [H].
  * Per channel e of head h the reference's sums over n are regrouped:
- *   dΔ_h = Σ_e x_e·sB_e + A·decay·Σ_e sA_e,   dx_e = Δ_h·sB_e + D_h·dy_e,
+ *   dΔ_h = Σ_e (x_e·sB_e + A·decay·sA_e),   dx_e = Δ_h·sB_e + D_h·dy_e,
  * with sB_e = Σ_n dS_t[n,e]·B_n and sA_e = Σ_n dS_t[n,e]·S_{t-1}[n,e], so
- * only dB_t[n] and dC_t[n] (sums over the channels) cross SIMD lanes. */
+ * per token only dB_t[n], dC_t[n] and dΔ_h cross SIMD lanes; dA and dD
+ * gather per channel over the whole sequence and are summed once. */
 M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
                                         const real *A, const real *Dv, const real *Ss, const real *dy, real *dxbc,
                                         real *ddelta, real *dA, real *dD, real *work)
@@ -203,8 +270,11 @@ M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const rea
     int L = d->E / d->G, N = d->N, P = d->P, hpg = d->H / d->G;
     size_t NL = (size_t)N * L, GNL = (size_t)d->G * NL;
     real *restrict dS = work, *restrict dec = work + NL, *restrict dtx = dec + L, *restrict sA = dtx + L,
-                   *restrict sB = sA + L, *W = sB + L;
+                   *restrict sB = sA + L, *restrict q = sB + L, *restrict dAe = q + L, *restrict dDe = dAe + L,
+                   *W = dDe + L;
     memset(dS, 0, sizeof(real) * NL);
+    memset(dAe, 0, sizeof(real) * L);
+    memset(dDe, 0, sizeof(real) * L);
     for (int k = (T - 1) / M2_CHUNK; k >= 0; k--) {
         int t0 = k * M2_CHUNK, t1 = t0 + M2_CHUNK < T ? t0 + M2_CHUNK : T;
         const real *S0 = k ? Ss + (size_t)(k - 1) * GNL + g * NL : NULL; /* the state before t0 */
@@ -228,51 +298,36 @@ M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const rea
                 sB[e] = 0;
             }
             for (int n = 0; n < N; n++) {
-                real b = Bt[n], c = Ct[n], accB = 0, accC = 0;
-                const real *sn = St + (size_t)n * L;
-                real *dsn = dS + (size_t)n * L;
-                if (Sp) {
-                    const real *pn = Sp + (size_t)n * L;
-#pragma omp simd reduction(+ : accB, accC)
-                    for (int e = 0; e < L; e++) {
-                        real gs = fma(dyt[e], c, dsn[e]); /* all that depends on S_t */
-                        accC = fma(dyt[e], sn[e], accC);
-                        accB = fma(gs, dtx[e], accB);
-                        sA[e] = fma(gs, pn[e], sA[e]);
-                        sB[e] = fma(gs, b, sB[e]);
-                        dsn[e] = gs * dec[e]; /* to S_{t-1} */
-                    }
-                } else { /* t = 0: S_{-1} = 0, nothing flows further back */
-#pragma omp simd reduction(+ : accB, accC)
-                    for (int e = 0; e < L; e++) {
-                        real gs = fma(dyt[e], c, dsn[e]);
-                        accC = fma(dyt[e], sn[e], accC);
-                        accB = fma(gs, dtx[e], accB);
-                        sB[e] = fma(gs, b, sB[e]);
-                    }
-                }
-                dBt[n] += accB;
-                dCt[n] += accC;
+                real db, dc;
+                if (Sp)
+                    m2_back_row(L, Bt[n], Ct[n], dyt, St + (size_t)n * L, Sp + (size_t)n * L, dtx, dec,
+                                dS + (size_t)n * L, sA, sB, &db, &dc);
+                else
+                    m2_back_row(L, Bt[n], Ct[n], dyt, St + (size_t)n * L, NULL, dtx, dec, dS + (size_t)n * L, sA,
+                                sB, &db, &dc);
+                dBt[n] += db;
+                dCt[n] += dc;
             }
             for (int j = 0; j < hpg; j++) {
                 int h = g * hpg + j;
-                real dt = delta[(size_t)t * d->H + h], decay = dec[(size_t)j * P], Dh = Dv[h];
-                real ddecay = 0, ddt = 0, dDh = 0;
-                const real *xh = x + (size_t)j * P, *dyh = dyt + (size_t)j * P;
-                real *dxh = dx + (size_t)j * P;
-                const real *sAh = sA + (size_t)j * P, *sBh = sB + (size_t)j * P;
-#pragma omp simd reduction(+ : ddecay, ddt, dDh)
+                size_t o = (size_t)j * P;
+                real dt = delta[(size_t)t * d->H + h], decay = dec[o], Dh = Dv[h], ad = A[h] * decay,
+                     dtd = dt * decay;
+#pragma omp simd
                 for (int p = 0; p < P; p++) {
-                    ddecay += sAh[p];
-                    ddt = fma(xh[p], sBh[p], ddt);
-                    dDh = fma(dyh[p], xh[p], dDh);
-                    dxh[p] += fma(dt, sBh[p], dyh[p] * Dh);
+                    size_t e = o + p;
+                    q[e] = fma(x[e], sB[e], ad * sA[e]);
+                    dx[e] += fma(dt, sB[e], dyt[e] * Dh);
+                    dAe[e] = fma(dtd, sA[e], dAe[e]);
+                    dDe[e] = fma(dyt[e], x[e], dDe[e]);
                 }
-                ddelta[(size_t)t * d->H + h] = fma(ddecay * A[h], decay, ddt);
-                dA[h] += ddecay * dt * decay;
-                dD[h] += dDh;
+                ddelta[(size_t)t * d->H + h] = m2_sum(q + o, P);
             }
         }
+    }
+    for (int j = 0; j < hpg; j++) {
+        dA[g * hpg + j] += m2_sum(dAe + (size_t)j * P, P);
+        dD[g * hpg + j] += m2_sum(dDe + (size_t)j * P, P);
     }
 }
 
