@@ -138,26 +138,62 @@ M2_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *de
     }
 }
 
+/* Channels the fast loops hold at a time: one AVX-512 vector, two AVX2
+ * ones. The backward keeps each sum across channels as M2_LANES partial
+ * sums folded in halves at the end (m2_fold): an `omp simd reduction`
+ * folded its vector by storing it and adding the lanes one after another, a
+ * chain of 16 dependent adds per sum, and those chains were a third of the
+ * backward. m2_fold is written for 16. */
+#define M2_LANES 16
+
 /* One token's state update S^T_t[n] = decay ⊙ S^T_{t-1}[n] + B_n·(Δx) for
  * every n (prev NULL: S_{t-1} = 0; prev may be cur), and y_t += S_t C_t
- * when yt is not NULL. */
+ * when yt is not NULL (Ct may then be NULL). Channels go M2_LANES at a
+ * time with the n loop inside, so the block's decay, Δx and y_t stay in
+ * registers and each state element is one load and one store. */
 M2_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, const real *restrict dec,
                               const real *restrict dtx, const real *prev, real *cur, real *restrict yt)
 {
-    for (int n = 0; n < N; n++) {
-        real b = Bt[n], c = Ct[n];
-        real *hn = cur + (size_t)n * L;
-        if (!prev) {
+    int e = 0;
+    for (; e + M2_LANES <= L; e += M2_LANES) {
+        real dv[M2_LANES], xv[M2_LANES], acc[M2_LANES];
 #pragma omp simd
-            for (int e = 0; e < L; e++) hn[e] = dtx[e] * b;
-        } else {
-            const real *hp = prev + (size_t)n * L;
+        for (int l = 0; l < M2_LANES; l++) {
+            dv[l] = dec[e + l];
+            xv[l] = dtx[e + l];
+            acc[l] = yt ? yt[e + l] : 0;
+        }
+        for (int n = 0; n < N; n++) {
+            real b = Bt[n], c = yt ? Ct[n] : 0;
+            real *hn = cur + (size_t)n * L + e;
+            if (prev) {
+                const real *hp = prev + (size_t)n * L + e;
 #pragma omp simd
-            for (int e = 0; e < L; e++) hn[e] = fma(dec[e], hp[e], dtx[e] * b);
+                for (int l = 0; l < M2_LANES; l++) {
+                    real s = fma(dv[l], hp[l], xv[l] * b);
+                    hn[l] = s;
+                    acc[l] = fma(c, s, acc[l]);
+                }
+            } else {
+#pragma omp simd
+                for (int l = 0; l < M2_LANES; l++) {
+                    real s = xv[l] * b;
+                    hn[l] = s;
+                    acc[l] = fma(c, s, acc[l]);
+                }
+            }
         }
         if (yt)
 #pragma omp simd
-            for (int e = 0; e < L; e++) yt[e] = fma(c, hn[e], yt[e]);
+            for (int l = 0; l < M2_LANES; l++) yt[e + l] = acc[l];
+    }
+    for (int n = 0; n < N && e < L; n++) { /* the channels past the last block */
+        real b = Bt[n];
+        real *hn = cur + (size_t)n * L;
+        for (int k = e; k < L; k++) {
+            hn[k] = prev ? fma(dec[k], prev[(size_t)n * L + k], dtx[k] * b) : dtx[k] * b;
+            if (yt) yt[k] = fma(Ct[n], hn[k], yt[k]);
+        }
     }
 }
 
@@ -187,12 +223,6 @@ M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, c
     }
 }
 
-/* Lanes of the backward's sums across channels: each sum is kept as
- * M2_LANES partial sums (one AVX-512 vector, two AVX2 ones) and folded in a
- * tree at the end. An `omp simd reduction` folded its vector by storing it
- * and adding the lanes one after another, a chain of 16 dependent adds per
- * sum, and those chains were a third of the backward. */
-#define M2_LANES 16
 
 /* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
 M2_BODY real m2_fold(real *v)
