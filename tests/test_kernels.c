@@ -347,7 +347,9 @@ static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
     real *y[2], *Ss[2], *fin[2], *dxbc[2], *ddelta[2], *dA[2], *dD[2];
     for (int k = 0; k < 2; k++) {
         y[k] = calloc(TE, sizeof(real));
-        Ss[k] = calloc(S, sizeof(real));
+        /* the fast path's checkpoints at their exact size, for the sanitizer build */
+        size_t ck = m2_ckpt_size(&d, T);
+        Ss[k] = calloc(k ? (ck ? ck : 1) : S, sizeof(real));
         fin[k] = calloc((size_t)d.E * N, sizeof(real)); /* [H, P, N] */
         dxbc[k] = calloc(TC, sizeof(real));
         ddelta[k] = calloc(TH, sizeof(real));

@@ -95,6 +95,13 @@ static inline void m2_scan_head_backward_ref(const M2Dims *d, int h, int T, cons
 #define M2_CHUNK 16
 #endif
 
+/* Reals of one sequence's checkpoints (m2_scan_group_any's Ss): the state
+ * before each chunk but the first. */
+static inline size_t m2_ckpt_size(const M2Dims *d, int T)
+{
+    return T > 0 ? (size_t)((T - 1) / M2_CHUNK) * d->E * d->N : 0;
+}
+
 /* Scratch of the group pair, per thread: the state or its gradient [N, L],
  * seven per-channel rows [L] and one chunk's states [M2_CHUNK, N, L], L = E/G. */
 static inline size_t m2_scan_work_size(const M2Dims *d)
@@ -201,7 +208,7 @@ M2_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, cons
  * L = E/G. ST holds the state in (the state before t = 0) and out. For
  * training, Ss (else NULL) gets a checkpoint every M2_CHUNK tokens, the
  * state before chunk k (k ≥ 1) at Ss[k-1] of [ceil(T/C) - 1, G, N, L]
- * (within the T·E·N reals of one sequence), and the backward recomputes
+ * (m2_ckpt_size reals a sequence), and the backward recomputes
  * each chunk's states from it: saving every S_t streamed T·E·N reals
  * through memory twice a step, and the backward stalled on reading them
  * back. A = -exp(A_log) [H], Dv = D [H]. work: m2_scan_work_size reals, of

@@ -9,8 +9,8 @@
  * before the norm); some Hugging Face versions normalise all E channels at
  * once, which differs when G > 1 (tests/golden/mamba2_g2 pins the official
  * form). The scan here is the plain recurrence, linear in T with a P·N
- * state per head; it saves every S_t for backward (T·E·N reals per sequence,
- * as Mamba-1 does). */
+ * state per head (models/layers/m2_scan.h); training keeps the state every
+ * M2_CHUNK tokens and the backward recomputes the states in between. */
 #include <string.h>
 #include <tgmath.h>
 
@@ -81,7 +81,7 @@ static void m2_init(const Sub *s, Rng *r)
 
 
 /* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
- * | rstd [M,G] | vn [M,E] | S [M, E·N]: per sequence [T, G, N, E/G], m2_scan.h's transposed states */
+ * | rstd [M,G] | vn [M,E] | S [B, m2_ckpt_size]: each sequence's checkpoints of the state (m2_scan.h) */
 typedef struct { real *zx, *pre, *xbc, *delta, *y, *v, *rstd, *vn, *S; } M2Acts;
 
 static M2Acts m2_acts(const M2Dims *d, real *a, size_t M)
@@ -97,7 +97,7 @@ static size_t m2_act_size(const ModelCfg *c, int B, int T)
 {
     M2Dims d = m2_dims(c);
     size_t M = (size_t)B * T;
-    return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + M * d.E * d.N;
+    return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + (size_t)B * m2_ckpt_size(&d, T);
 }
 
 /* inference keeps no per-step states S */
@@ -198,7 +198,7 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
             size_t row = (size_t)b * T;
             memset(work, 0, sizeof(real) * (d.E / d.G) * d.N); /* the state before t = 0 */
             m2_scan_group(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
-                          s->inference ? NULL : a.S + row * d.E * d.N, work, a.y + row * d.E, work);
+                          s->inference ? NULL : a.S + (size_t)b * m2_ckpt_size(&d, T), work, a.y + row * d.E, work);
         }
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
@@ -235,7 +235,7 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
             real *mine = per_thread + (size_t)par_thread_id() * per;
             size_t row = (size_t)b * T;
             m2_scan_group_backward(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
-                                   a.S + row * d.E * d.N, dv + row * d.E, dxbc + row * d.conv_dim, ddelta + row * d.H,
+                                   a.S + (size_t)b * m2_ckpt_size(&d, T), dv + row * d.E, dxbc + row * d.conv_dim, ddelta + row * d.H,
                                    mine, mine + d.H, mine + 2 * d.H);
         }
     for (int t = 0; t < threads; t++)
