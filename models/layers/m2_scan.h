@@ -230,7 +230,6 @@ M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, c
     }
 }
 
-
 /* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
 M2_BODY real m2_fold(real *v)
 {
