@@ -13,6 +13,8 @@
  *     SIMD width, E past one channel block, T = 1);
  *   - the LTI ablation's transposed scan (lti_scan.h) against the same
  *     references with the LTI strides;
+ *   - the Mamba-2 group scan with its chunk checkpoints (m2_scan.h) against
+ *     the per-head reference, several groups, P and N off the SIMD width;
  *   - the depthwise conv1d's channel-blocked pair against its plain loops;
  *   - one attention head (attn_head.h), forward and backward, the key-loop
  *     kernels against the masked T x T gemms, with and without a window,
@@ -31,6 +33,7 @@
 #include "models/layers/attn_head.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/lti_scan.h"
+#include "models/layers/m2_scan.h"
 #include "models/layers/rglru_scan.h"
 #include "models/layers/selective_scan.h"
 
@@ -323,6 +326,71 @@ static void test_scan_t(int T, int E, int N, int portable)
     free(hT); free(dAT); free(y2); free(h2);
 }
 
+/* The Mamba-2 training scan (m2_scan_group, _backward: heads of a group
+ * together, states transposed, checkpoints every M2_CHUNK tokens) against
+ * the per-head reference loops, on one sequence of random xBC, Δ, A, D. */
+static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
+{
+    Rng r;
+    rng_seed(&r, (uint64_t)(T * 7001 + P * 101 + H * 13 + G * 7 + N));
+    M2Dims d = {0};
+    d.P = P; d.H = H; d.G = G; d.N = N; d.E = H * P; d.conv_dim = d.E + 2 * G * N;
+    int L = d.E / G;
+    size_t TC = (size_t)T * d.conv_dim, TH = (size_t)T * H, TE = (size_t)T * d.E, S = (size_t)T * d.E * N;
+    real *xbc = calloc(TC, sizeof(real)), *delta = calloc(TH, sizeof(real)), *A = calloc(H, sizeof(real)),
+         *Dv = calloc(H, sizeof(real)), *dy = calloc(TE, sizeof(real)), *work = calloc(m2_scan_work_size(&d), sizeof(real));
+    fill(xbc, TC, &r, -1, 1);
+    fill(delta, TH, &r, 0.001, 0.5);
+    fill(A, H, &r, -8, -0.5);
+    fill(Dv, H, &r, 0.5, 1.5);
+    fill(dy, TE, &r, -1, 1);
+    real *y[2], *Ss[2], *fin[2], *dxbc[2], *ddelta[2], *dA[2], *dD[2];
+    for (int k = 0; k < 2; k++) {
+        y[k] = calloc(TE, sizeof(real));
+        /* the fast path's checkpoints at their exact size, for the sanitizer build */
+        size_t ck = m2_ckpt_size(&d, T);
+        Ss[k] = calloc(k ? (ck ? ck : 1) : S, sizeof(real));
+        fin[k] = calloc((size_t)d.E * N, sizeof(real)); /* [H, P, N] */
+        dxbc[k] = calloc(TC, sizeof(real));
+        ddelta[k] = calloc(TH, sizeof(real));
+        dA[k] = calloc(H, sizeof(real));
+        dD[k] = calloc(H, sizeof(real));
+    }
+    real *dS = calloc((size_t)P * N, sizeof(real)), *ST = calloc((size_t)L * N, sizeof(real));
+    for (int h = 0; h < H; h++) {
+        m2_scan_head_ref(&d, h, T, xbc, delta, A[h], Dv[h], fin[0] + (size_t)h * P * N, Ss[0], y[0]);
+        m2_scan_head_backward_ref(&d, h, T, xbc, delta, A[h], Dv[h], Ss[0], dy, dxbc[0], ddelta[0], dS, dA[0] + h,
+                                  dD[0] + h);
+    }
+    for (size_t i = 0; i < TH; i++) ddelta[1][i] = NAN; /* written, not added to */
+    real *y2 = calloc(TE, sizeof(real));
+    for (int g = 0; g < G; g++) {
+        memset(ST, 0, sizeof(real) * L * N);
+        (portable ? m2_scan_group_any : m2_scan_group)(&d, g, T, xbc, delta, A, Dv, Ss[1], ST, y[1], work);
+        for (int j = 0; j < L; j++) /* S^T [N, L] back to the heads' [P, N] */
+            for (int n = 0; n < N; n++) fin[1][((size_t)g * L + j) * N + n] = ST[(size_t)n * L + j];
+        (portable ? m2_scan_group_backward_any : m2_scan_group_backward)(&d, g, T, xbc, delta, A, Dv, Ss[1], dy,
+                                                                         dxbc[1], ddelta[1], dA[1], dD[1], work);
+        memset(ST, 0, sizeof(real) * L * N); /* the inference form: no checkpoints, the same y */
+        (portable ? m2_scan_group_any : m2_scan_group)(&d, g, T, xbc, delta, A, Dv, NULL, ST, y2, work);
+    }
+    const char *tag = portable ? " (portable)" : "";
+    CHECK(rel_err(y[1], y[0], TE) < 1e-5 && rel_err(y2, y[0], TE) < 1e-5,
+          "m2 scan%s T=%d P=%d H=%d G=%d N=%d: y differs by %.3g (%.3g without checkpoints)", tag, T, P, H, G, N,
+          rel_err(y[1], y[0], TE), rel_err(y2, y[0], TE));
+    CHECK(rel_err(fin[1], fin[0], (size_t)d.E * N) < 1e-5, "m2 scan%s T=%d P=%d H=%d G=%d N=%d: final state %.3g", tag,
+          T, P, H, G, N, rel_err(fin[1], fin[0], (size_t)d.E * N));
+    double e[4] = {rel_err(dxbc[1], dxbc[0], TC), rel_err(ddelta[1], ddelta[0], TH), rel_err(dA[1], dA[0], H),
+                   rel_err(dD[1], dD[0], H)};
+    const char *names[4] = {"dxBC", "dΔ", "dA", "dD"};
+    for (int j = 0; j < 4; j++)
+        CHECK(e[j] < 1e-5, "m2 scan%s T=%d P=%d H=%d G=%d N=%d: %s differs by %.3g", tag, T, P, H, G, N, names[j], e[j]);
+    for (int k = 0; k < 2; k++) {
+        free(y[k]); free(Ss[k]); free(fin[k]); free(dxbc[k]); free(ddelta[k]); free(dA[k]); free(dD[k]);
+    }
+    free(xbc); free(delta); free(A); free(Dv); free(dy); free(work); free(dS); free(ST); free(y2);
+}
+
 /* [E, N] <-> [N, E] */
 static void transpose(real *dst, const real *src, int rows, int cols)
 {
@@ -572,6 +640,16 @@ int main(void)
         test_scan_t(6, 131, 3, portable);   /* E past one channel block of 128, N not a multiple of 8 */
         test_scan_t(4, 1, 1, portable);
         test_scan_t(50, 264, 17, portable); /* three channel blocks, the last partial */
+    }
+    /* Mamba-2: the training shape (P = N = 16, T = 4 chunks), P and N off the
+     * SIMD width, several groups, T odd, below a chunk, one past a chunk, 1 */
+    for (int portable = 0; portable < 2; portable++) {
+        test_m2_scan(64, 16, 8, 1, 16, portable);
+        test_m2_scan(37, 5, 6, 2, 7, portable);
+        test_m2_scan(17, 12, 4, 4, 19, portable);
+        test_m2_scan(9, 3, 2, 1, 3, portable);
+        test_m2_scan(1, 16, 3, 1, 16, portable);
+        test_m2_scan(33, 7, 9, 3, 1, portable);
     }
     test_lti_t(37, 24, 16);
     test_lti_t(1, 128, 16);   /* T = 1 */

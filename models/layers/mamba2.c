@@ -9,19 +9,18 @@
  * before the norm); some Hugging Face versions normalise all E channels at
  * once, which differs when G > 1 (tests/golden/mamba2_g2 pins the official
  * form). The scan here is the plain recurrence, linear in T with a P·N
- * state per head; it saves every S_t for backward (T·E·N reals per sequence,
- * as Mamba-1 does). */
+ * state per head (models/layers/m2_scan.h); training keeps the state every
+ * M2_CHUNK tokens and the backward recomputes the states in between. */
 #include <string.h>
 #include <tgmath.h>
 
 #include "core/parallel.h"
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
-#include "models/layers/rmsnorm.h"
+#include "models/layers/m2_scan.h"
 #include "models/layers/tensors.h"
 
 typedef struct { real *in, *conv_w, *conv_b, *dt_bias, *A_log, *D, *norm, *out; } M2Weights;
-typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
 
 static M2Dims m2_dims(const ModelCfg *c)
 {
@@ -82,7 +81,7 @@ static void m2_init(const Sub *s, Rng *r)
 
 
 /* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
- * | rstd [M,G] | vn [M,E] | S [M,E,N] */
+ * | rstd [M,G] | vn [M,E] | S [B, m2_ckpt_size]: each sequence's checkpoints of the state (m2_scan.h) */
 typedef struct { real *zx, *pre, *xbc, *delta, *y, *v, *rstd, *vn, *S; } M2Acts;
 
 static M2Acts m2_acts(const M2Dims *d, real *a, size_t M)
@@ -98,7 +97,7 @@ static size_t m2_act_size(const ModelCfg *c, int B, int T)
 {
     M2Dims d = m2_dims(c);
     size_t M = (size_t)B * T;
-    return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + M * d.E * d.N;
+    return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + (size_t)B * m2_ckpt_size(&d, T);
 }
 
 /* inference keeps no per-step states S */
@@ -108,43 +107,67 @@ static size_t m2_infer_act_size(const ModelCfg *c, int B, int T)
     return (size_t)B * T * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G);
 }
 
-/* scratch: A [H] | per thread: dA [H], dD [H], dS [P,N] | dvn, dv [M,E] | dzx [M,Z] | dxbc [M,conv] */
+/* scratch: A [H] | per thread: dA [H], dD [H], the scan's work (m2_scan.h) | dvn, dv [M,E] | dzx [M,Z]
+ * | dxbc [M,conv] */
+static size_t m2_per_thread(const M2Dims *d)
+{
+    return 2 * (size_t)d->H + m2_scan_work_size(d);
+}
+
 static size_t m2_scratch_size(const ModelCfg *c, int B, int T)
 {
     M2Dims d = m2_dims(c);
     size_t M = (size_t)B * T;
-    return d.H + (size_t)par_max_threads() * (2 * d.H + (size_t)d.P * d.N) + M * (2 * (size_t)d.E + d.Z + d.conv_dim);
+    return d.H + (size_t)par_max_threads() * m2_per_thread(&d) + M * (2 * (size_t)d.E + d.Z + d.conv_dim);
 }
 
-/* One head of one sequence: S [P,N] in/out; Ss (saved states, [T, E, N] rows of the sequence) may be NULL. */
-static void m2_scan_head(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
-                         real *S, real *Ss, real *y)
-{
-    int g = h / (d->H / d->G), P = d->P, N = d->N;
-    for (int t = 0; t < T; t++) {
-        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
-        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
-        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A);
-        real *yt = y + (size_t)t * d->E + h * P;
-        for (int p = 0; p < P; p++) {
-            real *Sp = S + (size_t)p * N, acc = Dh * x[p];
-            for (int n = 0; n < N; n++) {
-                Sp[n] = decay * Sp[n] + dt * x[p] * Bt[n];
-                acc += Sp[n] * Ct[n];
-            }
-            yt[p] = acc;
-        }
-        if (Ss) memcpy(Ss + ((size_t)t * d->E + h * P) * N, S, sizeof(real) * P * N);
-    }
-}
-
-/* gated grouped norm of one row: v = y ⊙ SiLU(z), vn = RMSNorm per group */
+/* gated grouped norm of one row: v = y ⊙ SiLU(z), vn = RMSNorm per group
+ * (rmsnorm.h's, with v's sum of squares taken in the pass that makes v and
+ * both loops as SIMD lanes: the plain loops ran scalar, 6% of a step) */
 static void m2_gate_norm(const M2Dims *d, const real *y, const real *z, const real *w, double eps, real *v,
                          real *rstd, real *vn)
 {
     int L = d->E / d->G;
-    for (int e = 0; e < d->E; e++) v[e] = y[e] * silu(z[e]);
-    for (int g = 0; g < d->G; g++) rmsnorm_forward(vn + g * L, rstd + g, v + g * L, w + g * L, 1, L, eps, 0);
+    for (int g = 0; g < d->G; g++) {
+        const real *yg = y + (size_t)g * L, *zg = z + (size_t)g * L, *wg = w + (size_t)g * L;
+        real *vg = v + (size_t)g * L, *vng = vn + (size_t)g * L, ss = 0;
+#pragma omp simd reduction(+ : ss)
+        for (int e = 0; e < L; e++) {
+            real ve = yg[e] * silu(zg[e]);
+            vg[e] = ve;
+            ss += ve * ve;
+        }
+        real r = 1 / sqrt(ss / L + (real)eps);
+        rstd[g] = r;
+#pragma omp simd
+        for (int e = 0; e < L; e++) vng[e] = vg[e] * r * wg[e];
+    }
+}
+
+/* Backward of m2_gate_norm for one row: from dvn, adds the norm weight's
+ * gradient into dw and writes dz and dy = dv ⊙ SiLU(z). RMSNorm's backward
+ * (rmsnorm.h) with dv folded straight into the gate's. */
+static void m2_gate_norm_backward(const M2Dims *d, const real *dvn, const real *v, const real *y, const real *z,
+                                  const real *w, const real *rstd, real *dw, real *dz, real *dy)
+{
+    int L = d->E / d->G;
+    for (int g = 0; g < d->G; g++) {
+        size_t o = (size_t)g * L;
+        real r = rstd[g], dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int e = 0; e < L; e++) {
+            real xhat = v[o + e] * r;
+            dw[o + e] += dvn[o + e] * xhat;
+            dot += dvn[o + e] * w[o + e] * xhat;
+        }
+        dot /= L;
+#pragma omp simd
+        for (int e = 0; e < L; e++) {
+            real dv = r * (dvn[o + e] * w[o + e] - v[o + e] * r * dot), ze = z[o + e];
+            dz[o + e] = dv * y[o + e] * silu_grad(ze);
+            dy[o + e] = dv * silu(ze);
+        }
+    }
 }
 
 static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
@@ -158,61 +181,29 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
     linear_fwd(a.zx, x, w.in, M, d.Z, d.D, 0);
     conv1d_forward(a.pre, d.conv_dim, a.zx + d.E, d.Z, w.conv_w, w.conv_b, B, T, d.conv_dim, d.K);
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * d.conv_dim; i++) a.xbc[i] = silu(a.pre[i]);
-    for (int m = 0; m < M; m++)
-        for (int h = 0; h < d.H; h++)
-            a.delta[(size_t)m * d.H + h] = softplus(a.zx[(size_t)m * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
-    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N;
+    for (int m = 0; m < M; m++) {
+        const real *dt = a.zx + (size_t)m * d.Z + d.E + d.conv_dim;
+        real *delta = a.delta + (size_t)m * d.H;
+#pragma omp simd
+        for (int h = 0; h < d.H; h++) delta[h] = softplus(dt[h] + w.dt_bias[h]);
+    }
+    size_t per = m2_per_thread(&d);
+    /* one task per (sequence, group), states saved as [T, G, N, E/G] */
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int h = 0; h < d.H; h++) {
-            real *S = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
+        for (int g = 0; g < d.G; g++) {
+            real *work = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
             size_t row = (size_t)b * T;
-            memset(S, 0, sizeof(real) * d.P * d.N);
-            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h], S,
-                         s->inference ? NULL : a.S + row * d.E * d.N, a.y + row * d.E);
+            memset(work, 0, sizeof(real) * (d.E / d.G) * d.N); /* the state before t = 0 */
+            m2_scan_group(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
+                          s->inference ? NULL : a.S + (size_t)b * m2_ckpt_size(&d, T), work, a.y + row * d.E, work);
         }
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
                      a.rstd + (size_t)m * d.G, a.vn + (size_t)m * d.E);
     linear_fwd(out, a.vn, w.out, M, d.D, d.E, 0);
-}
-
-/* Reverse-time pass of one head of one sequence. dy [T,E] rows; writes dx,
- * dB, dC into dxbc (+=: heads of a group share B and C, so the caller runs a
- * group's heads in one task), dΔ into ddelta; dA, dD into the thread's sums. */
-static void m2_scan_head_backward(const M2Dims *d, int h, int T, const real *xbc, const real *delta, real A, real Dh,
-                                  const real *Ss, const real *dy, real *dxbc, real *ddelta, real *dS, real *dA, real *dD)
-{
-    int g = h / (d->H / d->G), P = d->P, N = d->N;
-    memset(dS, 0, sizeof(real) * P * N);
-    for (int t = T - 1; t >= 0; t--) {
-        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + h * P;
-        const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
-        real *drow = dxbc + (size_t)t * d->conv_dim, *dx = drow + h * P;
-        real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
-        const real *St = Ss + ((size_t)t * d->E + h * P) * N;
-        const real *Sp = t ? Ss + ((size_t)(t - 1) * d->E + h * P) * N : NULL;
-        const real *dyt = dy + (size_t)t * d->E + h * P;
-        real dt = delta[(size_t)t * d->H + h], decay = exp(dt * A), ddecay = 0, ddt = 0;
-        for (int p = 0; p < P; p++) {
-            real *dSp = dS + (size_t)p * N, dxp = dyt[p] * Dh;
-            *dD += dyt[p] * x[p];
-            for (int n = 0; n < N; n++) {
-                real g_s = dSp[n] + dyt[p] * Ct[n];   /* everything that depends on S_t */
-                real prev = Sp ? Sp[(size_t)p * N + n] : 0;
-                dCt[n] += dyt[p] * St[(size_t)p * N + n];
-                ddecay += g_s * prev;
-                ddt += g_s * x[p] * Bt[n];
-                dxp += g_s * dt * Bt[n];
-                dBt[n] += g_s * dt * x[p];
-                dSp[n] = g_s * decay;               /* to S_{t-1} */
-            }
-            dx[p] += dxp;
-        }
-        ddelta[(size_t)t * d->H + h] = ddt + ddecay * A * decay;
-        *dA += ddecay * dt * decay;
-    }
 }
 
 static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_in, int B, int T, const real *acts,
@@ -221,28 +212,20 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
     const ModelCfg *c = s->cfg;
     M2Dims d = m2_dims(c);
     M2Weights w = m2_weights(c, s->p), gw = m2_weights(c, s->g);
-    int M = B * T, L = d.E / d.G, threads = par_max_threads(), per_group = d.H / d.G;
+    int M = B * T, threads = par_max_threads();
     M2Acts a = m2_acts(&d, (real *)acts, (size_t)M);
-    size_t per = 2 * (size_t)d.H + (size_t)d.P * d.N, ME = (size_t)M * d.E;
+    size_t per = m2_per_thread(&d), ME = (size_t)M * d.E;
     real *A = scratch, *per_thread = A + d.H, *dvn = per_thread + (size_t)threads * per, *dv = dvn + ME;
     real *dzx = dv + ME, *dxbc = dzx + (size_t)M * d.Z;
     for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
     memset(per_thread, 0, sizeof(real) * (size_t)threads * per);
-    memset(dv, 0, sizeof(real) * ME);
     memset(dxbc, 0, sizeof(real) * (size_t)M * d.conv_dim);
 
     linear_bwd(dvn, gw.out, dout, a.vn, w.out, M, d.D, d.E, 0);
     for (int m = 0; m < M; m++) {
         size_t o = (size_t)m * d.E;
-        for (int g = 0; g < d.G; g++)
-            rmsnorm_backward(dv + o + g * L, gw.norm + g * L, dvn + o + g * L, a.v + o + g * L, w.norm + g * L,
-                             a.rstd + (size_t)m * d.G + g, 1, L, 0);
-        const real *z = a.zx + (size_t)m * d.Z;
-        real *dz = dzx + (size_t)m * d.Z;
-        for (int e = 0; e < d.E; e++) {
-            dz[e] = dv[o + e] * a.y[o + e] * silu_grad(z[e]);
-            dv[o + e] *= silu(z[e]); /* now dy */
-        }
+        m2_gate_norm_backward(&d, dvn + o, a.v + o, a.y + o, a.zx + (size_t)m * d.Z, w.norm, a.rstd + (size_t)m * d.G,
+                              gw.norm, dzx + (size_t)m * d.Z, dv + o); /* dv holds dy */
     }
     real *ddelta = dvn; /* free again: [M,H] fits in [M,E] */
     /* one task per (sequence, group): its heads share B_t[g], C_t[g] */
@@ -251,10 +234,9 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
         for (int g = 0; g < d.G; g++) {
             real *mine = per_thread + (size_t)par_thread_id() * per;
             size_t row = (size_t)b * T;
-            for (int h = g * per_group; h < (g + 1) * per_group; h++)
-                m2_scan_head_backward(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A[h], w.D[h],
-                                      a.S + row * d.E * d.N, dv + row * d.E, dxbc + row * d.conv_dim,
-                                      ddelta + row * d.H, mine + 2 * d.H, mine + h, mine + d.H + h);
+            m2_scan_group_backward(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
+                                   a.S + (size_t)b * m2_ckpt_size(&d, T), dv + row * d.E, dxbc + row * d.conv_dim, ddelta + row * d.H,
+                                   mine, mine + d.H, mine + 2 * d.H);
         }
     for (int t = 0; t < threads; t++)
         for (int h = 0; h < d.H; h++) {
@@ -262,14 +244,18 @@ static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_
             gw.D[h] += per_thread[(size_t)t * per + d.H + h];
         }
     /* Δ = softplus(dt + dt_bias) */
-    for (int m = 0; m < M; m++)
+    for (int m = 0; m < M; m++) {
+        const real *dt = a.zx + (size_t)m * d.Z + d.E + d.conv_dim, *dd = ddelta + (size_t)m * d.H;
+        real *ddt = dzx + (size_t)m * d.Z + d.E + d.conv_dim;
+#pragma omp simd
         for (int h = 0; h < d.H; h++) {
-            real pre = a.zx[(size_t)m * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h];
-            real g = ddelta[(size_t)m * d.H + h] / (1 + exp(-pre));
-            dzx[(size_t)m * d.Z + d.E + d.conv_dim + h] = g;
+            real g = dd[h] * sigmoid(dt[h] + w.dt_bias[h]);
+            ddt[h] = g;
             gw.dt_bias[h] += g;
         }
+    }
     /* [x, B, C] = SiLU(conv(xBC)) */
+#pragma omp simd
     for (size_t i = 0; i < (size_t)M * d.conv_dim; i++) dxbc[i] *= silu_grad(a.pre[i]);
     for (int m = 0; m < M; m++) memset(dzx + (size_t)m * d.Z + d.E, 0, sizeof(real) * d.conv_dim);
     conv1d_backward(dzx + d.E, d.Z, gw.conv_w, gw.conv_b, dxbc, d.conv_dim, a.zx + d.E, d.Z, w.conv_w, B, T,
@@ -312,7 +298,7 @@ static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int 
         for (int h = 0; h < d.H; h++)
             delta[(size_t)b * d.H + h] = softplus(zx[(size_t)b * d.Z + d.E + d.conv_dim + h] + w.dt_bias[h]);
         for (int h = 0; h < d.H; h++)
-            m2_scan_head(&d, h, 1, xbc + (size_t)b * d.conv_dim, delta + (size_t)b * d.H, A[h], w.D[h],
+            m2_scan_head_ref(&d, h, 1, xbc + (size_t)b * d.conv_dim, delta + (size_t)b * d.H, A[h], w.D[h],
                          S + ((size_t)b * d.E + (size_t)h * d.P) * d.N, NULL, y + (size_t)b * d.E);
         m2_gate_norm(&d, y + (size_t)b * d.E, zx + (size_t)b * d.Z, w.norm, c->norm_eps, v + (size_t)b * d.E,
                      rstd + (size_t)b * d.G, vn + (size_t)b * d.E);
@@ -338,7 +324,7 @@ static void m2_prefill_state(const Sub *s, int B, int T, const real *acts, real 
         real *S = state + (size_t)Bs * (d.K - 1) * d.conv_dim + sb * d.E * d.N;
         memset(S, 0, sizeof(real) * d.E * d.N);
         for (int h = 0; h < d.H; h++)
-            m2_scan_head(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
+            m2_scan_head_ref(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
                          S + (size_t)h * d.P * d.N, NULL, y);
     }
 }
