@@ -2,6 +2,7 @@
 
 #include <stddef.h>
 
+#include "cpu.h"
 #include "parallel.h"
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -26,7 +27,7 @@ void gemm_nt_f32_ref(float *y, const float *x, const float *W, int M, int N, int
 int gemm_nt_f32_available(void)
 {
 #if GEMM_V4
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+    return cpu_has_x86_64_v4(); /* the kernel is built for the whole level, not just F and DQ */
 #else
     return 0;
 #endif

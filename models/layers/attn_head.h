@@ -22,6 +22,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "core/cpu.h"
 #include "core/real.h"
 #include "core/vexp.h"
 
@@ -286,11 +287,7 @@ __attribute__((target("arch=x86-64-v4"))) static void attn_head_backward_v4(
     attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
 }
 
-static inline int attn_has_v4(void)
-{
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
-}
+static inline int attn_has_v4(void) { return cpu_has_x86_64_v4(); }
 #endif
 
 static inline void attn_head_forward(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "core/cpu.h"
 #include "core/real.h"
 
 typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
@@ -387,9 +388,7 @@ __attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_backw
 static inline int m2_has_v4(void)
 {
 #if M2_DISPATCH
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
+    return cpu_has_x86_64_v4();
 #else
     return 0;
 #endif

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <tgmath.h>
 
+#include "core/cpu.h"
 #include "core/real.h"
 #include "core/vexp.h"
 
@@ -217,9 +218,7 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
 static inline int scan_has_v4(void)
 {
 #if SCAN_DISPATCH
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
+    return cpu_has_x86_64_v4();
 #else
     return 0;
 #endif
