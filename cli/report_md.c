@@ -295,6 +295,14 @@ static void params_table(AtomicFile *md, RepExp *x, Err *e)
     atomic_printf(md, e, "\n");
 }
 
+/* " `key=value`" for one option as the spec writes it, with a note after it */
+static void option(AtomicFile *md, const cJSON *it, const char *note, Err *e)
+{
+    char *v = cJSON_PrintUnformatted(it);
+    atomic_printf(md, e, " `%s=%s`%s", it->string, v, note);
+    cJSON_free(v);
+}
+
 static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
 {
     atomic_printf(md, e, "Settings (profile `%s`):", profile);
@@ -306,11 +314,8 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
             if (k == 0 && cJSON_GetObjectItemCaseSensitive(objs[1], it->string)) continue; /* the profile's wins */
             int over = !strcmp(it->string, "override") && cJSON_IsObject(it);
             /* a profile's override comes after each cell's own options: say so beside its entries */
-            for (const cJSON *o = over ? it->child : it; o; o = over ? o->next : NULL) {
-                char *v = cJSON_PrintUnformatted(o);
-                atomic_printf(md, e, " `%s=%s`%s", o->string, v, over ? " (every cell)" : "");
-                cJSON_free(v);
-            }
+            for (const cJSON *o = over ? it->child : it; o; o = over ? o->next : NULL)
+                option(md, o, over ? " (every cell)" : "", e);
         }
     char *seeds = cJSON_PrintUnformatted(get(x->spec, "seeds"));
     atomic_printf(md, e, "; seeds %s.", seeds ? seeds : "[1]");
@@ -324,16 +329,9 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
         for (const cJSON *it = cell->child; it; it = it->next) {
             if (!strcmp(it->string, "name") || !strcmp(it->string, "seconds") || !strcmp(it->string, "profiles"))
                 continue; /* the runner's estimate and per-profile options */
-            if (get(own, it->string)) continue;
-            char *v = cJSON_PrintUnformatted(it);
-            atomic_printf(md, e, " `%s=%s`", it->string, v);
-            cJSON_free(v);
+            if (!get(own, it->string)) option(md, it, "", e);
         }
-        for (const cJSON *it = cJSON_IsObject(own) ? own->child : NULL; it; it = it->next) {
-            char *v = cJSON_PrintUnformatted(it);
-            atomic_printf(md, e, " `%s=%s`", it->string, v);
-            cJSON_free(v);
-        }
+        for (const cJSON *it = cJSON_IsObject(own) ? own->child : NULL; it; it = it->next) option(md, it, "", e);
         atomic_printf(md, e, "%s", cell->next ? ";" : ".");
     }
     atomic_printf(md, e, "\n\n");

@@ -157,7 +157,7 @@ summary=$(awk -F '\t' -v gen="$gen" -v bin="$bin" -v profile="$profile" -v resul
         tsv = gen "/todo.tsv"
         printf "" > tsv
         for (i = 1; i <= NR; i++) if (todo[i]) {
-            e = est[i] != "-" ? est[i] : mean; n++
+            e = w[i]; n++
             if (ex[i]) { exs += e; nex++ } else sh += e
             printf "%s\t%s\t%d\n", path[i], nk ? e : 1, ex[i] > tsv
         }

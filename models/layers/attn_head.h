@@ -286,15 +286,13 @@ __attribute__((target("arch=x86-64-v4"))) static void attn_head_backward_v4(
 {
     attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
 }
-
-static inline int attn_has_v4(void) { return cpu_has_x86_64_v4(); }
 #endif
 
 static inline void attn_head_forward(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
                                      int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
 #if ATTN_DISPATCH
-    if (attn_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         attn_head_forward_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
         return;
     }
@@ -307,7 +305,7 @@ static inline void attn_head_backward(const real *q, int ldq, const real *k, int
                                       int d, int W, real scale, real *scratch)
 {
 #if ATTN_DISPATCH
-    if (attn_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         attn_head_backward_v4(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
         return;
     }

@@ -385,20 +385,11 @@ __attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_backw
 }
 #endif
 
-static inline int m2_has_v4(void)
-{
-#if M2_DISPATCH
-    return cpu_has_x86_64_v4();
-#else
-    return 0;
-#endif
-}
-
 static inline void m2_scan_group(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
                                  const real *Dv, real *Ss, real *ST, real *y, real *work)
 {
 #if M2_DISPATCH
-    if (m2_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         m2_scan_group_v4(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
         return;
     }
@@ -411,7 +402,7 @@ static inline void m2_scan_group_backward(const M2Dims *d, int g, int T, const r
                                           real *ddelta, real *dA, real *dD, real *work)
 {
 #if M2_DISPATCH
-    if (m2_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         m2_scan_group_backward_v4(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
         return;
     }

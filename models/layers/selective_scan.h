@@ -215,15 +215,6 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
 #define SCAN_BODY static inline
 #endif
 
-static inline int scan_has_v4(void)
-{
-#if SCAN_DISPATCH
-    return cpu_has_x86_64_v4();
-#else
-    return 0;
-#endif
-}
-
 /* The training scan of the selective S6 (B_t, C_t shared by all channels:
  * bc_e = 0), channels innermost as in scan_step_t: A is given transposed,
  * AT[n][e] = A[e][n], the state is hT [N, E] and the saved states hs
@@ -343,7 +334,7 @@ __attribute__((target("arch=x86-64-v4"))) static inline void scan_backward_t_v4(
 static inline void scan_forward_t(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
 {
 #if SCAN_DISPATCH
-    if (scan_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         scan_forward_t_v4(s, AT, y, y_t, hs, hT);
         return;
     }
@@ -355,7 +346,7 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
                                    real *dhT, const ScanGrad *g)
 {
 #if SCAN_DISPATCH
-    if (scan_has_v4()) {
+    if (cpu_has_x86_64_v4()) {
         scan_backward_t_v4(s, AT, dy, dy_t, hs, dhT, g);
         return;
     }
