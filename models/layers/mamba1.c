@@ -260,13 +260,31 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
 /* state: conv window [B, K-1, E] | h [B, N, E] (transposed, as scan_forward_t keeps it) */
 static size_t m1_state_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mamba_block_state_size(c, B); }
 
-/* step scratch: AT [N,E] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
+/* step scratch: xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
  * | y, g [B,E] */
 static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
 {
     (void)ctx;
     size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
+    return (size_t)B * (7 * E + 2 * P + 3);
+}
+
+/* step constants: AT [N,E] */
+static size_t m1_step_consts_size(const ModelCfg *c) { return (size_t)cfg_d_inner(c) * c->d_state; }
+
+static void m1_step_consts(const Sub *s, real *AT)
+{
+    m1_AT(AT, m1_weights(s->cfg, s->p).A_log, cfg_d_inner(s->cfg), s->cfg->d_state);
+}
+
+/* one token of sequence b's scan, from the step's scratch into its state */
+static void m1_step_scan(const ModelCfg *c, const M1Weights *w, const real *AT, const real *u, const real *dtp,
+                         const real *dbcn, real *y, real *hs, int b)
+{
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
+    ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
+                 dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w->D};
+    scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
 }
 
 static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
@@ -276,12 +294,13 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, K = c->d_conv;
     size_t EN = (size_t)E * N;
-    real *AT = scratch, *xz = AT + EN, *uc = xz + (size_t)B * 2 * E;
+    real *xz = scratch, *uc = xz + (size_t)B * 2 * E;
     real *u = uc + (size_t)B * E;
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    m1_AT(AT, w.A_log, E, N);
+    const real *AT = s->consts; /* made once per sequence by the Decoder: per token, they were 28% of a 2-layer
+                                 * d_model 64 Mamba's step */
     int IW = mamba_block_in_width(c);
     linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
@@ -298,12 +317,11 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
      * of the training scan (decays inline, AVX-512 where the CPU has it)
      * rather than scan_step_t's separate exp pass over E·N scratch: at
      * batch 16 that pass and its traffic were 16% of a Mamba-130M step. */
-#pragma omp parallel for schedule(static) if ((size_t)B * EN >= 32768)
-    for (int b = 0; b < B; b++) {
-        ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
-                     dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w.D};
-        scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
-    }
+    if ((size_t)B * EN >= 32768) {
+#pragma omp parallel for schedule(static)
+        for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
+    } else /* on this thread, outside any `omp parallel` (even an if (false) one builds a team) */
+        for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
     mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
@@ -345,5 +363,5 @@ const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
     .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
-    .step_scratch_size = m1_step_scratch_size, .flops = m1_flops, .prefill_state = m1_prefill_state,
+    .step_scratch_size = m1_step_scratch_size, .step_consts_size = m1_step_consts_size, .step_consts = m1_step_consts, .flops = m1_flops, .prefill_state = m1_prefill_state,
 };
