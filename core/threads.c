@@ -43,8 +43,12 @@ void threads_passive_waits(char **argv)
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     const char *preload = getenv("LD_PRELOAD");
     if (preload && strstr(preload, "vgpreload")) return;
+    char self[4096]; /* the binary's own path, not /proc/self/exe: the process keeps its name */
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || n >= (ssize_t)sizeof self - 1) return;
+    self[n] = '\0';
     if (setenv("OMP_WAIT_POLICY", "PASSIVE", 1) != 0) return;
-    execv("/proc/self/exe", argv);
+    execv(self, argv);
     unsetenv("OMP_WAIT_POLICY"); /* not in force in this process: results must not claim it */
 }
 
