@@ -126,9 +126,27 @@ static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, 
 }
 
 /* dtp[M,E] = δ W_dt^T + b_dt, δ the first R of each P-wide row of dbcn. R
- * is tiny (D/16): for a few rows a plain loop, else one gemm. */
-static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, int M, int E, int R, int P)
+ * is tiny (D/16). Decode passes dt_wT = W_dt^T [R,E] (a step constant):
+ * R rows added along the channels, contiguous and vectorised (a sum over R
+ * per channel was 5% of a 2-layer d_model 64 Mamba's step, and a dot
+ * product kernel's lane sums of only R terms cost more). Otherwise a plain
+ * loop for a few rows, else one gemm. */
+static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, const real *dt_wT, int M, int E, int R, int P)
 {
+    if (dt_wT) {
+        for (int m = 0; m < M; m++) {
+            const real *d = dbcn + (size_t)m * P;
+            real *o = dtp + (size_t)m * E;
+            memcpy(o, w->dt_b, sizeof(real) * E);
+            for (int k = 0; k < R; k++) {
+                const real *wk = dt_wT + (size_t)k * E;
+                real dk = d[k];
+#pragma omp simd
+                for (int e = 0; e < E; e++) o[e] += dk * wk[e];
+            }
+        }
+        return;
+    }
     if (M <= 8) {
         for (int m = 0; m < M; m++) {
             const real *d = dbcn + (size_t)m * P;
@@ -178,7 +196,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
-    m1_dt_proj(a.dtp, a.dbcn, &w, M, E, R, P);
+    m1_dt_proj(a.dtp, a.dbcn, &w, NULL, M, E, R, P);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
     size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
@@ -269,12 +287,21 @@ static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * (7 * E + 2 * P + 3);
 }
 
-/* step constants: AT [N,E] */
-static size_t m1_step_consts_size(const ModelCfg *c) { return (size_t)cfg_d_inner(c) * c->d_state; }
-
-static void m1_step_consts(const Sub *s, real *AT)
+/* step constants: AT [N,E] | dt_proj's weight transposed, [R,E] */
+static size_t m1_step_consts_size(const ModelCfg *c)
 {
-    m1_AT(AT, m1_weights(s->cfg, s->p).A_log, cfg_d_inner(s->cfg), s->cfg->d_state);
+    return (size_t)cfg_d_inner(c) * ((size_t)c->d_state + cfg_dt_rank(c));
+}
+
+static void m1_step_consts(const Sub *s, real *consts)
+{
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c);
+    real *dt_wT = consts + (size_t)E * N;
+    m1_AT(consts, w.A_log, E, N);
+    for (int k = 0; k < R; k++)
+        for (int e = 0; e < E; e++) dt_wT[(size_t)k * E + e] = w.dt_w[(size_t)e * R + k];
 }
 
 /* one token of sequence b's scan, from the step's scratch into its state */
@@ -299,8 +326,8 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    const real *AT = s->consts; /* made once per sequence by the Decoder: per token, they were 28% of a 2-layer
-                                 * d_model 64 Mamba's step */
+    const real *AT = s->consts; /* step constants, made once per sequence by the Decoder: per token, AT alone
+                                 * was 28% of a 2-layer d_model 64 Mamba's step */
     int IW = mamba_block_in_width(c);
     linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
@@ -309,7 +336,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
     linear_fwd(dbc, u, w.x, B, P, E, 0);
     m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
-    m1_dt_proj(dtp, dbcn, &w, B, E, R, P);
+    m1_dt_proj(dtp, dbcn, &w, AT + EN, B, E, R, P);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
     /* the scan is most of a small model's step: sequences split over the
