@@ -4,7 +4,9 @@
  * dimensions with and without a full register tile, global and windowed
  * masks. Compiled twice: as float (what eval and prefill run, 1e-5) and as
  * double (test_attn_tiled_f64: the mathematics alone, 1e-12), each through
- * both the dispatched copy and the portable one. */
+ * both the dispatched copy and the portable one. The float build also
+ * checks that an attention model's inference arena grows linearly in T
+ * (what eval's choice of path reads), not with a T x T block. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,9 @@
 #include "rel_err.h"
 #include "core/rng.h"
 #include "models/layers/attn_head.h"
+#ifndef SEQ_F64
+#include "models/model.h"
+#endif
 
 #ifdef SEQ_F64
 #define TOL 1e-12
@@ -53,8 +58,34 @@ static void test_tiled(int T, int d, int W, int portable)
     free(q); free(k); free(v); free(want); free(got); free(P); free(scratch);
 }
 
+#ifndef SEQ_F64
+/* 4x the length: ~4x the bytes (a T x T block per thread made it ~16x) */
+static void arena_linear(void)
+{
+    ModelCfg c;
+    cfg_defaults(&c);
+    c.vocab_size = 16;
+    c.d_model = 144;
+    c.n_heads = 4;
+    c.n_kv_heads = 1;
+    c.head_dim = 36;
+    strcpy(c.pattern, "***");
+    double a = (double)model_infer_act_bytes(&c, 1, 4096), b = (double)model_infer_act_bytes(&c, 1, 16384);
+    CHECK(b < 4.5 * a, "inference arena of 3 attention layers: %.1f MiB at 4096, %.1f MiB at 16384", a / (1 << 20),
+          b / (1 << 20));
+    c.window = 64;
+    strcpy(c.pattern, "L-");
+    a = (double)model_infer_act_bytes(&c, 1, 4096), b = (double)model_infer_act_bytes(&c, 1, 16384);
+    CHECK(b < 4.5 * a, "inference arena of local attention: %.1f MiB at 4096, %.1f MiB at 16384", a / (1 << 20),
+          b / (1 << 20));
+}
+#endif
+
 int main(void)
 {
+#ifndef SEQ_F64
+    arena_linear();
+#endif
     const int Ts[] = {1, 2, 17, 64, 300, 1000}, ds[] = {16, 36, 64}, Ws[] = {0, 1, 7, 64};
     for (int portable = 0; portable < 2; portable++) {
         for (size_t a = 0; a < sizeof Ts / sizeof *Ts; a++)

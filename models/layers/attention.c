@@ -62,8 +62,10 @@ static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (2 * qd + 2 * kvd);
 }
 
-/* per-thread scratch of the head kernels: the training ones' (the tiled
- * inference forward needs less) */
+/* per-thread scratch of the head kernels, O(T·d) for training's and
+ * O(blocks) for the tiled inference forward: no T x T block, so an
+ * inference arena grows linearly in T. (scratch_size is asked without
+ * knowing which forward will run, so it holds the larger.) */
 static size_t attn_thread_scratch(const ModelCfg *c, int T)
 {
     size_t train = attn_head_scratch(T, c->head_dim), tiled = attn_head_tiled_scratch(c->head_dim);

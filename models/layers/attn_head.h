@@ -28,10 +28,10 @@
 
 static inline int attn_head_lo(int t, int W) { return W && t > W ? t - W : 0; }
 
-/* reals of scratch attn_head_forward / _backward need: a T x T block
- * (backward's dS; forward leaves it alone, so inference can keep P there)
- * and the transposed keys or values with a head-wide sum */
-static inline size_t attn_head_scratch(int T, int d) { return (size_t)T * T + 2 * (size_t)d * T; }
+/* reals of scratch attn_head_forward / _backward need: the transposed
+ * keys (forward), or values, dK and dV with eight rows of dS (backward);
+ * O(T d), so the scratch of a long sequence is no T x T block */
+static inline size_t attn_head_scratch(int T, int d) { return (3 * (size_t)d + 8) * T; }
 
 /* Masked softmax of one score row in place; entries outside lo..t become 0. */
 static inline void attn_softmax_row(real *row, int lo, int t, int T)
@@ -190,7 +190,7 @@ ATTN_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, i
 ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
                                      int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
-    real *KT = scratch + (size_t)T * T;
+    real *KT = scratch;
     attn_transpose(KT, k, ldk, T, d);
     for (int t = 0; t < T; t++) {
         int lo = attn_head_lo(t, W), n = t - lo + 1;
@@ -213,40 +213,41 @@ ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int 
 }
 
 /* dq (=), dk, dv (+=) from dO and the forward's P (zero outside the
- * mask). By rows t: dS_t (kept, zero outside the mask) and dq_t; then dK
- * and dV, transposed, eight query rows a pass: dK^T[i] += Σ_r q_r[i] dS_r,
- * dV^T[i] += Σ_r dO_r[i] P_r (one row a pass read and wrote all of dK and
- * dV once per query and left this kernel slower than the gemms). */
+ * mask), eight query rows a pass: their dS rows (zero outside the mask)
+ * and dq rows, then dK and dV, transposed, from those eight rows:
+ * dK^T[i] += Σ_r q_r[i] dS_r, dV^T[i] += Σ_r dO_r[i] P_r (one row a pass
+ * read and wrote all of dK and dV once per query and left this kernel
+ * slower than the gemms; all of dS at once took a T x T block). */
 ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                       const real *dO, int ldo, const real *P, real *dq, real *dk, real *dv, int T,
                                       int d, int W, real scale, real *scratch)
 {
-    real *dS = scratch, *VT = dS + (size_t)T * T;
+    real *VT = scratch, *dKT = VT + (size_t)d * T, *dVT = dKT + (size_t)d * T, *dS = dVT + (size_t)d * T;
     attn_transpose(VT, v, ldv, T, d);
-    for (int t = 0; t < T; t++) {
-        int lo = attn_head_lo(t, W), n = t - lo + 1;
-        const real *pr = P + (size_t)t * T + lo;
-        real *row = dS + (size_t)t * T, *s = row + lo, dot = 0;
-        attn_rowdot(s, dO + (size_t)t * ldo, VT + lo, T, d, n); /* dP_tj = dO_t · v_j */
-        /* dS = P ⊙ (dP − Σ_j dP·P), scaled once here for dq and dk */
-#pragma omp simd reduction(+ : dot)
-        for (int j = 0; j < n; j++) dot += s[j] * pr[j];
-#pragma omp simd
-        for (int j = 0; j < n; j++) s[j] = scale * pr[j] * (s[j] - dot);
-        memset(row, 0, sizeof(real) * (size_t)lo);
-        memset(row + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
-        attn_rowmix(dq + (size_t)t * ldq, s, 1, k + (size_t)lo * ldk, ldk, d, n);
-    }
-    real *dKT = VT, *dVT = VT + (size_t)d * T; /* VT is spent */
     memset(dKT, 0, sizeof(real) * 2 * (size_t)d * T);
     for (int t0 = 0; t0 < T; t0 += 8) {
         int rows = T - t0 < 8 ? T - t0 : 8, lo = attn_head_lo(t0, W), n = t0 + rows - lo;
+        for (int r = 0; r < rows; r++) {
+            int t = t0 + r, lot = attn_head_lo(t, W), nt = t - lot + 1;
+            const real *pr = P + (size_t)t * T + lot;
+            real *row = dS + (size_t)r * T, *s = row + lot, dot = 0;
+            attn_rowdot(s, dO + (size_t)t * ldo, VT + lot, T, d, nt); /* dP_tj = dO_t · v_j */
+            /* dS = P ⊙ (dP − Σ_j dP·P), scaled once here for dq and dk */
+#pragma omp simd reduction(+ : dot)
+            for (int j = 0; j < nt; j++) dot += s[j] * pr[j];
+#pragma omp simd
+            for (int j = 0; j < nt; j++) s[j] = scale * pr[j] * (s[j] - dot);
+            /* the pass below reads keys lo..lo+n of every row */
+            memset(row + lo, 0, sizeof(real) * (size_t)(lot - lo));
+            memset(row + t + 1, 0, sizeof(real) * (size_t)(lo + n - t - 1));
+            attn_rowmix(dq + (size_t)t * ldq, s, 1, k + (size_t)lot * ldk, ldk, d, nt);
+        }
         const real *p[8], *ds[8];
         real gq[8], go[8];
         for (int r = 0; r < 8; r++) {
-            int t = t0 + (r < rows ? r : 0);
-            p[r] = P + (size_t)t * T + lo;
-            ds[r] = dS + (size_t)t * T + lo;
+            int rr = r < rows ? r : 0;
+            p[r] = P + (size_t)(t0 + rr) * T + lo;
+            ds[r] = dS + (size_t)rr * T + lo;
         }
         for (int i = 0; i < d; i++) {
             for (int r = 0; r < 8; r++) {
