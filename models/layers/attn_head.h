@@ -286,8 +286,60 @@ ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int
  * max, exp and sums run across queries, one query per lane. */
 #define ATTN_BQ 64 /* queries per block */
 #define ATTN_BK 64 /* keys per block */
-#define ATTN_QW 16 /* queries per register tile */
-#define ATTN_KR 4  /* keys (scores) or head dimensions (mix) per register tile */
+#define ATTN_QW 16 /* queries per register tile, at most (the padding of a block) */
+
+/* e^x for x <= 0 (a score less its running max): expf_fma's reduction and
+ * polynomial with the lower clamp done on the bits, where a larger pattern
+ * is a more negative float. GCC 12 vectorises expf_fma's float clamps only
+ * with AVX-512 masks (trapping math: "control flow in loop"), so for AVX2
+ * this loop ran the polynomial one lane at a time, 4x slower at head_dim
+ * 16. -inf and NaN clamp to -87.3; the callers select them away. */
+static inline real attn_exp_nonpos(real x)
+{
+#ifdef SEQ_F64
+    return exp(x);
+#else
+    uint32_t xb;
+    memcpy(&xb, &x, sizeof xb);
+    xb = xb > 0xC2AE999Au ? 0xC2AE999Au : xb; /* -87.3f */
+    memcpy(&x, &xb, sizeof x);
+    float t = fmaf(x, 1.44269504088896341f, 12582912.0f), k = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = fmaf(k, -0.693359375f, x);
+    r = fmaf(k, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = fmaf(p, r, 1.3981999507e-3f);
+    p = fmaf(p, r, 8.3334519073e-3f);
+    p = fmaf(p, r, 4.1665795894e-2f);
+    p = fmaf(p, r, 1.6666665459e-1f);
+    p = fmaf(p, r, 5.0000001201e-1f);
+    p = fmaf(p * r, r, r) + 1.0f;
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
+    float s;
+    memcpy(&s, &bits, sizeof s);
+    return p * s;
+#endif
+}
+
+/* s == -inf ? z : x, as a bit mask in the float build: GCC turns a select
+ * after a call it inlines into a branch around the call, and a loop with
+ * a branch is not vectorised for AVX2 (as attn_exp_nonpos) */
+static inline real attn_unless_neginf(real s, real x, real z)
+{
+#ifdef SEQ_F64
+    return s == -INFINITY ? z : x;
+#else
+    uint32_t sb, xb, zb;
+    memcpy(&sb, &s, sizeof sb);
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&zb, &z, sizeof zb);
+    uint32_t keep = -(uint32_t)(sb != 0xFF800000u);
+    xb = (xb & keep) | (zb & ~keep);
+    memcpy(&x, &xb, sizeof x);
+    return x;
+#endif
+}
 
 /* reals of scratch attn_head_forward_tiled needs: ST, QT, OT, m, l, alpha */
 static inline size_t attn_head_tiled_scratch(int d)
@@ -295,72 +347,82 @@ static inline size_t attn_head_tiled_scratch(int d)
     return (size_t)ATTN_BK * ATTN_BQ + 2 * (size_t)d * ATTN_BQ + 3 * ATTN_BQ;
 }
 
-/* ST[j, r] = Σ_i k_j[i] · QT[i, r] for j < nk, r < nq (a multiple of ATTN_QW) */
-ATTN_BODY void attn_tile_scores(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)
-{
-    for (int r0 = 0; r0 < nq; r0 += ATTN_QW)
-        for (int j0 = 0; j0 < nk; j0 += ATTN_KR) {
-            const real *kr[ATTN_KR]; /* past nk: the last key again, its scores dropped */
-            for (int c = 0; c < ATTN_KR; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;
-            real acc[ATTN_KR][ATTN_QW] = {{0}};
-            for (int i = 0; i < d; i++) {
-                const real *qt = QT + (size_t)i * ATTN_BQ + r0;
-                real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];
-#pragma omp simd
-                for (int rr = 0; rr < ATTN_QW; rr++) {
-                    acc[0][rr] += a0 * qt[rr];
-                    acc[1][rr] += a1 * qt[rr];
-                    acc[2][rr] += a2 * qt[rr];
-                    acc[3][rr] += a3 * qt[rr];
-                }
-            }
-            for (int c = 0; c < ATTN_KR && j0 + c < nk; c++)
-                memcpy(ST + (size_t)(j0 + c) * ATTN_BQ + r0, acc[c], sizeof acc[c]);
-        }
-}
-
-/* OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] over nk keys */
-ATTN_BODY void attn_tile_mix(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk, int nq,
-                             int d)
-{
-    for (int r0 = 0; r0 < nq; r0 += ATTN_QW) {
-        const real *al = alpha + r0;
-        int i0 = 0;
-        for (; i0 + ATTN_KR <= d; i0 += ATTN_KR) {
-            real acc[ATTN_KR][ATTN_QW];
-            for (int c = 0; c < ATTN_KR; c++)
-#pragma omp simd
-                for (int rr = 0; rr < ATTN_QW; rr++) acc[c][rr] = al[rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];
-            for (int j = 0; j < nk; j++) {
-                const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;
-                real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];
-#pragma omp simd
-                for (int rr = 0; rr < ATTN_QW; rr++) {
-                    acc[0][rr] += b0 * p[rr];
-                    acc[1][rr] += b1 * p[rr];
-                    acc[2][rr] += b2 * p[rr];
-                    acc[3][rr] += b3 * p[rr];
-                }
-            }
-            for (int c = 0; c < ATTN_KR; c++) memcpy(OT + (size_t)(i0 + c) * ATTN_BQ + r0, acc[c], sizeof acc[c]);
-        }
-        for (; i0 < d; i0++) { /* head dimensions past the last multiple of ATTN_KR */
-            real acc[ATTN_QW];
-            for (int rr = 0; rr < ATTN_QW; rr++) acc[rr] = al[rr] * OT[(size_t)i0 * ATTN_BQ + r0 + rr];
-            for (int j = 0; j < nk; j++) {
-                const real *p = ST + (size_t)j * ATTN_BQ + r0;
-                real b = v[(size_t)j * ldv + i0];
-#pragma omp simd
-                for (int rr = 0; rr < ATTN_QW; rr++) acc[rr] += b * p[rr];
-            }
-            memcpy(OT + (size_t)i0 * ATTN_BQ + r0, acc, sizeof acc);
-        }
+/* The two products of a tile, generated for a register tile of QW queries,
+ * one vector: 16 for AVX-512, 8 for AVX2. A loop of exactly one vector is
+ * what GCC keeps in registers; at 16 floats the AVX2 build ran two passes
+ * over accumulators in memory, at 8 the AVX-512 one used half its lanes.
+ * fma, written out: the ISO C build fuses nothing (-ffp-contract=off).
+ *
+ *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq,
+ *                        four keys by QW queries a tile
+ *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r],
+ *                        four head dimensions by QW queries a tile */
+#define ATTN_TILE_KERNELS(QW)                                                                                       \
+    ATTN_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
+            for (int j0 = 0; j0 < nk; j0 += 4) {                                                                    \
+                const real *kr[4]; /* past nk: the last key again, its scores dropped */                            \
+                for (int c = 0; c < 4; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
+                real acc[4][QW] = {{0}};                                                                            \
+                for (int i = 0; i < d; i++) {                                                                       \
+                    const real *qt = QT + (size_t)i * ATTN_BQ + r0;                                                 \
+                    real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];                                \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(a0, qt[rr], acc[0][rr]);                                                   \
+                        acc[1][rr] = fma(a1, qt[rr], acc[1][rr]);                                                   \
+                        acc[2][rr] = fma(a2, qt[rr], acc[2][rr]);                                                   \
+                        acc[3][rr] = fma(a3, qt[rr], acc[3][rr]);                                                   \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 4 && j0 + c < nk; c++)                                                          \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
+    }                                                                                                               \
+    ATTN_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
+                                      int nq, int d)                                                                \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int i0 = 0;                                                                                             \
+            for (; i0 + 4 <= d; i0 += 4) {                                                                          \
+                real acc[4][QW];                                                                                    \
+                for (int c = 0; c < 4; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
+                    real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(b0, p[rr], acc[0][rr]);                                                    \
+                        acc[1][rr] = fma(b1, p[rr], acc[1][rr]);                                                    \
+                        acc[2][rr] = fma(b2, p[rr], acc[2][rr]);                                                    \
+                        acc[3][rr] = fma(b3, p[rr], acc[3][rr]);                                                    \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 4; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
+            for (; i0 < d; i0++) { /* head dimensions past the last multiple of 4 */                                \
+                real *ot = OT + (size_t)i0 * ATTN_BQ + r0;                                                          \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
+                    real b = v[(size_t)j * ldv + i0];                                                               \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] = fma(b, p[rr], ot[rr]);             \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
     }
-}
+ATTN_TILE_KERNELS(8)
+ATTN_TILE_KERNELS(16)
 
 /* o only (no P); scratch: attn_head_tiled_scratch(d) reals */
-ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                           real *o, int ldo, int T, int d, int W, real scale, real *scratch)
+ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            real *o, int ldo, int T, int d, int W, real scale, real *scratch, int wide)
 {
     real *ST = scratch, *QT = ST + (size_t)ATTN_BK * ATTN_BQ, *OT = QT + (size_t)d * ATTN_BQ;
     real *m = OT + (size_t)d * ATTN_BQ, *l = m + ATTN_BQ, *alpha = l + ATTN_BQ;
@@ -379,7 +441,10 @@ ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k
          * wholly outside the mask are never visited */
         for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
             int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK;
-            attn_tile_scores(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+            if (wide) /* a constant where this is inlined: one of the two calls remains */
+                attn_tile_scores_16(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+            else
+                attn_tile_scores_8(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
             /* key j0 + j is visible to the query at t iff lo(t) <= j0 + j <= t;
              * only blocks on the diagonal or the window's edge need the test */
             if (j0 + nk - 1 > t0 || (W && j0 < t1 - W))
@@ -391,7 +456,8 @@ ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k
                         s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
                 }
             /* alpha holds the new max until it becomes the rescale factor; a
-             * query that has seen no key yet keeps m = -inf and alpha 1 */
+             * query that has seen no key yet has m = -inf, l = 0 and OT = 0,
+             * and alpha 1 (not e^(-inf - -inf)) */
             memcpy(alpha, m, sizeof(real) * (size_t)nq);
             for (int j = 0; j < nk; j++) {
                 const real *s = ST + (size_t)j * ATTN_BQ;
@@ -401,7 +467,7 @@ ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k
 #pragma omp simd
             for (int r = 0; r < nq; r++) {
                 real mx = alpha[r];
-                alpha[r] = mx == m[r] ? 1 : exp_fast(m[r] - mx);
+                alpha[r] = attn_unless_neginf(m[r], attn_exp_nonpos(m[r] - mx), 1);
                 l[r] *= alpha[r];
                 m[r] = mx;
             }
@@ -409,18 +475,28 @@ ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k
                 real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
                 for (int r = 0; r < nq; r++) {
-                    real p = s[r] == -INFINITY ? 0 : exp_fast(s[r] - m[r]);
+                    real p = attn_unless_neginf(s[r], attn_exp_nonpos(s[r] - m[r]), 0);
                     s[r] = p;
                     l[r] += p;
                 }
             }
-            attn_tile_mix(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+            if (wide)
+                attn_tile_mix_16(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+            else
+                attn_tile_mix_8(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
             for (int i = 0; i < d; i++) orow[i] = OT[(size_t)i * ATTN_BQ + r] * inv;
         }
     }
+}
+
+/* the build target's copy (AVX2 by default): eight-query tiles */
+ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                           real *o, int ldo, int T, int d, int W, real scale, real *scratch)
+{
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, T, d, W, scale, scratch, 0);
 }
 
 #if ATTN_DISPATCH
@@ -445,7 +521,7 @@ __attribute__((target("arch=x86-64-v4"))) static void attn_head_forward_tiled_v4
                                                                                int ldo, int T, int d, int W,
                                                                                real scale, real *scratch)
 {
-    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, T, d, W, scale, scratch);
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, T, d, W, scale, scratch, 1);
 }
 #endif
 
