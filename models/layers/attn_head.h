@@ -288,43 +288,11 @@ ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int
 #define ATTN_BK 64 /* keys per block */
 #define ATTN_QW 16 /* queries per register tile, at most (the padding of a block) */
 
-/* e^x for x <= 0 (a score less its running max): expf_fma's reduction and
- * polynomial with the lower clamp done on the bits, where a larger pattern
- * is a more negative float. GCC 12 vectorises expf_fma's float clamps only
- * with AVX-512 masks (trapping math: "control flow in loop"), so for AVX2
- * this loop ran the polynomial one lane at a time, 4x slower at head_dim
- * 16. -inf and NaN clamp to -87.3; the callers select them away. */
-static inline real attn_exp_nonpos(real x)
-{
-#ifdef SEQ_F64
-    return exp(x);
-#else
-    uint32_t xb;
-    memcpy(&xb, &x, sizeof xb);
-    xb = xb > 0xC2AE999Au ? 0xC2AE999Au : xb; /* -87.3f */
-    memcpy(&x, &xb, sizeof x);
-    float t = fmaf(x, 1.44269504088896341f, 12582912.0f), k = t - 12582912.0f;
-    uint32_t tb;
-    memcpy(&tb, &t, sizeof tb);
-    float r = fmaf(k, -0.693359375f, x);
-    r = fmaf(k, 2.12194440e-4f, r);
-    float p = 1.9875691500e-4f;
-    p = fmaf(p, r, 1.3981999507e-3f);
-    p = fmaf(p, r, 8.3334519073e-3f);
-    p = fmaf(p, r, 4.1665795894e-2f);
-    p = fmaf(p, r, 1.6666665459e-1f);
-    p = fmaf(p, r, 5.0000001201e-1f);
-    p = fmaf(p * r, r, r) + 1.0f;
-    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
-    float s;
-    memcpy(&s, &bits, sizeof s);
-    return p * s;
-#endif
-}
-
-/* s == -inf ? z : x, as a bit mask in the float build: GCC turns a select
- * after a call it inlines into a branch around the call, and a loop with
- * a branch is not vectorised for AVX2 (as attn_exp_nonpos) */
+/* s == -inf ? z : x, as a bit mask in the float build: GCC turns a float
+ * select after an exp it inlines into a branch around the exp, and a loop
+ * with a branch is not vectorised for AVX2 (only with AVX-512's masks):
+ * the softmax ran one lane at a time. (For the same reason the tile calls
+ * exp_fma: a loop of expf_poly stays scalar for AVX2.) */
 static inline real attn_unless_neginf(real s, real x, real z)
 {
 #ifdef SEQ_F64
@@ -467,7 +435,7 @@ ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *
 #pragma omp simd
             for (int r = 0; r < nq; r++) {
                 real mx = alpha[r];
-                alpha[r] = attn_unless_neginf(m[r], attn_exp_nonpos(m[r] - mx), 1);
+                alpha[r] = attn_unless_neginf(m[r], exp_fma(m[r] - mx), 1);
                 l[r] *= alpha[r];
                 m[r] = mx;
             }
@@ -475,7 +443,7 @@ ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *
                 real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
                 for (int r = 0; r < nq; r++) {
-                    real p = attn_unless_neginf(s[r], attn_exp_nonpos(s[r] - m[r]), 0);
+                    real p = attn_unless_neginf(s[r], exp_fma(s[r] - m[r]), 0);
                     s[r] = p;
                     l[r] += p;
                 }
