@@ -14,8 +14,13 @@
  *                    attention was 60% of a 2-layer d_model 64
  *                    Transformer's training step.
  *
+ *   attn_head_forward_tiled  inference only (no P): blocks of queries
+ *                    against blocks of keys with an online softmax, see
+ *                    below; no T x T anything.
+ *
  * Rows are `ld*` apart (heads interleaved in [T, heads·d]); P is [T, T]
- * with zeros outside lo..t. tests/test_kernels.c holds them together. */
+ * with zeros outside lo..t. tests/test_kernels.c holds the first two
+ * together, tests/test_attn_tiled.c the tiled one against the reference. */
 #ifndef SEQ_ATTN_HEAD_H
 #define SEQ_ATTN_HEAD_H
 
