@@ -324,32 +324,37 @@ static inline size_t attn_head_tiled_scratch(int d)
  * one vector: 16 for AVX-512, 8 for AVX2. A loop of exactly one vector is
  * what GCC keeps in registers; at 16 floats the AVX2 build ran two passes
  * over accumulators in memory, at 8 the AVX-512 one used half its lanes.
- * fma, written out: the ISO C build fuses nothing (-ffp-contract=off).
+ * Eight rows (keys, or head dimensions) a tile: eight independent chains
+ * of fma keep two FMA pipes busy, four ran at the FMA latency. fma,
+ * written out: the ISO C build fuses nothing (-ffp-contract=off).
  *
- *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq,
- *                        four keys by QW queries a tile
- *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r],
- *                        four head dimensions by QW queries a tile */
+ *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq
+ *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] */
 #define ATTN_TILE_KERNELS(QW)                                                                                       \
     ATTN_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
-            for (int j0 = 0; j0 < nk; j0 += 4) {                                                                    \
-                const real *kr[4]; /* past nk: the last key again, its scores dropped */                            \
-                for (int c = 0; c < 4; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
-                real acc[4][QW] = {{0}};                                                                            \
+            for (int j0 = 0; j0 < nk; j0 += 8) {                                                                    \
+                const real *kr[8]; /* past nk: the last key again, its scores dropped */                            \
+                for (int c = 0; c < 8; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
+                real acc[8][QW] = {{0}};                                                                            \
                 for (int i = 0; i < d; i++) {                                                                       \
                     const real *qt = QT + (size_t)i * ATTN_BQ + r0;                                                 \
                     real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];                                \
+                    real a4 = kr[4][i], a5 = kr[5][i], a6 = kr[6][i], a7 = kr[7][i];                                \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
                     {                                                                                               \
                         acc[0][rr] = fma(a0, qt[rr], acc[0][rr]);                                                   \
                         acc[1][rr] = fma(a1, qt[rr], acc[1][rr]);                                                   \
                         acc[2][rr] = fma(a2, qt[rr], acc[2][rr]);                                                   \
                         acc[3][rr] = fma(a3, qt[rr], acc[3][rr]);                                                   \
+                        acc[4][rr] = fma(a4, qt[rr], acc[4][rr]);                                                   \
+                        acc[5][rr] = fma(a5, qt[rr], acc[5][rr]);                                                   \
+                        acc[6][rr] = fma(a6, qt[rr], acc[6][rr]);                                                   \
+                        acc[7][rr] = fma(a7, qt[rr], acc[7][rr]);                                                   \
                     }                                                                                               \
                 }                                                                                                   \
-                for (int c = 0; c < 4 && j0 + c < nk; c++)                                                          \
+                for (int c = 0; c < 8 && j0 + c < nk; c++)                                                          \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * ATTN_BQ + r0 + rr] =  \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
@@ -359,6 +364,30 @@ static inline size_t attn_head_tiled_scratch(int d)
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
             int i0 = 0;                                                                                             \
+            for (; i0 + 8 <= d; i0 += 8) {                                                                          \
+                real acc[8][QW];                                                                                    \
+                for (int c = 0; c < 8; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
+                    real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(b0, p[rr], acc[0][rr]);                                                    \
+                        acc[1][rr] = fma(b1, p[rr], acc[1][rr]);                                                    \
+                        acc[2][rr] = fma(b2, p[rr], acc[2][rr]);                                                    \
+                        acc[3][rr] = fma(b3, p[rr], acc[3][rr]);                                                    \
+                        acc[4][rr] = fma(b4, p[rr], acc[4][rr]);                                                    \
+                        acc[5][rr] = fma(b5, p[rr], acc[5][rr]);                                                    \
+                        acc[6][rr] = fma(b6, p[rr], acc[6][rr]);                                                    \
+                        acc[7][rr] = fma(b7, p[rr], acc[7][rr]);                                                    \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 8; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
             for (; i0 + 4 <= d; i0 += 4) {                                                                          \
                 real acc[4][QW];                                                                                    \
                 for (int c = 0; c < 4; c++)                                                                         \
@@ -379,7 +408,7 @@ static inline size_t attn_head_tiled_scratch(int d)
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
-            for (; i0 < d; i0++) { /* head dimensions past the last multiple of 4 */                                \
+            for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
                 real *ot = OT + (size_t)i0 * ATTN_BQ + r0;                                                          \
                 _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
                 for (int j = 0; j < nk; j++) {                                                                      \
