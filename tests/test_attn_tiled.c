@@ -2,7 +2,8 @@
  * attn_head_forward_tiled) against the plain reference (masked T x T gemms):
  * random inputs, lengths around and across the query and key blocks, head
  * dimensions with and without a full register tile, global and windowed
- * masks. Compiled twice: as float (what eval and prefill run, 1e-5) and as
+ * masks, with and without P (training writes it for backward). Compiled
+ * twice: as float (what eval and prefill run, 1e-5) and as
  * double (test_attn_tiled_f64: the mathematics alone, 1e-12), each through
  * both the dispatched copy and the portable one. The float build also
  * checks that an attention model's inference arena grows linearly in T
@@ -31,15 +32,18 @@ static void fill(real *p, size_t n, Rng *r, double lo, double hi)
 }
 
 /* one head at row stride ld (heads interleaved, not a vector multiple);
- * columns of o outside the head must stay as they were */
-static void test_tiled(int T, int d, int W, int portable)
+ * columns of o outside the head must stay as they were. with_P: the
+ * training form, which also writes P (zeros outside the mask included). */
+static void test_tiled(int T, int d, int W, int portable, int with_P)
 {
     Rng r;
     rng_seed(&r, (uint64_t)(T * 1009 + d * 31 + W * 7 + portable));
     int ld = 2 * d + 3;
     size_t nr = (size_t)T * ld;
     real *q = malloc(sizeof(real) * nr), *k = malloc(sizeof(real) * nr), *v = malloc(sizeof(real) * nr);
-    real *want = malloc(sizeof(real) * nr), *got = malloc(sizeof(real) * nr), *P = malloc(sizeof(real) * T * T);
+    size_t TT = (size_t)T * T;
+    real *want = malloc(sizeof(real) * nr), *got = malloc(sizeof(real) * nr), *P = malloc(sizeof(real) * TT);
+    real *Pt = with_P ? malloc(sizeof(real) * TT) : NULL;
     real *scratch = malloc(sizeof(real) * attn_head_tiled_scratch(d));
     fill(q, nr, &r, -2, 2);
     fill(k, nr, &r, -2, 2);
@@ -47,15 +51,21 @@ static void test_tiled(int T, int d, int W, int portable)
     fill(want, nr, &r, 5, 6); /* the other columns, which neither may touch */
     memcpy(got, want, sizeof(real) * nr);
     fill(scratch, attn_head_tiled_scratch(d), &r, 5, 6); /* stale scratch */
+    if (Pt) fill(Pt, TT, &r, 5, 6);                        /* and stale P */
     real scale = 1 / sqrt((real)d);
     attn_head_forward_ref(q, ld, k, ld, v, ld, want, ld, P, T, d, W, scale);
     if (portable)
-        attn_head_forward_tiled_any(q, ld, k, ld, v, ld, got, ld, T, d, W, scale, scratch);
+        attn_head_forward_tiled_any(q, ld, k, ld, v, ld, got, ld, Pt, T, d, W, scale, scratch);
     else
-        attn_head_forward_tiled(q, ld, k, ld, v, ld, got, ld, T, d, W, scale, scratch);
+        attn_head_forward_tiled(q, ld, k, ld, v, ld, got, ld, Pt, T, d, W, scale, scratch);
     double e = rel_err(got, want, nr);
-    CHECK(e < TOL, "tiled attention T %d d %d W %d portable %d: relative error %.3g", T, d, W, portable, e);
-    free(q); free(k); free(v); free(want); free(got); free(P); free(scratch);
+    CHECK(e < TOL, "tiled attention T %d d %d W %d portable %d P %d: o relative error %.3g", T, d, W, portable,
+          with_P, e);
+    if (Pt) {
+        e = rel_err(Pt, P, TT);
+        CHECK(e < TOL, "tiled attention T %d d %d W %d portable %d: P relative error %.3g", T, d, W, portable, e);
+    }
+    free(q); free(k); free(v); free(want); free(got); free(P); free(Pt); free(scratch);
 }
 
 #ifndef SEQ_F64
@@ -87,14 +97,16 @@ int main(void)
     arena_linear();
 #endif
     const int Ts[] = {1, 2, 17, 64, 300, 1000}, ds[] = {16, 36, 64}, Ws[] = {0, 1, 7, 64};
-    for (int portable = 0; portable < 2; portable++) {
-        for (size_t a = 0; a < sizeof Ts / sizeof *Ts; a++)
-            for (size_t b = 0; b < sizeof ds / sizeof *ds; b++)
-                for (size_t c = 0; c < sizeof Ws / sizeof *Ws; c++) test_tiled(Ts[a], ds[b], Ws[c], portable);
-        test_tiled(130, 7, 0, portable);   /* below one register tile of head dimensions */
-        test_tiled(200, 13, 40, portable); /* a head-dimension tail and a window across blocks */
-        test_tiled(129, 256, 0, portable); /* the widest head_dim in use, one query past two blocks */
-        test_tiled(65, 128, 63, portable); /* window one below a block */
-    }
+    for (int portable = 0; portable < 2; portable++)
+        for (int with_P = 0; with_P < 2; with_P++) {
+            for (size_t a = 0; a < sizeof Ts / sizeof *Ts; a++)
+                for (size_t b = 0; b < sizeof ds / sizeof *ds; b++)
+                    for (size_t c = 0; c < sizeof Ws / sizeof *Ws; c++)
+                        test_tiled(Ts[a], ds[b], Ws[c], portable, with_P);
+            test_tiled(130, 7, 0, portable, with_P);   /* below one register tile of head dimensions */
+            test_tiled(200, 13, 40, portable, with_P); /* a head-dimension tail and a window across blocks */
+            test_tiled(129, 256, 0, portable, with_P); /* the widest head_dim in use, one query past two blocks */
+            test_tiled(65, 128, 63, portable, with_P); /* window one below a block */
+        }
     return check_summary();
 }
