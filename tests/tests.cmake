@@ -27,7 +27,7 @@ seq_test(test_golden LIBS seq_models)
 seq_test(test_core LIBS seq_core)
 seq_test(test_model LIBS seq_models)
 seq_test(test_kernels LIBS seq_models)
-# the tiled inference attention forward against its reference, as float and as double
+# the tiled attention forward (inference, and training with P) against its reference, as float and as double
 seq_test(test_attn_tiled LIBS seq_models)
 add_executable(test_attn_tiled_f64 tests/test_attn_tiled.c)
 target_link_libraries(test_attn_tiled_f64 PRIVATE seq_core)
