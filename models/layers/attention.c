@@ -12,8 +12,8 @@
  *
  * Forward saves the softmax probabilities (B·H·T² reals) for backward:
  * simple and exact; fine at the sequence lengths this harness trains on.
- * Inference (no backward to follow) keeps one T×T block per thread instead,
- * in the scratch that backward uses for dP. */
+ * Both forwards run the tiled head kernel (online softmax over blocks of
+ * keys); inference (no backward to follow) skips P: no T×T block at all. */
 #include <tgmath.h>
 #include <string.h>
 
@@ -62,9 +62,15 @@ static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (2 * qd + 2 * kvd);
 }
 
-/* per-thread scratch of the head kernels; its first T x T block holds P
- * at inference (training keeps P in acts) */
-static size_t attn_thread_scratch(const ModelCfg *c, int T) { return attn_head_scratch(T, c->head_dim); }
+/* per-thread scratch of the head kernels, O(T·d) for backward and
+ * O(blocks) for the tiled forward: no T x T block, so an inference arena
+ * grows linearly in T. (scratch_size is asked without knowing whether a
+ * backward will run, so it holds the larger.) */
+static size_t attn_thread_scratch(const ModelCfg *c, int T)
+{
+    size_t train = attn_head_scratch(T, c->head_dim), tiled = attn_head_tiled_scratch(c->head_dim);
+    return train > tiled ? train : tiled;
+}
 
 /* scratch: rope table [T, rot] | dO [M,qd] | dq [M,qd] | dk, dv [M,kvd] | per thread, attn_thread_scratch */
 static size_t attn_scratch_size(const ModelCfg *c, int B, int T)
@@ -102,9 +108,10 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
             real *mine = scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
                          (size_t)par_thread_id() * attn_thread_scratch(c, T);
-            real *Ph = s->inference ? mine : P + ((size_t)b * H + h) * T * T;
-            attn_head_forward(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, Ph, T, d, W, scale,
-                              mine);
+            /* P for backward, none at inference */
+            real *Ph = s->inference ? NULL : P + ((size_t)b * H + h) * T * T;
+            attn_head_forward_tiled(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, Ph, T, d, W,
+                                    scale, mine);
         }
     linear_fwd(y, o, w.wo, M, D, qd, 0);
     bias_fwd(y, w.bo, M, D);

@@ -14,8 +14,16 @@
  *                    attention was 60% of a 2-layer d_model 64
  *                    Transformer's training step.
  *
+ *   attn_head_forward_tiled  blocks of queries against blocks of keys
+ *                    with an online softmax, see below; P written only
+ *                    if asked (training), so inference has no T x T
+ *                    anything. Faster than attn_head_forward at every
+ *                    length measured (16 to 16384), which the model
+ *                    therefore no longer calls.
+ *
  * Rows are `ld*` apart (heads interleaved in [T, heads·d]); P is [T, T]
- * with zeros outside lo..t. tests/test_kernels.c holds them together. */
+ * with zeros outside lo..t. tests/test_kernels.c holds the first two
+ * together, tests/test_attn_tiled.c the tiled one against the reference. */
 #ifndef SEQ_ATTN_HEAD_H
 #define SEQ_ATTN_HEAD_H
 
@@ -28,10 +36,10 @@
 
 static inline int attn_head_lo(int t, int W) { return W && t > W ? t - W : 0; }
 
-/* reals of scratch attn_head_forward / _backward need: a T x T block
- * (backward's dS; forward leaves it alone, so inference can keep P there)
- * and the transposed keys or values with a head-wide sum */
-static inline size_t attn_head_scratch(int T, int d) { return (size_t)T * T + 2 * (size_t)d * T; }
+/* reals of scratch attn_head_forward / _backward need: the transposed
+ * keys (forward), or values, dK and dV with eight rows of dS (backward);
+ * O(T d), so the scratch of a long sequence is no T x T block */
+static inline size_t attn_head_scratch(int T, int d) { return (3 * (size_t)d + 8) * T; }
 
 /* Masked softmax of one score row in place; entries outside lo..t become 0. */
 static inline void attn_softmax_row(real *row, int lo, int t, int T)
@@ -190,7 +198,7 @@ ATTN_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, i
 ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
                                      int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
-    real *KT = scratch + (size_t)T * T;
+    real *KT = scratch;
     attn_transpose(KT, k, ldk, T, d);
     for (int t = 0; t < T; t++) {
         int lo = attn_head_lo(t, W), n = t - lo + 1;
@@ -213,40 +221,41 @@ ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int 
 }
 
 /* dq (=), dk, dv (+=) from dO and the forward's P (zero outside the
- * mask). By rows t: dS_t (kept, zero outside the mask) and dq_t; then dK
- * and dV, transposed, eight query rows a pass: dK^T[i] += Σ_r q_r[i] dS_r,
- * dV^T[i] += Σ_r dO_r[i] P_r (one row a pass read and wrote all of dK and
- * dV once per query and left this kernel slower than the gemms). */
+ * mask), eight query rows a pass: their dS rows (zero outside the mask)
+ * and dq rows, then dK and dV, transposed, from those eight rows:
+ * dK^T[i] += Σ_r q_r[i] dS_r, dV^T[i] += Σ_r dO_r[i] P_r (one row a pass
+ * read and wrote all of dK and dV once per query and left this kernel
+ * slower than the gemms; all of dS at once took a T x T block). */
 ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                       const real *dO, int ldo, const real *P, real *dq, real *dk, real *dv, int T,
                                       int d, int W, real scale, real *scratch)
 {
-    real *dS = scratch, *VT = dS + (size_t)T * T;
+    real *VT = scratch, *dKT = VT + (size_t)d * T, *dVT = dKT + (size_t)d * T, *dS = dVT + (size_t)d * T;
     attn_transpose(VT, v, ldv, T, d);
-    for (int t = 0; t < T; t++) {
-        int lo = attn_head_lo(t, W), n = t - lo + 1;
-        const real *pr = P + (size_t)t * T + lo;
-        real *row = dS + (size_t)t * T, *s = row + lo, dot = 0;
-        attn_rowdot(s, dO + (size_t)t * ldo, VT + lo, T, d, n); /* dP_tj = dO_t · v_j */
-        /* dS = P ⊙ (dP − Σ_j dP·P), scaled once here for dq and dk */
-#pragma omp simd reduction(+ : dot)
-        for (int j = 0; j < n; j++) dot += s[j] * pr[j];
-#pragma omp simd
-        for (int j = 0; j < n; j++) s[j] = scale * pr[j] * (s[j] - dot);
-        memset(row, 0, sizeof(real) * (size_t)lo);
-        memset(row + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
-        attn_rowmix(dq + (size_t)t * ldq, s, 1, k + (size_t)lo * ldk, ldk, d, n);
-    }
-    real *dKT = VT, *dVT = VT + (size_t)d * T; /* VT is spent */
     memset(dKT, 0, sizeof(real) * 2 * (size_t)d * T);
     for (int t0 = 0; t0 < T; t0 += 8) {
         int rows = T - t0 < 8 ? T - t0 : 8, lo = attn_head_lo(t0, W), n = t0 + rows - lo;
+        for (int r = 0; r < rows; r++) {
+            int t = t0 + r, lot = attn_head_lo(t, W), nt = t - lot + 1;
+            const real *pr = P + (size_t)t * T + lot;
+            real *row = dS + (size_t)r * T, *s = row + lot, dot = 0;
+            attn_rowdot(s, dO + (size_t)t * ldo, VT + lot, T, d, nt); /* dP_tj = dO_t · v_j */
+            /* dS = P ⊙ (dP − Σ_j dP·P), scaled once here for dq and dk */
+#pragma omp simd reduction(+ : dot)
+            for (int j = 0; j < nt; j++) dot += s[j] * pr[j];
+#pragma omp simd
+            for (int j = 0; j < nt; j++) s[j] = scale * pr[j] * (s[j] - dot);
+            /* the pass below reads keys lo..lo+n of every row */
+            memset(row + lo, 0, sizeof(real) * (size_t)(lot - lo));
+            memset(row + t + 1, 0, sizeof(real) * (size_t)(lo + n - t - 1));
+            attn_rowmix(dq + (size_t)t * ldq, s, 1, k + (size_t)lot * ldk, ldk, d, nt);
+        }
         const real *p[8], *ds[8];
         real gq[8], go[8];
         for (int r = 0; r < 8; r++) {
-            int t = t0 + (r < rows ? r : 0);
-            p[r] = P + (size_t)t * T + lo;
-            ds[r] = dS + (size_t)t * T + lo;
+            int rr = r < rows ? r : 0;
+            p[r] = P + (size_t)(t0 + rr) * T + lo;
+            ds[r] = dS + (size_t)rr * T + lo;
         }
         for (int i = 0; i < d; i++) {
             for (int r = 0; r < 8; r++) {
@@ -271,6 +280,249 @@ ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int
         }
 }
 
+/* Inference forward, tiled (flash-attention style): a block of ATTN_BQ
+ * queries against blocks of ATTN_BK keys, a running max m and sum l per
+ * query, the output rescaled by e^(m_old - m_new) whenever the max grows.
+ * Nothing of size T x T exists, and each key and value is read once per
+ * query block instead of once per query: the per-query kernel above is
+ * bound by L2 bandwidth at long T (4.6 GFLOP/s at head_dim 36, T 4096).
+ *
+ * The tile is held transposed, queries along the vector lanes:
+ * ST[j, r] = k_j · q_r, so both products are a broadcast of k_j[i] or
+ * v_j[i] (rows read as they lie in [T, heads·d]) times a run of queries,
+ * only the query block needs transposing (QT[i, r]), and the softmax's
+ * max, exp and sums run across queries, one query per lane. */
+#define ATTN_BQ 64 /* queries per block */
+#define ATTN_BK 64 /* keys per block */
+#define ATTN_QW 16 /* queries per register tile, at most (the padding of a block) */
+
+/* s == -inf ? z : x, as a bit mask in the float build: GCC turns a float
+ * select after an exp it inlines into a branch around the exp, and a loop
+ * with a branch is not vectorised for AVX2 (only with AVX-512's masks):
+ * the softmax ran one lane at a time. (For the same reason the tile calls
+ * exp_fma: a loop of expf_poly stays scalar for AVX2.) */
+static inline real attn_unless_neginf(real s, real x, real z)
+{
+#ifdef SEQ_F64
+    return s == -INFINITY ? z : x;
+#else
+    uint32_t sb, xb, zb;
+    memcpy(&sb, &s, sizeof sb);
+    memcpy(&xb, &x, sizeof xb);
+    memcpy(&zb, &z, sizeof zb);
+    uint32_t keep = -(uint32_t)(sb != 0xFF800000u);
+    xb = (xb & keep) | (zb & ~keep);
+    memcpy(&x, &xb, sizeof x);
+    return x;
+#endif
+}
+
+/* reals of scratch attn_head_forward_tiled needs: ST, QT, OT, m, l, alpha */
+static inline size_t attn_head_tiled_scratch(int d)
+{
+    return (size_t)ATTN_BK * ATTN_BQ + 2 * (size_t)d * ATTN_BQ + 3 * ATTN_BQ;
+}
+
+/* The two products of a tile, generated for a register tile of QW queries,
+ * one vector: 16 for AVX-512, 8 for AVX2. A loop of exactly one vector is
+ * what GCC keeps in registers; at 16 floats the AVX2 build ran two passes
+ * over accumulators in memory, at 8 the AVX-512 one used half its lanes.
+ * Eight rows (keys, or head dimensions) a tile: eight independent chains
+ * of fma keep two FMA pipes busy, four ran at the FMA latency. fma,
+ * written out: the ISO C build fuses nothing (-ffp-contract=off).
+ *
+ *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq
+ *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] */
+#define ATTN_TILE_KERNELS(QW)                                                                                       \
+    ATTN_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
+            for (int j0 = 0; j0 < nk; j0 += 8) {                                                                    \
+                const real *kr[8]; /* past nk: the last key again, its scores dropped */                            \
+                for (int c = 0; c < 8; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
+                real acc[8][QW] = {{0}};                                                                            \
+                for (int i = 0; i < d; i++) {                                                                       \
+                    const real *qt = QT + (size_t)i * ATTN_BQ + r0;                                                 \
+                    real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];                                \
+                    real a4 = kr[4][i], a5 = kr[5][i], a6 = kr[6][i], a7 = kr[7][i];                                \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(a0, qt[rr], acc[0][rr]);                                                   \
+                        acc[1][rr] = fma(a1, qt[rr], acc[1][rr]);                                                   \
+                        acc[2][rr] = fma(a2, qt[rr], acc[2][rr]);                                                   \
+                        acc[3][rr] = fma(a3, qt[rr], acc[3][rr]);                                                   \
+                        acc[4][rr] = fma(a4, qt[rr], acc[4][rr]);                                                   \
+                        acc[5][rr] = fma(a5, qt[rr], acc[5][rr]);                                                   \
+                        acc[6][rr] = fma(a6, qt[rr], acc[6][rr]);                                                   \
+                        acc[7][rr] = fma(a7, qt[rr], acc[7][rr]);                                                   \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 8 && j0 + c < nk; c++)                                                          \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
+    }                                                                                                               \
+    ATTN_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
+                                      int nq, int d)                                                                \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int i0 = 0;                                                                                             \
+            for (; i0 + 8 <= d; i0 += 8) {                                                                          \
+                real acc[8][QW];                                                                                    \
+                for (int c = 0; c < 8; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
+                    real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(b0, p[rr], acc[0][rr]);                                                    \
+                        acc[1][rr] = fma(b1, p[rr], acc[1][rr]);                                                    \
+                        acc[2][rr] = fma(b2, p[rr], acc[2][rr]);                                                    \
+                        acc[3][rr] = fma(b3, p[rr], acc[3][rr]);                                                    \
+                        acc[4][rr] = fma(b4, p[rr], acc[4][rr]);                                                    \
+                        acc[5][rr] = fma(b5, p[rr], acc[5][rr]);                                                    \
+                        acc[6][rr] = fma(b6, p[rr], acc[6][rr]);                                                    \
+                        acc[7][rr] = fma(b7, p[rr], acc[7][rr]);                                                    \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 8; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
+            for (; i0 + 4 <= d; i0 += 4) {                                                                          \
+                real acc[4][QW];                                                                                    \
+                for (int c = 0; c < 4; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
+                    real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
+                    {                                                                                               \
+                        acc[0][rr] = fma(b0, p[rr], acc[0][rr]);                                                    \
+                        acc[1][rr] = fma(b1, p[rr], acc[1][rr]);                                                    \
+                        acc[2][rr] = fma(b2, p[rr], acc[2][rr]);                                                    \
+                        acc[3][rr] = fma(b3, p[rr], acc[3][rr]);                                                    \
+                    }                                                                                               \
+                }                                                                                                   \
+                for (int c = 0; c < 4; c++)                                                                         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                        acc[c][rr];                                                                                 \
+            }                                                                                                       \
+            for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
+                real *ot = OT + (size_t)i0 * ATTN_BQ + r0;                                                          \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
+                for (int j = 0; j < nk; j++) {                                                                      \
+                    const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
+                    real b = v[(size_t)j * ldv + i0];                                                               \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] = fma(b, p[rr], ot[rr]);             \
+                }                                                                                                   \
+            }                                                                                                       \
+        }                                                                                                           \
+    }
+ATTN_TILE_KERNELS(8)
+ATTN_TILE_KERNELS(16)
+
+/* o only (no P); scratch: attn_head_tiled_scratch(d) reals */
+/* o, and P if P is not NULL (training: backward reads it). P takes each
+ * block's masked scores as they are made, and a last pass per query block
+ * turns them into probabilities with the final max and sum; the output
+ * needs no P, it comes from the same online softmax as at inference. */
+ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch,
+                                            int wide)
+{
+    real *ST = scratch, *QT = ST + (size_t)ATTN_BK * ATTN_BQ, *OT = QT + (size_t)d * ATTN_BQ;
+    real *m = OT + (size_t)d * ATTN_BQ, *l = m + ATTN_BQ, *alpha = l + ATTN_BQ;
+    for (int t0 = 0; t0 < T; t0 += ATTN_BQ) {
+        int nr = T - t0 < ATTN_BQ ? T - t0 : ATTN_BQ, t1 = t0 + nr - 1;
+        int nq = (nr + ATTN_QW - 1) / ATTN_QW * ATTN_QW; /* padding queries are zeros, their results dropped */
+        /* the scale goes into q once, not into every score */
+        for (int i = 0; i < d; i++)
+            for (int r = 0; r < nq; r++) QT[(size_t)i * ATTN_BQ + r] = r < nr ? scale * q[(size_t)(t0 + r) * ldq + i] : 0;
+        memset(OT, 0, sizeof(real) * (size_t)d * ATTN_BQ);
+        for (int r = 0; r < nq; r++) {
+            m[r] = -INFINITY;
+            l[r] = 0;
+        }
+        /* key blocks from the first query's lo to the last query: blocks
+         * wholly outside the mask are never visited */
+        for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
+            int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK;
+            if (wide) /* a constant where this is inlined: one of the two calls remains */
+                attn_tile_scores_16(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+            else
+                attn_tile_scores_8(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+            /* key j0 + j is visible to the query at t iff lo(t) <= j0 + j <= t;
+             * only blocks on the diagonal or the window's edge need the test */
+            if (j0 + nk - 1 > t0 || (W && j0 < t1 - W))
+                for (int j = 0; j < nk; j++) {
+                    int key = j0 + j;
+                    real *s = ST + (size_t)j * ATTN_BQ;
+#pragma omp simd
+                    for (int r = 0; r < nq; r++)
+                        s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
+                }
+            if (P) /* the tile is [key, query], P [query, key] */
+                for (int r = 0; r < nr; r++) {
+                    real *prow = P + (size_t)(t0 + r) * T + j0;
+                    for (int j = 0; j < nk; j++) prow[j] = ST[(size_t)j * ATTN_BQ + r];
+                }
+            /* alpha holds the new max until it becomes the rescale factor; a
+             * query that has seen no key yet has m = -inf, l = 0 and OT = 0,
+             * and alpha 1 (not e^(-inf - -inf)) */
+            memcpy(alpha, m, sizeof(real) * (size_t)nq);
+            for (int j = 0; j < nk; j++) {
+                const real *s = ST + (size_t)j * ATTN_BQ;
+#pragma omp simd
+                for (int r = 0; r < nq; r++) alpha[r] = s[r] > alpha[r] ? s[r] : alpha[r];
+            }
+#pragma omp simd
+            for (int r = 0; r < nq; r++) {
+                real mx = alpha[r];
+                alpha[r] = attn_unless_neginf(m[r], exp_fma(m[r] - mx), 1);
+                l[r] *= alpha[r];
+                m[r] = mx;
+            }
+            for (int j = 0; j < nk; j++) {
+                real *s = ST + (size_t)j * ATTN_BQ;
+#pragma omp simd
+                for (int r = 0; r < nq; r++) {
+                    real p = attn_unless_neginf(s[r], exp_fma(s[r] - m[r]), 0);
+                    s[r] = p;
+                    l[r] += p;
+                }
+            }
+            if (wide)
+                attn_tile_mix_16(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+            else
+                attn_tile_mix_8(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+        }
+        for (int r = 0; r < nr; r++) {
+            real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
+            for (int i = 0; i < d; i++) orow[i] = OT[(size_t)i * ATTN_BQ + r] * inv;
+        }
+        if (P)
+            for (int r = 0; r < nr; r++) {
+                int t = t0 + r, lo = attn_head_lo(t, W), n = t - lo + 1;
+                real *prow = P + (size_t)t * T, *pv = prow + lo, mr = m[r], inv = 1 / l[r];
+#pragma omp simd
+                for (int j = 0; j < n; j++) pv[j] = exp_fma(pv[j] - mr) * inv;
+                memset(prow, 0, sizeof(real) * (size_t)lo);
+                memset(prow + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
+            }
+    }
+}
+
+/* the build target's copy (AVX2 by default): eight-query tiles */
+ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+{
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 0);
+}
+
 #if ATTN_DISPATCH
 __attribute__((target("arch=x86-64-v4"))) static void attn_head_forward_v4(const real *q, int ldq, const real *k,
                                                                          int ldk, const real *v, int ldv, real *o,
@@ -285,6 +537,15 @@ __attribute__((target("arch=x86-64-v4"))) static void attn_head_backward_v4(
     real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
 {
     attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static void attn_head_forward_tiled_v4(const real *q, int ldq,
+                                                                               const real *k, int ldk,
+                                                                               const real *v, int ldv, real *o,
+                                                                               int ldo, real *P, int T, int d, int W,
+                                                                               real scale, real *scratch)
+{
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 1);
 }
 #endif
 
@@ -313,5 +574,17 @@ static inline void attn_head_backward(const real *q, int ldq, const real *k, int
     attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
 }
 
+/* o, and P unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
+static inline void attn_head_forward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+{
+#if ATTN_DISPATCH
+    if (cpu_has_x86_64_v4()) {
+        attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+        return;
+    }
+#endif
+    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+}
 
 #endif
