@@ -47,9 +47,9 @@ static const KernelDef KERNELS[] = {
     {"selective_scan", "Mamba-1 selective scan alone (selective_scan.h scan_forward/scan_backward, E = expand x d_model)",
      "M", "mamba1", 1},
     {"mamba1", "Mamba-1 mixer M: in/out projections, causal conv, selective scan", "M", "mamba1", 0},
-    {"mamba2", "Mamba-2 mixer M: projections, conv, chunked SSD scan, gated norm", "M", "mamba2", 0},
+    {"mamba2", "Mamba-2 mixer M: projections, conv, SSD recurrence (state checkpoints every 16 tokens), gated norm", "M", "mamba2", 0},
     {"rglru", "RG-LRU recurrent block R (Hawk/Griffin): gates, conv, linear recurrence", "R", "mamba1", 0},
-    {"attention", "global causal attention * (MHA, RoPE), scores one T x T matrix per head", "*", "mamba1", 0},
+    {"attention", "global causal attention * (MHA, RoPE), tiled with an online softmax (training also keeps P, T x T per head)", "*", "mamba1", 0},
 };
 #define N_KERNELS ((int)(sizeof KERNELS / sizeof *KERNELS))
 
