@@ -117,7 +117,9 @@ interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 # README "Peers"): the same shapes, fp32, random weights, PEERS_THREADS threads, in one
 # run; writes results/bench-peers.json and .md and the README's table (PEERS_README=
 # leaves the README alone). Uses the interop venv (made if missing; an existing one is
-# not reinstalled); not part of `make test`. About 5 minutes on 2 cores.
+# not reinstalled); not part of `make test`. Every seqbench figure is measured again with
+# one core kept busy (PEERS_FLAGS=--no-busy skips that). About 15 minutes on 2 cores at
+# load 7, a quarter of it the busy-core reruns.
 PEERS_THREADS ?= 2
 PEERS_README ?= README.md
 PEERS_FLAGS ?=

@@ -6,14 +6,16 @@ same thread count:
  - Mamba-130M (configs/paper/mamba-130m.json) and a 124M Llama (hf_side.LLAMA_124M)
    are made at random with transformers and saved with save_pretrained; seqbench
    benchmarks that same checkpoint (`seqbench bench --model DIR`), transformers
-   runs `generate` (decode, batch 1 and 16) and one forward (prefill 512), and a
-   plain PyTorch loop (torch_decode.py) decodes with the same weights;
+   runs `generate` (decode, batch 1, 16 and 64) and one forward (prefill 512), and
+   a plain PyTorch loop (torch_decode.py) decodes with the same weights;
  - the training step of the 2-layer d_model 64 Mamba and Transformer (vocab 16)
    at batch 8 x length 256: seqbench's `bench`, and eager PyTorch on the model
    seqbench describes in its result (torch_train.py: the Mamba with the
    sequential reference scan and with a doubling scan; the Transformer as
    LlamaForCausalLM);
- - the roofline from `seqbench bench roofline` when the binary has it.
+ - the roofline from `seqbench bench roofline` when the binary has it;
+ - every seqbench figure again while another process keeps one core busy
+   (busy.py), right after its idle run and with the same settings, unless --no-busy.
 Before any timing, each PyTorch path is checked against the library's forward
 (relative error <= 1e-4): a fast wrong peer would make every ratio meaningless.
 
@@ -34,6 +36,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 TOL = 1e-4
+# decode batches of the big models, on every side (issue 18 sets targets at 16 and 64)
+BATCHES = (1, 16, 64)
 
 
 def die(msg, code=2):
@@ -69,6 +73,8 @@ def parse_args():
     ap.add_argument("--seqbench-env", choices=("same", "inherit"), default="same",
                     help="same: seqbench runs with the Python side's OMP_WAIT_POLICY and OMP_NUM_THREADS "
                          "(equal settings); inherit: with the caller's environment")
+    ap.add_argument("--no-busy", dest="busy", action="store_false",
+                    help="skip the second measurement of every seqbench figure with one core kept busy")
     ap.add_argument("--quick", action="store_true",
                     help="plumbing check: 2-layer versions of the two big models, short runs; never goes to a README")
     a = ap.parse_args()
@@ -125,6 +131,7 @@ def main():
     transformers.logging.set_verbosity_error()  # the "falling back to PyTorch" notes: the fallback is the point
     transformers.logging.disable_progress_bar()
 
+    import busy as B
     import common as C
     import hf_side as H
     import seqbench_side as S
@@ -143,10 +150,14 @@ def main():
            "load_average_1m_at_start": C.load1(), "machine": C.machine(a.threads),
            "versions": {**C.versions(), "seqbench": S.version(sb, seqbench_env)},
            "settings": {k: getattr(a, k) for k in ("threads", "repeats", "context", "steps", "prefill",
-                                                  "long_context", "seed", "seqbench_env", "figure")},
+                                                  "long_context", "seed", "seqbench_env", "figure", "busy")},
            "omp_wait_policy": {"python": os.environ.get("OMP_WAIT_POLICY"),
                                "seqbench": seqbench_env.get("OMP_WAIT_POLICY")},
-           "checks": [], "peers_measured": {}, "seqbench_measured": {}}
+           "checks": [], "peers_measured": {}, "seqbench_measured": {},
+           "busy": {"measured": a.busy, **(B.describe() if a.busy else {}),
+                    "omp_wait_policy": seqbench_env.get("OMP_WAIT_POLICY") if a.busy else None,
+                    "runs": []},
+           "seqbench_measured_busy": {}}
     if (out["load_average_1m_at_start"] or 0) > 0.5:
         C.progress(f"warning: load average {out['load_average_1m_at_start']} before starting; other processes "
                    "will skew the timings (both sides, not necessarily alike)")
@@ -170,6 +181,26 @@ def main():
                      *threads], os.path.join(a.work, "preflight.json"), seqbench_env)
     except S.SeqbenchError as e:
         die(str(e))
+
+    def sb_bench(tag, args):
+        """seqbench bench ARGS (result in tag.json); with the busy column, at once again
+        with the same arguments and environment while another process spins on one
+        core (tag-busy.json). Returns (figures, busy figures or None)."""
+        f = S.bench_figures(S.bench(sb, args, os.path.join(a.work, f"{tag}.json"), seqbench_env))
+        if not a.busy:
+            return f, None
+        C.progress(f"  again with one core busy ({tag})")
+        rep_ = {"tag": tag}
+        try:
+            with B.busy_core(rep_):
+                fb = S.bench_figures(S.bench(sb, args, os.path.join(a.work, f"{tag}-busy.json"), seqbench_env))
+        except RuntimeError as e:  # the spinner died: that figure would be an idle one
+            die(f"{tag}: {e}", 1)
+        out["busy"]["runs"].append(rep_)
+        if rep_.get("cpu_share") is not None and rep_["cpu_share"] < 0.5:
+            C.progress(f"warning: the busy-core process had {100 * rep_['cpu_share']:.0f}% of a core during "
+                       f"{tag}: the machine is busier than one extra process")
+        return f, fb
 
     # ---------------------------------------------------------------- checks (seconds)
     from transformers import AutoModelForCausalLM, LlamaConfig, MambaConfig
@@ -212,25 +243,29 @@ def main():
     def ms(r):
         return r[f"ms_{a.figure}"]
 
-    def row(rid, measure, unit, seqbench, peers, bound=None):
-        """bound(roof) -> the row's roofline bound, evaluated once the run's roofline is known."""
+    def row(rid, measure, unit, seqbench, peers, bound=None, busy=None):
+        """bound(roof) -> the row's roofline bound, evaluated once the run's roofline is known;
+        busy: seqbench's figure with one core busy (None: not measured)."""
         rows.append({"id": rid, "measure": measure, "unit": unit, "seqbench": seqbench, "peers": peers,
-                     "llama_cpp": TB.LLAMA_CPP.get(rid), "_bound": bound})
+                     "llama_cpp": TB.LLAMA_CPP.get(rid), "_bound": bound,
+                     **({"seqbench_busy": {"value": busy}} if busy is not None else {})})
 
     # ---------------------------------------------------------------- the small models' training step
     small_args = ["--layers", 2, "--d-model", 64, "--vocab", 16, "--train-batch", 8, "--train-len", 256,
                   "--lengths", 256, *threads]
-    tiny = {}
+    tiny, tiny_busy = {}, {}
     for arch in ("mamba", "transformer"):
         C.progress(f"seqbench bench: 2-layer d_model 64 {arch}, training step 8 x 256"
                    + (", decode batch 1" if arch == "mamba" else ""))
         dec = ["--batches", 1, "--contexts", a.context, "--decode-steps", 4096] if arch == "mamba" else \
               ["--batches", 1, "--contexts", 1, "--decode-steps", 1]
-        res = S.bench(sb, ["--arch", arch, *small_args, *dec, "--repeats", max(3, a.repeats)],
-                      os.path.join(a.work, f"small-{arch}.json"), seqbench_env)
-        tiny[arch] = S.bench_figures(res)
+        tiny[arch], tiny_busy[arch] = sb_bench(f"small-{arch}",
+                                               ["--arch", arch, *small_args, *dec, "--repeats", max(3, a.repeats)])
         out["seqbench_measured"][f"small_{arch}"] = tiny[arch]["train_step"]
         C.progress(f"  seqbench: {ms(tiny[arch]['train_step']):.1f} ms a step")
+        if tiny_busy[arch]:
+            out["seqbench_measured_busy"][f"small_{arch}"] = tiny_busy[arch]["train_step"]
+            C.progress(f"  seqbench, one core busy: {ms(tiny_busy[arch]['train_step']):.1f} ms a step")
 
     def hf_from_seqbench(cfg):
         """The transformers model seqbench's result describes (its HF config), at random."""
@@ -255,7 +290,7 @@ def main():
         {"pytorch_doubling": {"value": ms(torch_train["doubling"]), "what": "eager, doubling scan"},
          "pytorch_sequential": {"value": ms(torch_train["sequential"]),
                                 "what": "eager, sequential reference scan (selective_scan_ref)"}},
-        roof_ms(ts["flops_per_token"], ts))
+        roof_ms(ts["flops_per_token"], ts), tiny_busy["mamba"] and ms(tiny_busy["mamba"]["train_step"]))
     out["peers_measured"]["train_mamba"] = torch_train
 
     m = hf_from_seqbench(tiny["transformer"]["model_config"])
@@ -267,7 +302,8 @@ def main():
     C.progress(f"  {ms(tt):.1f} ms a step")
     ts = tiny["transformer"]["train_step"]
     row("train_transformer", "same, Transformer (ms)", "ms", ms(ts),
-        {"pytorch": {"value": ms(tt), "what": "LlamaForCausalLM, eager"}}, roof_ms(ts["flops_per_token"], ts))
+        {"pytorch": {"value": ms(tt), "what": "LlamaForCausalLM, eager"}}, roof_ms(ts["flops_per_token"], ts),
+        tiny_busy["transformer"] and ms(tiny_busy["transformer"]["train_step"]))
     out["peers_measured"]["train_transformer"] = tt
     del m
 
@@ -284,56 +320,63 @@ def main():
         C.progress(f"{label[name]}: random fp32 weights, save_pretrained")
         model = H.make_checkpoint(cfg, d, a.seed)
         vocab = cfg.vocab_size
-        C.progress(f"seqbench bench --model: {label[name]}, prefill {a.prefill}, decode batch 1 and 16")
-        res = S.bench(sb, ["--model", d, "--lengths", a.prefill, "--batches", "1,16", "--contexts", a.context,
-                           "--decode-steps", a.steps, "--train-batch", 1, "--train-len", 1, *rep, *threads],
-                      os.path.join(a.work, f"{name}.json"), seqbench_env)
-        f = S.bench_figures(res)
+        C.progress(f"seqbench bench --model: {label[name]}, prefill {a.prefill}, decode batch "
+                   f"{', '.join(map(str, BATCHES))}")
+        f, fb = sb_bench(name, ["--model", d, "--lengths", a.prefill, "--batches", ",".join(map(str, BATCHES)),
+                                "--contexts", a.context, "--decode-steps", a.steps, "--train-batch", 1,
+                                "--train-len", 1, *rep, *threads])
         if f["n_params"] != H.n_params(model):
             die(f"seqbench read {f['n_params']} parameters from {d}, transformers has {H.n_params(model)}", 1)
-        out["seqbench_measured"][name] = {"prefill": list(f["prefill"].values()),
-                                          "decode": [{"batch": b, "context": c, **v}
-                                                     for (b, c), v in f["decode"].items()],
-                                          "param_bytes": f["param_bytes"], "n_params": f["n_params"],
-                                          "machine": f["machine"]}
+        for key, fig in (("seqbench_measured", f), ("seqbench_measured_busy", fb)):
+            if fig:
+                out[key][name] = {"prefill": list(fig["prefill"].values()),
+                                  "decode": [{"batch": b, "context": c, **v} for (b, c), v in fig["decode"].items()],
+                                  "param_bytes": fig["param_bytes"], "n_params": fig["n_params"],
+                                  "machine": fig["machine"]}
         peer = out["peers_measured"].setdefault(name, {})
         C.progress(f"transformers: {label[name]} prefill {a.prefill}")
         peer["hf_prefill"] = H.prefill(model, a.prefill, a.repeats, vocab, a.seed)
-        for b in (1, 16):
+        for b in BATCHES:
             C.progress(f"transformers generate: {label[name]} decode batch {b}")
             peer[f"hf_decode_b{b}"] = H.generate_decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
             C.progress(f"  {tps(peer[f'hf_decode_b{b}']):.1f} tok/s")
             C.progress(f"plain PyTorch loop: {label[name]} decode batch {b}")
             peer[f"torch_decode_b{b}"] = TD.decode(model, b, a.context, a.steps, a.repeats, vocab, a.seed)
             C.progress(f"  {tps(peer[f'torch_decode_b{b}']):.1f} tok/s")
-        for b in (1, 16):
+        for b in BATCHES:
             sd = f["decode"][(b, a.context)]
             row(f"{name}_decode_b{b}", f"{label[name]} decode, batch {b} (tok/s)", "tok/s", tps(sd),
                 {"pytorch": {"value": tps(peer[f"torch_decode_b{b}"]),
                              "what": "plain PyTorch decode loop (torch_decode.py)"},
                  "transformers": {"value": tps(peer[f"hf_decode_b{b}"]),
                                   "what": "generate, greedy"}},
-                TB.decode_bound(f["param_bytes"], sd["state_bytes"], b, sd["flops_per_token"]))
+                TB.decode_bound(f["param_bytes"], sd["state_bytes"], b, sd["flops_per_token"]),
+                fb and tps(fb["decode"][(b, a.context)]))
             if name == "llama" and b == 1 and a.long_context:
                 C.progress(f"seqbench bench --model: {label[name]} decode batch 1 at context {a.long_context}")
-                res = S.bench(sb, ["--model", d, "--lengths", 1, "--batches", 1, "--contexts", a.long_context,
-                                   "--decode-steps", a.steps, "--train-batch", 1, "--train-len", 1, *rep, *threads],
-                              os.path.join(a.work, f"{name}-long.json"), seqbench_env)
-                lf = S.bench_figures(res)
+                lf, lfb = sb_bench(f"{name}-long", ["--model", d, "--lengths", 1, "--batches", 1, "--contexts",
+                                                    a.long_context, "--decode-steps", a.steps, "--train-batch", 1,
+                                                    "--train-len", 1, *rep, *threads])
                 ld = lf["decode"][(1, a.long_context)]
+                ldb = lfb and lfb["decode"][(1, a.long_context)]
                 out["seqbench_measured"]["llama_long_context"] = {"batch": 1, "context": a.long_context, **ld}
+                if ldb:
+                    out["seqbench_measured_busy"]["llama_long_context"] = {"batch": 1, "context": a.long_context,
+                                                                           **ldb}
                 row("llama_decode_b1_long", f"{label[name]} decode, batch 1, context {a.long_context} (tok/s)",
                     "tok/s", tps(ld), {},
-                    TB.decode_bound(lf["param_bytes"], ld["state_bytes"], 1, ld["flops_per_token"]))
+                    TB.decode_bound(lf["param_bytes"], ld["state_bytes"], 1, ld["flops_per_token"]),
+                    ldb and tps(ldb))
         sp = f["prefill"][a.prefill]
         row(f"{name}_prefill", f"{label[name]} prefill {a.prefill} (tok/s)", "tok/s", tps(sp),
             {"transformers": {"value": tps(peer["hf_prefill"]), "what": "one forward, batch 1"}},
-            TB.compute_bound_tps(sp["flops_per_token"]))
+            TB.compute_bound_tps(sp["flops_per_token"]), fb and tps(fb["prefill"][a.prefill]))
         del model
 
     f = tiny["mamba"]
     sd = f["decode"][(1, a.context)]
-    row("small_mamba_decode_b1", "decode, 2-layer d_model 64 Mamba, batch 1 (tok/s)", "tok/s", tps(sd), {})
+    row("small_mamba_decode_b1", "decode, 2-layer d_model 64 Mamba, batch 1 (tok/s)", "tok/s", tps(sd), {},
+        busy=tiny_busy["mamba"] and tps(tiny_busy["mamba"]["decode"][(1, a.context)]))
 
     # ---------------------------------------------------------------- bounds and the table
     roof = {}
@@ -348,8 +391,8 @@ def main():
         v = fn(roof) if fn and roof else None
         r["bound"] = {"value": v} if v else None
         TB.finish_row(r)
-    order = ["mamba_decode_b1", "mamba_decode_b16", "llama_decode_b1", "llama_decode_b1_long", "llama_decode_b16",
-             "mamba_prefill", "llama_prefill", "train_mamba", "train_transformer", "small_mamba_decode_b1"]
+    order = ["mamba_decode_b1", "mamba_decode_b16", "mamba_decode_b64", "llama_decode_b1", "llama_decode_b1_long",
+             "llama_decode_b16", "llama_decode_b64", "mamba_prefill", "llama_prefill", "train_mamba", "train_transformer", "small_mamba_decode_b1"]
     rows.sort(key=lambda r: order.index(r["id"]))
     v = out["versions"]
     tv, hv = v["torch"].split("+")[0], v["transformers"]
@@ -357,7 +400,8 @@ def main():
     wall = time.time() - t_start
     out.update(rows=rows, ratio_meaning="ratio = how many times as fast seqbench is as the peer "
                "(its tokens/s over the peer's, or the peer's ms over its ms); bound.fraction = seqbench's share "
-               "of the roofline bound", llama_cpp_source=TB.LLAMA_CPP_NOTE,
+               "of the roofline bound; seqbench_busy.slowdown = how many times slower seqbench is with one core busy "
+               "(idle tokens/s over busy, or busy ms over idle)", llama_cpp_source=TB.LLAMA_CPP_NOTE,
                load_average_1m_at_end=C.load1(), wall_time_s=wall)
     # seqbench's own description of the machine (OpenBLAS core and version), when it gives one
     for r in [x["result"] for x in roofs] + [x for x in out["seqbench_measured"].values() if isinstance(x, dict)]:

@@ -39,6 +39,14 @@ def bound_fraction(seqbench, bound, unit):
     return bound / seqbench if unit == "ms" else seqbench / bound
 
 
+def busy_slowdown(idle, busy, unit):
+    """How many times slower seqbench is with one core busy: idle tokens/s over busy
+    tokens/s, or busy ms over idle ms (1.0: unaffected)."""
+    if idle is None or busy is None or idle <= 0 or busy <= 0:
+        return None
+    return busy / idle if unit == "ms" else idle / busy
+
+
 def decode_bound(param_bytes, state_bytes, batch, flops_per_token):
     """roof -> tokens/s no implementation can pass: each step reads every weight once and
     the state (or KV cache) once and writes it once, and does batch x flops_per_token."""
@@ -56,8 +64,12 @@ def compute_bound_tps(flops_per_token):
 
 
 def finish_row(row):
-    """Ratios of seqbench to each peer and the fraction of the bound it reaches."""
+    """Ratios of seqbench to each peer, the fraction of the bound it reaches and its
+    slowdown with one core busy."""
     u = row["unit"]
+    sb = row.get("seqbench_busy")
+    if sb is not None:
+        sb["slowdown"] = busy_slowdown(row["seqbench"], sb.get("value"), u)
     for p in row["peers"].values():
         p["ratio"] = speed_ratio(row["seqbench"], p.get("value"), u)
     b = row.get("bound")
@@ -82,10 +94,21 @@ def _torch_cell(row):
     return _cell(row, "pytorch")
 
 
+def _busy_cell(row):
+    b = row.get("seqbench_busy")
+    if not b or b.get("value") is None:
+        return "—"
+    s = b.get("slowdown")
+    return fmt(b["value"]) + (f" (÷{s:.2f})" if s else "")
+
+
 def markdown(rows, torch_v, transformers_v):
-    lines = ["| measure | seqbench | llama.cpp (measured by hand, not rerun) | "
+    """The table; the column of seqbench with one core busy only when some row has it."""
+    busy = any(r.get("seqbench_busy") for r in rows)
+    lines = ["| measure | seqbench | " + ("seqbench, one core busy (÷ slowdown) | " if busy else "")
+             + "llama.cpp (measured by hand, not rerun) | "
              f"PyTorch {torch_v} | HF transformers {transformers_v} | roofline bound |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "|---|---:|" + ("---:|" if busy else "") + "---:|---:|---:|---:|"]
     for r in rows:
         b = r.get("bound") or {}
         bound = "—"
@@ -94,7 +117,8 @@ def markdown(rows, torch_v, transformers_v):
             if b.get("fraction") is not None:
                 bound += f" ({100 * b['fraction']:.0f}%)"
         lc = r.get("llama_cpp")
-        lines.append(f"| {r['measure']} | {fmt(r['seqbench'])} | {fmt(lc) if lc is not None else '—'} | "
+        lines.append(f"| {r['measure']} | {fmt(r['seqbench'])} | " + (f"{_busy_cell(r)} | " if busy else "")
+                     + f"{fmt(lc) if lc is not None else '—'} | "
                      f"{_torch_cell(r)} | {_cell(r, 'transformers')} | {bound} |")
     return "\n".join(lines)
 
@@ -105,6 +129,17 @@ def replace_block(text, block):
     if not pat.search(text):
         raise ValueError(f"no {BEGIN} ... {END} block")
     return pat.sub(lambda _: f"{BEGIN}\n{block}\n{END}", text, count=1)
+
+
+def _busy_sentence(out):
+    b = out.get("busy") or {}
+    if not b.get("measured"):
+        return ""
+    shares = [r["cpu_share"] for r in b.get("runs", []) if r.get("cpu_share") is not None]
+    held = f" (it held {100 * min(shares):.0f}–{100 * max(shares):.0f}% of a core)" if shares else ""
+    return (" One core busy: each seqbench figure measured again, right after its idle run with the same "
+            "settings (OMP_WAIT_POLICY " + (b.get("omp_wait_policy") or "unset") + "), while another process "
+            f"spins in a tight loop{held}; (÷s): s times slower than idle.")
 
 
 def report_text(out, md, roof, a):
@@ -121,7 +156,7 @@ def report_text(out, md, roof, a):
             f"end; {out['wall_time_s'] / 60:.1f} minutes. {'Median' if a.figure == 'median' else 'Fastest'} of "
             f"{a.repeats} runs after a warm-up; decode after a {a.context}-token context, {a.steps} timed steps; "
             f"OMP_WAIT_POLICY {wp['python']} for PyTorch and transformers, {wp['seqbench'] or 'unset'} for "
-            "seqbench. (×r): seqbench is r times as fast as that peer.")
+            "seqbench. (×r): seqbench is r times as fast as that peer." + _busy_sentence(out))
     if roof.get("bandwidth_bytes_per_s") and roof.get("peak_flops_per_s"):
         tail = (f"Roofline of this machine ({a.threads} threads, `seqbench bench roofline` at the start and "
                 "the end of this run, the better of each): "
