@@ -74,9 +74,10 @@ static void m1_init(const Sub *s, Rng *r)
 
 
 /* acts, per M = B·T rows: xz [M,2E] (rows IW = mamba_block_in_width apart: E without the gate) | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
- * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,N,E]   with P = R + 2N
- * (each token's state transposed, as scan_forward_t saves it) */
-typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *hs; } M1Acts;
+ * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | ck [B, scan_ckpt_size]   with P = R + 2N
+ * (ck: each sequence's state every SCAN_CHUNK tokens, transposed [N,E], as
+ * scan_forward_ck saves it; the backward recomputes the states between) */
+typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *ck; } M1Acts;
 
 static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
 {
@@ -84,29 +85,35 @@ static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
     M1Acts x;
     x.xz = a; x.uc = x.xz + M * 2 * E; x.u = x.uc + M * E; x.dbc = x.u + M * E; x.dbcn = x.dbc + M * P;
     x.rstd = x.dbcn + M * P; x.dtp = x.rstd + (size_t)M * 3; x.delta = x.dtp + M * E; x.y = x.delta + M * E;
-    x.g = x.y + M * E; x.hs = x.g + M * E;
+    x.g = x.y + M * E; x.ck = x.g + M * E;
     return x;
 }
 
 static size_t m1_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return M * (8 * E + 2 * P + 3) + M * E * c->d_state;
+    return M * (8 * E + 2 * P + 3) + (size_t)B * scan_ckpt_size(T, (int)E, c->d_state);
 }
 
-/* inference keeps no per-step states hs: the T·E·N of them dominate the acts */
+/* inference keeps no checkpoints */
 static size_t m1_infer_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
     return M * (8 * E + 2 * P + 3);
 }
 
-/* scratch: AT [N,E] | per thread: dA [N,E], dD [E], dh [N,E] | dy [M,E] | dxz [M,2E] | du [M,E]
- * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
+/* scratch: AT [N,E] | per thread: dA [N,E], dD [E], scan work (scan_ck_work_size; the forward's
+ * state h is its first [N,E]) | dy [M,E] | dxz [M,2E] | du [M,E] | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
+static size_t m1_per_thread(const ModelCfg *c)
+{
+    int E = cfg_d_inner(c), N = c->d_state;
+    return (size_t)E * N + E + scan_ck_work_size(E, N);
+}
+
 static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), N = c->d_state, P = cfg_dt_rank(c) + 2 * N;
-    return E * N + (size_t)par_max_threads() * (2 * E * N + E) + M * (5 * E + 2 * P);
+    return E * N + (size_t)par_max_threads() * m1_per_thread(c) + M * (5 * E + 2 * P);
 }
 
 /* δ, B, C (Jamba: each RMS-normalised on its own) from x_proj's raw rows */
@@ -181,14 +188,14 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     m1_dt_proj(a.dtp, a.dbcn, &w, M, E, R, P);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
-    size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
+    size_t per = m1_per_thread(c), ckb = scan_ckpt_size(T, E, N);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        real *hs = s->inference ? NULL : a.hs + (size_t)b * T * E * N;
-        scan_forward_t(&si, AT, a.y + (size_t)b * T * E, (size_t)E, hs, h);
+        real *ck = s->inference ? NULL : a.ck + (size_t)b * ckb;
+        scan_forward_ck(&si, AT, a.y + (size_t)b * T * E, (size_t)E, ck, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -201,11 +208,12 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
     int threads = par_max_threads();
     M1Acts a = m1_acts(c, (real *)acts, M);
-    size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
+    size_t EN = (size_t)E * N, per = m1_per_thread(c), ME = (size_t)M * E, ckb = scan_ckpt_size(T, E, N);
     real *AT = scratch, *per_thread = AT + EN, *dy = per_thread + (size_t)threads * per;
     real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
     m1_AT(AT, w.A_log, E, N);
-    memset(per_thread, 0, sizeof(real) * (size_t)threads * per); /* du, ddelta, ddbcn: written, not added to */
+    for (int t = 0; t < threads; t++) /* dA, dD; du, ddelta, ddbcn are written, not added to */
+        memset(per_thread + (size_t)t * per, 0, sizeof(real) * (EN + E));
 
     mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* the scan, one sequence per task; dA and dD are shared by all
@@ -217,7 +225,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         size_t row = (size_t)b * T;
         ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, mine, mine + EN};
-        scan_backward_t(&si, AT, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
+        scan_backward_ck(&si, AT, dy + row * E, (size_t)E, a.ck + (size_t)b * ckb, mine + EN + E, &g);
     }
     for (int t = 0; t < threads; t++) {
         const real *mine = per_thread + (size_t)t * per;
