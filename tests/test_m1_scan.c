@@ -104,8 +104,27 @@ static void test_scan_ck(int T, int E, int N, int portable)
     free(hs); free(ck); free(work); free(tmp); free(y2); free(h2);
 }
 
+/* the decays' exp against libm, relative to the result, over every x ≤ 0 it can be given */
+static void test_scan_decay(void)
+{
+#ifndef SEQ_F64
+    double worst = 0, worst_low = 0;
+    for (int i = 0; i <= 1 << 21; i++) {
+        float x = -87.3f * (float)i / (1 << 21);
+        double r = exp((double)x), err = fabs(scan_decay(x) - r) / r;
+        if (x >= -20) worst = err > worst ? err : worst;
+        else worst_low = err > worst_low ? err : worst_low;
+    }
+    CHECK(worst < 3e-7 && worst_low < 5e-7, "scan_decay relative error %.3g on [-20, 0], %.3g below", worst,
+          worst_low);
+    CHECK(scan_decay(0) == 1 && isnan(scan_decay(NAN)) && scan_decay(-1000) >= 0 && scan_decay(-1000) < 1.3e-38f,
+          "scan_decay(0) = %.9g, (NaN) = %g, (-1000) = %g", scan_decay(0), scan_decay(NAN), scan_decay(-1000));
+#endif
+}
+
 int main(void)
 {
+    test_scan_decay();
     for (int portable = 0; portable < 2; portable++) {
         test_scan_ck(256, 128, 16, portable); /* the 2-layer d_model 64 Mamba's training shape */
         test_scan_ck(37, 24, 16, portable);   /* T not a multiple of a chunk, E not of a block */
