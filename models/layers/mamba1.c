@@ -181,13 +181,11 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     m1_AT(AT, w.A_log, E, N);
     linear_fwd(a.xz, x, w.in, M, IW, D, 0);
     conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
+    mamba_pass(MB_SILU, M, E, a.u, E, NULL, 0, a.uc, E, NULL, 0);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
     m1_dt_proj(a.dtp, a.dbcn, &w, M, E, R, P);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
+    mamba_pass(MB_SOFTPLUS, M, E, a.delta, E, NULL, 0, a.dtp, E, NULL, 0);
     size_t per = m1_per_thread(c), ckb = scan_ckpt_size(T, E, N);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
@@ -236,8 +234,7 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     }
     /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt; b_dt's gradient is the
      * column sums, summed a row at a time so the loop runs along e */
-#pragma omp simd
-    for (size_t i = 0; i < ME; i++) ddelta[i] *= sigmoid(a.dtp[i]);
+    mamba_pass(MB_MUL_SIGMOID, M, E, ddelta, E, NULL, 0, a.dtp, E, NULL, 0);
     for (int m = 0; m < M; m++) {
         const real *dd = ddelta + (size_t)m * E;
 #pragma omp simd
