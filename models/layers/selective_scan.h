@@ -526,6 +526,58 @@ SCAN_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, c
     *dC = scan_fold(pC);
 }
 
+/* scan_back_row for the four rows n..n+3 at once: the per-channel values
+ * (dy, Δ, Δu and the sums sA, sB) are loaded and stored once for four
+ * rows instead of once per row, the reverse pass's loads and stores being
+ * what bounds it. Row r of AT, dh, dA is at r·ld, of h_t and the decays
+ * at r·lw, of h_{t-1} at r·lp. */
+SCAN_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *restrict dyt, const real *restrict d,
+                              const real *restrict du, const real *restrict a, size_t ld, const real *restrict hn,
+                              const real *restrict decn, size_t lw, const real *restrict pn, size_t lp,
+                              real *restrict dhn, real *restrict dAn, real *restrict sA, real *restrict sB, real *dB,
+                              real *dC)
+{
+    real pB[4][SCAN_LANES] = {{0}}, pC[4][SCAN_LANES] = {{0}};
+    int i = 0;
+    for (; i + SCAN_LANES <= ne; i += SCAN_LANES)
+#pragma omp simd
+        for (int l = 0; l < SCAN_LANES; l++) {
+            int k = i + l;
+            real y = dyt[k], x = du[k], dv = d[k], sa = sA[k], sb = sB[k];
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                real dec = decn[r * lw + k], dht = fma(y, c[r], dhn[r * ld + k]), q = dht * dec * pn[r * lp + k];
+                pC[r][l] = fma(y, hn[r * lw + k], pC[r][l]);
+                pB[r][l] = fma(dht, x, pB[r][l]);
+                sa = fma(a[r * ld + k], q, sa);
+                sb = fma(dht, b[r], sb);
+                dAn[r * ld + k] = fma(dv, q, dAn[r * ld + k]);
+                dhn[r * ld + k] = dht * dec;
+            }
+            sA[k] = sa;
+            sB[k] = sb;
+        }
+    for (int l = 0; l < SCAN_LANES && i + l < ne; l++) { /* the channels past the last block */
+        int k = i + l;
+        real y = dyt[k], x = du[k], dv = d[k], sa = sA[k], sb = sB[k];
+        for (int r = 0; r < 4; r++) {
+            real dec = decn[r * lw + k], dht = fma(y, c[r], dhn[r * ld + k]), q = dht * dec * pn[r * lp + k];
+            pC[r][l] = fma(y, hn[r * lw + k], pC[r][l]);
+            pB[r][l] = fma(dht, x, pB[r][l]);
+            sa = fma(a[r * ld + k], q, sa);
+            sb = fma(dht, b[r], sb);
+            dAn[r * ld + k] = fma(dv, q, dAn[r * ld + k]);
+            dhn[r * ld + k] = dht * dec;
+        }
+        sA[k] = sa;
+        sB[k] = sb;
+    }
+    for (int r = 0; r < 4; r++) {
+        dB[r] = scan_fold(pB[r]);
+        dC[r] = scan_fold(pC[r]);
+    }
+}
+
 /* Forward of one sequence: y[t*y_t + e]; hT [N, E] holds the state in and
  * out; ck (NULL: none, inference) gets the state before chunk k ≥ 1 at
  * ck[k-1] of [ceil(T/SCAN_CHUNK) - 1, N, E] (scan_ckpt_size reals). For
@@ -591,7 +643,20 @@ SCAN_BODY void scan_backward_ck_any(const ScanIn *s, const real *AT, const real 
                     sA[i] = 0;
                     sB[i] = 0;
                 }
-                for (int n = 0; n < N; n++) {
+                size_t lp = t > t0 ? SCAN_CK_EBLOCK : S0 ? (size_t)E : 0; /* h_{t-1}'s rows */
+                int n = 0;
+                for (; n + 4 <= N; n += 4) {
+                    size_t o = (size_t)n * E + e0, w = (size_t)n * SCAN_CK_EBLOCK;
+                    const real *pn = t > t0 ? Wt - CS + w : S0 ? S0 + o : zero;
+                    real db[4], dc[4];
+                    scan_back_row4(ne, Bt + n, Ct + n, dyt, d, du_, AT + o, (size_t)E, Wt + w, Dt + w, SCAN_CK_EBLOCK,
+                                   pn, lp, dhT + o, g->dA + o, sA, sB, db, dc);
+                    for (int r = 0; r < 4; r++) {
+                        dBt[n + r] = (e0 ? dBt[n + r] : 0) + db[r];
+                        dCt[n + r] = (e0 ? dCt[n + r] : 0) + dc[r];
+                    }
+                }
+                for (; n < N; n++) {
                     size_t o = (size_t)n * E + e0, w = (size_t)n * SCAN_CK_EBLOCK;
                     const real *pn = t > t0 ? Wt - CS + w : S0 ? S0 + o : zero;
                     real db, dc;
