@@ -86,6 +86,7 @@ static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
     x.xz = a; x.uc = x.xz + M * 2 * E; x.u = x.uc + M * E; x.dbc = x.u + M * E; x.dbcn = x.dbc + M * P;
     x.rstd = x.dbcn + M * P; x.dtp = x.rstd + (size_t)M * 3; x.delta = x.dtp + M * E; x.y = x.delta + M * E;
     x.g = x.y + M * E; x.ck = x.g + M * E;
+    if (!c->mamba_inner_norms) x.dbcn = x.dbc; /* no norms: δ, B, C are x_proj's rows as they are */
     return x;
 }
 
@@ -134,7 +135,7 @@ static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, 
 {
     int R = cfg_dt_rank(c), N = c->d_state, P = R + 2 * N;
     if (!c->mamba_inner_norms) {
-        memcpy(dbcn, dbc, sizeof(real) * (size_t)M * P);
+        if (dbcn != dbc) memcpy(dbcn, dbc, sizeof(real) * (size_t)M * P);
         return;
     }
     const real *ws[3] = {w->ln_dt, w->ln_b, w->ln_c};
