@@ -7,10 +7,13 @@
  * per token; the LTI ablation has fixed B[e,n], C[e,n] and Δ[e] (stride over
  * t = 0). Linear in T with an E·N state; never a T×T matrix.
  *
- * Memory choice: forward saves every h_t (T·E·N reals per sequence) so the
- * reverse-time backward reads h_{t-1} instead of recomputing the scan; at
- * this harness's training sizes (T ≤ a few thousand, E·N ≤ ~10^4) that is
- * tens of MB, and it keeps backward a single exact pass. */
+ * Three forms, from plain to fast: the _ref loops (the reference: they save
+ * every h_t, T·E·N reals a sequence, and the backward reads them back);
+ * scan_forward_t / scan_backward_t, channels innermost (decode and the
+ * prefilled state run the forward; both are the yardstick of the last
+ * form); and the training pair scan_forward_ck / scan_backward_ck, which
+ * keep a state only every SCAN_CHUNK tokens and recompute the rest in
+ * cache (below). */
 #ifndef SEQ_SELECTIVE_SCAN_H
 #define SEQ_SELECTIVE_SCAN_H
 
@@ -216,7 +219,7 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
 #define SCAN_BODY static inline
 #endif
 
-/* The training scan of the selective S6 (B_t, C_t shared by all channels:
+/* The selective S6 scan channels innermost (B_t, C_t shared by all channels:
  * bc_e = 0), channels innermost as in scan_step_t: A is given transposed,
  * AT[n][e] = A[e][n], the state is hT [N, E] and the saved states hs
  * [T, N, E]. Every loop runs along contiguous channels, the decays are taken
@@ -363,19 +366,20 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
  * the 2-layer d_model 64 Mamba at 8 x 256) and scan_backward_t read them
  * back twice and took every decay again; here the decays are taken once in
  * the forward and once in the backward's recompute, and the reverse pass
- * reads them from the buffer. scan_forward_t / scan_backward_t stay as the
- * reference of this pair (tests/test_kernels.c). The double build (the
- * gradient checks, T ≤ 9) takes chunks of 4, so its checks cross chunks. */
-#ifndef SCAN_CHUNK
+ * reads them from the buffer. scan_forward_t / scan_backward_t and the
+ * _ref loops stay as the references of this pair (tests/test_m1_scan.c).
+ * The double build (the gradient checks, T ≤ 9) takes chunks of 4, so its
+ * checks cross chunks. 8 and 32 measured no better than 16. */
 #ifdef SEQ_F64
 #define SCAN_CHUNK 4
 #else
 #define SCAN_CHUNK 16
 #endif
-#endif
-#ifndef SCAN_CK_EBLOCK
+
+/* Channels the backward recomputes together: a chunk's states and decays
+ * for them (2·16·N·128 reals, 256 KiB at N = 16) stay in L2 at any E.
+ * Blocks of 16 to 64 measured no better. */
 #define SCAN_CK_EBLOCK 128
-#endif
 
 /* Channels the forward holds in registers at a time (one AVX-512 vector,
  * two AVX2 ones), with the n loop inside: y_t, Δ and Δ·u of the block stay
