@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "core/err.h"
 #include "core/sysinfo.h"
+#include "core/threads.h"
 
 static const struct {
     const char *name;
@@ -35,6 +36,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    threads_passive_waits(argv); /* before any OpenMP: core/threads.h says why */
     if (argc < 2) {
         usage(stderr);
         return 2;

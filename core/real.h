@@ -32,31 +32,38 @@ typedef float real;
  * batch): each row of W is read once per four inputs (once for M <= 4). A gemm
  * this thin spends most of its time packing W (65% of a batch-2 decode step
  * at vocab 32000), and M separate gemvs read W M times. */
-static inline void linear_fwd_thin(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
+/* row n of W against the M rows of x, four inputs per pass over the row */
+static inline void linear_thin_row(real *y, const real *x, const real *W, int M, int N, int K, int accumulate, int n)
 {
-#pragma omp parallel for schedule(static) if ((size_t)N * K > 65536)
-    for (int n = 0; n < N; n++) {
-        const real *w = W + (size_t)n * K;
-        for (int m0 = 0; m0 < M; m0 += 4) { /* four inputs per pass over the row */
-            const real *x0 = x + (size_t)m0 * K;
-            const real *x1 = m0 + 1 < M ? x0 + K : x0, *x2 = m0 + 2 < M ? x0 + 2 * (size_t)K : x0,
-                       *x3 = m0 + 3 < M ? x0 + 3 * (size_t)K : x0;
-            real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    const real *w = W + (size_t)n * K;
+    for (int m0 = 0; m0 < M; m0 += 4) {
+        const real *x0 = x + (size_t)m0 * K;
+        const real *x1 = m0 + 1 < M ? x0 + K : x0, *x2 = m0 + 2 < M ? x0 + 2 * (size_t)K : x0,
+                   *x3 = m0 + 3 < M ? x0 + 3 * (size_t)K : x0;
+        real s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 #pragma omp simd reduction(+ : s0, s1, s2, s3)
-            for (int k = 0; k < K; k++) {
-                real wk = w[k];
-                s0 += wk * x0[k];
-                s1 += wk * x1[k];
-                s2 += wk * x2[k];
-                s3 += wk * x3[k];
-            }
-            real s[4] = {s0, s1, s2, s3};
-            for (int j = 0; j < 4 && m0 + j < M; j++) {
-                real *out = y + (size_t)(m0 + j) * N + n;
-                *out = accumulate ? *out + s[j] : s[j];
-            }
+        for (int k = 0; k < K; k++) {
+            real wk = w[k];
+            s0 += wk * x0[k];
+            s1 += wk * x1[k];
+            s2 += wk * x2[k];
+            s3 += wk * x3[k];
+        }
+        real s[4] = {s0, s1, s2, s3};
+        for (int j = 0; j < 4 && m0 + j < M; j++) {
+            real *out = y + (size_t)(m0 + j) * N + n;
+            *out = accumulate ? *out + s[j] : s[j];
         }
     }
+}
+
+static inline void linear_fwd_thin(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
+{
+    if ((size_t)N * K > 65536) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++) linear_thin_row(y, x, W, M, N, K, accumulate, n);
+    } else /* an `omp parallel if (false)` would still build a team: a malloc, 0.4 us */
+        for (int n = 0; n < N; n++) linear_thin_row(y, x, W, M, N, K, accumulate, n);
 }
 
 /* s[n] = x · row n, for N rows of K reals `stride` apart: four rows a pass,
@@ -110,15 +117,17 @@ static inline void gemv_small(real *y, const real *x, const real *W, int N, int 
 /* y[M,N] (=|+=) x[M,K] W[N,K]^T */
 static inline void linear_fwd(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
 {
-    if (M == 1 && (size_t)N * K <= 65536) {
-        gemv_small(y, x, W, N, K, accumulate);
-        return;
-    }
+    if (M == 1) {
 #ifndef SEQ_F64
-    if (M == 1 && gemm_nt_f32(y, x, W, M, N, K, accumulate)) return; /* batch-1 decode: bandwidth-bound rows */
+        /* batch-1 decode: eight rows a pass in 16-lane registers, on this
+         * thread below a million weights (dot_rows' 8-lane sums and their
+         * folding were 42% of a 2-layer d_model 64 Mamba's step) */
+        if (gemm_nt_f32(y, x, W, M, N, K, accumulate)) return;
 #endif
-    if (M == 1) { /* OpenBLAS runs an M=1 gemm far slower than the gemv */
-        cblas_xgemv(CblasRowMajor, CblasNoTrans, N, K, 1, W, K, x, 1, accumulate ? 1 : 0, y, 1);
+        if ((size_t)N * K <= 65536)
+            gemv_small(y, x, W, N, K, accumulate);
+        else /* OpenBLAS runs an M=1 gemm far slower than the gemv */
+            cblas_xgemv(CblasRowMajor, CblasNoTrans, N, K, 1, W, K, x, 1, accumulate ? 1 : 0, y, 1);
         return;
     }
 #ifndef SEQ_F64

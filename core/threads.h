@@ -7,10 +7,24 @@
  * cores cost several times the runtime. Inside an `omp parallel` region the
  * OpenMP OpenBLAS runs single-threaded, which is what per-head loops want.
  *
- * threads_init(n) sets both to n (0 = number of cores, or OMP_NUM_THREADS). */
+ * threads_init(n) sets both to n (0 = number of cores, or OMP_NUM_THREADS).
+ *
+ * Waits: libgomp's default has a thread that finished its share spin for
+ * a while before it sleeps. With another process on one of two cores, the
+ * spinning and the descheduled partner it waits for made a 2-layer d_model
+ * 64 Mamba's training step 5-10x slower; with passive waits (sleep at once,
+ * woken by the kernel) it stayed within noise. libgomp reads the policy
+ * from the environment once, before main, so threads_passive_waits
+ * re-executes the program with OMP_WAIT_POLICY=PASSIVE when the caller set
+ * no policy of their own. Regions too small to pay for a wake-up (tens of
+ * microseconds) do not go parallel at all. */
 #ifndef SEQ_THREADS_H
 #define SEQ_THREADS_H
 
+/* Call first in main: returns only if the policy is already the caller's
+ * (OMP_WAIT_POLICY or GOMP_SPINCOUNT set), under valgrind (an exec would
+ * leave its control), or if the exec failed. */
+void threads_passive_waits(char **argv);
 int threads_init(int n);          /* returns the thread count in force */
 int threads_count(void);
 int threads_cores(void);          /* CPUs this process may run on (affinity mask) */

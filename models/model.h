@@ -110,6 +110,8 @@ typedef struct {
     int B, ctx, pos;
     real *state;        /* all sublayers' caches/states, one buffer */
     size_t *state_offset;
+    real *consts;       /* the sublayers' step_consts, made by create and reset */
+    size_t *consts_offset;
     real *x, *xn, *y, *scratch;
     real *logits;       /* [B, V] after decoder_step */
 } Decoder;
@@ -118,6 +120,8 @@ int decoder_create(Decoder *d, Model *m, int B, int ctx, Err *e);
 /* What decoder_create allocates for B sequences of up to ctx tokens, in bytes. */
 double decoder_bytes(const ModelCfg *c, int B, int ctx);
 void decoder_free(Decoder *d);
+/* Back to position 0 with zero states; re-derives the step constants, so
+ * a decoder may outlive changes to the parameters (evaluation in training). */
 void decoder_reset(Decoder *d);
 /* Feeds tokens[B] at position d->pos; fails (Err) when the context is full. */
 int decoder_step(Decoder *d, const int *tokens, Err *e);

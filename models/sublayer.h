@@ -37,6 +37,7 @@ typedef struct Sub {
     real *p;            /* parameters */
     real *g;            /* gradients (accumulated by backward) */
     int inference;      /* forward saves nothing for backward (model_reserve_inference) */
+    const real *consts; /* decode: step_consts of the current parameters, made by the Decoder */
 } Sub;
 
 typedef struct SubOps {
@@ -62,6 +63,11 @@ typedef struct SubOps {
     /* One token per sequence at position pos: x, y are [B, d_model]. */
     void (*step)(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch);
     size_t (*step_scratch_size)(const ModelCfg *c, int B, int ctx);
+    /* Constants step derives from the parameters alone (Mamba's A = -exp(A_log)
+     * in the scan's layout), taken once per decoded sequence instead of once
+     * per token: their size in reals and how to make them. NULL: none. */
+    size_t (*step_consts_size)(const ModelCfg *c);
+    void (*step_consts)(const Sub *s, real *consts);
     /* Prefill: right after forward over B sequences of T tokens (the same
      * acts and scratch), writes the decode state that T calls of step would
      * have left, for sequences b0..b0+B-1 of a state laid out for Bs

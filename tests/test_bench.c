@@ -178,6 +178,24 @@ int main(void)
     CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(mt, "memory")), "bench: memory");
     cJSON_Delete(res);
 
+    /* OpenMP waits: passive unless the caller chose (core/threads.h); the result says which was in force */
+    static const struct { const char *env, *policy; } waits[] = {
+        {"env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT", "PASSIVE"}, {"env OMP_WAIT_POLICY=active", "active"}};
+    for (size_t i = 0; i < sizeof waits / sizeof *waits; i++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "%s %s bench --d-model 16 --heads 2 --vocab 32 --lengths 8 --train-batch 2 --train-len 8 "
+                 "--batches 1 --contexts 4 --decode-steps 3 --repeats 1 --roofline %s --out %s/wait.json "
+                 ">%s/out.txt 2>%s/err.txt", waits[i].env, bin, fake, tmp, tmp, tmp);
+        CHECK(system(cmd) == 0, "bench under %s: %s", waits[i].env, slurp("err.txt"));
+        res = load("wait.json");
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "machine"),
+                                                          "omp_wait_policy");
+        CHECK(cJSON_IsString(w) && !strcmp(w->valuestring, waits[i].policy), "bench under %s: omp_wait_policy %s",
+              waits[i].env, cJSON_IsString(w) ? w->valuestring : "(none)");
+        cJSON_Delete(res);
+    }
+
     /* the instruments, each on tiny models */
     snprintf(args, sizeof args,
              "bench decode --archs mamba,transformer,mamba2 --d-model 16 --heads 2 --vocab 32 --batches 1,2 "

@@ -147,9 +147,27 @@ static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, 
 }
 
 /* dtp[M,E] = δ W_dt^T + b_dt, δ the first R of each P-wide row of dbcn. R
- * is tiny (D/16): for a few rows a plain loop, else one gemm. */
-static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, int M, int E, int R, int P)
+ * is tiny (D/16). Decode passes dt_wT = W_dt^T [R,E] (a step constant):
+ * R rows added along the channels, contiguous and vectorised (a sum over R
+ * per channel was 5% of a 2-layer d_model 64 Mamba's step, and a dot
+ * product kernel's lane sums of only R terms cost more). Otherwise a plain
+ * loop for a few rows, else one gemm. */
+static void m1_dt_proj(real *dtp, const real *dbcn, const M1Weights *w, const real *dt_wT, int M, int E, int R, int P)
 {
+    if (dt_wT) {
+        for (int m = 0; m < M; m++) {
+            const real *d = dbcn + (size_t)m * P;
+            real *o = dtp + (size_t)m * E;
+            memcpy(o, w->dt_b, sizeof(real) * E);
+            for (int k = 0; k < R; k++) {
+                const real *wk = dt_wT + (size_t)k * E;
+                real dk = d[k];
+#pragma omp simd
+                for (int e = 0; e < E; e++) o[e] += dk * wk[e];
+            }
+        }
+        return;
+    }
     if (M <= 8) {
         for (int m = 0; m < M; m++) {
             const real *d = dbcn + (size_t)m * P;
@@ -198,7 +216,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     mamba_pass(MB_SILU, M, E, a.u, E, NULL, 0, a.uc, E, NULL, 0);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
-    m1_dt_proj(a.dtp, a.dbcn, &w, M, E, R, P);
+    m1_dt_proj(a.dtp, a.dbcn, &w, NULL, M, E, R, P);
     mamba_pass(MB_SOFTPLUS, M, E, a.delta, E, NULL, 0, a.dtp, E, NULL, 0);
     size_t ckb = scan_ckpt_size(T, E, N);
 #pragma omp parallel for schedule(static)
@@ -282,13 +300,40 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
 /* state: conv window [B, K-1, E] | h [B, N, E] (transposed, as scan_forward_t keeps it) */
 static size_t m1_state_size(const ModelCfg *c, int B, int ctx) { (void)ctx; return mamba_block_state_size(c, B); }
 
-/* step scratch: AT [N,E] | xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
+/* step scratch: xz [B,2E] | uc [B,E] | u [B,E] | dbc, dbcn [B,P] | rstd [B,3] | dtp [B,E]
  * | y, g [B,E] */
 static size_t m1_step_scratch_size(const ModelCfg *c, int B, int ctx)
 {
     (void)ctx;
     size_t E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return E * c->d_state + (size_t)B * (7 * E + 2 * P + 3);
+    return (size_t)B * (7 * E + 2 * P + 3);
+}
+
+/* step constants: AT [N,E] | dt_proj's weight transposed, [R,E] */
+static size_t m1_step_consts_size(const ModelCfg *c)
+{
+    return (size_t)cfg_d_inner(c) * ((size_t)c->d_state + cfg_dt_rank(c));
+}
+
+static void m1_step_consts(const Sub *s, real *consts)
+{
+    const ModelCfg *c = s->cfg;
+    M1Weights w = m1_weights(c, s->p);
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c);
+    real *dt_wT = consts + (size_t)E * N;
+    m1_AT(consts, w.A_log, E, N);
+    for (int k = 0; k < R; k++)
+        for (int e = 0; e < E; e++) dt_wT[(size_t)k * E + e] = w.dt_w[(size_t)e * R + k];
+}
+
+/* one token of sequence b's scan, from the step's scratch into its state */
+static void m1_step_scan(const ModelCfg *c, const M1Weights *w, const real *AT, const real *u, const real *dtp,
+                         const real *dbcn, real *y, real *hs, int b)
+{
+    int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
+    ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
+                 dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w->D};
+    scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
 }
 
 static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
@@ -298,12 +343,13 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     M1Weights w = m1_weights(c, s->p);
     int D = c->d_model, E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, K = c->d_conv;
     size_t EN = (size_t)E * N;
-    real *AT = scratch, *xz = AT + EN, *uc = xz + (size_t)B * 2 * E;
+    real *xz = scratch, *uc = xz + (size_t)B * 2 * E;
     real *u = uc + (size_t)B * E;
     real *dbc = u + (size_t)B * E, *dbcn = dbc + (size_t)B * P, *rstd = dbcn + (size_t)B * P, *dtp = rstd + (size_t)B * 3;
     real *y = dtp + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
-    m1_AT(AT, w.A_log, E, N);
+    const real *AT = s->consts; /* step constants, made once per sequence by the Decoder: per token, AT alone
+                                 * was 28% of a 2-layer d_model 64 Mamba's step */
     int IW = mamba_block_in_width(c);
     linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
@@ -312,7 +358,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
     linear_fwd(dbc, u, w.x, B, P, E, 0);
     m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
-    m1_dt_proj(dtp, dbcn, &w, B, E, R, P);
+    m1_dt_proj(dtp, dbcn, &w, AT + EN, B, E, R, P);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
     /* the scan is most of a small model's step: sequences split over the
@@ -320,12 +366,11 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
      * of the training scan (decays inline, AVX-512 where the CPU has it)
      * rather than scan_step_t's separate exp pass over E·N scratch: at
      * batch 16 that pass and its traffic were 16% of a Mamba-130M step. */
-#pragma omp parallel for schedule(static) if ((size_t)B * EN >= 32768)
-    for (int b = 0; b < B; b++) {
-        ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
-                     dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w.D};
-        scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
-    }
+    if ((size_t)B * EN >= 32768) {
+#pragma omp parallel for schedule(static)
+        for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
+    } else /* on this thread, outside any `omp parallel` (even an if (false) one builds a team) */
+        for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
     mamba_block_output_forward(c, w.out, y, xz, g, out, B);
 }
 
@@ -367,5 +412,5 @@ const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
     .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
-    .step_scratch_size = m1_step_scratch_size, .flops = m1_flops, .prefill_state = m1_prefill_state,
+    .step_scratch_size = m1_step_scratch_size, .step_consts_size = m1_step_consts_size, .step_consts = m1_step_consts, .flops = m1_flops, .prefill_state = m1_prefill_state,
 };
