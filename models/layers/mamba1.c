@@ -74,9 +74,10 @@ static void m1_init(const Sub *s, Rng *r)
 
 
 /* acts, per M = B·T rows: xz [M,2E] (rows IW = mamba_block_in_width apart: E without the gate) | uc [M,E] | u [M,E] | dbc [M,P] | dbcn [M,P] | rstd [M,3]
- * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | hs [M,N,E]   with P = R + 2N
- * (each token's state transposed, as scan_forward_t saves it) */
-typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *hs; } M1Acts;
+ * | dtp [M,E] | delta [M,E] | y [M,E] | g [M,E] | ck [B, scan_ckpt_size]   with P = R + 2N
+ * (ck: each sequence's state every SCAN_CHUNK tokens, transposed [N,E], as
+ * scan_forward_ck saves it; the backward recomputes the states between) */
+typedef struct { real *xz, *uc, *u, *dbc, *dbcn, *rstd, *dtp, *delta, *y, *g, *ck; } M1Acts;
 
 static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
 {
@@ -84,29 +85,49 @@ static M1Acts m1_acts(const ModelCfg *c, real *a, int M)
     M1Acts x;
     x.xz = a; x.uc = x.xz + M * 2 * E; x.u = x.uc + M * E; x.dbc = x.u + M * E; x.dbcn = x.dbc + M * P;
     x.rstd = x.dbcn + M * P; x.dtp = x.rstd + (size_t)M * 3; x.delta = x.dtp + M * E; x.y = x.delta + M * E;
-    x.g = x.y + M * E; x.hs = x.g + M * E;
+    x.g = x.y + M * E; x.ck = x.g + M * E;
+    if (!c->mamba_inner_norms) x.dbcn = x.dbc; /* no norms: δ, B, C are x_proj's rows as they are */
     return x;
 }
 
 static size_t m1_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
-    return M * (8 * E + 2 * P + 3) + M * E * c->d_state;
+    return M * (8 * E + 2 * P + 3) + (size_t)B * scan_ckpt_size(T, (int)E, c->d_state);
 }
 
-/* inference keeps no per-step states hs: the T·E·N of them dominate the acts */
+/* inference keeps no checkpoints */
 static size_t m1_infer_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), P = cfg_dt_rank(c) + 2 * (size_t)c->d_state;
     return M * (8 * E + 2 * P + 3);
 }
 
-/* scratch: AT [N,E] | per thread: dA [N,E], dD [E], dh [N,E] | dy [M,E] | dxz [M,2E] | du [M,E]
- * | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P] */
+/* scratch: AT [N,E] | per thread: dA [N,E], dD [E], scan work (scan_ck_work_size; the forward's
+ * state h is its first [N,E]) | dy [M,E] | dxz [M,2E] | du [M,E] | ddelta [M,E] | ddbcn [M,P] | ddbc [M,P]
+ * AT, dA and the work SCAN_SKEW reals and more apart modulo 4 KiB (selective_scan.h). */
+typedef struct { real *dA, *dD, *work; } M1Thread;
+
+static size_t m1_per_thread(const ModelCfg *c)
+{
+    int E = cfg_d_inner(c), N = c->d_state;
+    return (size_t)E * N + E + scan_ck_work_size(E, N) + 2 * SCAN_SKEW;
+}
+
+static M1Thread m1_thread(const ModelCfg *c, real *scratch, int t)
+{
+    size_t EN = (size_t)cfg_d_inner(c) * c->d_state;
+    M1Thread m;
+    m.dA = scratch + EN + 2 * SCAN_SKEW + (size_t)t * m1_per_thread(c);
+    m.dD = m.dA + EN + SCAN_SKEW;
+    m.work = m.dD + cfg_d_inner(c) + SCAN_SKEW;
+    return m;
+}
+
 static size_t m1_scratch_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, E = cfg_d_inner(c), N = c->d_state, P = cfg_dt_rank(c) + 2 * N;
-    return E * N + (size_t)par_max_threads() * (2 * E * N + E) + M * (5 * E + 2 * P);
+    return E * N + 2 * SCAN_SKEW + (size_t)par_max_threads() * m1_per_thread(c) + M * (5 * E + 2 * P);
 }
 
 /* δ, B, C (Jamba: each RMS-normalised on its own) from x_proj's raw rows */
@@ -114,7 +135,7 @@ static void m1_norm_dbc(const ModelCfg *c, const M1Weights *w, const real *dbc, 
 {
     int R = cfg_dt_rank(c), N = c->d_state, P = R + 2 * N;
     if (!c->mamba_inner_norms) {
-        memcpy(dbcn, dbc, sizeof(real) * (size_t)M * P);
+        if (dbcn != dbc) memcpy(dbcn, dbc, sizeof(real) * (size_t)M * P);
         return;
     }
     const real *ws[3] = {w->ln_dt, w->ln_b, w->ln_c};
@@ -192,21 +213,19 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     m1_AT(AT, w.A_log, E, N);
     linear_fwd(a.xz, x, w.in, M, IW, D, 0);
     conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
+    mamba_pass(MB_SILU, M, E, a.u, E, NULL, 0, a.uc, E, NULL, 0);
     linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
     m1_dt_proj(a.dtp, a.dbcn, &w, NULL, M, E, R, P);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)M * E; i++) a.delta[i] = softplus(a.dtp[i]);
-    size_t per = 2 * (size_t)E * N + E; /* the per-thread block of the scratch; forward uses its dh as h */
+    mamba_pass(MB_SOFTPLUS, M, E, a.delta, E, NULL, 0, a.dtp, E, NULL, 0);
+    size_t ckb = scan_ckpt_size(T, E, N);
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
-        real *h = scratch + (size_t)E * N + (size_t)par_thread_id() * per + (size_t)E * N + E;
+        real *h = m1_thread(c, scratch, par_thread_id()).work;
         memset(h, 0, sizeof(real) * (size_t)E * N);
-        real *hs = s->inference ? NULL : a.hs + (size_t)b * T * E * N;
-        scan_forward_t(&si, AT, a.y + (size_t)b * T * E, (size_t)E, hs, h);
+        real *ck = s->inference ? NULL : a.ck + (size_t)b * ckb;
+        scan_forward_ck(&si, AT, a.y + (size_t)b * T * E, (size_t)E, ck, h);
     }
     mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
 }
@@ -219,11 +238,15 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N, M = B * T;
     int threads = par_max_threads();
     M1Acts a = m1_acts(c, (real *)acts, M);
-    size_t EN = (size_t)E * N, per = 2 * EN + E, ME = (size_t)M * E;
-    real *AT = scratch, *per_thread = AT + EN, *dy = per_thread + (size_t)threads * per;
+    size_t EN = (size_t)E * N, ME = (size_t)M * E, ckb = scan_ckpt_size(T, E, N);
+    real *AT = scratch, *dy = scratch + EN + 2 * SCAN_SKEW + (size_t)threads * m1_per_thread(c);
     real *dxz = dy + ME, *du = dxz + 2 * ME, *ddelta = du + ME, *ddbcn = ddelta + ME, *ddbc = ddbcn + (size_t)M * P;
     m1_AT(AT, w.A_log, E, N);
-    memset(per_thread, 0, sizeof(real) * (size_t)threads * per); /* du, ddelta, ddbcn: written, not added to */
+    for (int t = 0; t < threads; t++) { /* dA, dD; du, ddelta, ddbcn are written, not added to */
+        M1Thread m = m1_thread(c, scratch, t);
+        memset(m.dA, 0, sizeof(real) * EN);
+        memset(m.dD, 0, sizeof(real) * E);
+    }
 
     mamba_block_output_backward(c, w.out, gw.out, dout, a.y, a.xz, a.g, dy, dxz, M);
     /* the scan, one sequence per task; dA and dD are shared by all
@@ -231,23 +254,22 @@ static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx,
      * order afterwards (deterministic for a given thread count) */
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < B; b++) {
-        real *mine = per_thread + (size_t)par_thread_id() * per;
+        M1Thread m = m1_thread(c, scratch, par_thread_id());
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         size_t row = (size_t)b * T;
-        ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, mine, mine + EN};
-        scan_backward_t(&si, AT, dy + row * E, (size_t)E, a.hs + row * EN, mine + EN + E, &g);
+        ScanGrad g = {du + row * E, (size_t)E, ddelta + row * E, ddbcn + row * P + R, ddbcn + row * P + R + N, m.dA, m.dD};
+        scan_backward_ck(&si, AT, dy + row * E, (size_t)E, a.ck + (size_t)b * ckb, m.work, &g);
     }
     for (int t = 0; t < threads; t++) {
-        const real *mine = per_thread + (size_t)t * per;
-        for (int n = 0; n < N; n++) /* dA/dA_log = A; mine's dA is [N,E] */
-            for (int e = 0; e < E; e++) gw.A_log[(size_t)e * N + n] += mine[(size_t)n * E + e] * AT[(size_t)n * E + e];
+        M1Thread m = m1_thread(c, scratch, t);
+        for (int n = 0; n < N; n++) /* dA/dA_log = A; the thread's dA is [N,E] */
+            for (int e = 0; e < E; e++) gw.A_log[(size_t)e * N + n] += m.dA[(size_t)n * E + e] * AT[(size_t)n * E + e];
 #pragma omp simd
-        for (int e = 0; e < E; e++) gw.D[e] += mine[EN + e];
+        for (int e = 0; e < E; e++) gw.D[e] += m.dD[e];
     }
     /* Δ = softplus(dtp), dtp = δ W_dt^T + b_dt; b_dt's gradient is the
      * column sums, summed a row at a time so the loop runs along e */
-#pragma omp simd
-    for (size_t i = 0; i < ME; i++) ddelta[i] *= sigmoid(a.dtp[i]);
+    mamba_pass(MB_MUL_SIGMOID, M, E, ddelta, E, NULL, 0, a.dtp, E, NULL, 0);
     for (int m = 0; m < M; m++) {
         const real *dd = ddelta + (size_t)m * E;
 #pragma omp simd

@@ -7,14 +7,18 @@
  * per token; the LTI ablation has fixed B[e,n], C[e,n] and Δ[e] (stride over
  * t = 0). Linear in T with an E·N state; never a T×T matrix.
  *
- * Memory choice: forward saves every h_t (T·E·N reals per sequence) so the
- * reverse-time backward reads h_{t-1} instead of recomputing the scan; at
- * this harness's training sizes (T ≤ a few thousand, E·N ≤ ~10^4) that is
- * tens of MB, and it keeps backward a single exact pass. */
+ * Three forms, from plain to fast: the _ref loops (the reference: they save
+ * every h_t, T·E·N reals a sequence, and the backward reads them back);
+ * scan_forward_t / scan_backward_t, channels innermost (decode and the
+ * prefilled state run the forward; both are the yardstick of the last
+ * form); and the training pair scan_forward_ck / scan_backward_ck, which
+ * keep a state only every SCAN_CHUNK tokens and recompute the rest in
+ * cache (below). */
 #ifndef SEQ_SELECTIVE_SCAN_H
 #define SEQ_SELECTIVE_SCAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <tgmath.h>
 
@@ -215,7 +219,7 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
 #define SCAN_BODY static inline
 #endif
 
-/* The training scan of the selective S6 (B_t, C_t shared by all channels:
+/* The selective S6 scan channels innermost (B_t, C_t shared by all channels:
  * bc_e = 0), channels innermost as in scan_step_t: A is given transposed,
  * AT[n][e] = A[e][n], the state is hT [N, E] and the saved states hs
  * [T, N, E]. Every loop runs along contiguous channels, the decays are taken
@@ -352,6 +356,368 @@ static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *
     }
 #endif
     scan_backward_t_any(s, AT, dy, dy_t, hs, dhT, g);
+}
+
+/* The training pair with checkpoints, as m2_scan.h does for Mamba-2: the
+ * forward keeps the state only every SCAN_CHUNK tokens, and the backward
+ * recomputes one chunk's states and decays at a time into a per-thread
+ * buffer that stays in cache, then runs the reverse pass over it.
+ * scan_forward_t saved every h_t (T·E·N reals a sequence, 32 MiB a step of
+ * the 2-layer d_model 64 Mamba at 8 x 256) and scan_backward_t read them
+ * back twice and took every decay again; here the decays are taken once in
+ * the forward and once in the backward's recompute, and the reverse pass
+ * reads them from the buffer. scan_forward_t / scan_backward_t and the
+ * _ref loops stay as the references of this pair (tests/test_m1_scan.c).
+ * The double build (the gradient checks, T ≤ 9) takes chunks of 4, so its
+ * checks cross chunks. 8 and 32 measured no better than 16. */
+#ifdef SEQ_F64
+#define SCAN_CHUNK 4
+#else
+#define SCAN_CHUNK 16
+#endif
+
+/* Channels the backward recomputes together: a chunk's states and decays
+ * for them (2·16·N·128 reals, 256 KiB at N = 16) stay in L2 at any E.
+ * Blocks of 16 to 64 measured no better. */
+#define SCAN_CK_EBLOCK 128
+
+/* Channels the forward holds in registers at a time (one AVX-512 vector,
+ * two AVX2 ones), with the n loop inside: y_t, Δ and Δ·u of the block stay
+ * in registers and each state element is one load and one store. */
+#define SCAN_LANES 16
+
+/* exp(x) for the decays x = Δ·A ≤ 0 (Δ = softplus > 0, A = -exp(A_log) <
+ * 0), cheaper than expf_fma (core/vexp.h), whose cost is most of these
+ * loops: only the lower clamp (the two-sided one compiled to eight
+ * compares and blends); the reduction r = x - k·ln2 in one step (ln2
+ * rounded to float is off by 1.9e-9, so r by |k|·1.9e-9: ≤ 6e-8 for the
+ * decays above 1e-13 that carry any weight); and exp(r) = 1 + r + r²·P(r)
+ * with P of degree 3 fitted (minimax, relative) on |r| ≤ ln2/2 instead of
+ * degree 5, the last add folded into the scaling. Relative error ≤ 3e-7
+ * for x in [-20, 0], ≤ 5e-7 down to -87.3 (tests/test_m1_scan.c); x > 0
+ * is never passed; NaN stays NaN. The double build keeps libm's exp. */
+static inline real scan_decay(real x)
+{
+#ifdef SEQ_F64
+    return exp(x);
+#else
+    x = x < -87.3f ? -87.3f : x;
+    float t = fmaf(x, 1.44269504088896341f, 12582912.0f), k = t - 12582912.0f;
+    uint32_t tb;
+    memcpy(&tb, &t, sizeof tb);
+    float r = fmaf(k, -0.693147180559945f, x);
+    float p = 8.3691509825e-3f;
+    p = fmaf(p, r, 4.1917529688e-2f);
+    p = fmaf(p, r, 1.6666523181e-1f);
+    p = fmaf(p, r, 4.9998994883e-1f);
+    p = fmaf(p * r, r, r); /* exp(r) - 1 */
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;
+    float sc;
+    memcpy(&sc, &bits, sizeof sc);
+    return fmaf(p, sc, sc);
+#endif
+}
+
+/* Reals of one sequence's checkpoints: the state before each chunk but the first. */
+static inline size_t scan_ckpt_size(int T, int E, int N)
+{
+    return T > 0 ? (size_t)((T - 1) / SCAN_CHUNK) * E * N : 0;
+}
+
+/* Reals between state-shaped buffers, so that rows of one (E or
+ * SCAN_CK_EBLOCK reals apart, a multiple of 512 bytes at the usual widths)
+ * do not sit at the same address modulo 4 KiB as rows of another: a load
+ * that matches an earlier store's low 12 address bits waits for it (4K
+ * aliasing). With the state h 16 KiB + 512 bytes past A, each store to h
+ * row n stalled the load of A row n + 1, and the forward scan of the
+ * 2-layer d_model 64 Mamba ran 2.4 ms a layer instead of 1.1. */
+#define SCAN_SKEW 16
+
+/* Per-thread scratch of scan_backward_ck: dh [N, E] and one chunk's states
+ * and decays for a block of SCAN_CK_EBLOCK channels, [SCAN_CHUNK, N,
+ * SCAN_CK_EBLOCK] each, SCAN_SKEW apart. */
+static inline size_t scan_ck_work_size(int E, int N)
+{
+    return (size_t)E * N + 2 * (size_t)SCAN_CHUNK * N * SCAN_CK_EBLOCK + 2 * SCAN_SKEW;
+}
+
+/* One token of the S6 scan over all channels, the state hT [N, E] updated
+ * in place, y_t written. */
+SCAN_BODY void scan_token_ck(int E, int N, const real *AT, const real *D, const real *d, const real *u,
+                             const real *Bt, const real *Ct, real *hT, real *yt)
+{
+    int e = 0;
+    for (; e + SCAN_LANES <= E; e += SCAN_LANES) {
+        real dv[SCAN_LANES], xv[SCAN_LANES], acc[SCAN_LANES];
+#pragma omp simd
+        for (int l = 0; l < SCAN_LANES; l++) {
+            dv[l] = d[e + l];
+            xv[l] = d[e + l] * u[e + l];
+            acc[l] = D[e + l] * u[e + l];
+        }
+        for (int n = 0; n < N; n++) {
+            real b = Bt[n], c = Ct[n];
+            const real *a = AT + (size_t)n * E + e;
+            real *h = hT + (size_t)n * E + e;
+#pragma omp simd
+            for (int l = 0; l < SCAN_LANES; l++) {
+                real hn = fma(scan_decay(dv[l] * a[l]), h[l], xv[l] * b);
+                h[l] = hn;
+                acc[l] = fma(c, hn, acc[l]);
+            }
+        }
+#pragma omp simd
+        for (int l = 0; l < SCAN_LANES; l++) yt[e + l] = acc[l];
+    }
+    for (; e < E; e++) { /* the channels past the last block */
+        real acc = D[e] * u[e], du = d[e] * u[e];
+        for (int n = 0; n < N; n++) {
+            real *h = hT + (size_t)n * E + e;
+            *h = fma(scan_decay(d[e] * AT[(size_t)n * E + e]), *h, du * Bt[n]);
+            acc = fma(Ct[n], *h, acc);
+        }
+        yt[e] = acc;
+    }
+}
+
+/* the SCAN_LANES partial sums folded in halves (written for 16): an `omp
+ * simd reduction` folded its vector by adding the lanes one after another,
+ * a chain of 16 dependent adds per sum, and those chains were a third of
+ * the reverse pass */
+SCAN_BODY real scan_fold(real *v)
+{
+#pragma omp simd
+    for (int l = 0; l < 8; l++) v[l] += v[l + 8];
+#pragma omp simd
+    for (int l = 0; l < 4; l++) v[l] += v[l + 4];
+    return (v[0] + v[2]) + (v[1] + v[3]);
+}
+
+/* One state row n of one token of the reverse pass over ne channels: dht =
+ * dh_t[n] + dy·C_n (all that depends on h_t) goes on to h_{t-1} as dht ⊙
+ * decay; sA, sB gather the per-channel sums over n, dA its sum over t;
+ * returns dB_t[n] and dC_t[n] (sums over the channels) in *dB, *dC. */
+SCAN_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, const real *restrict d,
+                             const real *restrict du, const real *restrict a, const real *restrict hn,
+                             const real *restrict pn, const real *restrict decn, real *restrict dhn,
+                             real *restrict dAn, real *restrict sA, real *restrict sB, real *dB, real *dC)
+{
+    real pB[SCAN_LANES] = {0}, pC[SCAN_LANES] = {0};
+    int i = 0;
+    for (; i + SCAN_LANES <= ne; i += SCAN_LANES)
+#pragma omp simd
+        for (int l = 0; l < SCAN_LANES; l++) {
+            int k = i + l;
+            real dec = decn[k], dht = fma(dyt[k], c, dhn[k]), q = dht * dec * pn[k];
+            pC[l] = fma(dyt[k], hn[k], pC[l]);
+            pB[l] = fma(dht, du[k], pB[l]);
+            sA[k] = fma(a[k], q, sA[k]);
+            sB[k] = fma(dht, b, sB[k]);
+            dAn[k] = fma(d[k], q, dAn[k]);
+            dhn[k] = dht * dec;
+        }
+    for (int l = 0; l < SCAN_LANES && i + l < ne; l++) { /* the channels past the last block */
+        int k = i + l;
+        real dec = decn[k], dht = fma(dyt[k], c, dhn[k]), q = dht * dec * pn[k];
+        pC[l] = fma(dyt[k], hn[k], pC[l]);
+        pB[l] = fma(dht, du[k], pB[l]);
+        sA[k] = fma(a[k], q, sA[k]);
+        sB[k] = fma(dht, b, sB[k]);
+        dAn[k] = fma(d[k], q, dAn[k]);
+        dhn[k] = dht * dec;
+    }
+    *dB = scan_fold(pB);
+    *dC = scan_fold(pC);
+}
+
+/* scan_back_row for the four rows n..n+3 at once: the per-channel values
+ * (dy, Δ, Δu and the sums sA, sB) are loaded and stored once for four
+ * rows instead of once per row, the reverse pass's loads and stores being
+ * what bounds it. Row r of AT, dh, dA is at r·ld, of h_t and the decays
+ * at r·lw, of h_{t-1} at r·lp. */
+SCAN_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *restrict dyt, const real *restrict d,
+                              const real *restrict du, const real *restrict a, size_t ld, const real *restrict hn,
+                              const real *restrict decn, size_t lw, const real *restrict pn, size_t lp,
+                              real *restrict dhn, real *restrict dAn, real *restrict sA, real *restrict sB, real *dB,
+                              real *dC)
+{
+    real pB[4][SCAN_LANES] = {{0}}, pC[4][SCAN_LANES] = {{0}};
+    int i = 0;
+    for (; i + SCAN_LANES <= ne; i += SCAN_LANES)
+#pragma omp simd
+        for (int l = 0; l < SCAN_LANES; l++) {
+            int k = i + l;
+            real y = dyt[k], x = du[k], dv = d[k], sa = sA[k], sb = sB[k];
+#pragma GCC unroll 4
+            for (int r = 0; r < 4; r++) {
+                real dec = decn[r * lw + k], dht = fma(y, c[r], dhn[r * ld + k]), q = dht * dec * pn[r * lp + k];
+                pC[r][l] = fma(y, hn[r * lw + k], pC[r][l]);
+                pB[r][l] = fma(dht, x, pB[r][l]);
+                sa = fma(a[r * ld + k], q, sa);
+                sb = fma(dht, b[r], sb);
+                dAn[r * ld + k] = fma(dv, q, dAn[r * ld + k]);
+                dhn[r * ld + k] = dht * dec;
+            }
+            sA[k] = sa;
+            sB[k] = sb;
+        }
+    for (int l = 0; l < SCAN_LANES && i + l < ne; l++) { /* the channels past the last block */
+        int k = i + l;
+        real y = dyt[k], x = du[k], dv = d[k], sa = sA[k], sb = sB[k];
+        for (int r = 0; r < 4; r++) {
+            real dec = decn[r * lw + k], dht = fma(y, c[r], dhn[r * ld + k]), q = dht * dec * pn[r * lp + k];
+            pC[r][l] = fma(y, hn[r * lw + k], pC[r][l]);
+            pB[r][l] = fma(dht, x, pB[r][l]);
+            sa = fma(a[r * ld + k], q, sa);
+            sb = fma(dht, b[r], sb);
+            dAn[r * ld + k] = fma(dv, q, dAn[r * ld + k]);
+            dhn[r * ld + k] = dht * dec;
+        }
+        sA[k] = sa;
+        sB[k] = sb;
+    }
+    for (int r = 0; r < 4; r++) {
+        dB[r] = scan_fold(pB[r]);
+        dC[r] = scan_fold(pC[r]);
+    }
+}
+
+/* Forward of one sequence: y[t*y_t + e]; hT [N, E] holds the state in and
+ * out; ck (NULL: none, inference) gets the state before chunk k ≥ 1 at
+ * ck[k-1] of [ceil(T/SCAN_CHUNK) - 1, N, E] (scan_ckpt_size reals). For
+ * training the state before t = 0 must be zero, as scan_backward_ck assumes. */
+SCAN_BODY void scan_forward_ck_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT)
+{
+    size_t EN = (size_t)s->E * s->N;
+    for (int t = 0; t < s->T; t++) {
+        scan_token_ck(s->E, s->N, AT, s->D, s->dt + t * s->dt_t, s->u + t * s->u_t, s->B + t * s->bc_t,
+                      s->C + t * s->bc_t, hT, y + t * y_t);
+        if (ck && (t + 1) % SCAN_CHUNK == 0 && t + 1 < s->T)
+            memcpy(ck + (size_t)((t + 1) / SCAN_CHUNK - 1) * EN, hT, sizeof(real) * EN);
+    }
+}
+
+/* Reverse-time pass of scan_forward_ck_any from its checkpoints ck, with
+ * scan_backward_t's sums and outputs (du, dΔ, dB, dC written; dA [N, E]
+ * and dD added to). Chunk by chunk from the end, and within a chunk a
+ * block of SCAN_CK_EBLOCK channels at a time: the block's states h_t and
+ * decays over the chunk are recomputed into work (2·16·N·128 reals, in
+ * L2 at any E), then the reverse pass reads them there. dh [N, E] carries
+ * the gradient across chunks. work: scan_ck_work_size reals. */
+SCAN_BODY void scan_backward_ck_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck,
+                                    real *work, const ScanGrad *g)
+{
+    int E = s->E, N = s->N, T = s->T;
+    size_t EN = (size_t)E * N, CS = (size_t)N * SCAN_CK_EBLOCK; /* one token's block in W, DEC */
+    real *dhT = work, *W = dhT + EN + SCAN_SKEW, *DEC = W + SCAN_CHUNK * CS + SCAN_SKEW;
+    real sA[SCAN_CK_EBLOCK], sB[SCAN_CK_EBLOCK], du_[SCAN_CK_EBLOCK], zero[SCAN_CK_EBLOCK] = {0};
+    memset(dhT, 0, sizeof(real) * EN);
+    for (int k = T > 0 ? (T - 1) / SCAN_CHUNK : -1; k >= 0; k--) {
+        int t0 = k * SCAN_CHUNK, t1 = t0 + SCAN_CHUNK < T ? t0 + SCAN_CHUNK : T;
+        const real *S0 = k ? ck + (size_t)(k - 1) * EN : NULL; /* the state before t0 */
+        for (int e0 = 0; e0 < E; e0 += SCAN_CK_EBLOCK) {
+            int ne = E - e0 < SCAN_CK_EBLOCK ? E - e0 : SCAN_CK_EBLOCK;
+            for (int t = t0; t < t1; t++) { /* the block's states and decays over the chunk */
+                const real *d = s->dt + t * s->dt_t + e0, *u = s->u + t * s->u_t + e0, *Bt = s->B + t * s->bc_t;
+                real *Wt = W + (t - t0) * CS, *Dt = DEC + (t - t0) * CS;
+#pragma omp simd
+                for (int i = 0; i < ne; i++) du_[i] = d[i] * u[i];
+                for (int n = 0; n < N; n++) {
+                    real b = Bt[n];
+                    const real *a = AT + (size_t)n * E + e0;
+                    const real *hp = t > t0 ? Wt - CS + (size_t)n * SCAN_CK_EBLOCK : S0 ? S0 + (size_t)n * E + e0 : zero;
+                    real *hn = Wt + (size_t)n * SCAN_CK_EBLOCK, *dn = Dt + (size_t)n * SCAN_CK_EBLOCK;
+#pragma omp simd
+                    for (int i = 0; i < ne; i++) {
+                        real dec = scan_decay(d[i] * a[i]);
+                        dn[i] = dec;
+                        hn[i] = fma(dec, hp[i], du_[i] * b);
+                    }
+                }
+            }
+            for (int t = t1 - 1; t >= t0; t--) {
+                const real *d = s->dt + t * s->dt_t + e0, *u = s->u + t * s->u_t + e0, *dyt = dy + t * dy_t + e0;
+                const real *Bt = s->B + t * s->bc_t, *Ct = s->C + t * s->bc_t;
+                real *dBt = g->dB + t * s->bc_t, *dCt = g->dC + t * s->bc_t;
+                const real *Wt = W + (t - t0) * CS, *Dt = DEC + (t - t0) * CS;
+#pragma omp simd
+                for (int i = 0; i < ne; i++) {
+                    g->dD[e0 + i] += dyt[i] * u[i];
+                    du_[i] = d[i] * u[i];
+                    sA[i] = 0;
+                    sB[i] = 0;
+                }
+                size_t lp = t > t0 ? SCAN_CK_EBLOCK : S0 ? (size_t)E : 0; /* h_{t-1}'s rows */
+                int n = 0;
+                for (; n + 4 <= N; n += 4) {
+                    size_t o = (size_t)n * E + e0, w = (size_t)n * SCAN_CK_EBLOCK;
+                    const real *pn = t > t0 ? Wt - CS + w : S0 ? S0 + o : zero;
+                    real db[4], dc[4];
+                    scan_back_row4(ne, Bt + n, Ct + n, dyt, d, du_, AT + o, (size_t)E, Wt + w, Dt + w, SCAN_CK_EBLOCK,
+                                   pn, lp, dhT + o, g->dA + o, sA, sB, db, dc);
+                    for (int r = 0; r < 4; r++) {
+                        dBt[n + r] = (e0 ? dBt[n + r] : 0) + db[r];
+                        dCt[n + r] = (e0 ? dCt[n + r] : 0) + dc[r];
+                    }
+                }
+                for (; n < N; n++) {
+                    size_t o = (size_t)n * E + e0, w = (size_t)n * SCAN_CK_EBLOCK;
+                    const real *pn = t > t0 ? Wt - CS + w : S0 ? S0 + o : zero;
+                    real db, dc;
+                    scan_back_row(ne, Bt[n], Ct[n], dyt, d, du_, AT + o, Wt + w, pn, Dt + w, dhT + o, g->dA + o, sA,
+                                  sB, &db, &dc);
+                    dBt[n] = (e0 ? dBt[n] : 0) + db;
+                    dCt[n] = (e0 ? dCt[n] : 0) + dc;
+                }
+                real *ddt = g->ddt + t * s->dt_t + e0, *du = g->du + t * g->du_t + e0;
+#pragma omp simd
+                for (int i = 0; i < ne; i++) {
+                    ddt[i] = fma(u[i], sB[i], sA[i]);
+                    du[i] = fma(d[i], sB[i], dyt[i] * s->D[e0 + i]);
+                }
+            }
+        }
+    }
+}
+
+#if SCAN_DISPATCH
+__attribute__((target("arch=x86-64-v4"))) static inline void scan_forward_ck_v4(const ScanIn *s, const real *AT,
+                                                                              real *y, size_t y_t, real *ck,
+                                                                              real *hT)
+{
+    scan_forward_ck_any(s, AT, y, y_t, ck, hT);
+}
+
+__attribute__((target("arch=x86-64-v4"))) static inline void scan_backward_ck_v4(const ScanIn *s, const real *AT,
+                                                                               const real *dy, size_t dy_t,
+                                                                               const real *ck, real *work,
+                                                                               const ScanGrad *g)
+{
+    scan_backward_ck_any(s, AT, dy, dy_t, ck, work, g);
+}
+#endif
+
+static inline void scan_forward_ck(const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT)
+{
+#if SCAN_DISPATCH
+    if (cpu_has_x86_64_v4()) {
+        scan_forward_ck_v4(s, AT, y, y_t, ck, hT);
+        return;
+    }
+#endif
+    scan_forward_ck_any(s, AT, y, y_t, ck, hT);
+}
+
+static inline void scan_backward_ck(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck,
+                                    real *work, const ScanGrad *g)
+{
+#if SCAN_DISPATCH
+    if (cpu_has_x86_64_v4()) {
+        scan_backward_ck_v4(s, AT, dy, dy_t, ck, work, g);
+        return;
+    }
+#endif
+    scan_backward_ck_any(s, AT, dy, dy_t, ck, work, g);
 }
 
 #endif
