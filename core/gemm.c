@@ -152,7 +152,7 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
 #if GEMM_V4
     if (M < 1 || N < 1 || K < 1 || !gemm_nt_f32_available()) return 0;
     if (M == 1) {
-        int blocks = (N + 7) / 8, par = (double)N * K >= 1 << 20 && blocks >= 8;
+        int blocks = (N + 7) / 8, par = (double)N * K >= PAR_MIN_WORK / 4 && blocks >= 8; /* a weight from memory: ~4 multiply-adds' time */
         int chunk = blocks / (8 * par_max_threads());
         chunk = chunk < 1 ? 1 : chunk;
         if (par) {
@@ -163,10 +163,9 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
         return 1;
     }
     int blocks = (N + 3) / 4;
-    /* a second thread pays from about a million multiply-adds (waking a
-     * passive OpenMP thread costs tens of microseconds); blocks are handed
-     * out a few at a time so a thread that lost its core holds up little */
-    int par = (double)M * N * K >= 1 << 20 && blocks >= 8;
+    /* blocks are handed out a few at a time, so a thread that lost its
+     * core holds up little */
+    int par = (double)M * N * K >= PAR_MIN_WORK && blocks >= 8;
     int chunk = blocks / (8 * par_max_threads());
     chunk = chunk < 1 ? 1 : chunk;
     if (par) {

@@ -15,6 +15,7 @@
 #include <stddef.h>
 
 #include "core/gemm.h"
+#include "core/parallel.h"
 
 #ifdef SEQ_F64
 typedef double real;
@@ -59,7 +60,7 @@ static inline void linear_thin_row(real *y, const real *x, const real *W, int M,
 
 static inline void linear_fwd_thin(real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
 {
-    if ((size_t)N * K > 65536) {
+    if ((double)M * N * K >= PAR_MIN_WORK) {
 #pragma omp parallel for schedule(static)
         for (int n = 0; n < N; n++) linear_thin_row(y, x, W, M, N, K, accumulate, n);
     } else /* an `omp parallel if (false)` would still build a team: a malloc, 0.4 us */

@@ -265,7 +265,7 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
         memcpy(vc + slot, v + (size_t)b * kvd, sizeof(real) * kvd);
     }
     int n = pos - lo + 1;
-    if ((size_t)B * H * n * d > 32768) {
+    if (2.0 * B * H * n * d >= PAR_MIN_WORK) { /* scores and mix: two multiply-adds a key and dimension */
 #pragma omp parallel for collapse(2) schedule(static)
         for (int b = 0; b < B; b++)
             for (int h = 0; h < H; h++) attn_step_head(c, q, kc, vc, scores, o, b, h, lo, n, slots, ctx, scale);

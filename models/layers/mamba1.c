@@ -366,7 +366,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
      * of the training scan (decays inline, AVX-512 where the CPU has it)
      * rather than scan_step_t's separate exp pass over E·N scratch: at
      * batch 16 that pass and its traffic were 16% of a Mamba-130M step. */
-    if ((size_t)B * EN >= 32768) {
+    if (16.0 * B * EN >= PAR_MIN_WORK) { /* an exp and three multiply-adds a state element: ~16 */
 #pragma omp parallel for schedule(static)
         for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
     } else /* on this thread, outside any `omp parallel` (even an if (false) one builds a team) */

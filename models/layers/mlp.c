@@ -78,7 +78,7 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     bias_fwd(gate, w.gate_b, M, F);
     bias_fwd(up, w.up_b, M, F);
     Activation act = c->mlp_act;
-    if (n > 32768) {
+    if (16.0 * n >= PAR_MIN_WORK) { /* an exp or tanh an element: ~16 multiply-adds */
 #pragma omp parallel for schedule(static)
         for (size_t i0 = 0; i0 < n; i0 += MLP_BLOCK) mlp_act_block(act, gate, up, a, da, h, i0, n);
     } else /* even an `omp parallel if (false)` builds a team: 0.4 us a decode step */
@@ -98,7 +98,7 @@ static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, 
     real *dh = scratch, *dup = dh + n;
     linear_bwd(dh, gw.down, dy, h, w.down, M, D, F, 0);
     bias_bwd(gw.down_b, dy, M, D);
-    if (n > 32768) {
+    if (4.0 * n >= PAR_MIN_WORK) {
 #pragma omp parallel for schedule(static)
         for (size_t i = 0; i < n; i++) {
             dup[i] = dh[i] * a[i];
