@@ -245,9 +245,13 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
     real *scores = o + (size_t)B * qd, *cs = scores + (size_t)B * H * ctx;
     real scale = 1 / sqrt((real)d);
 
-    linear_fwd(q, x, w.wq, B, qd, D, 0);
-    linear_fwd(k, x, w.wk, B, kvd, D, 0);
-    linear_fwd(v, x, w.wv, B, kvd, D, 0);
+    if (B == 1) { /* Wq, Wk, Wv lie one after the other, as q, k, v do: one pass (one wake-up, not three) */
+        linear_fwd(q, x, w.wq, 1, qd + 2 * kvd, D, 0);
+    } else {
+        linear_fwd(q, x, w.wq, B, qd, D, 0);
+        linear_fwd(k, x, w.wk, B, kvd, D, 0);
+        linear_fwd(v, x, w.wv, B, kvd, D, 0);
+    }
     if (rot) {
         for (int i = 0; i < rot / 2; i++) {
             double angle = pos * pow(c->rope_theta, -2.0 * i / rot);

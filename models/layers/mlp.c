@@ -2,6 +2,7 @@
  * act = SiLU (SwiGLU, Llama) or tanh-approximated GeLU (GeGLU, Griffin);
  * with mlp_bias (RecurrentGemma) each projection has a bias.
  * Position-wise, so `step` is `forward` on B rows and needs no state. */
+#include <string.h>
 #include <tgmath.h>
 
 #include "models/layers/activations.h"
@@ -73,8 +74,13 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     int M = B * T, D = c->d_model, F = c->d_ff;
     size_t n = (size_t)M * F;
     real *up = acts, *a = up + n, *da = a + n, *h = da + n, *gate = scratch;
-    linear_fwd(gate, x, w.gate, M, F, D, 0);
-    linear_fwd(up, x, w.up, M, F, D, 0);
+    if (M == 1) { /* decode: gate and up lie one after the other, so one pass over both (one wake-up, not two) */
+        linear_fwd(gate, x, w.gate, 1, 2 * F, D, 0); /* scratch holds 2F: gate, then up */
+        memcpy(up, gate + F, sizeof(real) * F);
+    } else {
+        linear_fwd(gate, x, w.gate, M, F, D, 0);
+        linear_fwd(up, x, w.up, M, F, D, 0);
+    }
     bias_fwd(gate, w.gate_b, M, F);
     bias_fwd(up, w.up_b, M, F);
     Activation act = c->mlp_act;
