@@ -16,4 +16,30 @@ static inline int cpu_has_x86_64_v4(void)
 static inline int cpu_has_x86_64_v4(void) { return 0; }
 #endif
 
+/* A kernel with an AVX-512 copy is written once, as NAME_any, a CPU_BODY
+ * (always inlined, so each copy compiles its loops for its own target);
+ * CPU_DISPATCH_VOID(NAME, (parameters), (arguments)) then makes NAME_v4,
+ * built for x86-64-v4, and NAME, which calls it where the CPU has that
+ * level and NAME_any elsewhere. Other compilers get NAME = NAME_any. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define CPU_DISPATCH 1
+#define CPU_BODY static inline __attribute__((always_inline))
+#define CPU_V4 __attribute__((target("arch=x86-64-v4")))
+#define CPU_DISPATCH_VOID(name, params, args)                                                                      \
+    CPU_V4 static void name##_v4 params { name##_any args; }                                                       \
+    static inline void name params                                                                                 \
+    {                                                                                                              \
+        if (cpu_has_x86_64_v4())                                                                                   \
+            name##_v4 args;                                                                                        \
+        else                                                                                                       \
+            name##_any args;                                                                                       \
+    }
+#else
+#define CPU_DISPATCH 0
+#define CPU_BODY static inline
+#define CPU_V4
+#define CPU_DISPATCH_VOID(name, params, args)                                                                      \
+    static inline void name params { name##_any args; }
+#endif
+
 #endif

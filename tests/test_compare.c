@@ -327,7 +327,7 @@ static void test_compare(void)
         snprintf(path, sizeof path, "%s/tiny_cmp/%s.json", results, gone[g]);
         remove(path);
     }
-    char args2[1200];
+    char args2[1300]; /* spec and results paths up to 600 each, and the words between */
     snprintf(args2, sizeof args2, "compare --spec %s --results %s --jobs 2", spec, results);
     st = run(NULL, args2);
     err = err_text();

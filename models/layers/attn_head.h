@@ -85,17 +85,10 @@ static inline void attn_transpose(real *dst, const real *src, int ld, int T, int
         for (int i = 0; i < d; i++) dst[(size_t)i * T + j] = src[(size_t)j * ld + i];
 }
 
-/* The two kernels are written once, as the _any bodies, and compiled for
+/* The kernels are written once, as the _any bodies (core/cpu.h), and compiled for
  * the build's target (AVX2) and for x86-64-v4 (AVX-512), picked at run
  * time as the scans are (selective_scan.h): their loops are loads and
  * stores as much as arithmetic, and 16 lanes halve them. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define ATTN_DISPATCH 1
-#define ATTN_BODY static inline __attribute__((always_inline))
-#else
-#define ATTN_DISPATCH 0
-#define ATTN_BODY static inline
-#endif
 
 /* Keys a chunk at a time, so a chunk's sums stay in registers over the
  * head dimension (a pass over the row per dimension reloaded and stored
@@ -105,7 +98,7 @@ static inline void attn_transpose(real *dst, const real *src, int ld, int T, int
 #define ATTN_CHUNK 16
 
 /* acc[0..16) = Σ_i a[i] · X[i·T + j0 + jj]: one chunk of scores */
-ATTN_BODY void attn_chunkdot(real *r, const real *a, const real *X, int T, int d)
+CPU_BODY void attn_chunkdot(real *r, const real *a, const real *X, int T, int d)
 {
     real acc0[ATTN_CHUNK] = {0}, acc1[ATTN_CHUNK] = {0};
     int i = 0;
@@ -125,7 +118,7 @@ ATTN_BODY void attn_chunkdot(real *r, const real *a, const real *X, int T, int d
 }
 
 /* r[j] = Σ_i a[i] · XT[i·T + j] for j < n: a row of scores from [d, T] keys */
-ATTN_BODY void attn_rowdot(real *r, const real *a, const real *XT, int T, int d, int n)
+CPU_BODY void attn_rowdot(real *r, const real *a, const real *XT, int T, int d, int n)
 {
     int j0 = 0;
     for (; j0 + 4 * ATTN_CHUNK <= n; j0 += 4 * ATTN_CHUNK) {
@@ -181,7 +174,7 @@ ATTN_BODY void attn_rowdot(real *r, const real *a, const real *XT, int T, int d,
         for (int i = 0; i < DD; i++) out[i] = (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]);                    \
         return;                                                                                                     \
     }
-ATTN_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, int ld, int d, int n)
+CPU_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, int ld, int d, int n)
 {
     switch (d) {
     case 16: ATTN_MIX(16)
@@ -195,7 +188,7 @@ ATTN_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, i
 }
 
 /* P and o of one head; scratch: attn_head_scratch(T, d) reals */
-ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
+CPU_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
                                      int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
     real *KT = scratch;
@@ -226,7 +219,7 @@ ATTN_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int 
  * dK^T[i] += Σ_r q_r[i] dS_r, dV^T[i] += Σ_r dO_r[i] P_r (one row a pass
  * read and wrote all of dK and dV once per query and left this kernel
  * slower than the gemms; all of dS at once took a T x T block). */
-ATTN_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                       const real *dO, int ldo, const real *P, real *dq, real *dk, real *dv, int T,
                                       int d, int W, real scale, real *scratch)
 {
@@ -334,7 +327,7 @@ static inline size_t attn_head_tiled_scratch(int d)
  *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq
  *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] */
 #define ATTN_TILE_KERNELS(QW)                                                                                       \
-    ATTN_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
+    CPU_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
             for (int j0 = 0; j0 < nk; j0 += 8) {                                                                    \
@@ -362,7 +355,7 @@ static inline size_t attn_head_tiled_scratch(int d)
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
     }                                                                                                               \
-    ATTN_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
+    CPU_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
                                       int nq, int d)                                                                \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
@@ -430,7 +423,7 @@ ATTN_TILE_KERNELS(16)
  * block's masked scores as they are made, and a last pass per query block
  * turns them into probabilities with the final max and sum; the output
  * needs no P, it comes from the same online softmax as at inference. */
-ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                             real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch,
                                             int wide)
 {
@@ -517,68 +510,37 @@ ATTN_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *
 }
 
 /* the build target's copy (AVX2 by default): eight-query tiles */
-ATTN_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+CPU_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                            real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
     attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 0);
 }
 
-#if ATTN_DISPATCH
-__attribute__((target("arch=x86-64-v4"))) static void attn_head_forward_v4(const real *q, int ldq, const real *k,
-                                                                         int ldk, const real *v, int ldv, real *o,
-                                                                         int ldo, real *P, int T, int d, int W,
-                                                                         real scale, real *scratch)
-{
-    attn_head_forward_any(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
-}
+CPU_DISPATCH_VOID(attn_head_forward,
+                  (const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o, int ldo, real *P,
+                   int T, int d, int W, real scale, real *scratch),
+                  (q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch))
+CPU_DISPATCH_VOID(attn_head_backward,
+                  (const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, const real *dO, int ldo,
+                   const real *P, real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch),
+                  (q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch))
 
-__attribute__((target("arch=x86-64-v4"))) static void attn_head_backward_v4(
-    const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, const real *dO, int ldo, const real *P,
-    real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
-{
-    attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
-}
-
-__attribute__((target("arch=x86-64-v4"))) static void attn_head_forward_tiled_v4(const real *q, int ldq,
-                                                                               const real *k, int ldk,
-                                                                               const real *v, int ldv, real *o,
-                                                                               int ldo, real *P, int T, int d, int W,
-                                                                               real scale, real *scratch)
+/* The tiled forward's AVX-512 copy runs 16-query tiles, not the portable
+ * copy's 8, so it is dispatched by hand. */
+#if CPU_DISPATCH
+CPU_V4 static void attn_head_forward_tiled_v4(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                              real *o, int ldo, real *P, int T, int d, int W, real scale,
+                                              real *scratch)
 {
     attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 1);
 }
 #endif
 
-static inline void attn_head_forward(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
-                                     int ldo, real *P, int T, int d, int W, real scale, real *scratch)
-{
-#if ATTN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        attn_head_forward_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
-        return;
-    }
-#endif
-    attn_head_forward_any(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
-}
-
-static inline void attn_head_backward(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                      const real *dO, int ldo, const real *P, real *dq, real *dk, real *dv, int T,
-                                      int d, int W, real scale, real *scratch)
-{
-#if ATTN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        attn_head_backward_v4(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
-        return;
-    }
-#endif
-    attn_head_backward_any(q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch);
-}
-
 /* o, and P unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
 static inline void attn_head_forward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
                                            real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
 {
-#if ATTN_DISPATCH
+#if CPU_DISPATCH
     if (cpu_has_x86_64_v4()) {
         attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
         return;

@@ -115,18 +115,11 @@ static inline size_t m2_scan_work_size(const M2Dims *d)
  * target (AVX2 + FMA) and for x86-64-v4 (AVX-512), picked at run time, as
  * selective_scan.h does: 16 lanes and 32 registers halve the loads and
  * stores these loops are made of. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define M2_DISPATCH 1
-#define M2_BODY static inline __attribute__((always_inline))
-#else
-#define M2_DISPATCH 0
-#define M2_BODY static inline
-#endif
 
 /* Per-channel rows of token t for group g: the decay exp(Δ A) of the
  * channel's head (one exp per head), Δ·x, and y's skip term D·x (skip may
  * be NULL). */
-M2_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *delta_t, const real *A, const real *Dv,
+CPU_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *delta_t, const real *A, const real *Dv,
                            real *restrict dec, real *restrict dtx, real *restrict skip)
 {
     int P = d->P, hpg = d->H / d->G;
@@ -159,7 +152,7 @@ M2_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *de
  * when yt is not NULL (Ct may then be NULL). Channels go M2_LANES at a
  * time with the n loop inside, so the block's decay, Δx and y_t stay in
  * registers and each state element is one load and one store. */
-M2_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, const real *restrict dec,
+CPU_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, const real *restrict dec,
                               const real *restrict dtx, const real *prev, real *cur, real *restrict yt)
 {
     int e = 0;
@@ -214,7 +207,7 @@ M2_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, cons
  * through memory twice a step, and the backward stalled on reading them
  * back. A = -exp(A_log) [H], Dv = D [H]. work: m2_scan_work_size reals, of
  * which this uses all but the first N·L (so ST may be those). */
-M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
+CPU_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
                                const real *Dv, real *Ss, real *ST, real *y, real *work)
 {
     int L = d->E / d->G, N = d->N;
@@ -232,7 +225,7 @@ M2_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, c
 }
 
 /* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
-M2_BODY real m2_fold(real *v)
+CPU_BODY real m2_fold(real *v)
 {
 #pragma omp simd
     for (int l = 0; l < 8; l++) v[l] += v[l + 8];
@@ -242,7 +235,7 @@ M2_BODY real m2_fold(real *v)
 }
 
 /* Σ v[0..n) through M2_LANES partial sums */
-M2_BODY real m2_sum(const real *v, int n)
+CPU_BODY real m2_sum(const real *v, int n)
 {
     real acc[M2_LANES] = {0};
     int i = 0;
@@ -257,7 +250,7 @@ M2_BODY real m2_sum(const real *v, int n)
  * depends on S_t) goes on to S_{t-1} as gs ⊙ decay; sA, sB gather the sums
  * over n; returns dB_t[n] in *dB and dC_t[n] in *dC. pn = S_{t-1}[n], NULL
  * at t = 0 (nothing flows further back). */
-M2_BODY void m2_back_row(int L, real b, real c, const real *restrict dyt, const real *restrict sn,
+CPU_BODY void m2_back_row(int L, real b, real c, const real *restrict dyt, const real *restrict sn,
                          const real *restrict pn, const real *restrict dtx, const real *restrict dec, real *restrict dsn,
                          real *restrict sA, real *restrict sB, real *dB, real *dC)
 {
@@ -300,7 +293,7 @@ M2_BODY void m2_back_row(int L, real b, real c, const real *restrict dyt, const 
  * with sB_e = Σ_n dS_t[n,e]·B_n and sA_e = Σ_n dS_t[n,e]·S_{t-1}[n,e], so
  * per token only dB_t[n], dC_t[n] and dΔ_h cross SIMD lanes; dA and dD
  * gather per channel over the whole sequence and are summed once. */
-M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
+CPU_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
                                         const real *A, const real *Dv, const real *Ss, const real *dy, real *dxbc,
                                         real *ddelta, real *dA, real *dD, real *work)
 {
@@ -368,46 +361,13 @@ M2_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const rea
     }
 }
 
-#if M2_DISPATCH
-__attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_v4(const M2Dims *d, int g, int T,
-                                                                            const real *xbc, const real *delta,
-                                                                            const real *A, const real *Dv, real *Ss,
-                                                                            real *ST, real *y, real *work)
-{
-    m2_scan_group_any(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
-}
-
-__attribute__((target("arch=x86-64-v4"))) static inline void m2_scan_group_backward_v4(
-    const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv, const real *Ss,
-    const real *dy, real *dxbc, real *ddelta, real *dA, real *dD, real *work)
-{
-    m2_scan_group_backward_any(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
-}
-#endif
-
-static inline void m2_scan_group(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
-                                 const real *Dv, real *Ss, real *ST, real *y, real *work)
-{
-#if M2_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        m2_scan_group_v4(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
-        return;
-    }
-#endif
-    m2_scan_group_any(d, g, T, xbc, delta, A, Dv, Ss, ST, y, work);
-}
-
-static inline void m2_scan_group_backward(const M2Dims *d, int g, int T, const real *xbc, const real *delta,
-                                          const real *A, const real *Dv, const real *Ss, const real *dy, real *dxbc,
-                                          real *ddelta, real *dA, real *dD, real *work)
-{
-#if M2_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        m2_scan_group_backward_v4(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
-        return;
-    }
-#endif
-    m2_scan_group_backward_any(d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work);
-}
+CPU_DISPATCH_VOID(m2_scan_group,
+                  (const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv,
+                   real *Ss, real *ST, real *y, real *work),
+                  (d, g, T, xbc, delta, A, Dv, Ss, ST, y, work))
+CPU_DISPATCH_VOID(m2_scan_group_backward,
+                  (const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv,
+                   const real *Ss, const real *dy, real *dxbc, real *ddelta, real *dA, real *dD, real *work),
+                  (d, g, T, xbc, delta, A, Dv, Ss, dy, dxbc, ddelta, dA, dD, work))
 
 #endif

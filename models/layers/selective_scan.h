@@ -211,13 +211,6 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
  * ~20% faster alone, ~7% of the whole training step. Each lane computes
  * the same operations either way; only the order of dB's and dC's sums
  * across lanes differs between the two. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define SCAN_DISPATCH 1
-#define SCAN_BODY static inline __attribute__((always_inline))
-#else
-#define SCAN_DISPATCH 0
-#define SCAN_BODY static inline
-#endif
 
 /* The selective S6 scan channels innermost (B_t, C_t shared by all channels:
  * bc_e = 0), channels innermost as in scan_step_t: A is given transposed,
@@ -228,7 +221,7 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
  * vexp call and a lane reduction per (t, e); this one does E·N elements per
  * token in straight vector code. hs may be NULL (inference); otherwise h_t
  * is written straight into hs[t], and hT gets the last one. */
-SCAN_BODY void scan_forward_t_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
+CPU_BODY void scan_forward_t_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
 {
     int E = s->E, N = s->N;
     size_t EN = (size_t)E * N;
@@ -266,7 +259,7 @@ SCAN_BODY void scan_forward_t_any(const ScanIn *s, const real *AT, real *y, size
  * dh·A·decay·h_{t-1} + u·Σ_n dh·B_n and du = Δ·Σ_n dh·B_n + dy·D, so the two
  * sums over n are per-channel vectors and only dB_t[n], dC_t[n] (sums over
  * the channels) need a sum across lanes, once per (t, n, block). */
-SCAN_BODY void scan_backward_t_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs,
+CPU_BODY void scan_backward_t_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs,
                                        real *dhT, const ScanGrad *g)
 {
     int E = s->E, N = s->N;
@@ -319,44 +312,12 @@ SCAN_BODY void scan_backward_t_any(const ScanIn *s, const real *AT, const real *
 }
 
 
-#if SCAN_DISPATCH
-__attribute__((target("arch=x86-64-v4"))) static inline void scan_forward_t_v4(const ScanIn *s, const real *AT, real *y,
-                                                                             size_t y_t, real *hs, real *hT)
-{
-    scan_forward_t_any(s, AT, y, y_t, hs, hT);
-}
-
-__attribute__((target("arch=x86-64-v4"))) static inline void scan_backward_t_v4(const ScanIn *s, const real *AT,
-                                                                              const real *dy, size_t dy_t,
-                                                                              const real *hs, real *dhT,
-                                                                              const ScanGrad *g)
-{
-    scan_backward_t_any(s, AT, dy, dy_t, hs, dhT, g);
-}
-#endif
-
-static inline void scan_forward_t(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
-{
-#if SCAN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        scan_forward_t_v4(s, AT, y, y_t, hs, hT);
-        return;
-    }
-#endif
-    scan_forward_t_any(s, AT, y, y_t, hs, hT);
-}
-
-static inline void scan_backward_t(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs,
-                                   real *dhT, const ScanGrad *g)
-{
-#if SCAN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        scan_backward_t_v4(s, AT, dy, dy_t, hs, dhT, g);
-        return;
-    }
-#endif
-    scan_backward_t_any(s, AT, dy, dy_t, hs, dhT, g);
-}
+CPU_DISPATCH_VOID(scan_forward_t, (const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT),
+                  (s, AT, y, y_t, hs, hT))
+CPU_DISPATCH_VOID(scan_backward_t,
+                  (const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs, real *dhT,
+                   const ScanGrad *g),
+                  (s, AT, dy, dy_t, hs, dhT, g))
 
 /* The training pair with checkpoints, as m2_scan.h does for Mamba-2: the
  * forward keeps the state only every SCAN_CHUNK tokens, and the backward
@@ -443,7 +404,7 @@ static inline size_t scan_ck_work_size(int E, int N)
 
 /* One token of the S6 scan over all channels, the state hT [N, E] updated
  * in place, y_t written. */
-SCAN_BODY void scan_token_ck(int E, int N, const real *AT, const real *D, const real *d, const real *u,
+CPU_BODY void scan_token_ck(int E, int N, const real *AT, const real *D, const real *d, const real *u,
                              const real *Bt, const real *Ct, real *hT, real *yt)
 {
     int e = 0;
@@ -484,7 +445,7 @@ SCAN_BODY void scan_token_ck(int E, int N, const real *AT, const real *D, const 
  * simd reduction` folded its vector by adding the lanes one after another,
  * a chain of 16 dependent adds per sum, and those chains were a third of
  * the reverse pass */
-SCAN_BODY real scan_fold(real *v)
+CPU_BODY real scan_fold(real *v)
 {
 #pragma omp simd
     for (int l = 0; l < 8; l++) v[l] += v[l + 8];
@@ -497,7 +458,7 @@ SCAN_BODY real scan_fold(real *v)
  * dh_t[n] + dy·C_n (all that depends on h_t) goes on to h_{t-1} as dht ⊙
  * decay; sA, sB gather the per-channel sums over n, dA its sum over t;
  * returns dB_t[n] and dC_t[n] (sums over the channels) in *dB, *dC. */
-SCAN_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, const real *restrict d,
+CPU_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, const real *restrict d,
                              const real *restrict du, const real *restrict a, const real *restrict hn,
                              const real *restrict pn, const real *restrict decn, real *restrict dhn,
                              real *restrict dAn, real *restrict sA, real *restrict sB, real *dB, real *dC)
@@ -535,7 +496,7 @@ SCAN_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, c
  * rows instead of once per row, the reverse pass's loads and stores being
  * what bounds it. Row r of AT, dh, dA is at r·ld, of h_t and the decays
  * at r·lw, of h_{t-1} at r·lp. */
-SCAN_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *restrict dyt, const real *restrict d,
+CPU_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *restrict dyt, const real *restrict d,
                               const real *restrict du, const real *restrict a, size_t ld, const real *restrict hn,
                               const real *restrict decn, size_t lw, const real *restrict pn, size_t lp,
                               real *restrict dhn, real *restrict dAn, real *restrict sA, real *restrict sB, real *dB,
@@ -586,7 +547,7 @@ SCAN_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *
  * out; ck (NULL: none, inference) gets the state before chunk k ≥ 1 at
  * ck[k-1] of [ceil(T/SCAN_CHUNK) - 1, N, E] (scan_ckpt_size reals). For
  * training the state before t = 0 must be zero, as scan_backward_ck assumes. */
-SCAN_BODY void scan_forward_ck_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT)
+CPU_BODY void scan_forward_ck_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT)
 {
     size_t EN = (size_t)s->E * s->N;
     for (int t = 0; t < s->T; t++) {
@@ -604,7 +565,7 @@ SCAN_BODY void scan_forward_ck_any(const ScanIn *s, const real *AT, real *y, siz
  * decays over the chunk are recomputed into work (2·16·N·128 reals, in
  * L2 at any E), then the reverse pass reads them there. dh [N, E] carries
  * the gradient across chunks. work: scan_ck_work_size reals. */
-SCAN_BODY void scan_backward_ck_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck,
+CPU_BODY void scan_backward_ck_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck,
                                     real *work, const ScanGrad *g)
 {
     int E = s->E, N = s->N, T = s->T;
@@ -680,44 +641,11 @@ SCAN_BODY void scan_backward_ck_any(const ScanIn *s, const real *AT, const real 
     }
 }
 
-#if SCAN_DISPATCH
-__attribute__((target("arch=x86-64-v4"))) static inline void scan_forward_ck_v4(const ScanIn *s, const real *AT,
-                                                                              real *y, size_t y_t, real *ck,
-                                                                              real *hT)
-{
-    scan_forward_ck_any(s, AT, y, y_t, ck, hT);
-}
-
-__attribute__((target("arch=x86-64-v4"))) static inline void scan_backward_ck_v4(const ScanIn *s, const real *AT,
-                                                                               const real *dy, size_t dy_t,
-                                                                               const real *ck, real *work,
-                                                                               const ScanGrad *g)
-{
-    scan_backward_ck_any(s, AT, dy, dy_t, ck, work, g);
-}
-#endif
-
-static inline void scan_forward_ck(const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT)
-{
-#if SCAN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        scan_forward_ck_v4(s, AT, y, y_t, ck, hT);
-        return;
-    }
-#endif
-    scan_forward_ck_any(s, AT, y, y_t, ck, hT);
-}
-
-static inline void scan_backward_ck(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck,
-                                    real *work, const ScanGrad *g)
-{
-#if SCAN_DISPATCH
-    if (cpu_has_x86_64_v4()) {
-        scan_backward_ck_v4(s, AT, dy, dy_t, ck, work, g);
-        return;
-    }
-#endif
-    scan_backward_ck_any(s, AT, dy, dy_t, ck, work, g);
-}
+CPU_DISPATCH_VOID(scan_forward_ck, (const ScanIn *s, const real *AT, real *y, size_t y_t, real *ck, real *hT),
+                  (s, AT, y, y_t, ck, hT))
+CPU_DISPATCH_VOID(scan_backward_ck,
+                  (const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *ck, real *work,
+                   const ScanGrad *g),
+                  (s, AT, dy, dy_t, ck, work, g))
 
 #endif
