@@ -62,6 +62,10 @@ fi
 
 bin=${1:-build/seqbench}
 build=${2:-build}
+if [ ! -x "$bin" ] || [ -d "$bin" ]; then
+    echo "seqbench: reproduce.sh: \"$bin\" is not the seqbench program (usage: scripts/reproduce.sh SEQBENCH BUILD; make reproduce runs it)" >&2
+    exit 2
+fi
 profile=${PROFILE:-quick}
 results=${RESULTS:-results}
 only=${ONLY:-}
