@@ -152,7 +152,8 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
 #if GEMM_V4
     if (M < 1 || N < 1 || K < 1 || !gemm_nt_f32_available()) return 0;
     if (M == 1) {
-        int blocks = (N + 7) / 8, par = (double)N * K >= PAR_MIN_WORK / 4 && blocks >= 8; /* a weight from memory: ~4 multiply-adds' time */
+        /* a weight read from memory takes about four multiply-adds' time */
+        int blocks = (N + 7) / 8, par = (double)N * K >= PAR_MIN_WORK / 4 && blocks >= 8;
         int chunk = blocks / (8 * par_max_threads());
         chunk = chunk < 1 ? 1 : chunk;
         if (par) {

@@ -13,11 +13,11 @@
  * a while before it sleeps. With another process on one of two cores, the
  * spinning and the descheduled partner it waits for made the training steps
  * of 2-layer d_model 64 models 2.6x (Mamba) and 5.8x (Transformer) slower;
- * with passive waits (sleep at once, woken by the kernel) 1.4x and 1.7x. libgomp reads the policy
- * from the environment once, before main, so threads_passive_waits
- * re-executes the program with OMP_WAIT_POLICY=PASSIVE when the caller set
- * no policy of their own. Regions too small to pay for a wake-up (tens of
- * microseconds) do not go parallel at all. */
+ * with passive waits (sleep at once, woken by the kernel) 1.4x and 1.7x.
+ * libgomp reads the policy from the environment once, before main, so
+ * threads_passive_waits re-executes the program with OMP_WAIT_POLICY=PASSIVE
+ * when the caller set no policy of their own. Work too small to pay for a
+ * wake-up (PAR_MIN_WORK, core/parallel.h) does not go parallel at all. */
 #ifndef SEQ_THREADS_H
 #define SEQ_THREADS_H
 

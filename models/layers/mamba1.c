@@ -354,13 +354,11 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     linear_fwd(xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * IW, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
+    mamba_pass(MB_SILU, B, E, u, E, NULL, 0, uc, E, NULL, 0); /* the forward's passes, rounded as it rounds */
     linear_fwd(dbc, u, w.x, B, P, E, 0);
     m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
     m1_dt_proj(dtp, dbcn, &w, AT + EN, B, E, R, P);
-#pragma omp simd
-    for (size_t i = 0; i < (size_t)B * E; i++) dtp[i] = softplus(dtp[i]);
+    mamba_pass(MB_SOFTPLUS, B, E, dtp, E, NULL, 0, dtp, E, NULL, 0);
     /* the scan is most of a small model's step: sequences split over the
      * threads once there is enough of it to pay for waking them. One token
      * of the training scan (decays inline, AVX-512 where the CPU has it)
@@ -412,5 +410,6 @@ const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
     .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
     .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
-    .step_scratch_size = m1_step_scratch_size, .step_consts_size = m1_step_consts_size, .step_consts = m1_step_consts, .flops = m1_flops, .prefill_state = m1_prefill_state,
+    .step_scratch_size = m1_step_scratch_size, .step_consts_size = m1_step_consts_size,
+    .step_consts = m1_step_consts, .flops = m1_flops, .prefill_state = m1_prefill_state,
 };

@@ -93,6 +93,17 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     bias_fwd(y, w.down_b, M, D);
 }
 
+/* dup = dh ⊙ a and dh -> dgate = dh ⊙ up ⊙ act'(gate), over elements i0.. of n, a block at a time */
+static void mlp_dgate_block(real *dh, real *dup, const real *a, const real *up, const real *da, size_t i0, size_t n)
+{
+    size_t i1 = n - i0 < MLP_BLOCK ? n : i0 + MLP_BLOCK;
+#pragma omp simd
+    for (size_t i = i0; i < i1; i++) {
+        dup[i] = dh[i] * a[i];
+        dh[i] = dh[i] * up[i] * da[i];
+    }
+}
+
 static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, int B, int T,
                          const real *acts, real *scratch)
 {
@@ -106,16 +117,9 @@ static void mlp_backward(const Sub *s, const real *x, const real *dy, real *dx, 
     bias_bwd(gw.down_b, dy, M, D);
     if (4.0 * n >= PAR_MIN_WORK) {
 #pragma omp parallel for schedule(static)
-        for (size_t i = 0; i < n; i++) {
-            dup[i] = dh[i] * a[i];
-            dh[i] = dh[i] * up[i] * da[i]; /* now dgate */
-        }
+        for (size_t i0 = 0; i0 < n; i0 += MLP_BLOCK) mlp_dgate_block(dh, dup, a, up, da, i0, n);
     } else
-#pragma omp simd
-        for (size_t i = 0; i < n; i++) {
-            dup[i] = dh[i] * a[i];
-            dh[i] = dh[i] * up[i] * da[i];
-        }
+        for (size_t i0 = 0; i0 < n; i0 += MLP_BLOCK) mlp_dgate_block(dh, dup, a, up, da, i0, n);
     bias_bwd(gw.gate_b, dh, M, F);
     bias_bwd(gw.up_b, dup, M, F);
     linear_bwd(dx, gw.gate, dh, x, w.gate, M, F, D, 0);
