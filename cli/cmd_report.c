@@ -74,6 +74,8 @@ static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, Err *
         if (cJSON_IsNumber(thr)) atomic_printf(md, e, ", %d hardware threads", thr->valueint);
         if (cJSON_IsTrue(get(m, "avx512f"))) atomic_printf(md, e, ", AVX-512");
         else if (cJSON_IsTrue(get(m, "avx2"))) atomic_printf(md, e, ", AVX2");
+        const cJSON *vk = get(m, "vector_kernels");
+        if (cJSON_IsString(vk)) atomic_printf(md, e, "; seqbench's kernels: %s", vk->valuestring);
         if (cJSON_IsString(core)) atomic_printf(md, e, "; OpenBLAS kernels: %s", core->valuestring);
         atomic_printf(md, e, "\n");
     } else {

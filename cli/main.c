@@ -1,8 +1,10 @@
 /* seqbench: the subcommands, as the README lists them. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "core/cpu.h"
 #include "core/err.h"
 #include "core/sysinfo.h"
 #include "core/threads.h"
@@ -37,6 +39,8 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
     threads_passive_waits(argv); /* before any OpenMP: core/threads.h says why */
+    const char *cpu_problem = cpu_env_problem();
+    if (cpu_problem) die("SEQBENCH_CPU=%s: %s", getenv("SEQBENCH_CPU"), cpu_problem);
     if (argc < 2) {
         usage(stderr);
         return 2;

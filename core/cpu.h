@@ -5,16 +5,21 @@
 #ifndef SEQ_CPU_H
 #define SEQ_CPU_H
 
-#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
-static inline int cpu_has_x86_64_v4(void)
-{
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl");
-}
-#else
-static inline int cpu_has_x86_64_v4(void) { return 0; }
-#endif
+/* 1 if the kernels' AVX-512 copies may run: the CPU has every extension
+ * of x86-64-v4 and the environment does not hold them back. SEQBENCH_CPU=
+ * avx2 keeps an AVX-512 CPU on the AVX2 copies, so one machine can measure
+ * what a Zen 3 runs (as OPENBLAS_CORETYPE does for OpenBLAS's kernels);
+ * SEQBENCH_CPU=avx512 insists on the AVX-512 copies. Read once, then a
+ * load per call (core/cpu.c). */
+int cpu_has_x86_64_v4(void);
+
+/* "avx512", "avx2" (or "sse2" for a build below x86-64-v3): the copies
+ * the kernels run, for the machine record of results */
+const char *cpu_vector_isa(void);
+
+/* Why SEQBENCH_CPU cannot be honoured (an unknown value, or avx512 on a
+ * CPU without it), or NULL: main checks it before any work. */
+const char *cpu_env_problem(void);
 
 /* A kernel with an AVX-512 copy is written once, as NAME_any, a CPU_BODY
  * (always inlined, so each copy compiles its loops for its own target);

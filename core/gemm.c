@@ -9,6 +9,7 @@
 #define GEMM_V4 1
 #include <immintrin.h>
 #define V4 __attribute__((target("arch=x86-64-v4")))
+#define V3 __attribute__((target("arch=x86-64-v3")))
 #else
 #define GEMM_V4 0
 #endif
@@ -24,14 +25,18 @@ void gemm_nt_f32_ref(float *y, const float *x, const float *W, int M, int N, int
         }
 }
 
-int gemm_nt_f32_available(void)
+/* the kernels are built for whole levels, not single extensions */
+static int gemm_has(int isa)
 {
 #if GEMM_V4
-    return cpu_has_x86_64_v4(); /* the kernel is built for the whole level, not just F and DQ */
-#else
-    return 0;
+    if (isa == GEMM_AVX512) return cpu_has_x86_64_v4();
+    if (isa == GEMM_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #endif
+    (void)isa;
+    return 0;
 }
+
+int gemm_nt_f32_available(void) { return gemm_has(GEMM_AVX512) || gemm_has(GEMM_AVX2); }
 
 #if GEMM_V4
 /* 4 rows of x (xr) times 4 rows of W (wr): 16 dot products over K, the
@@ -145,12 +150,121 @@ V4 static void panel_v4(float *y, const float *x, const float *W, int M, int N, 
         tile_4x4(y + (size_t)m0 * N + n0, (size_t)N, xr, wr, K, mr, nr, accumulate, next);
     }
 }
+
+/* The AVX2 copies (Zen 3 and other CPUs without AVX-512). Sixteen 8-lane
+ * registers: eight sums with x and one W row in flight for a row of x; a
+ * 2 x 4 tile (eight sums, four W rows, one x row) for more, as 4 x 4 sums
+ * would not fit. */
+static inline V3 __m256i tail_mask_v3(int n) /* lanes below n on */
+{
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+/* lane j = the sum of a[j]'s lanes, j < 8 */
+static inline V3 __m256 fold8_v3(const __m256 a[8])
+{
+    __m256 s01 = _mm256_hadd_ps(a[0], a[1]), s23 = _mm256_hadd_ps(a[2], a[3]);
+    __m256 s45 = _mm256_hadd_ps(a[4], a[5]), s67 = _mm256_hadd_ps(a[6], a[7]);
+    __m256 lo = _mm256_hadd_ps(s01, s23), hi = _mm256_hadd_ps(s45, s67); /* 128-bit halves still apart */
+    return _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
+}
+
+V3 static void rows_1x8_v3(float *y, const float *x, const float *W, int N, int K, int n0, int accumulate)
+{
+    int nr = N - n0 < 8 ? N - n0 : 8;
+    const float *wr[8];
+    for (int j = 0; j < 8; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    const float *next = n0 + 16 <= N ? W + (size_t)(n0 + 8) * K : NULL;
+    __m256 a[8];
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) a[j] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 xv = _mm256_loadu_ps(x + k);
+        if (next && k % 16 == 0) /* a cache line is 16 floats */
+#pragma GCC unroll 8
+            for (int j = 0; j < 8; j++) _mm_prefetch((const char *)(next + (size_t)j * K + k), _MM_HINT_T1);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(xv, _mm256_loadu_ps(wr[j] + k), a[j]);
+    }
+    if (k < K) {
+        __m256i tail = tail_mask_v3(K - k);
+        __m256 xv = _mm256_maskload_ps(x + k, tail);
+#pragma GCC unroll 8
+        for (int j = 0; j < 8; j++) a[j] = _mm256_fmadd_ps(xv, _mm256_maskload_ps(wr[j] + k, tail), a[j]);
+    }
+    float out[8];
+    _mm256_storeu_ps(out, fold8_v3(a));
+    for (int j = 0; j < nr; j++) y[n0 + j] = accumulate ? y[n0 + j] + out[j] : out[j];
+}
+
+/* 2 rows of x times 4 rows of W: 8 dot products over K */
+V3 static void tile_2x4_v3(float *y, size_t ldy, const float *const xr[2], const float *const wr[4], int K, int mr,
+                           int nr, int accumulate, const float *next)
+{
+    __m256 a[8]; /* a[4 i + j]: x row i, W row j */
+#pragma GCC unroll 8
+    for (int c = 0; c < 8; c++) a[c] = _mm256_setzero_ps();
+    int k = 0;
+    for (; k + 8 <= K; k += 8) {
+        __m256 w[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) w[j] = _mm256_loadu_ps(wr[j] + k);
+        if (next && k % 16 == 0)
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) _mm_prefetch((const char *)(next + (size_t)j * K + k), _MM_HINT_T1);
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; i++) {
+            __m256 xv = _mm256_loadu_ps(xr[i] + k);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) a[4 * i + j] = _mm256_fmadd_ps(xv, w[j], a[4 * i + j]);
+        }
+    }
+    if (k < K) {
+        __m256i tail = tail_mask_v3(K - k);
+        __m256 w[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++) w[j] = _mm256_maskload_ps(wr[j] + k, tail);
+#pragma GCC unroll 2
+        for (int i = 0; i < 2; i++) {
+            __m256 xv = _mm256_maskload_ps(xr[i] + k, tail);
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) a[4 * i + j] = _mm256_fmadd_ps(xv, w[j], a[4 * i + j]);
+        }
+    }
+    float out[8];
+    _mm256_storeu_ps(out, fold8_v3(a));
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nr; j++) {
+            float *o = y + (size_t)i * ldy + j;
+            *o = accumulate ? *o + out[4 * i + j] : out[4 * i + j];
+        }
+}
+
+V3 static void panel_v3(float *y, const float *x, const float *W, int M, int N, int K, int n0, int accumulate)
+{
+    const float *wr[4];
+    int nr = N - n0 < 4 ? N - n0 : 4;
+    for (int j = 0; j < 4; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    for (int m0 = 0; m0 < M; m0 += 2) {
+        const float *xr[2];
+        int mr = M - m0 < 2 ? M - m0 : 2;
+        for (int i = 0; i < 2; i++) xr[i] = x + (size_t)(i < mr ? m0 + i : m0) * K;
+        const float *next = m0 == 0 && n0 + 8 <= N ? W + (size_t)(n0 + 4) * K : NULL;
+        tile_2x4_v3(y + (size_t)m0 * N + n0, (size_t)N, xr, wr, K, mr, nr, accumulate, next);
+    }
+}
 #endif
 
-int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, int accumulate)
+typedef void RowsFn(float *y, const float *x, const float *W, int N, int K, int n0, int accumulate);
+typedef void PanelFn(float *y, const float *x, const float *W, int M, int N, int K, int n0, int accumulate);
+
+int gemm_nt_f32_isa(int isa, float *y, const float *x, const float *W, int M, int N, int K, int accumulate)
 {
 #if GEMM_V4
-    if (M < 1 || N < 1 || K < 1 || !gemm_nt_f32_available()) return 0;
+    if (M < 1 || N < 1 || K < 1 || !gemm_has(isa)) return 0;
+    RowsFn *rows = isa == GEMM_AVX512 ? rows_1x8 : rows_1x8_v3;
+    PanelFn *panel = isa == GEMM_AVX512 ? panel_v4 : panel_v3;
     if (M == 1) {
         /* a weight read from memory takes about four multiply-adds' time */
         int blocks = (N + 7) / 8, par = (double)N * K >= PAR_MIN_WORK / 4 && blocks >= 8;
@@ -158,9 +272,9 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
         chunk = chunk < 1 ? 1 : chunk;
         if (par) {
 #pragma omp parallel for schedule(dynamic, chunk)
-            for (int b = 0; b < blocks; b++) rows_1x8(y, x, W, N, K, 8 * b, accumulate);
+            for (int b = 0; b < blocks; b++) rows(y, x, W, N, K, 8 * b, accumulate);
         } else /* not `omp parallel if (par)`: that still builds a team (a malloc), 0.4 us a call */
-            for (int b = 0; b < blocks; b++) rows_1x8(y, x, W, N, K, 8 * b, accumulate);
+            for (int b = 0; b < blocks; b++) rows(y, x, W, N, K, 8 * b, accumulate);
         return 1;
     }
     int blocks = (N + 3) / 4;
@@ -171,12 +285,18 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
     chunk = chunk < 1 ? 1 : chunk;
     if (par) {
 #pragma omp parallel for schedule(dynamic, chunk)
-        for (int b = 0; b < blocks; b++) panel_v4(y, x, W, M, N, K, 4 * b, accumulate);
+        for (int b = 0; b < blocks; b++) panel(y, x, W, M, N, K, 4 * b, accumulate);
     } else
-        for (int b = 0; b < blocks; b++) panel_v4(y, x, W, M, N, K, 4 * b, accumulate);
+        for (int b = 0; b < blocks; b++) panel(y, x, W, M, N, K, 4 * b, accumulate);
     return 1;
 #else
-    (void)y; (void)x; (void)W; (void)M; (void)N; (void)K; (void)accumulate;
+    (void)isa; (void)y; (void)x; (void)W; (void)M; (void)N; (void)K; (void)accumulate;
     return 0;
 #endif
+}
+
+int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, int accumulate)
+{
+    int isa = gemm_has(GEMM_AVX512) ? GEMM_AVX512 : GEMM_AVX2;
+    return gemm_nt_f32_isa(isa, y, x, W, M, N, K, accumulate);
 }

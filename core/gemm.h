@@ -9,19 +9,26 @@
  * four rows stay in L1 while every four rows of x go past them, and the
  * lane sums of the 16 dot products are folded together at the end. One
  * row of x (batch-1 decode, bandwidth-bound) takes eight W rows a pass
- * instead, in place of OpenBLAS's sgemv.
+ * instead, in place of OpenBLAS's sgemv. CPUs without AVX-512 run AVX2
+ * copies (a 2 x 4 tile in 8-lane registers): on the AVX2 path OpenBLAS's
+ * sgemv and small sgemms decoded Mamba-130M 25-35% slower.
  *
  * gemm_nt_f32 returns 0 without touching y where it has no kernel for this
- * CPU (no AVX-512) or shape; the caller then takes its BLAS path.
- * gemm_nt_f32_ref is the plain loop the tests compare it with. */
+ * CPU (neither AVX-512 nor AVX2 with FMA) or shape; the caller then takes
+ * its BLAS path. gemm_nt_f32_isa runs one kernel family (0 if the CPU
+ * lacks it), for the tests; gemm_nt_f32_ref is the plain loop they
+ * compare with. */
 #ifndef SEQ_GEMM_H
 #define SEQ_GEMM_H
 
 /* rows of x up to which linear_fwd (core/real.h) takes this kernel */
 #define GEMM_NT_MAX_M 64
 
+enum { GEMM_AVX2 = 2, GEMM_AVX512 = 4 };
+
 int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
 void gemm_nt_f32_ref(float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
+int gemm_nt_f32_isa(int isa, float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
 int gemm_nt_f32_available(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu.h"
 #include "roofline.h"
 #include "sysinfo.h"
 #include "threads.h"
@@ -58,6 +59,7 @@ cJSON *machine_json(void)
     cJSON_AddNumberToObject(o, "threads", threads_count());
     cJSON_AddBoolToObject(o, "avx2", cpu_flag("avx2"));
     cJSON_AddBoolToObject(o, "avx512f", cpu_flag("avx512f"));
+    cJSON_AddStringToObject(o, "vector_kernels", cpu_vector_isa()); /* SEQBENCH_CPU may hold AVX-512 back */
     cJSON_AddNumberToObject(o, "memory_bytes", mem_total_bytes());
     cJSON_AddNumberToObject(o, "llc_bytes", roofline_llc_bytes());
     cJSON_AddStringToObject(o, "openblas_core", openblas_get_corename());
@@ -76,6 +78,6 @@ void machine_summary(char *buf, size_t cap)
     char cpu[256], ver[32];
     sysinfo_cpu_model(cpu, sizeof cpu);
     openblas_version(ver, sizeof ver);
-    snprintf(buf, cap, "%s, %d threads of %d cores, %s, OpenBLAS %s (%s kernels)", cpu, threads_count(), threads_cores(),
-             cpu_flag("avx512f") ? "avx512f" : cpu_flag("avx2") ? "avx2" : "no avx2", ver, openblas_get_corename());
+    snprintf(buf, cap, "%s, %d threads of %d cores, %s kernels, OpenBLAS %s (%s kernels)", cpu, threads_count(),
+             threads_cores(), cpu_vector_isa(), ver, openblas_get_corename());
 }

@@ -61,7 +61,7 @@ static void check_machine_roofline(const char *what, const cJSON *res)
 {
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(res, "machine");
     CHECK(cJSON_IsObject(m), "%s: no machine", what);
-    static const char *strs[] = {"cpu", "openblas_core", "openblas_version", "blas_threading"};
+    static const char *strs[] = {"cpu", "openblas_core", "openblas_version", "blas_threading", "vector_kernels"};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, strs[i])), "%s: machine.%s", what, strs[i]);
     CHECK(cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(m, "avx2")) &&
@@ -194,6 +194,29 @@ int main(void)
         CHECK(cJSON_IsString(w) && !strcmp(w->valuestring, waits[i].policy), "bench under %s: omp_wait_policy %s",
               waits[i].env, cJSON_IsString(w) ? w->valuestring : "(none)");
         cJSON_Delete(res);
+    }
+
+    /* SEQBENCH_CPU=avx2 holds the AVX-512 copies back (core/cpu.h), and the result says so; a bad value is one
+     * line and status 2 before any work */
+    {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "env SEQBENCH_CPU=avx2 %s bench --d-model 16 --heads 2 --vocab 32 --lengths 8 --train-batch 2 "
+                 "--train-len 8 --batches 1 --contexts 4 --decode-steps 3 --repeats 1 --roofline %s --out %s/isa.json "
+                 ">%s/out.txt 2>%s/err.txt", bin, fake, tmp, tmp, tmp);
+        CHECK(system(cmd) == 0, "bench under SEQBENCH_CPU=avx2: %s", slurp("err.txt"));
+        res = load("isa.json");
+        const cJSON *vk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "machine"),
+                                                           "vector_kernels");
+        CHECK(cJSON_IsString(vk) && strcmp(vk->valuestring, "avx512") != 0, "SEQBENCH_CPU=avx2: vector_kernels %s",
+              cJSON_IsString(vk) ? vk->valuestring : "(none)");
+        cJSON_Delete(res);
+        snprintf(cmd, sizeof cmd, "env SEQBENCH_CPU=avx3 %s bench --out %s/bad.json >%s/out.txt 2>%s/err.txt", bin,
+                 tmp, tmp, tmp);
+        int st = system(cmd);
+        const char *err = slurp("err.txt");
+        CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2 && strstr(err, "SEQBENCH_CPU") && strchr(err, '\n') ==
+                  err + strlen(err) - 1, "SEQBENCH_CPU=avx3: status %d, \"%s\"", st, err);
     }
 
     /* the instruments, each on tiny models */

@@ -28,6 +28,7 @@
 
 #include "check.h"
 #include "rel_err.h"
+#include "core/cpu.h"
 #include "core/gemm.h"
 #include "core/rng.h"
 #include "models/layers/attn_head.h"
@@ -581,6 +582,17 @@ static void test_gemm_nt(int M, int N, int K, int accumulate)
     float *ref = malloc(sizeof(float) * ny);
     memcpy(ref, y0, sizeof(float) * ny);
     gemm_nt_f32_ref(ref, x, W, M, N, K, accumulate);
+    /* each kernel family this CPU has: an AVX-512 CPU runs the AVX2 copies too */
+    for (int isa = GEMM_AVX2; isa <= GEMM_AVX512; isa += GEMM_AVX512 - GEMM_AVX2) {
+        float *yi = malloc(sizeof(float) * ny);
+        memcpy(yi, y0, sizeof(float) * ny);
+        if (gemm_nt_f32_isa(isa, yi, x, W, M, N, K, accumulate)) {
+            double e = rel_err(yi, ref, ny);
+            CHECK(e < 1e-5, "gemm_nt_f32 (%s) M %d N %d K %d acc %d: relative error %.3g",
+                  isa == GEMM_AVX512 ? "AVX-512" : "AVX2", M, N, K, accumulate, e);
+        }
+        free(yi);
+    }
     if (gemm_nt_f32(y, x, W, M, N, K, accumulate)) {
         double e = rel_err(y, ref, ny);
         CHECK(e < 1e-5, "gemm_nt_f32 M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
@@ -596,7 +608,9 @@ static void test_gemm_nt(int M, int N, int K, int accumulate)
 
 int main(void)
 {
-    printf("gemm_nt_f32 kernel on this CPU: %s\n", gemm_nt_f32_available() ? "AVX-512" : "none (BLAS path)");
+    printf("gemm_nt_f32 kernels on this CPU: %s\n", !gemm_nt_f32_available() ? "none (BLAS path)"
+                                                    : cpu_has_x86_64_v4()     ? "AVX-512 and AVX2"
+                                                                              : "AVX2");
     for (int portable = 0; portable < 2; portable++) {
         test_attn_head(256, 16, 0, portable);
         test_attn_head(77, 16, 0, portable);  /* T not a multiple of 4 or of a chunk */
@@ -613,6 +627,7 @@ int main(void)
         test_gemm_nt(7, 13, 33, acc);   /* partial tiles both ways, a K tail */
         test_gemm_nt(64, 130, 80, acc); /* the widest batch linear_fwd gives it */
         test_gemm_nt(5, 3, 15, acc);    /* K below one vector: only the masked tail */
+        test_gemm_nt(3, 11, 7, acc);    /* K below AVX2's 8 lanes; an odd row of x in the 2 x 4 tile */
         test_gemm_nt(65, 6, 40, acc);   /* past GEMM_NT_MAX_M: linear_fwd's gemm */
         test_gemm_nt(33, 300, 2048, acc);
         test_gemm_nt(1, 1101, 1000, acc); /* one row, threaded: eight W rows a pass, the last pass partial */
