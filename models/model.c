@@ -140,7 +140,8 @@ static double act_layout(const ModelCfg *c, int B, int T, int inference, ActLayo
     double acts = 0, scratch = 0;
     for (const char *s = c->pattern; *s; s++) {
         const SubOps *ops = subops_for(c, *s);
-        double a = (double)sub_act_size(ops, c, 1, T, inference) * B, sc = (double)ops->scratch_size(c, 1, T) * B;
+        /* scratch for B sequences at once: its per-thread buffers counted once, not B times */
+        double a = (double)sub_act_size(ops, c, 1, T, inference) * B, sc = (double)ops->scratch_size(c, B, T);
         acts = inference ? (a > acts ? a : acts) : acts + a;
         scratch = sc > scratch ? sc : scratch;
     }
