@@ -73,6 +73,12 @@ add_dependencies(test_bench seqbench)
 # bench kernels and bench memory through the binary: tiny widths and lengths, seconds (issue 17)
 seq_test(test_bench_kernels LIBS seq_core)
 add_dependencies(test_bench_kernels seqbench)
+# whole models again through the AVX2 copies of every kernel (SEQBENCH_CPU, core/cpu.h): what a CPU
+# without AVX-512 runs, so an AVX-512 machine's run of the tests covers both
+foreach(t test_step_forward test_prefill test_golden test_eval test_hybrid)
+  add_test(NAME ${t}_avx2 COMMAND ${t})
+  set_tests_properties(${t}_avx2 PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV};SEQBENCH_CPU=avx2")
+endforeach()
 # the experiment runner's interface for make and Slurm: --list-cells, --cell/--seed, bench and params cells (issue 19)
 seq_test(test_runner LIBS seq_core)
 add_dependencies(test_runner seqbench)
