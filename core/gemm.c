@@ -39,6 +39,15 @@ static int gemm_has(int isa)
 int gemm_nt_f32_available(void) { return gemm_has(GEMM_AVX512) || gemm_has(GEMM_AVX2); }
 
 #if GEMM_V4
+/* wr[0..cnt) = W's rows n0.., rows past N repeating row n0 (their sums are
+ * dropped); returns how many are real */
+static inline int w_rows(const float **wr, int cnt, const float *W, int N, int K, int n0)
+{
+    int nr = N - n0 < cnt ? N - n0 : cnt;
+    for (int j = 0; j < cnt; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    return nr;
+}
+
 /* 4 rows of x (xr) times 4 rows of W (wr): 16 dot products over K, the
  * last K % 16 through masked loads. Rows beyond mr, nr repeat a valid row
  * and their sums are dropped. */
@@ -105,9 +114,8 @@ V4 static void tile_4x4(float *y, size_t ldy, const float *const xr[4], const fl
  * _mm512_reduce_add_ps (once per row of K). */
 V4 static void rows_1x8(float *y, const float *x, const float *W, int N, int K, int n0, int accumulate)
 {
-    int nr = N - n0 < 8 ? N - n0 : 8;
     const float *wr[8];
-    for (int j = 0; j < 8; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    int nr = w_rows(wr, 8, W, N, K, n0);
     const float *next = n0 + 16 <= N ? W + (size_t)(n0 + 8) * K : NULL;
     __m512 a[8];
 #pragma GCC unroll 8
@@ -140,8 +148,7 @@ V4 static void rows_1x8(float *y, const float *x, const float *W, int N, int K, 
 V4 static void panel_v4(float *y, const float *x, const float *W, int M, int N, int K, int n0, int accumulate)
 {
     const float *wr[4];
-    int nr = N - n0 < 4 ? N - n0 : 4;
-    for (int j = 0; j < 4; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    int nr = w_rows(wr, 4, W, N, K, n0);
     for (int m0 = 0; m0 < M; m0 += 4) {
         const float *xr[4];
         int mr = M - m0 < 4 ? M - m0 : 4;
@@ -171,9 +178,8 @@ static inline V3 __m256 fold8_v3(const __m256 a[8])
 
 V3 static void rows_1x8_v3(float *y, const float *x, const float *W, int N, int K, int n0, int accumulate)
 {
-    int nr = N - n0 < 8 ? N - n0 : 8;
     const float *wr[8];
-    for (int j = 0; j < 8; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    int nr = w_rows(wr, 8, W, N, K, n0);
     const float *next = n0 + 16 <= N ? W + (size_t)(n0 + 8) * K : NULL;
     __m256 a[8];
 #pragma GCC unroll 8
@@ -244,8 +250,7 @@ V3 static void tile_2x4_v3(float *y, size_t ldy, const float *const xr[2], const
 V3 static void panel_v3(float *y, const float *x, const float *W, int M, int N, int K, int n0, int accumulate)
 {
     const float *wr[4];
-    int nr = N - n0 < 4 ? N - n0 : 4;
-    for (int j = 0; j < 4; j++) wr[j] = W + (size_t)(j < nr ? n0 + j : n0) * K;
+    int nr = w_rows(wr, 4, W, N, K, n0);
     for (int m0 = 0; m0 < M; m0 += 2) {
         const float *xr[2];
         int mr = M - m0 < 2 ? M - m0 : 2;
