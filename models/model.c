@@ -7,7 +7,9 @@
 #include <tgmath.h>
 
 #include "core/mem.h"
+#include "core/parallel.h"
 #include "core/rng.h"
+#include "core/vexp.h"
 
 #include "layers/cross_entropy.h"
 #include "layers/rmsnorm.h"
@@ -223,11 +225,27 @@ void model_embed(const Model *m, const int *tokens, int n, real *x)
         for (int j = 0; j < D; j++) x[(size_t)i * D + j] = scale * E[(size_t)tokens[i] * D + j];
 }
 
+static void soft_cap_rows(real *logits, size_t n, real cap)
+{
+    real inv = 1 / cap;
+#pragma omp simd
+    for (size_t i = 0; i < n; i++) logits[i] = cap * tanh_fast(logits[i] * inv);
+}
+
+/* Every logit of every position (a 512-token Griffin prefill caps 16
+ * million): through tanh_fast, vectorised, where libm's tanhf was a call an
+ * element on one thread, 8% of a Hawk-100M prefill. */
 void model_soft_cap(const Model *m, real *logits, int rows)
 {
     double cap = m->cfg.logits_soft_cap;
     if (cap <= 0) return;
-    for (size_t i = 0; i < (size_t)rows * m->cfg.vocab_size; i++) logits[i] = (real)cap * tanh(logits[i] / (real)cap);
+    size_t V = (size_t)m->cfg.vocab_size;
+    if (16.0 * rows * V < PAR_MIN_WORK) { /* an exp a logit: ~16 multiply-adds */
+        soft_cap_rows(logits, (size_t)rows * V, (real)cap);
+        return;
+    }
+#pragma omp parallel for schedule(dynamic)
+    for (int r = 0; r < rows; r++) soft_cap_rows(logits + (size_t)r * V, V, (real)cap);
 }
 
 void model_forward(Model *m, const int *tokens, int B, int T)
