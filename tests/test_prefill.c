@@ -74,20 +74,22 @@ int main(void)
     c.dt_rank = 3;
     c.ssm_head_dim = 8;
     c.n_groups = 2;
-    struct { const char *name, *pattern; MambaVariant mamba; int kv, lru, inner_norms, B, T, max_batch; } cases[] = {
-        {"transformer GQA", "*-*-", MAMBA1, 2, 0, 0, 3, 17, 0},
-        {"transformer MQA, chunks of 2", "*-", MAMBA1, 1, 0, 0, 3, 9, 2},
-        {"local W=5, prompt past the window", "L-L-", MAMBA1, 1, 0, 0, 2, 23, 0},
-        {"local W=5, prompt inside the window", "L-", MAMBA1, 2, 0, 0, 2, 3, 0},
-        {"mamba1", "MM", MAMBA1, 2, 0, 0, 3, 14, 0},
-        {"mamba1, prompt shorter than the conv", "MM", MAMBA1, 2, 0, 0, 3, 2, 0},
-        {"mamba1 Jamba flavour, chunks of 1", "M*-M", MAMBA1, 2, 0, 1, 3, 11, 1},
-        {"mamba lti", "MM", MAMBA_LTI, 2, 0, 0, 3, 13, 2},
-        {"mamba2", "MM", MAMBA2, 2, 0, 0, 3, 12, 0},
-        {"mamba2, one token", "M-", MAMBA2, 2, 0, 0, 2, 1, 0},
-        {"hawk", "R-R-", MAMBA1, 2, 24, 0, 3, 15, 2},
-        {"griffin", "R-R-L-", MAMBA1, 1, 24, 0, 2, 21, 0},
-        {"Jamba-style MoE", "M-ME*E", MAMBA1, 2, 0, 1, 3, 10, 0},
+    struct { const char *name, *pattern; MambaVariant mamba; int kv, lru, inner_norms, B, T, max_batch, groups; } cases[] = {
+        {"transformer GQA", "*-*-", MAMBA1, 2, 0, 0, 3, 17, 0, 0},
+        {"transformer MQA, chunks of 2", "*-", MAMBA1, 1, 0, 0, 3, 9, 2, 0},
+        {"local W=5, prompt past the window", "L-L-", MAMBA1, 1, 0, 0, 2, 23, 0, 0},
+        {"local W=5, prompt inside the window", "L-", MAMBA1, 2, 0, 0, 2, 3, 0, 0},
+        {"mamba1", "MM", MAMBA1, 2, 0, 0, 3, 14, 0, 0},
+        {"mamba1, prompt shorter than the conv", "MM", MAMBA1, 2, 0, 0, 3, 2, 0, 0},
+        {"mamba1 Jamba flavour, chunks of 1", "M*-M", MAMBA1, 2, 0, 1, 3, 11, 1, 0},
+        {"mamba lti", "MM", MAMBA_LTI, 2, 0, 0, 3, 13, 2, 0},
+        {"mamba2", "MM", MAMBA2, 2, 0, 0, 3, 12, 0, 0},
+        {"mamba2, one token", "M-", MAMBA2, 2, 0, 0, 2, 1, 0, 0},
+        /* one sequence, one group: with 2 threads the inference forward splits the group's heads in parts */
+        {"mamba2, batch 1, one group", "MM", MAMBA2, 2, 0, 0, 1, 13, 0, 1},
+        {"hawk", "R-R-", MAMBA1, 2, 24, 0, 3, 15, 2, 0},
+        {"griffin", "R-R-L-", MAMBA1, 1, 24, 0, 2, 21, 0, 0},
+        {"Jamba-style MoE", "M-ME*E", MAMBA1, 2, 0, 1, 3, 10, 0, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         ModelCfg x = c;
@@ -96,6 +98,7 @@ int main(void)
         x.n_kv_heads = cases[i].kv;
         x.lru_width = cases[i].lru;
         x.mamba_inner_norms = cases[i].inner_norms;
+        if (cases[i].groups) x.n_groups = cases[i].groups;
         if (cases[i].lru) x.mlp_act = ACT_GELU_TANH;
         check_case(cases[i].name, x, cases[i].B, cases[i].T, cases[i].max_batch);
     }

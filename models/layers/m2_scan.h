@@ -116,15 +116,15 @@ static inline size_t m2_scan_work_size(const M2Dims *d)
  * selective_scan.h does: 16 lanes and 32 registers halve the loads and
  * stores these loops are made of. */
 
-/* Per-channel rows of token t for group g: the decay exp(Δ A) of the
- * channel's head (one exp per head), Δ·x, and y's skip term D·x (skip may
- * be NULL). */
-CPU_BODY void m2_token_rows(const M2Dims *d, int g, const real *x, const real *delta_t, const real *A, const real *Dv,
-                           real *restrict dec, real *restrict dtx, real *restrict skip)
+/* Per-channel rows of token t for the nh heads h0.. (x their channels):
+ * the decay exp(Δ A) of the channel's head (one exp per head), Δ·x, and
+ * y's skip term D·x (skip may be NULL). */
+CPU_BODY void m2_token_rows(const M2Dims *d, int h0, int nh, const real *x, const real *delta_t, const real *A,
+                           const real *Dv, real *restrict dec, real *restrict dtx, real *restrict skip)
 {
-    int P = d->P, hpg = d->H / d->G;
-    for (int j = 0; j < hpg; j++) {
-        int h = g * hpg + j;
+    int P = d->P;
+    for (int j = 0; j < nh; j++) {
+        int h = h0 + j;
         real dt = delta_t[h], decay = exp(dt * A[h]), Dh = Dv[h];
         const real *xh = x + (size_t)j * P;
         size_t o = (size_t)j * P;
@@ -198,30 +198,41 @@ CPU_BODY void m2_token_forward(int N, int L, const real *Bt, const real *Ct, con
     }
 }
 
-/* Forward of group g of one sequence, the state transposed: S^T [N, L],
- * L = E/G. ST holds the state in (the state before t = 0) and out. For
- * training, Ss (else NULL) gets a checkpoint every M2_CHUNK tokens, the
+/* Forward of heads j0..j0+nh of group g of one sequence (channels
+ * g·L + j0·P.., L = E/G), the state transposed: S^T [N, nh·P]. ST holds
+ * the state in (the state before t = 0) and out. Inference runs a group's
+ * heads in several tasks (they share only B_t, C_t, which are read): a
+ * batch-1 prefill had one task per group, the scan of a Mamba-2 130M on
+ * one thread, its 768 KiB state past L2. For training (whole groups
+ * only), Ss (else NULL) gets a checkpoint every M2_CHUNK tokens, the
  * state before chunk k (k ≥ 1) at Ss[k-1] of [ceil(T/C) - 1, G, N, L]
- * (m2_ckpt_size reals a sequence), and the backward recomputes
- * each chunk's states from it: saving every S_t streamed T·E·N reals
- * through memory twice a step, and the backward stalled on reading them
- * back. A = -exp(A_log) [H], Dv = D [H]. work: m2_scan_work_size reals, of
- * which this uses all but the first N·L (so ST may be those). */
-CPU_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
-                               const real *Dv, real *Ss, real *ST, real *y, real *work)
+ * (m2_ckpt_size reals a sequence), and the backward recomputes each
+ * chunk's states from it: saving every S_t streamed T·E·N reals through
+ * memory twice a step, and the backward stalled on reading them back.
+ * A = -exp(A_log) [H], Dv = D [H]. work: m2_scan_work_size reals, of which
+ * this uses all but the first N·L (so ST may be those). */
+CPU_BODY void m2_scan_heads_any(const M2Dims *d, int g, int j0, int nh, int T, const real *xbc, const real *delta,
+                                const real *A, const real *Dv, real *Ss, real *ST, real *y, real *work)
 {
-    int L = d->E / d->G, N = d->N;
-    size_t NL = (size_t)N * L, GNL = (size_t)d->G * NL;
+    int L = d->E / d->G, N = d->N, Lc = nh * d->P, h0 = g * (d->H / d->G) + j0;
+    size_t NL = (size_t)N * L, GNL = (size_t)d->G * NL, off = (size_t)g * L + (size_t)j0 * d->P;
     real *dec = work + NL, *dtx = dec + L;
     for (int t = 0; t < T; t++) {
-        const real *row = xbc + (size_t)t * d->conv_dim, *x = row + (size_t)g * L;
+        const real *row = xbc + (size_t)t * d->conv_dim;
         const real *Bt = row + d->E + g * N, *Ct = row + d->E + d->G * N + g * N;
-        real *yt = y + (size_t)t * d->E + (size_t)g * L;
-        m2_token_rows(d, g, x, delta + (size_t)t * d->H, A, Dv, dec, dtx, yt); /* y_t starts at D·x */
-        m2_token_forward(N, L, Bt, Ct, dec, dtx, ST, ST, yt);
+        real *yt = y + (size_t)t * d->E + off;
+        m2_token_rows(d, h0, nh, row + off, delta + (size_t)t * d->H, A, Dv, dec, dtx, yt); /* y_t starts at D·x */
+        m2_token_forward(N, Lc, Bt, Ct, dec, dtx, ST, ST, yt);
         if (Ss && (t + 1) % M2_CHUNK == 0 && t + 1 < T)
             memcpy(Ss + (size_t)((t + 1) / M2_CHUNK - 1) * GNL + g * NL, ST, sizeof(real) * NL);
     }
+}
+
+/* the whole group g: the training forward */
+CPU_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A,
+                               const real *Dv, real *Ss, real *ST, real *y, real *work)
+{
+    m2_scan_heads_any(d, g, 0, d->H / d->G, T, xbc, delta, A, Dv, Ss, ST, y, work);
 }
 
 /* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
@@ -310,7 +321,7 @@ CPU_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const re
         const real *S0 = k ? Ss + (size_t)(k - 1) * GNL + g * NL : NULL; /* the state before t0 */
         for (int t = t0; t < t1; t++) {
             const real *row = xbc + (size_t)t * d->conv_dim;
-            m2_token_rows(d, g, row + (size_t)g * L, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
+            m2_token_rows(d, g * hpg, hpg, row + (size_t)g * L, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
             m2_token_forward(N, L, row + d->E + g * N, NULL, dec, dtx, t > t0 ? W + (size_t)(t - t0 - 1) * NL : S0,
                              W + (size_t)(t - t0) * NL, NULL);
         }
@@ -321,7 +332,7 @@ CPU_BODY void m2_scan_group_backward_any(const M2Dims *d, int g, int T, const re
             real *dBt = drow + d->E + g * N, *dCt = drow + d->E + d->G * N + g * N;
             const real *St = W + (size_t)(t - t0) * NL, *Sp = t > t0 ? St - NL : S0;
             const real *dyt = dy + (size_t)t * d->E + (size_t)g * L;
-            m2_token_rows(d, g, x, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
+            m2_token_rows(d, g * hpg, hpg, x, delta + (size_t)t * d->H, A, Dv, dec, dtx, NULL);
 #pragma omp simd
             for (int e = 0; e < L; e++) {
                 sA[e] = 0;
@@ -365,6 +376,10 @@ CPU_DISPATCH_VOID(m2_scan_group,
                   (const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv,
                    real *Ss, real *ST, real *y, real *work),
                   (d, g, T, xbc, delta, A, Dv, Ss, ST, y, work))
+CPU_DISPATCH_VOID(m2_scan_heads,
+                  (const M2Dims *d, int g, int j0, int nh, int T, const real *xbc, const real *delta, const real *A,
+                   const real *Dv, real *Ss, real *ST, real *y, real *work),
+                  (d, g, j0, nh, T, xbc, delta, A, Dv, Ss, ST, y, work))
 CPU_DISPATCH_VOID(m2_scan_group_backward,
                   (const M2Dims *d, int g, int T, const real *xbc, const real *delta, const real *A, const real *Dv,
                    const real *Ss, const real *dy, real *dxbc, real *ddelta, real *dA, real *dD, real *work),

@@ -81,7 +81,8 @@ static void m2_init(const Sub *s, Rng *r)
 
 
 /* acts per M rows: zx [M,Z] | pre [M,conv] | xbc [M,conv] | delta [M,H] | y [M,E] | v [M,E]
- * | rstd [M,G] | vn [M,E] | S [B, m2_ckpt_size]: each sequence's checkpoints of the state (m2_scan.h) */
+ * | rstd [M,G] | vn [M,E] | S: training, [B, m2_ckpt_size], each sequence's checkpoints of the
+ * state (m2_scan.h); inference, [B, G, N, E/G], each sequence's last state, for prefill_state */
 typedef struct { real *zx, *pre, *xbc, *delta, *y, *v, *rstd, *vn, *S; } M2Acts;
 
 static M2Acts m2_acts(const M2Dims *d, real *a, size_t M)
@@ -100,11 +101,11 @@ static size_t m2_act_size(const ModelCfg *c, int B, int T)
     return M * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + (size_t)B * m2_ckpt_size(&d, T);
 }
 
-/* inference keeps no per-step states S */
+/* inference keeps no per-step states, only the last */
 static size_t m2_infer_act_size(const ModelCfg *c, int B, int T)
 {
     M2Dims d = m2_dims(c);
-    return (size_t)B * T * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G);
+    return (size_t)B * T * ((size_t)d.Z + 2 * d.conv_dim + d.H + 3 * (size_t)d.E + d.G) + (size_t)B * d.E * d.N;
 }
 
 /* scratch: A [H] | per thread: dA [H], dD [H], the scan's work (m2_scan.h) | dvn, dv [M,E] | dzx [M,Z]
@@ -170,6 +171,20 @@ static void m2_gate_norm_backward(const M2Dims *d, const real *dvn, const real *
     }
 }
 
+/* Parts a group's heads are split into: training keeps whole groups (its
+ * checkpoints and the backward's sums over a group's channels assume
+ * them); inference splits them until every thread has a task and each
+ * part's state (N x its channels) stays within 256 KiB of L2. */
+static int m2_head_parts(const M2Dims *d, int B, int inference)
+{
+    int hpg = d->H / d->G;
+    if (!inference || hpg == 1) return 1;
+    int tasks = B * d->G, parts = tasks >= par_max_threads() ? 1 : (par_max_threads() + tasks - 1) / tasks;
+    double state = (double)d->N * (d->E / d->G) * sizeof(real);
+    while (parts < hpg && state / parts > 256.0 * 1024) parts++;
+    return parts < hpg ? parts : hpg;
+}
+
 static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, real *acts, real *scratch)
 {
     const ModelCfg *c = s->cfg;
@@ -190,16 +205,27 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         for (int h = 0; h < d.H; h++) delta[h] = softplus(dt[h] + w.dt_bias[h]);
     }
     size_t per = m2_per_thread(&d);
-    /* one task per (sequence, group), states saved as [T, G, N, E/G] */
-#pragma omp parallel for collapse(2) schedule(static)
+    int L = d.E / d.G, hpg = d.H / d.G, parts = m2_head_parts(&d, B, s->inference);
+    /* one task per (sequence, group, part of its heads); training's
+     * checkpoints are saved as [T, G, N, E/G], inference's last states as
+     * [B, G, N, E/G] */
+#pragma omp parallel for collapse(3) schedule(static)
     for (int b = 0; b < B; b++)
-        for (int g = 0; g < d.G; g++) {
-            real *work = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
-            size_t row = (size_t)b * T;
-            memset(work, 0, sizeof(real) * (d.E / d.G) * d.N); /* the state before t = 0 */
-            m2_scan_group(&d, g, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
-                          s->inference ? NULL : a.S + (size_t)b * m2_ckpt_size(&d, T), work, a.y + row * d.E, work);
-        }
+        for (int g = 0; g < d.G; g++)
+            for (int part = 0; part < parts; part++) {
+                int j0 = part * hpg / parts, nh = (part + 1) * hpg / parts - j0, Lc = nh * d.P;
+                real *work = scratch + d.H + (size_t)par_thread_id() * per + 2 * d.H;
+                size_t row = (size_t)b * T;
+                memset(work, 0, sizeof(real) * Lc * d.N); /* the state before t = 0 */
+                m2_scan_heads(&d, g, j0, nh, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, A, w.D,
+                              s->inference ? NULL : a.S + (size_t)b * m2_ckpt_size(&d, T), work,
+                              a.y + row * d.E, work);
+                if (s->inference) { /* the part's state [N, Lc] into its columns of [N, L] */
+                    real *last = a.S + ((size_t)b * d.G + g) * d.N * L + (size_t)j0 * d.P;
+                    for (int n = 0; n < d.N; n++)
+                        memcpy(last + (size_t)n * L, work + (size_t)n * Lc, sizeof(real) * Lc);
+                }
+            }
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
                      a.rstd + (size_t)m * d.G, a.vn + (size_t)m * d.E);
@@ -315,17 +341,19 @@ static void m2_prefill_state(const Sub *s, int B, int T, const real *acts, real 
     (void)ctx;
     const ModelCfg *c = s->cfg;
     M2Dims d = m2_dims(c);
-    M2Weights w = m2_weights(c, s->p);
     M2Acts a = m2_acts(&d, (real *)acts, (size_t)B * T);
-    real *y = scratch; /* [T, E]: forward's scratch holds far more */
+    (void)scratch;
+    int L = d.E / d.G;
     for (int b = 0; b < B; b++) {
         size_t sb = (size_t)(b0 + b), row = (size_t)b * T;
         conv1d_window_after(state + sb * (d.K - 1) * d.conv_dim, a.zx + row * d.Z + d.E, d.Z, T, d.conv_dim, d.K);
+        /* the forward's last state, S^T [N, L] a group, into step's [H, P, N] */
         real *S = state + (size_t)Bs * (d.K - 1) * d.conv_dim + sb * d.E * d.N;
-        memset(S, 0, sizeof(real) * d.E * d.N);
-        for (int h = 0; h < d.H; h++)
-            m2_scan_head_ref(&d, h, T, a.xbc + row * d.conv_dim, a.delta + row * d.H, -exp(w.A_log[h]), w.D[h],
-                         S + (size_t)h * d.P * d.N, NULL, y);
+        for (int g = 0; g < d.G; g++) {
+            const real *last = a.S + ((size_t)b * d.G + g) * d.N * L;
+            for (int e = 0; e < L; e++)
+                for (int n = 0; n < d.N; n++) S[((size_t)g * L + e) * d.N + n] = last[(size_t)n * L + e];
+        }
     }
 }
 
