@@ -1,29 +1,26 @@
 /* One attention head over one sequence, forward and backward, causal with
  * an optional window (the query at t sees keys lo(t)..t, lo = t - W for
- * `L`). Two versions of each:
+ * `L`). Three versions:
  *
  *   attn_head_*_ref  T x T gemms through BLAS, the mask applied after: the
  *                    plain reference (it was the engine until it was
  *                    measured).
- *   attn_head_*      loops over the visible keys only, vectorised along
- *                    the keys: K, V (and dK, dV) are held transposed,
- *                    [d, T], so every inner loop is a contiguous run of
- *                    keys with one broadcast factor. At head_dim 16 the
- *                    gemms had K = 16 (OpenBLAS packs more than it
- *                    multiplies), half their scores were masked, and
- *                    attention was 60% of a 2-layer d_model 64
- *                    Transformer's training step.
- *
- *   attn_head_forward_tiled  blocks of queries against blocks of keys
- *                    with an online softmax, see below; P written only
- *                    if asked (training), so inference has no T x T
- *                    anything. Faster than attn_head_forward at every
- *                    length measured (16 to 16384), which the model
- *                    therefore no longer calls.
+ *   attn_head_forward, attn_head_backward  loops over the visible keys
+ *                    only, vectorised along the keys, reading and writing
+ *                    a T x T P: the engine before the tiled kernels, now
+ *                    called only by tests/test_kernels.c. (At head_dim 16
+ *                    the gemms had K = 16, OpenBLAS packing more than it
+ *                    multiplies, and half their scores were masked.)
+ *   attn_head_forward_tiled, attn_head_backward_tiled  blocks of queries
+ *                    against blocks of keys, see below: an online softmax
+ *                    forward that saves one log-sum-exp per query for
+ *                    training, and a backward that remakes P a tile at a
+ *                    time from it, so neither has anything T x T. What the
+ *                    model runs.
  *
  * Rows are `ld*` apart (heads interleaved in [T, heads·d]); P is [T, T]
  * with zeros outside lo..t. tests/test_kernels.c holds the first two
- * together, tests/test_attn_tiled.c the tiled one against the reference. */
+ * together, tests/test_attn_tiled.c the tiled ones against the reference. */
 #ifndef SEQ_ATTN_HEAD_H
 #define SEQ_ATTN_HEAD_H
 
@@ -273,7 +270,7 @@ CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int 
         }
 }
 
-/* Inference forward, tiled (flash-attention style): a block of ATTN_BQ
+/* Forward, tiled (flash-attention style): a block of ATTN_BQ
  * queries against blocks of ATTN_BK keys, a running max m and sum l per
  * query, the output rescaled by e^(m_old - m_new) whenever the max grows.
  * Nothing of size T x T exists, and each key and value is read once per
@@ -288,6 +285,8 @@ CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int 
 #define ATTN_BQ 64 /* queries per block */
 #define ATTN_BK 64 /* keys per block */
 #define ATTN_QW 16 /* queries per register tile, at most (the padding of a block) */
+/* the backward runs the same tile kernels on [query, key] tiles, whose rows are ATTN_BQ apart */
+_Static_assert(ATTN_BQ == ATTN_BK, "attention tiles are square");
 
 /* s == -inf ? z : x, as a bit mask in the float build: GCC turns a float
  * select after an exp it inlines into a branch around the exp, and a loop
@@ -355,8 +354,8 @@ static inline size_t attn_head_tiled_scratch(int d)
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
     }                                                                                                               \
-    CPU_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
-                                      int nq, int d)                                                                \
+    CPU_BODY void attn_tile_mix_##QW(real *OT, int ldt, const real *alpha, const real *ST, const real *v, int ldv,  \
+                                      int nk, int nq, int d)                                                        \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
             int i0 = 0;                                                                                             \
@@ -364,7 +363,7 @@ static inline size_t attn_head_tiled_scratch(int d)
                 real acc[8][QW];                                                                                    \
                 for (int c = 0; c < 8; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
-                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
                 for (int j = 0; j < nk; j++) {                                                                      \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
@@ -381,14 +380,14 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 8; c++)                                                                         \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ldt + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
             for (; i0 + 4 <= d; i0 += 4) {                                                                          \
                 real acc[4][QW];                                                                                    \
                 for (int c = 0; c < 4; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
-                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
                 for (int j = 0; j < nk; j++) {                                                                      \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
@@ -401,11 +400,11 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 4; c++)                                                                         \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ldt + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
             for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
-                real *ot = OT + (size_t)i0 * ATTN_BQ + r0;                                                          \
+                real *ot = OT + (size_t)i0 * ldt + r0;                                                              \
                 _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
                 for (int j = 0; j < nk; j++) {                                                                      \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
@@ -418,14 +417,13 @@ static inline size_t attn_head_tiled_scratch(int d)
 ATTN_TILE_KERNELS(8)
 ATTN_TILE_KERNELS(16)
 
-/* o only (no P); scratch: attn_head_tiled_scratch(d) reals */
-/* o, and P if P is not NULL (training: backward reads it). P takes each
- * block's masked scores as they are made, and a last pass per query block
- * turns them into probabilities with the final max and sum; the output
- * needs no P, it comes from the same online softmax as at inference. */
+/* o, and if lse is not NULL (training: backward reads it) each query's
+ * log-sum-exp of its scaled scores, lse[t] = m + log l, from which
+ * backward remakes any probability as e^(s - lse[t]): B·H·T reals saved
+ * instead of a T x T P (and no second exp pass over P, no zero fill). */
 CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                            real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch,
-                                            int wide)
+                                            real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                            real *scratch, int wide)
 {
     real *ST = scratch, *QT = ST + (size_t)ATTN_BK * ATTN_BQ, *OT = QT + (size_t)d * ATTN_BQ;
     real *m = OT + (size_t)d * ATTN_BQ, *l = m + ATTN_BQ, *alpha = l + ATTN_BQ;
@@ -458,11 +456,6 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                     for (int r = 0; r < nq; r++)
                         s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
                 }
-            if (P) /* the tile is [key, query], P [query, key] */
-                for (int r = 0; r < nr; r++) {
-                    real *prow = P + (size_t)(t0 + r) * T + j0;
-                    for (int j = 0; j < nk; j++) prow[j] = ST[(size_t)j * ATTN_BQ + r];
-                }
             /* alpha holds the new max until it becomes the rescale factor; a
              * query that has seen no key yet has m = -inf, l = 0 and OT = 0,
              * and alpha 1 (not e^(-inf - -inf)) */
@@ -489,31 +482,148 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                 }
             }
             if (wide)
-                attn_tile_mix_16(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
             else
-                attn_tile_mix_8(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
             for (int i = 0; i < d; i++) orow[i] = OT[(size_t)i * ATTN_BQ + r] * inv;
         }
-        if (P)
-            for (int r = 0; r < nr; r++) {
-                int t = t0 + r, lo = attn_head_lo(t, W), n = t - lo + 1;
-                real *prow = P + (size_t)t * T, *pv = prow + lo, mr = m[r], inv = 1 / l[r];
-#pragma omp simd
-                for (int j = 0; j < n; j++) pv[j] = exp_fma(pv[j] - mr) * inv;
-                memset(prow, 0, sizeof(real) * (size_t)lo);
-                memset(prow + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
-            }
+        if (lse)
+            for (int r = 0; r < nr; r++) lse[t0 + r] = m[r] + log(l[r]);
     }
 }
 
 /* the build target's copy (AVX2 by default): eight-query tiles */
 CPU_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+                                           real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                           real *scratch)
 {
-    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 0);
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch, 0);
+}
+
+/* Training backward, tiled in the flash-attention-2 manner: nothing T x T
+ * is read or made. Each probability is remade from the score and the
+ * forward's log-sum-exp, P = e^(s - lse), and with D_t = dO_t · o_t
+ * (= Σ_j P_tj dP_tj, the softmax backward's row sum):
+ *
+ *   dP = dO v^T,  dS = P ⊙ (dP - D),  dV += P^T dO,  dK += scale dS^T q,
+ *   dQ += scale dS k
+ *
+ * Key blocks outside, query blocks inside: a key block's dK and dV stay in
+ * two small transposed tiles ([d, ATTN_BK]) while the query blocks that see
+ * it go past, and are added to dk, dv once. The tile is [query, key], keys
+ * along the vector lanes (the forward's kernels with the roles of q and k
+ * swapped: rows of q, dO broadcast, the key block transposed once), so
+ * S, dP, dV and dK are each one of the two tile products; dQ needs dS the
+ * other way round ([key, query]), one transpose of the tile, and collects
+ * in a [d, T] buffer (O(T d)) written to dq at the end.
+ *
+ * dq (=), dk, dv (+=: query heads sharing a kv head add into them), o and
+ * dO rows `ldo` apart; scratch: attn_head_backward_tiled_scratch(T, d). */
+#define ATTN_DQ_PAD ATTN_QW /* the last query block's padding lanes of dQT */
+
+static inline size_t attn_head_backward_tiled_scratch(int T, int d)
+{
+    return 4 * (size_t)d * ATTN_BK + 3 * (size_t)ATTN_BQ * ATTN_BK + ATTN_BQ + (size_t)T +
+           (size_t)d * (T + ATTN_DQ_PAD);
+}
+
+CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                             const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                             real *dk, real *dv, int T, int d, int W, real scale, real *scratch,
+                                             int wide)
+{
+    const int QW = wide ? 16 : 8, ldq_t = T + ATTN_DQ_PAD;
+    real *KT = scratch, *VT = KT + (size_t)d * ATTN_BK, *dKT = VT + (size_t)d * ATTN_BK;
+    real *dVT = dKT + (size_t)d * ATTN_BK, *S = dVT + (size_t)d * ATTN_BK, *dP = S + (size_t)ATTN_BQ * ATTN_BK;
+    real *dST = dP + (size_t)ATTN_BQ * ATTN_BK, *ones = dST + (size_t)ATTN_BK * ATTN_BQ, *D = ones + ATTN_BQ;
+    real *dQT = D + T;
+    for (int r = 0; r < ATTN_BQ; r++) ones[r] = 1;
+    for (int t = 0; t < T; t++) {
+        const real *a = dO + (size_t)t * ldo, *b = o + (size_t)t * ldo;
+        real sum = 0;
+        for (int i = 0; i < d; i++) sum += a[i] * b[i];
+        D[t] = sum;
+    }
+    memset(dQT, 0, sizeof(real) * (size_t)d * ldq_t);
+    for (int j0 = 0; j0 < T; j0 += ATTN_BK) {
+        int nk = T - j0 < ATTN_BK ? T - j0 : ATTN_BK, nkp = (nk + QW - 1) / QW * QW;
+        /* the queries that see a key of the block: j0 .. j0 + nk - 1 + W */
+        int tend = W && j0 + nk - 1 + W < T - 1 ? j0 + nk - 1 + W : T - 1;
+        /* padding keys are zeros (and masked: past T, so past every query) */
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < nkp; j++) {
+                KT[(size_t)i * ATTN_BK + j] = j < nk ? scale * k[(size_t)(j0 + j) * ldk + i] : 0;
+                VT[(size_t)i * ATTN_BK + j] = j < nk ? v[(size_t)(j0 + j) * ldv + i] : 0;
+            }
+        memset(dKT, 0, sizeof(real) * 2 * (size_t)d * ATTN_BK);
+        for (int t0 = j0; t0 <= tend; t0 += ATTN_BQ) {
+            int nr = tend - t0 + 1 < ATTN_BQ ? tend - t0 + 1 : ATTN_BQ, t1 = t0 + nr - 1;
+            int nrp = (nr + QW - 1) / QW * QW;
+            const real *qb = q + (size_t)t0 * ldq, *dOb = dO + (size_t)t0 * ldo;
+            /* S[r, j] = q_r · scale k_j and dP[r, j] = dO_r · v_j */
+            if (wide) {
+                attn_tile_scores_16(S, KT, qb, ldq, nr, nkp, d);
+                attn_tile_scores_16(dP, VT, dOb, ldo, nr, nkp, d);
+            } else {
+                attn_tile_scores_8(S, KT, qb, ldq, nr, nkp, d);
+                attn_tile_scores_8(dP, VT, dOb, ldo, nr, nkp, d);
+            }
+            /* the forward's test: only diagonal and window-edge blocks */
+            if (j0 + nkp - 1 > t0 || (W && j0 < t1 - W))
+                for (int r = 0; r < nr; r++) {
+                    int t = t0 + r;
+                    real *s = S + (size_t)r * ATTN_BK;
+#pragma omp simd
+                    for (int j = 0; j < nkp; j++)
+                        s[j] = j0 + j <= t && (!W || j0 + j + W >= t) ? s[j] : -INFINITY;
+                }
+            for (int r = 0; r < nr; r++) {
+                real *s = S + (size_t)r * ATTN_BK, *dp = dP + (size_t)r * ATTN_BK, L = lse[t0 + r], Dt = D[t0 + r];
+#pragma omp simd
+                for (int j = 0; j < nkp; j++) {
+                    real p = attn_unless_neginf(s[j], exp_fma(s[j] - L), 0);
+                    s[j] = p;
+                    dp[j] = p * (dp[j] - Dt);
+                }
+            }
+            /* dV^T[i, j] += Σ_r dO_r[i] P[r, j], dK^T[i, j] += Σ_r q_r[i] dS[r, j] */
+            if (wide) {
+                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d);
+                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d);
+            } else {
+                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d);
+                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d);
+            }
+            /* dS^T, padding queries zero, then dQ^T[i, t] += Σ_j k_j[i] dS^T[j, r] */
+            for (int j = 0; j < nk; j++) {
+                real *dst = dST + (size_t)j * ATTN_BQ;
+                for (int r = 0; r < nr; r++) dst[r] = dP[(size_t)r * ATTN_BK + j];
+                for (int r = nr; r < nrp; r++) dst[r] = 0;
+            }
+            if (wide)
+                attn_tile_mix_16(dQT + t0, ldq_t, ones, dST, k + (size_t)j0 * ldk, ldk, nk, nrp, d);
+            else
+                attn_tile_mix_8(dQT + t0, ldq_t, ones, dST, k + (size_t)j0 * ldk, ldk, nk, nrp, d);
+        }
+        for (int j = 0; j < nk; j++)
+            for (int i = 0; i < d; i++) {
+                dk[(size_t)(j0 + j) * ldk + i] += scale * dKT[(size_t)i * ATTN_BK + j];
+                dv[(size_t)(j0 + j) * ldv + i] += dVT[(size_t)i * ATTN_BK + j];
+            }
+    }
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < d; i++) dq[(size_t)t * ldq + i] = scale * dQT[(size_t)i * ldq_t + t];
+}
+
+/* the build target's copy (AVX2 by default): eight-key tiles */
+CPU_BODY void attn_head_backward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                            real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
+{
+    attn_head_backward_tiled_body(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch, 0);
 }
 
 CPU_DISPATCH_VOID(attn_head_forward,
@@ -525,28 +635,51 @@ CPU_DISPATCH_VOID(attn_head_backward,
                    const real *P, real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch),
                   (q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch))
 
-/* The tiled forward's AVX-512 copy runs 16-query tiles, not the portable
- * copy's 8, so it is dispatched by hand. */
+/* The tiled kernels' AVX-512 copies run 16-lane tiles, not the portable
+ * copies' 8, so they are dispatched by hand. */
 #if CPU_DISPATCH
 CPU_V4 static void attn_head_forward_tiled_v4(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                              real *o, int ldo, real *P, int T, int d, int W, real scale,
+                                              real *o, int ldo, real *lse, int T, int d, int W, real scale,
                                               real *scratch)
 {
-    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 1);
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch, 1);
+}
+
+CPU_V4 static void attn_head_backward_tiled_v4(const real *q, int ldq, const real *k, int ldk, const real *v,
+                                               int ldv, const real *o, const real *dO, int ldo, const real *lse,
+                                               real *dq, real *dk, real *dv, int T, int d, int W, real scale,
+                                               real *scratch)
+{
+    attn_head_backward_tiled_body(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch, 1);
 }
 #endif
 
-/* o, and P unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
+/* o, and lse unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
 static inline void attn_head_forward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+                                           real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                           real *scratch)
 {
 #if CPU_DISPATCH
     if (cpu_has_x86_64_v4()) {
-        attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+        attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch);
         return;
     }
 #endif
-    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch);
+}
+
+/* dq (=), dk, dv (+=) from the forward's o and lse; see the body above */
+static inline void attn_head_backward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                            real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
+{
+#if CPU_DISPATCH
+    if (cpu_has_x86_64_v4()) {
+        attn_head_backward_tiled_v4(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch);
+        return;
+    }
+#endif
+    attn_head_backward_tiled_any(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch);
 }
 
 #endif
