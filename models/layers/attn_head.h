@@ -323,18 +323,39 @@ static inline size_t attn_head_tiled_scratch(int d)
  * of fma keep two FMA pipes busy, four ran at the FMA latency. fma,
  * written out: the ISO C build fuses nothing (-ffp-contract=off).
  *
- *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq
- *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] */
+ *   attn_tile_scores_QW  ST[j, r] = (add ? ST[j, r] : 0) + Σ_i k_j[i] · QT[i, r], j < nk, r < nq
+ *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r]
+ *
+ * (rows of ST, QT and OT lds, ldqt and ldt apart). The backward's tiles
+ * on the diagonal are [query, key] with key j visible to row r iff
+ * j <= r + off: a register tile of rows j0..j0+7 and lanes r0..r0+QW-1
+ * is computed only if r0 <= j0 + 7 + off (for scores `off`, for mix the
+ * rows it sums over start there), and scores sum over i < the lanes of
+ * the last such register tile only (`roff`: dQ, where i runs over keys);
+ * the rest of the tile is not written. ATTN_ALL: the whole tile. */
+#define ATTN_ALL (1 << 28)
+/* the first row of a diagonal tile whose lanes r0.. are computed */
+static inline int attn_live_row(int r0, int off) { return r0 - off > 0 ? (r0 - off) / 8 * 8 : 0; }
+/* the lanes computed in row j (a register tile of QW lanes) */
+static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7 + off) / QW * QW + QW; }
 #define ATTN_TILE_KERNELS(QW)                                                                                       \
-    CPU_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
+    CPU_BODY void attn_tile_scores_##QW(real *ST, int lds, const real *QT, int ldqt, const real *k, int ldk,        \
+                                         int nk, int nq, int d, int add, int off, int roff)                         \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
-            for (int j0 = 0; j0 < nk; j0 += 8) {                                                                    \
+            for (int j0 = attn_live_row(r0, off); j0 < nk; j0 += 8) {                                               \
+                int ni = attn_live_lanes(j0, roff, QW) < d ? attn_live_lanes(j0, roff, QW) : d;                     \
                 const real *kr[8]; /* past nk: the last key again, its scores dropped */                            \
                 for (int c = 0; c < 8; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
-                real acc[8][QW] = {{0}};                                                                            \
-                for (int i = 0; i < d; i++) {                                                                       \
-                    const real *qt = QT + (size_t)i * ATTN_BQ + r0;                                                 \
+                /* the first product starts the sums (a zeroed array became a rep stos each tile) */                \
+                real acc[8][QW];                                                                                    \
+                for (int c = 0; c < 8; c++) {                                                                       \
+                    const real *st = ST + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * lds + r0, a = kr[c][0];         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        add ? fma(a, QT[r0 + rr], st[rr]) : a * QT[r0 + rr];                                        \
+                }                                                                                                   \
+                for (int i = 1; i < ni; i++) {                                                                      \
+                    const real *qt = QT + (size_t)i * ldqt + r0;                                                    \
                     real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];                                \
                     real a4 = kr[4][i], a5 = kr[5][i], a6 = kr[6][i], a7 = kr[7][i];                                \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -350,21 +371,21 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 8 && j0 + c < nk; c++)                                                          \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * lds + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
     }                                                                                                               \
     CPU_BODY void attn_tile_mix_##QW(real *OT, int ldt, const real *alpha, const real *ST, const real *v, int ldv,  \
-                                      int nk, int nq, int d)                                                        \
+                                      int nk, int nq, int d, int off)                                               \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
-            int i0 = 0;                                                                                             \
+            int i0 = 0, jlo = attn_live_row(r0, off);                                                               \
             for (; i0 + 8 <= d; i0 += 8) {                                                                          \
                 real acc[8][QW];                                                                                    \
                 for (int c = 0; c < 8; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
                         alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                for (int j = jlo; j < nk; j++) {                                                                    \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -388,7 +409,7 @@ static inline size_t attn_head_tiled_scratch(int d)
                 for (int c = 0; c < 4; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
                         alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                for (int j = jlo; j < nk; j++) {                                                                    \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -406,7 +427,7 @@ static inline size_t attn_head_tiled_scratch(int d)
             for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
                 real *ot = OT + (size_t)i0 * ldt + r0;                                                              \
                 _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                for (int j = jlo; j < nk; j++) {                                                                    \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
                     real b = v[(size_t)j * ldv + i0];                                                               \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] = fma(b, p[rr], ot[rr]);             \
@@ -443,9 +464,11 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
         for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
             int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK;
             if (wide) /* a constant where this is inlined: one of the two calls remains */
-                attn_tile_scores_16(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+                attn_tile_scores_16(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
+                                     ATTN_ALL);
             else
-                attn_tile_scores_8(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+                attn_tile_scores_8(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
+                                    ATTN_ALL);
             /* key j0 + j is visible to the query at t iff lo(t) <= j0 + j <= t;
              * only blocks on the diagonal or the window's edge need the test */
             if (j0 + nk - 1 > t0 || (W && j0 < t1 - W))
@@ -482,9 +505,9 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                 }
             }
             if (wide)
-                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL);
             else
-                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
+                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL);
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
@@ -516,18 +539,19 @@ CPU_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k,
  * it go past, and are added to dk, dv once. The tile is [query, key], keys
  * along the vector lanes (the forward's kernels with the roles of q and k
  * swapped: rows of q, dO broadcast, the key block transposed once), so
- * S, dP, dV and dK are each one of the two tile products; dQ needs dS the
- * other way round ([key, query]), one transpose of the tile, and collects
- * in a [d, T] buffer (O(T d)) written to dq at the end.
+ * S, dP, dV and dK are each one of the two tile products. dQ is the
+ * first product again with head dimensions on the lanes: rows of dS
+ * broadcast against the key block as it lies (copied, its rows padded to
+ * a vector multiple dp), added into a [T, dp] buffer (O(T d)) written to
+ * dq at the end. (Transposing dS instead, to keep queries on the lanes,
+ * was a scalar loop and a fifth of the time at head_dim 16.)
  *
  * dq (=), dk, dv (+=: query heads sharing a kv head add into them), o and
  * dO rows `ldo` apart; scratch: attn_head_backward_tiled_scratch(T, d). */
-#define ATTN_DQ_PAD ATTN_QW /* the last query block's padding lanes of dQT */
-
 static inline size_t attn_head_backward_tiled_scratch(int T, int d)
 {
-    return 4 * (size_t)d * ATTN_BK + 3 * (size_t)ATTN_BQ * ATTN_BK + ATTN_BQ + (size_t)T +
-           (size_t)d * (T + ATTN_DQ_PAD);
+    size_t dp = (size_t)(d + ATTN_QW - 1) / ATTN_QW * ATTN_QW; /* the widest padding, either copy */
+    return 4 * (size_t)d * ATTN_BK + 2 * (size_t)ATTN_BQ * ATTN_BK + ATTN_BQ + (size_t)T + dp * (ATTN_BK + T);
 }
 
 CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
@@ -535,11 +559,10 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
                                              real *dk, real *dv, int T, int d, int W, real scale, real *scratch,
                                              int wide)
 {
-    const int QW = wide ? 16 : 8, ldq_t = T + ATTN_DQ_PAD;
+    const int QW = wide ? 16 : 8, dp = (d + QW - 1) / QW * QW;
     real *KT = scratch, *VT = KT + (size_t)d * ATTN_BK, *dKT = VT + (size_t)d * ATTN_BK;
     real *dVT = dKT + (size_t)d * ATTN_BK, *S = dVT + (size_t)d * ATTN_BK, *dP = S + (size_t)ATTN_BQ * ATTN_BK;
-    real *dST = dP + (size_t)ATTN_BQ * ATTN_BK, *ones = dST + (size_t)ATTN_BK * ATTN_BQ, *D = ones + ATTN_BQ;
-    real *dQT = D + T;
+    real *ones = dP + (size_t)ATTN_BQ * ATTN_BK, *D = ones + ATTN_BQ, *Kp = D + T, *dQ = Kp + (size_t)ATTN_BK * dp;
     for (int r = 0; r < ATTN_BQ; r++) ones[r] = 1;
     for (int t = 0; t < T; t++) {
         const real *a = dO + (size_t)t * ldo, *b = o + (size_t)t * ldo;
@@ -547,7 +570,7 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
         for (int i = 0; i < d; i++) sum += a[i] * b[i];
         D[t] = sum;
     }
-    memset(dQT, 0, sizeof(real) * (size_t)d * ldq_t);
+    memset(dQ, 0, sizeof(real) * (size_t)T * dp);
     for (int j0 = 0; j0 < T; j0 += ATTN_BK) {
         int nk = T - j0 < ATTN_BK ? T - j0 : ATTN_BK, nkp = (nk + QW - 1) / QW * QW;
         /* the queries that see a key of the block: j0 .. j0 + nk - 1 + W */
@@ -558,32 +581,34 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
                 KT[(size_t)i * ATTN_BK + j] = j < nk ? scale * k[(size_t)(j0 + j) * ldk + i] : 0;
                 VT[(size_t)i * ATTN_BK + j] = j < nk ? v[(size_t)(j0 + j) * ldv + i] : 0;
             }
+        for (int j = 0; j < nk; j++)
+            for (int i = 0; i < dp; i++) Kp[(size_t)j * dp + i] = i < d ? k[(size_t)(j0 + j) * ldk + i] : 0;
         memset(dKT, 0, sizeof(real) * 2 * (size_t)d * ATTN_BK);
         for (int t0 = j0; t0 <= tend; t0 += ATTN_BQ) {
             int nr = tend - t0 + 1 < ATTN_BQ ? tend - t0 + 1 : ATTN_BQ, t1 = t0 + nr - 1;
-            int nrp = (nr + QW - 1) / QW * QW;
+            /* key j of the tile is visible to its row r iff j <= r + off; on the
+             * diagonal (off = 0) the register tiles wholly above it are skipped,
+             * elsewhere off >= ATTN_BK and nothing is */
+            int off = t0 - j0;
             const real *qb = q + (size_t)t0 * ldq, *dOb = dO + (size_t)t0 * ldo;
             /* S[r, j] = q_r · scale k_j and dP[r, j] = dO_r · v_j */
             if (wide) {
-                attn_tile_scores_16(S, KT, qb, ldq, nr, nkp, d);
-                attn_tile_scores_16(dP, VT, dOb, ldo, nr, nkp, d);
+                attn_tile_scores_16(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL);
+                attn_tile_scores_16(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL);
             } else {
-                attn_tile_scores_8(S, KT, qb, ldq, nr, nkp, d);
-                attn_tile_scores_8(dP, VT, dOb, ldo, nr, nkp, d);
+                attn_tile_scores_8(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL);
+                attn_tile_scores_8(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL);
             }
             /* the forward's test: only diagonal and window-edge blocks */
-            if (j0 + nkp - 1 > t0 || (W && j0 < t1 - W))
-                for (int r = 0; r < nr; r++) {
-                    int t = t0 + r;
-                    real *s = S + (size_t)r * ATTN_BK;
-#pragma omp simd
-                    for (int j = 0; j < nkp; j++)
-                        s[j] = j0 + j <= t && (!W || j0 + j + W >= t) ? s[j] : -INFINITY;
-                }
+            int masked = j0 + nkp - 1 > t0 || (W && j0 < t1 - W);
             for (int r = 0; r < nr; r++) {
-                real *s = S + (size_t)r * ATTN_BK, *dp = dP + (size_t)r * ATTN_BK, L = lse[t0 + r], Dt = D[t0 + r];
+                int t = t0 + r, n = attn_live_lanes(r, off, QW) < nkp ? attn_live_lanes(r, off, QW) : nkp;
+                real *s = S + (size_t)r * ATTN_BK, *dp = dP + (size_t)r * ATTN_BK, L = lse[t], Dt = D[t];
+                if (masked)
 #pragma omp simd
-                for (int j = 0; j < nkp; j++) {
+                    for (int j = 0; j < n; j++) s[j] = j0 + j <= t && (!W || j0 + j + W >= t) ? s[j] : -INFINITY;
+#pragma omp simd
+                for (int j = 0; j < n; j++) {
                     real p = attn_unless_neginf(s[j], exp_fma(s[j] - L), 0);
                     s[j] = p;
                     dp[j] = p * (dp[j] - Dt);
@@ -591,22 +616,17 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
             }
             /* dV^T[i, j] += Σ_r dO_r[i] P[r, j], dK^T[i, j] += Σ_r q_r[i] dS[r, j] */
             if (wide) {
-                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d);
-                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d);
+                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off);
+                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off);
             } else {
-                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d);
-                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d);
+                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off);
+                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off);
             }
-            /* dS^T, padding queries zero, then dQ^T[i, t] += Σ_j k_j[i] dS^T[j, r] */
-            for (int j = 0; j < nk; j++) {
-                real *dst = dST + (size_t)j * ATTN_BQ;
-                for (int r = 0; r < nr; r++) dst[r] = dP[(size_t)r * ATTN_BK + j];
-                for (int r = nr; r < nrp; r++) dst[r] = 0;
-            }
+            /* dQ[t, i] += Σ_j dS[r, j] k_j[i], over the keys computed */
             if (wide)
-                attn_tile_mix_16(dQT + t0, ldq_t, ones, dST, k + (size_t)j0 * ldk, ldk, nk, nrp, d);
+                attn_tile_scores_16(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off);
             else
-                attn_tile_mix_8(dQT + t0, ldq_t, ones, dST, k + (size_t)j0 * ldk, ldk, nk, nrp, d);
+                attn_tile_scores_8(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off);
         }
         for (int j = 0; j < nk; j++)
             for (int i = 0; i < d; i++) {
@@ -615,7 +635,7 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
             }
     }
     for (int t = 0; t < T; t++)
-        for (int i = 0; i < d; i++) dq[(size_t)t * ldq + i] = scale * dQT[(size_t)i * ldq_t + t];
+        for (int i = 0; i < d; i++) dq[(size_t)t * ldq + i] = scale * dQ[(size_t)t * dp + i];
 }
 
 /* the build target's copy (AVX2 by default): eight-key tiles */
