@@ -326,24 +326,38 @@ static inline size_t attn_head_tiled_scratch(int d)
  *   attn_tile_scores_QW  ST[j, r] = (add ? ST[j, r] : 0) + Σ_i k_j[i] · QT[i, r], j < nk, r < nq
  *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r]
  *
- * (rows of ST, QT and OT lds, ldqt and ldt apart). The backward's tiles
- * on the diagonal are [query, key] with key j visible to row r iff
- * j <= r + off: a register tile of rows j0..j0+7 and lanes r0..r0+QW-1
- * is computed only if r0 <= j0 + 7 + off (for scores `off`, for mix the
- * rows it sums over start there), and scores sum over i < the lanes of
- * the last such register tile only (`roff`: dQ, where i runs over keys);
- * the rest of the tile is not written. ATTN_ALL: the whole tile. */
+ * (rows of ST, QT and OT lds, ldqt and ldt apart). Tiles on the diagonal
+ * skip the register tiles (rows j0..j0+7, lanes r0..r0+QW-1) wholly
+ * outside the causal mask; the rest of the tile is not written:
+ *
+ *   backward, [query, key], key j visible to row r iff j <= r + off:
+ *     computed iff r0 <= j0 + 7 + off (`off`: for scores the register
+ *     tiles, for mix the rows it sums over start there); scores sum over
+ *     i < the lanes of the last such register tile (`roff`: dQ, where i
+ *     runs over keys)
+ *   forward, [key, query], key j visible to lane r iff j <= r + hoff:
+ *     computed iff j0 <= r0 + QW - 1 + hoff (`hoff`: rows end there)
+ *
+ * ATTN_ALL for any of them: the whole tile. */
 #define ATTN_ALL (1 << 28)
-/* the first row of a diagonal tile whose lanes r0.. are computed */
+/* backward: the first row whose lanes r0.. are computed */
 static inline int attn_live_row(int r0, int off) { return r0 - off > 0 ? (r0 - off) / 8 * 8 : 0; }
-/* the lanes computed in row j (a register tile of QW lanes) */
+/* backward: the lanes computed in row j (QW a register tile) */
 static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7 + off) / QW * QW + QW; }
+/* forward: the rows computed for lanes r0.. */
+static inline int attn_live_rows_fwd(int r0, int hoff, int QW) { return r0 + QW + hoff; }
+/* forward: the first lane computed in row j */
+static inline int attn_live_lane_fwd(int j, int hoff, int QW)
+{
+    return (j & ~7) - hoff > 0 ? ((j & ~7) - hoff) / QW * QW : 0;
+}
 #define ATTN_TILE_KERNELS(QW)                                                                                       \
     CPU_BODY void attn_tile_scores_##QW(real *ST, int lds, const real *QT, int ldqt, const real *k, int ldk,        \
-                                         int nk, int nq, int d, int add, int off, int roff)                         \
+                                         int nk, int nq, int d, int add, int off, int roff, int hoff)               \
     {                                                                                                               \
-        for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
-            for (int j0 = attn_live_row(r0, off); j0 < nk; j0 += 8) {                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
+            for (int j0 = attn_live_row(r0, off); j0 < jhi; j0 += 8) {                                              \
                 int ni = attn_live_lanes(j0, roff, QW) < d ? attn_live_lanes(j0, roff, QW) : d;                     \
                 const real *kr[8]; /* past nk: the last key again, its scores dropped */                            \
                 for (int c = 0; c < 8; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
@@ -374,18 +388,20 @@ static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * lds + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
+        }                                                                                                           \
     }                                                                                                               \
     CPU_BODY void attn_tile_mix_##QW(real *OT, int ldt, const real *alpha, const real *ST, const real *v, int ldv,  \
-                                      int nk, int nq, int d, int off)                                               \
+                                      int nk, int nq, int d, int off, int hoff)                                     \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
             int i0 = 0, jlo = attn_live_row(r0, off);                                                               \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
             for (; i0 + 8 <= d; i0 += 8) {                                                                          \
                 real acc[8][QW];                                                                                    \
                 for (int c = 0; c < 8; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
                         alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
-                for (int j = jlo; j < nk; j++) {                                                                    \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -409,7 +425,7 @@ static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7
                 for (int c = 0; c < 4; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
                         alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
-                for (int j = jlo; j < nk; j++) {                                                                    \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -427,7 +443,7 @@ static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7
             for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
                 real *ot = OT + (size_t)i0 * ldt + r0;                                                              \
                 _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
-                for (int j = jlo; j < nk; j++) {                                                                    \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
                     real b = v[(size_t)j * ldv + i0];                                                               \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] = fma(b, p[rr], ot[rr]);             \
@@ -448,6 +464,7 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
 {
     real *ST = scratch, *QT = ST + (size_t)ATTN_BK * ATTN_BQ, *OT = QT + (size_t)d * ATTN_BQ;
     real *m = OT + (size_t)d * ATTN_BQ, *l = m + ATTN_BQ, *alpha = l + ATTN_BQ;
+    const int QW = wide ? 16 : 8;
     for (int t0 = 0; t0 < T; t0 += ATTN_BQ) {
         int nr = T - t0 < ATTN_BQ ? T - t0 : ATTN_BQ, t1 = t0 + nr - 1;
         int nq = (nr + ATTN_QW - 1) / ATTN_QW * ATTN_QW; /* padding queries are zeros, their results dropped */
@@ -462,13 +479,16 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
         /* key blocks from the first query's lo to the last query: blocks
          * wholly outside the mask are never visited */
         for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
-            int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK;
+            /* key j of the tile is visible to lane r iff j <= r + hoff: on the
+             * diagonal the register tiles wholly past it are skipped (not
+             * written, and no pass below reads them: row j from lane rlo on) */
+            int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK, hoff = t0 - j0;
             if (wide) /* a constant where this is inlined: one of the two calls remains */
                 attn_tile_scores_16(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
-                                     ATTN_ALL);
+                                     ATTN_ALL, hoff);
             else
                 attn_tile_scores_8(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
-                                    ATTN_ALL);
+                                    ATTN_ALL, hoff);
             /* key j0 + j is visible to the query at t iff lo(t) <= j0 + j <= t;
              * only blocks on the diagonal or the window's edge need the test */
             if (j0 + nk - 1 > t0 || (W && j0 < t1 - W))
@@ -476,7 +496,7 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                     int key = j0 + j;
                     real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
-                    for (int r = 0; r < nq; r++)
+                    for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++)
                         s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
                 }
             /* alpha holds the new max until it becomes the rescale factor; a
@@ -486,7 +506,7 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
             for (int j = 0; j < nk; j++) {
                 const real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
-                for (int r = 0; r < nq; r++) alpha[r] = s[r] > alpha[r] ? s[r] : alpha[r];
+                for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++) alpha[r] = s[r] > alpha[r] ? s[r] : alpha[r];
             }
 #pragma omp simd
             for (int r = 0; r < nq; r++) {
@@ -498,16 +518,16 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
             for (int j = 0; j < nk; j++) {
                 real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
-                for (int r = 0; r < nq; r++) {
+                for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++) {
                     real p = attn_unless_neginf(s[r], exp_fma(s[r] - m[r]), 0);
                     s[r] = p;
                     l[r] += p;
                 }
             }
             if (wide)
-                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL);
+                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
             else
-                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL);
+                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
@@ -593,11 +613,11 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
             const real *qb = q + (size_t)t0 * ldq, *dOb = dO + (size_t)t0 * ldo;
             /* S[r, j] = q_r · scale k_j and dP[r, j] = dO_r · v_j */
             if (wide) {
-                attn_tile_scores_16(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL);
-                attn_tile_scores_16(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL);
+                attn_tile_scores_16(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+                attn_tile_scores_16(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
             } else {
-                attn_tile_scores_8(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL);
-                attn_tile_scores_8(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL);
+                attn_tile_scores_8(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+                attn_tile_scores_8(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
             }
             /* the forward's test: only diagonal and window-edge blocks */
             int masked = j0 + nkp - 1 > t0 || (W && j0 < t1 - W);
@@ -616,17 +636,19 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
             }
             /* dV^T[i, j] += Σ_r dO_r[i] P[r, j], dK^T[i, j] += Σ_r q_r[i] dS[r, j] */
             if (wide) {
-                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off);
-                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off);
+                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off, ATTN_ALL);
+                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off, ATTN_ALL);
             } else {
-                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off);
-                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off);
+                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off, ATTN_ALL);
+                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off, ATTN_ALL);
             }
             /* dQ[t, i] += Σ_j dS[r, j] k_j[i], over the keys computed */
             if (wide)
-                attn_tile_scores_16(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off);
+                attn_tile_scores_16(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off,
+                                    ATTN_ALL);
             else
-                attn_tile_scores_8(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off);
+                attn_tile_scores_8(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off,
+                                   ATTN_ALL);
         }
         for (int j = 0; j < nk; j++)
             for (int i = 0; i < d; i++) {
