@@ -623,7 +623,7 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
             int masked = j0 + nkp - 1 > t0 || (W && j0 < t1 - W);
             for (int r = 0; r < nr; r++) {
                 int t = t0 + r, n = attn_live_lanes(r, off, QW) < nkp ? attn_live_lanes(r, off, QW) : nkp;
-                real *s = S + (size_t)r * ATTN_BK, *dp = dP + (size_t)r * ATTN_BK, L = lse[t], Dt = D[t];
+                real *s = S + (size_t)r * ATTN_BK, *g = dP + (size_t)r * ATTN_BK, L = lse[t], Dt = D[t];
                 if (masked)
 #pragma omp simd
                     for (int j = 0; j < n; j++) s[j] = j0 + j <= t && (!W || j0 + j + W >= t) ? s[j] : -INFINITY;
@@ -631,7 +631,7 @@ CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *
                 for (int j = 0; j < n; j++) {
                     real p = attn_unless_neginf(s[j], exp_fma(s[j] - L), 0);
                     s[j] = p;
-                    dp[j] = p * (dp[j] - Dt);
+                    g[j] = p * (g[j] - Dt);
                 }
             }
             /* dV^T[i, j] += Σ_r dO_r[i] P[r, j], dK^T[i, j] += Σ_r q_r[i] dS[r, j] */
