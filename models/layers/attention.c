@@ -62,7 +62,7 @@ static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (2 * qd + 2 * kvd);
 }
 
-/* per-thread scratch of the head kernels, O(T·d) for backward (its dQ^T)
+/* per-thread scratch of the head kernels, O(T·d) for backward (its dQ)
  * and O(blocks) for the forward: no T x T block, so an arena grows
  * linearly in T. (scratch_size is asked without knowing whether a
  * backward will run, so it holds the larger.) */
