@@ -454,6 +454,46 @@ static inline int attn_live_lane_fwd(int j, int hoff, int QW)
 ATTN_TILE_KERNELS(8)
 ATTN_TILE_KERNELS(16)
 
+/* The forward's online softmax over a [key, query] tile, a register of
+ * QW queries at a time down the keys (a pass per key row read and wrote
+ * the running max and sum of every query once per key): the new max m,
+ * alpha = e^(m_old - m) (1 for a query that has seen no key yet: m_old =
+ * -inf, l = 0 and OT = 0, not e^(-inf - -inf)), l rescaled and summed,
+ * the tile turned into e^(s - m) (0 where s = -inf). The rows of a diagonal
+ * tile past those computed for the register (hoff) are not read. */
+#define ATTN_TILE_SOFTMAX(QW)                                                                                       \
+    CPU_BODY void attn_tile_softmax_##QW(real *ST, real *m, real *l, real *alpha, int nk, int nq, int hoff)         \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
+            real mx[QW], sum[QW];                                                                                   \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) mx[rr] = m[r0 + rr];                                \
+            for (int j = 0; j < jhi; j++) {                                                                         \
+                const real *s = ST + (size_t)j * ATTN_BQ + r0;                                                      \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) mx[rr] = s[rr] > mx[rr] ? s[rr] : mx[rr];       \
+            }                                                                                                       \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                                     \
+            {                                                                                                       \
+                real mo = m[r0 + rr], a = attn_unless_neginf(mo, exp_fma(mo - mx[rr]), 1);                          \
+                alpha[r0 + rr] = a;                                                                                 \
+                sum[rr] = l[r0 + rr] * a;                                                                           \
+                m[r0 + rr] = mx[rr];                                                                                \
+            }                                                                                                       \
+            for (int j = 0; j < jhi; j++) {                                                                         \
+                real *s = ST + (size_t)j * ATTN_BQ + r0;                                                            \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                                 \
+                {                                                                                                   \
+                    real p = attn_unless_neginf(s[rr], exp_fma(s[rr] - mx[rr]), 0);                                 \
+                    s[rr] = p;                                                                                      \
+                    sum[rr] += p;                                                                                   \
+                }                                                                                                   \
+            }                                                                                                       \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) l[r0 + rr] = sum[rr];                               \
+        }                                                                                                           \
+    }
+ATTN_TILE_SOFTMAX(8)
+ATTN_TILE_SOFTMAX(16)
+
 /* o, and if lse is not NULL (training: backward reads it) each query's
  * log-sum-exp of its scaled scores, lse[t] = m + log l, from which
  * backward remakes any probability as e^(s - lse[t]): B·H·T reals saved
@@ -481,7 +521,8 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
         for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
             /* key j of the tile is visible to lane r iff j <= r + hoff: on the
              * diagonal the register tiles wholly past it are skipped (not
-             * written, and no pass below reads them: row j from lane rlo on) */
+             * written, and not read: the mask takes row j from its first
+             * computed lane on, softmax and mix a register's rows up to hoff) */
             int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK, hoff = t0 - j0;
             if (wide) /* a constant where this is inlined: one of the two calls remains */
                 attn_tile_scores_16(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
@@ -499,35 +540,14 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                     for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++)
                         s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
                 }
-            /* alpha holds the new max until it becomes the rescale factor; a
-             * query that has seen no key yet has m = -inf, l = 0 and OT = 0,
-             * and alpha 1 (not e^(-inf - -inf)) */
-            memcpy(alpha, m, sizeof(real) * (size_t)nq);
-            for (int j = 0; j < nk; j++) {
-                const real *s = ST + (size_t)j * ATTN_BQ;
-#pragma omp simd
-                for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++) alpha[r] = s[r] > alpha[r] ? s[r] : alpha[r];
-            }
-#pragma omp simd
-            for (int r = 0; r < nq; r++) {
-                real mx = alpha[r];
-                alpha[r] = attn_unless_neginf(m[r], exp_fma(m[r] - mx), 1);
-                l[r] *= alpha[r];
-                m[r] = mx;
-            }
-            for (int j = 0; j < nk; j++) {
-                real *s = ST + (size_t)j * ATTN_BQ;
-#pragma omp simd
-                for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++) {
-                    real p = attn_unless_neginf(s[r], exp_fma(s[r] - m[r]), 0);
-                    s[r] = p;
-                    l[r] += p;
-                }
-            }
-            if (wide)
+            /* the tile becomes probabilities (unnormalised), OT is rescaled by alpha and takes them */
+            if (wide) {
+                attn_tile_softmax_16(ST, m, l, alpha, nk, nq, hoff);
                 attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
-            else
+            } else {
+                attn_tile_softmax_8(ST, m, l, alpha, nk, nq, hoff);
                 attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
+            }
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
