@@ -10,11 +10,12 @@
  *             multiple apart), and two query heads sharing a kv head
  *             (GQA: the second adds into the first's dk, dv)
  *
- * Compiled twice: as float (what training, eval and prefill run, 1e-5)
- * and as double (test_attn_tiled_f64: the mathematics alone, 1e-12), each
- * through both the dispatched copy and the portable one. The float build
- * also checks that an attention model's arenas grow linearly in T (what
- * eval's choice of path reads), not with a T x T block. */
+ * Compiled twice: as float (what training, eval and prefill run, 1e-5,
+ * the backward 3e-5: see BTOL) and as double (test_attn_tiled_f64: the
+ * mathematics alone, 1e-12), each through both the dispatched copy and
+ * the portable one. The float build also checks that an attention model's
+ * arenas grow linearly in T (what eval's choice of path reads), not with
+ * a T x T block. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
