@@ -10,10 +10,10 @@
  * official Griffin code's q <= k + window). Decode keeps a KV cache; for `L`
  * it is a ring of window + 1 slots, so the state stays bounded.
  *
- * Forward saves the softmax probabilities (B·H·T² reals) for backward:
- * simple and exact; fine at the sequence lengths this harness trains on.
  * Both forwards run the tiled head kernel (online softmax over blocks of
- * keys); inference (no backward to follow) skips P: no T×T block at all. */
+ * keys); training also saves each query's log-sum-exp (B·H·T reals), from
+ * which the tiled backward remakes the probabilities block by block, so
+ * neither pass holds a T×T block. */
 #include <tgmath.h>
 #include <string.h>
 
@@ -49,11 +49,11 @@ static int attn_rot(const ModelCfg *c) { return c->pos_encoding == POS_ROPE ? cf
 
 static void attn_init(const Sub *s, Rng *r) { (void)s; (void)r; /* N(0, 0.02) from the model */ }
 
-/* acts: q [B,T,H,d] (rotated) | k [B,T,G,d] (rotated) | v [B,T,G,d] | o [B,T,H,d] | P [B,H,T,T] */
+/* acts: q [B,T,H,d] (rotated) | k [B,T,G,d] (rotated) | v [B,T,G,d] | o [B,T,H,d] | lse [B,H,T] */
 static size_t attn_act_size(const ModelCfg *c, int B, int T)
 {
     size_t M = (size_t)B * T, qd = (size_t)c->n_heads * c->head_dim, kvd = (size_t)c->n_kv_heads * c->head_dim;
-    return M * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * T * T;
+    return M * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * T;
 }
 
 static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
@@ -62,13 +62,13 @@ static size_t attn_infer_act_size(const ModelCfg *c, int B, int T)
     return M * (2 * qd + 2 * kvd);
 }
 
-/* per-thread scratch of the head kernels, O(T·d) for backward and
- * O(blocks) for the tiled forward: no T x T block, so an inference arena
- * grows linearly in T. (scratch_size is asked without knowing whether a
+/* per-thread scratch of the head kernels, O(T·d) for backward (its dQ)
+ * and O(blocks) for the forward: no T x T block, so an arena grows
+ * linearly in T. (scratch_size is asked without knowing whether a
  * backward will run, so it holds the larger.) */
 static size_t attn_thread_scratch(const ModelCfg *c, int T)
 {
-    size_t train = attn_head_scratch(T, c->head_dim), tiled = attn_head_tiled_scratch(c->head_dim);
+    size_t train = attn_head_backward_tiled_scratch(T, c->head_dim), tiled = attn_head_tiled_scratch(c->head_dim);
     return train > tiled ? train : tiled;
 }
 
@@ -86,7 +86,7 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
     int D = c->d_model, H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, W = attn_window(s), rot = attn_rot(c);
     int qd = H * d, kvd = G * d, M = B * T;
     real *q = acts, *k = q + (size_t)M * qd, *v = k + (size_t)M * kvd, *o = v + (size_t)M * kvd;
-    real *P = o + (size_t)M * qd, *cs = scratch;
+    real *lse = o + (size_t)M * qd, *cs = scratch;
     real scale = 1 / sqrt((real)d);
 
     linear_fwd(q, x, w.wq, M, qd, D, 0);
@@ -108,9 +108,9 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             const real *vg = v + (size_t)b * T * kvd + (size_t)g * d;
             real *mine = scratch + (size_t)T * rot + (size_t)M * (2 * qd + 2 * kvd) +
                          (size_t)par_thread_id() * attn_thread_scratch(c, T);
-            /* P for backward, none at inference */
-            real *Ph = s->inference ? NULL : P + ((size_t)b * H + h) * T * T;
-            attn_head_forward_tiled(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, Ph, T, d, W,
+            /* the log-sum-exp for backward, none at inference */
+            real *lh = s->inference ? NULL : lse + ((size_t)b * H + h) * T;
+            attn_head_forward_tiled(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, lh, T, d, W,
                                     scale, mine);
         }
     linear_fwd(y, o, w.wo, M, D, qd, 0);
@@ -125,7 +125,7 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
     int D = c->d_model, H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, rot = attn_rot(c);
     int qd = H * d, kvd = G * d, M = B * T, per_group = H / G;
     const real *q = acts, *k = q + (size_t)M * qd, *v = k + (size_t)M * kvd, *o = v + (size_t)M * kvd;
-    const real *P = o + (size_t)M * qd;
+    const real *lse = o + (size_t)M * qd;
     real *cs = scratch, *dO = cs + (size_t)T * rot, *dq = dO + (size_t)M * qd, *dk = dq + (size_t)M * qd;
     real *dv = dk + (size_t)M * kvd, *mine_all = dv + (size_t)M * kvd;
     int W = attn_window(s);
@@ -144,10 +144,11 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
             const real *kg = k + (size_t)b * T * kvd + (size_t)g * d, *vg = v + (size_t)b * T * kvd + (size_t)g * d;
             real *dkg = dk + (size_t)b * T * kvd + (size_t)g * d, *dvg = dv + (size_t)b * T * kvd + (size_t)g * d;
             for (int h = g * per_group; h < (g + 1) * per_group; h++) {
-                const real *Ph = P + ((size_t)b * H + h) * T * T, *qh = q + (size_t)b * T * qd + (size_t)h * d;
-                const real *dOh = dO + (size_t)b * T * qd + (size_t)h * d;
+                const real *lh = lse + ((size_t)b * H + h) * T, *qh = q + (size_t)b * T * qd + (size_t)h * d;
+                const real *oh = o + (size_t)b * T * qd + (size_t)h * d, *dOh = dO + (size_t)b * T * qd + (size_t)h * d;
                 real *dqh = dq + (size_t)b * T * qd + (size_t)h * d;
-                attn_head_backward(qh, qd, kg, kvd, vg, kvd, dOh, qd, Ph, dqh, dkg, dvg, T, d, W, scale, mine);
+                attn_head_backward_tiled(qh, qd, kg, kvd, vg, kvd, oh, dOh, qd, lh, dqh, dkg, dvg, T, d, W, scale,
+                                         mine);
             }
         }
     if (rot) {

@@ -1,29 +1,26 @@
 /* One attention head over one sequence, forward and backward, causal with
  * an optional window (the query at t sees keys lo(t)..t, lo = t - W for
- * `L`). Two versions of each:
+ * `L`). Three versions:
  *
  *   attn_head_*_ref  T x T gemms through BLAS, the mask applied after: the
  *                    plain reference (it was the engine until it was
  *                    measured).
- *   attn_head_*      loops over the visible keys only, vectorised along
- *                    the keys: K, V (and dK, dV) are held transposed,
- *                    [d, T], so every inner loop is a contiguous run of
- *                    keys with one broadcast factor. At head_dim 16 the
- *                    gemms had K = 16 (OpenBLAS packs more than it
- *                    multiplies), half their scores were masked, and
- *                    attention was 60% of a 2-layer d_model 64
- *                    Transformer's training step.
- *
- *   attn_head_forward_tiled  blocks of queries against blocks of keys
- *                    with an online softmax, see below; P written only
- *                    if asked (training), so inference has no T x T
- *                    anything. Faster than attn_head_forward at every
- *                    length measured (16 to 16384), which the model
- *                    therefore no longer calls.
+ *   attn_head_forward, attn_head_backward  loops over the visible keys
+ *                    only, vectorised along the keys, reading and writing
+ *                    a T x T P: the engine before the tiled kernels, now
+ *                    called only by tests/test_kernels.c. (At head_dim 16
+ *                    the gemms had K = 16, OpenBLAS packing more than it
+ *                    multiplies, and half their scores were masked.)
+ *   attn_head_forward_tiled, attn_head_backward_tiled  blocks of queries
+ *                    against blocks of keys, see below: an online softmax
+ *                    forward that saves one log-sum-exp per query for
+ *                    training, and a backward that remakes P a tile at a
+ *                    time from it, so neither has anything T x T. What the
+ *                    model runs.
  *
  * Rows are `ld*` apart (heads interleaved in [T, heads·d]); P is [T, T]
  * with zeros outside lo..t. tests/test_kernels.c holds the first two
- * together, tests/test_attn_tiled.c the tiled one against the reference. */
+ * together, tests/test_attn_tiled.c the tiled ones against the reference. */
 #ifndef SEQ_ATTN_HEAD_H
 #define SEQ_ATTN_HEAD_H
 
@@ -273,7 +270,7 @@ CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int 
         }
 }
 
-/* Inference forward, tiled (flash-attention style): a block of ATTN_BQ
+/* Forward, tiled (flash-attention style): a block of ATTN_BQ
  * queries against blocks of ATTN_BK keys, a running max m and sum l per
  * query, the output rescaled by e^(m_old - m_new) whenever the max grows.
  * Nothing of size T x T exists, and each key and value is read once per
@@ -288,6 +285,8 @@ CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int 
 #define ATTN_BQ 64 /* queries per block */
 #define ATTN_BK 64 /* keys per block */
 #define ATTN_QW 16 /* queries per register tile, at most (the padding of a block) */
+/* the backward runs the same tile kernels on [query, key] tiles, whose rows are ATTN_BQ apart */
+_Static_assert(ATTN_BQ == ATTN_BK, "attention tiles are square");
 
 /* s == -inf ? z : x, as a bit mask in the float build: GCC turns a float
  * select after an exp it inlines into a branch around the exp, and a loop
@@ -324,18 +323,53 @@ static inline size_t attn_head_tiled_scratch(int d)
  * of fma keep two FMA pipes busy, four ran at the FMA latency. fma,
  * written out: the ISO C build fuses nothing (-ffp-contract=off).
  *
- *   attn_tile_scores_QW  ST[j, r] = Σ_i k_j[i] · QT[i, r], j < nk, r < nq
- *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r] */
+ *   attn_tile_scores_QW  ST[j, r] = (add ? ST[j, r] : 0) + Σ_i k_j[i] · QT[i, r], j < nk, r < nq
+ *   attn_tile_mix_QW     OT[i, r] = alpha[r] · OT[i, r] + Σ_j v_j[i] · ST[j, r]
+ *
+ * (rows of ST, QT and OT lds, ldqt and ldt apart). Tiles on the diagonal
+ * skip the register tiles (rows j0..j0+7, lanes r0..r0+QW-1) wholly
+ * outside the causal mask; the rest of the tile is not written:
+ *
+ *   backward, [query, key], key j visible to row r iff j <= r + off:
+ *     computed iff r0 <= j0 + 7 + off (`off`: for scores the register
+ *     tiles, for mix the rows it sums over start there); scores sum over
+ *     i < the lanes of the last such register tile (`roff`: dQ, where i
+ *     runs over keys)
+ *   forward, [key, query], key j visible to lane r iff j <= r + hoff:
+ *     computed iff j0 <= r0 + QW - 1 + hoff (`hoff`: rows end there)
+ *
+ * ATTN_ALL for any of them: the whole tile. */
+#define ATTN_ALL (1 << 28)
+/* backward: the first row whose lanes r0.. are computed */
+static inline int attn_live_row(int r0, int off) { return r0 - off > 0 ? (r0 - off) / 8 * 8 : 0; }
+/* backward: the lanes computed in row j (QW a register tile) */
+static inline int attn_live_lanes(int j, int off, int QW) { return ((j & ~7) + 7 + off) / QW * QW + QW; }
+/* forward: the rows computed for lanes r0.. */
+static inline int attn_live_rows_fwd(int r0, int hoff, int QW) { return r0 + QW + hoff; }
+/* forward: the first lane computed in row j */
+static inline int attn_live_lane_fwd(int j, int hoff, int QW)
+{
+    return (j & ~7) - hoff > 0 ? ((j & ~7) - hoff) / QW * QW : 0;
+}
 #define ATTN_TILE_KERNELS(QW)                                                                                       \
-    CPU_BODY void attn_tile_scores_##QW(real *ST, const real *QT, const real *k, int ldk, int nk, int nq, int d)   \
+    CPU_BODY void attn_tile_scores_##QW(real *ST, int lds, const real *QT, int ldqt, const real *k, int ldk,        \
+                                         int nk, int nq, int d, int add, int off, int roff, int hoff)               \
     {                                                                                                               \
-        for (int r0 = 0; r0 < nq; r0 += QW)                                                                         \
-            for (int j0 = 0; j0 < nk; j0 += 8) {                                                                    \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
+            for (int j0 = attn_live_row(r0, off); j0 < jhi; j0 += 8) {                                              \
+                int ni = attn_live_lanes(j0, roff, QW) < d ? attn_live_lanes(j0, roff, QW) : d;                     \
                 const real *kr[8]; /* past nk: the last key again, its scores dropped */                            \
                 for (int c = 0; c < 8; c++) kr[c] = k + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * ldk;              \
-                real acc[8][QW] = {{0}};                                                                            \
-                for (int i = 0; i < d; i++) {                                                                       \
-                    const real *qt = QT + (size_t)i * ATTN_BQ + r0;                                                 \
+                /* the first product starts the sums (a zeroed array became a rep stos each tile) */                \
+                real acc[8][QW];                                                                                    \
+                for (int c = 0; c < 8; c++) {                                                                       \
+                    const real *st = ST + (size_t)(j0 + c < nk ? j0 + c : nk - 1) * lds + r0, a = kr[c][0];         \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
+                        add ? fma(a, QT[r0 + rr], st[rr]) : a * QT[r0 + rr];                                        \
+                }                                                                                                   \
+                for (int i = 1; i < ni; i++) {                                                                      \
+                    const real *qt = QT + (size_t)i * ldqt + r0;                                                    \
                     real a0 = kr[0][i], a1 = kr[1][i], a2 = kr[2][i], a3 = kr[3][i];                                \
                     real a4 = kr[4][i], a5 = kr[5][i], a6 = kr[6][i], a7 = kr[7][i];                                \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -351,21 +385,23 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 8 && j0 + c < nk; c++)                                                          \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ST[(size_t)(j0 + c) * lds + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
+        }                                                                                                           \
     }                                                                                                               \
-    CPU_BODY void attn_tile_mix_##QW(real *OT, const real *alpha, const real *ST, const real *v, int ldv, int nk,  \
-                                      int nq, int d)                                                                \
+    CPU_BODY void attn_tile_mix_##QW(real *OT, int ldt, const real *alpha, const real *ST, const real *v, int ldv,  \
+                                      int nk, int nq, int d, int off, int hoff)                                     \
     {                                                                                                               \
         for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
-            int i0 = 0;                                                                                             \
+            int i0 = 0, jlo = attn_live_row(r0, off);                                                               \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
             for (; i0 + 8 <= d; i0 += 8) {                                                                          \
                 real acc[8][QW];                                                                                    \
                 for (int c = 0; c < 8; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
-                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3], b4 = vj[4], b5 = vj[5], b6 = vj[6], b7 = vj[7];\
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -381,15 +417,15 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 8; c++)                                                                         \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ldt + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
             for (; i0 + 4 <= d; i0 += 4) {                                                                          \
                 real acc[4][QW];                                                                                    \
                 for (int c = 0; c < 4; c++)                                                                         \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) acc[c][rr] =                                \
-                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr];                                  \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                        alpha[r0 + rr] * OT[(size_t)(i0 + c) * ldt + r0 + rr];                                      \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0, *vj = v + (size_t)j * ldv + i0;                  \
                     real b0 = vj[0], b1 = vj[1], b2 = vj[2], b3 = vj[3];                                            \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                             \
@@ -401,13 +437,13 @@ static inline size_t attn_head_tiled_scratch(int d)
                     }                                                                                               \
                 }                                                                                                   \
                 for (int c = 0; c < 4; c++)                                                                         \
-                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ATTN_BQ + r0 + rr] =  \
+                    _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) OT[(size_t)(i0 + c) * ldt + r0 + rr] =      \
                         acc[c][rr];                                                                                 \
             }                                                                                                       \
             for (; i0 < d; i0++) { /* the last head dimensions, one at a time */                                    \
-                real *ot = OT + (size_t)i0 * ATTN_BQ + r0;                                                          \
+                real *ot = OT + (size_t)i0 * ldt + r0;                                                              \
                 _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] *= alpha[r0 + rr];                       \
-                for (int j = 0; j < nk; j++) {                                                                      \
+                for (int j = jlo; j < jhi; j++) {                                                                   \
                     const real *p = ST + (size_t)j * ATTN_BQ + r0;                                                  \
                     real b = v[(size_t)j * ldv + i0];                                                               \
                     _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) ot[rr] = fma(b, p[rr], ot[rr]);             \
@@ -418,17 +454,57 @@ static inline size_t attn_head_tiled_scratch(int d)
 ATTN_TILE_KERNELS(8)
 ATTN_TILE_KERNELS(16)
 
-/* o only (no P); scratch: attn_head_tiled_scratch(d) reals */
-/* o, and P if P is not NULL (training: backward reads it). P takes each
- * block's masked scores as they are made, and a last pass per query block
- * turns them into probabilities with the final max and sum; the output
- * needs no P, it comes from the same online softmax as at inference. */
+/* The forward's online softmax over a [key, query] tile, a register of
+ * QW queries at a time down the keys (a pass per key row read and wrote
+ * the running max and sum of every query once per key): the new max m,
+ * alpha = e^(m_old - m) (1 for a query that has seen no key yet: m_old =
+ * -inf, l = 0 and OT = 0, not e^(-inf - -inf)), l rescaled and summed,
+ * the tile turned into e^(s - m) (0 where s = -inf). The rows of a diagonal
+ * tile past those computed for the register (hoff) are not read. */
+#define ATTN_TILE_SOFTMAX(QW)                                                                                       \
+    CPU_BODY void attn_tile_softmax_##QW(real *ST, real *m, real *l, real *alpha, int nk, int nq, int hoff)         \
+    {                                                                                                               \
+        for (int r0 = 0; r0 < nq; r0 += QW) {                                                                       \
+            int jhi = attn_live_rows_fwd(r0, hoff, QW) < nk ? attn_live_rows_fwd(r0, hoff, QW) : nk;                \
+            real mx[QW], sum[QW];                                                                                   \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) mx[rr] = m[r0 + rr];                                \
+            for (int j = 0; j < jhi; j++) {                                                                         \
+                const real *s = ST + (size_t)j * ATTN_BQ + r0;                                                      \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) mx[rr] = s[rr] > mx[rr] ? s[rr] : mx[rr];       \
+            }                                                                                                       \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                                     \
+            {                                                                                                       \
+                real mo = m[r0 + rr], a = attn_unless_neginf(mo, exp_fma(mo - mx[rr]), 1);                          \
+                alpha[r0 + rr] = a;                                                                                 \
+                sum[rr] = l[r0 + rr] * a;                                                                           \
+                m[r0 + rr] = mx[rr];                                                                                \
+            }                                                                                                       \
+            for (int j = 0; j < jhi; j++) {                                                                         \
+                real *s = ST + (size_t)j * ATTN_BQ + r0;                                                            \
+                _Pragma("omp simd") for (int rr = 0; rr < QW; rr++)                                                 \
+                {                                                                                                   \
+                    real p = attn_unless_neginf(s[rr], exp_fma(s[rr] - mx[rr]), 0);                                 \
+                    s[rr] = p;                                                                                      \
+                    sum[rr] += p;                                                                                   \
+                }                                                                                                   \
+            }                                                                                                       \
+            _Pragma("omp simd") for (int rr = 0; rr < QW; rr++) l[r0 + rr] = sum[rr];                               \
+        }                                                                                                           \
+    }
+ATTN_TILE_SOFTMAX(8)
+ATTN_TILE_SOFTMAX(16)
+
+/* o, and if lse is not NULL (training: backward reads it) each query's
+ * log-sum-exp of its scaled scores, lse[t] = m + log l, from which
+ * backward remakes any probability as e^(s - lse[t]): B·H·T reals saved
+ * instead of a T x T P (and no second exp pass over P, no zero fill). */
 CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                            real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch,
-                                            int wide)
+                                            real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                            real *scratch, int wide)
 {
     real *ST = scratch, *QT = ST + (size_t)ATTN_BK * ATTN_BQ, *OT = QT + (size_t)d * ATTN_BQ;
     real *m = OT + (size_t)d * ATTN_BQ, *l = m + ATTN_BQ, *alpha = l + ATTN_BQ;
+    const int QW = wide ? 16 : 8;
     for (int t0 = 0; t0 < T; t0 += ATTN_BQ) {
         int nr = T - t0 < ATTN_BQ ? T - t0 : ATTN_BQ, t1 = t0 + nr - 1;
         int nq = (nr + ATTN_QW - 1) / ATTN_QW * ATTN_QW; /* padding queries are zeros, their results dropped */
@@ -443,11 +519,17 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
         /* key blocks from the first query's lo to the last query: blocks
          * wholly outside the mask are never visited */
         for (int j0 = attn_head_lo(t0, W); j0 <= t1; j0 += ATTN_BK) {
-            int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK;
+            /* key j of the tile is visible to lane r iff j <= r + hoff: on the
+             * diagonal the register tiles wholly past it are skipped (not
+             * written, and not read: the mask takes row j from its first
+             * computed lane on, softmax and mix a register's rows up to hoff) */
+            int nk = t1 - j0 + 1 < ATTN_BK ? t1 - j0 + 1 : ATTN_BK, hoff = t0 - j0;
             if (wide) /* a constant where this is inlined: one of the two calls remains */
-                attn_tile_scores_16(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+                attn_tile_scores_16(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
+                                     ATTN_ALL, hoff);
             else
-                attn_tile_scores_8(ST, QT, k + (size_t)j0 * ldk, ldk, nk, nq, d);
+                attn_tile_scores_8(ST, ATTN_BQ, QT, ATTN_BQ, k + (size_t)j0 * ldk, ldk, nk, nq, d, 0, ATTN_ALL,
+                                    ATTN_ALL, hoff);
             /* key j0 + j is visible to the query at t iff lo(t) <= j0 + j <= t;
              * only blocks on the diagonal or the window's edge need the test */
             if (j0 + nk - 1 > t0 || (W && j0 < t1 - W))
@@ -455,65 +537,155 @@ CPU_BODY void attn_head_forward_tiled_body(const real *q, int ldq, const real *k
                     int key = j0 + j;
                     real *s = ST + (size_t)j * ATTN_BQ;
 #pragma omp simd
-                    for (int r = 0; r < nq; r++)
+                    for (int r = attn_live_lane_fwd(j, hoff, QW); r < nq; r++)
                         s[r] = key <= t0 + r && (!W || key + W >= t0 + r) ? s[r] : -INFINITY;
                 }
-            if (P) /* the tile is [key, query], P [query, key] */
-                for (int r = 0; r < nr; r++) {
-                    real *prow = P + (size_t)(t0 + r) * T + j0;
-                    for (int j = 0; j < nk; j++) prow[j] = ST[(size_t)j * ATTN_BQ + r];
-                }
-            /* alpha holds the new max until it becomes the rescale factor; a
-             * query that has seen no key yet has m = -inf, l = 0 and OT = 0,
-             * and alpha 1 (not e^(-inf - -inf)) */
-            memcpy(alpha, m, sizeof(real) * (size_t)nq);
-            for (int j = 0; j < nk; j++) {
-                const real *s = ST + (size_t)j * ATTN_BQ;
-#pragma omp simd
-                for (int r = 0; r < nq; r++) alpha[r] = s[r] > alpha[r] ? s[r] : alpha[r];
+            /* the tile becomes probabilities (unnormalised), OT is rescaled by alpha and takes them */
+            if (wide) {
+                attn_tile_softmax_16(ST, m, l, alpha, nk, nq, hoff);
+                attn_tile_mix_16(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
+            } else {
+                attn_tile_softmax_8(ST, m, l, alpha, nk, nq, hoff);
+                attn_tile_mix_8(OT, ATTN_BQ, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d, ATTN_ALL, hoff);
             }
-#pragma omp simd
-            for (int r = 0; r < nq; r++) {
-                real mx = alpha[r];
-                alpha[r] = attn_unless_neginf(m[r], exp_fma(m[r] - mx), 1);
-                l[r] *= alpha[r];
-                m[r] = mx;
-            }
-            for (int j = 0; j < nk; j++) {
-                real *s = ST + (size_t)j * ATTN_BQ;
-#pragma omp simd
-                for (int r = 0; r < nq; r++) {
-                    real p = attn_unless_neginf(s[r], exp_fma(s[r] - m[r]), 0);
-                    s[r] = p;
-                    l[r] += p;
-                }
-            }
-            if (wide)
-                attn_tile_mix_16(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
-            else
-                attn_tile_mix_8(OT, alpha, ST, v + (size_t)j0 * ldv, ldv, nk, nq, d);
         }
         for (int r = 0; r < nr; r++) {
             real inv = 1 / l[r], *orow = o + (size_t)(t0 + r) * ldo;
             for (int i = 0; i < d; i++) orow[i] = OT[(size_t)i * ATTN_BQ + r] * inv;
         }
-        if (P)
-            for (int r = 0; r < nr; r++) {
-                int t = t0 + r, lo = attn_head_lo(t, W), n = t - lo + 1;
-                real *prow = P + (size_t)t * T, *pv = prow + lo, mr = m[r], inv = 1 / l[r];
-#pragma omp simd
-                for (int j = 0; j < n; j++) pv[j] = exp_fma(pv[j] - mr) * inv;
-                memset(prow, 0, sizeof(real) * (size_t)lo);
-                memset(prow + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
-            }
+        if (lse)
+            for (int r = 0; r < nr; r++) lse[t0 + r] = m[r] + log(l[r]);
     }
 }
 
 /* the build target's copy (AVX2 by default): eight-query tiles */
 CPU_BODY void attn_head_forward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+                                           real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                           real *scratch)
 {
-    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 0);
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch, 0);
+}
+
+/* Training backward, tiled in the flash-attention-2 manner: nothing T x T
+ * is read or made. Each probability is remade from the score and the
+ * forward's log-sum-exp, P = e^(s - lse), and with D_t = dO_t · o_t
+ * (= Σ_j P_tj dP_tj, the softmax backward's row sum):
+ *
+ *   dP = dO v^T,  dS = P ⊙ (dP - D),  dV += P^T dO,  dK += scale dS^T q,
+ *   dQ += scale dS k
+ *
+ * Key blocks outside, query blocks inside: a key block's dK and dV stay in
+ * two small transposed tiles ([d, ATTN_BK]) while the query blocks that see
+ * it go past, and are added to dk, dv once. The tile is [query, key], keys
+ * along the vector lanes (the forward's kernels with the roles of q and k
+ * swapped: rows of q, dO broadcast, the key block transposed once), so
+ * S, dP, dV and dK are each one of the two tile products. dQ is the
+ * first product again with head dimensions on the lanes: rows of dS
+ * broadcast against the key block as it lies (copied, its rows padded to
+ * a vector multiple dp), added into a [T, dp] buffer (O(T d)) written to
+ * dq at the end. (Transposing dS instead, to keep queries on the lanes,
+ * was a scalar loop and a fifth of the time at head_dim 16.)
+ *
+ * dq (=), dk, dv (+=: query heads sharing a kv head add into them), o and
+ * dO rows `ldo` apart; scratch: attn_head_backward_tiled_scratch(T, d). */
+static inline size_t attn_head_backward_tiled_scratch(int T, int d)
+{
+    size_t dp = (size_t)(d + ATTN_QW - 1) / ATTN_QW * ATTN_QW; /* the widest padding, either copy */
+    return 4 * (size_t)d * ATTN_BK + 2 * (size_t)ATTN_BQ * ATTN_BK + ATTN_BQ + (size_t)T + dp * (ATTN_BK + T);
+}
+
+CPU_BODY void attn_head_backward_tiled_body(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                             const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                             real *dk, real *dv, int T, int d, int W, real scale, real *scratch,
+                                             int wide)
+{
+    const int QW = wide ? 16 : 8, dp = (d + QW - 1) / QW * QW;
+    real *KT = scratch, *VT = KT + (size_t)d * ATTN_BK, *dKT = VT + (size_t)d * ATTN_BK;
+    real *dVT = dKT + (size_t)d * ATTN_BK, *S = dVT + (size_t)d * ATTN_BK, *dP = S + (size_t)ATTN_BQ * ATTN_BK;
+    real *ones = dP + (size_t)ATTN_BQ * ATTN_BK, *D = ones + ATTN_BQ, *Kp = D + T, *dQ = Kp + (size_t)ATTN_BK * dp;
+    for (int r = 0; r < ATTN_BQ; r++) ones[r] = 1;
+    for (int t = 0; t < T; t++) {
+        const real *a = dO + (size_t)t * ldo, *b = o + (size_t)t * ldo;
+        real sum = 0;
+        for (int i = 0; i < d; i++) sum += a[i] * b[i];
+        D[t] = sum;
+    }
+    memset(dQ, 0, sizeof(real) * (size_t)T * dp);
+    for (int j0 = 0; j0 < T; j0 += ATTN_BK) {
+        int nk = T - j0 < ATTN_BK ? T - j0 : ATTN_BK, nkp = (nk + QW - 1) / QW * QW;
+        /* the queries that see a key of the block: j0 .. j0 + nk - 1 + W */
+        int tend = W && j0 + nk - 1 + W < T - 1 ? j0 + nk - 1 + W : T - 1;
+        /* padding keys are zeros (and masked: past T, so past every query) */
+        for (int i = 0; i < d; i++)
+            for (int j = 0; j < nkp; j++) {
+                KT[(size_t)i * ATTN_BK + j] = j < nk ? scale * k[(size_t)(j0 + j) * ldk + i] : 0;
+                VT[(size_t)i * ATTN_BK + j] = j < nk ? v[(size_t)(j0 + j) * ldv + i] : 0;
+            }
+        for (int j = 0; j < nk; j++)
+            for (int i = 0; i < dp; i++) Kp[(size_t)j * dp + i] = i < d ? k[(size_t)(j0 + j) * ldk + i] : 0;
+        memset(dKT, 0, sizeof(real) * 2 * (size_t)d * ATTN_BK);
+        for (int t0 = j0; t0 <= tend; t0 += ATTN_BQ) {
+            int nr = tend - t0 + 1 < ATTN_BQ ? tend - t0 + 1 : ATTN_BQ, t1 = t0 + nr - 1;
+            /* key j of the tile is visible to its row r iff j <= r + off; on the
+             * diagonal (off = 0) the register tiles wholly above it are skipped,
+             * elsewhere off >= ATTN_BK and nothing is */
+            int off = t0 - j0;
+            const real *qb = q + (size_t)t0 * ldq, *dOb = dO + (size_t)t0 * ldo;
+            /* S[r, j] = q_r · scale k_j and dP[r, j] = dO_r · v_j */
+            if (wide) {
+                attn_tile_scores_16(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+                attn_tile_scores_16(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+            } else {
+                attn_tile_scores_8(S, ATTN_BK, KT, ATTN_BK, qb, ldq, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+                attn_tile_scores_8(dP, ATTN_BK, VT, ATTN_BK, dOb, ldo, nr, nkp, d, 0, off, ATTN_ALL, ATTN_ALL);
+            }
+            /* the forward's test: only diagonal and window-edge blocks */
+            int masked = j0 + nkp - 1 > t0 || (W && j0 < t1 - W);
+            for (int r = 0; r < nr; r++) {
+                int t = t0 + r, n = attn_live_lanes(r, off, QW) < nkp ? attn_live_lanes(r, off, QW) : nkp;
+                real *s = S + (size_t)r * ATTN_BK, *g = dP + (size_t)r * ATTN_BK, L = lse[t], Dt = D[t];
+                if (masked)
+#pragma omp simd
+                    for (int j = 0; j < n; j++) s[j] = j0 + j <= t && (!W || j0 + j + W >= t) ? s[j] : -INFINITY;
+#pragma omp simd
+                for (int j = 0; j < n; j++) {
+                    real p = attn_unless_neginf(s[j], exp_fma(s[j] - L), 0);
+                    s[j] = p;
+                    g[j] = p * (g[j] - Dt);
+                }
+            }
+            /* dV^T[i, j] += Σ_r dO_r[i] P[r, j], dK^T[i, j] += Σ_r q_r[i] dS[r, j] */
+            if (wide) {
+                attn_tile_mix_16(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off, ATTN_ALL);
+                attn_tile_mix_16(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off, ATTN_ALL);
+            } else {
+                attn_tile_mix_8(dVT, ATTN_BK, ones, S, dOb, ldo, nr, nkp, d, off, ATTN_ALL);
+                attn_tile_mix_8(dKT, ATTN_BK, ones, dP, qb, ldq, nr, nkp, d, off, ATTN_ALL);
+            }
+            /* dQ[t, i] += Σ_j dS[r, j] k_j[i], over the keys computed */
+            if (wide)
+                attn_tile_scores_16(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off,
+                                    ATTN_ALL);
+            else
+                attn_tile_scores_8(dQ + (size_t)t0 * dp, dp, Kp, dp, dP, ATTN_BK, nr, dp, nk, 1, ATTN_ALL, off,
+                                   ATTN_ALL);
+        }
+        for (int j = 0; j < nk; j++)
+            for (int i = 0; i < d; i++) {
+                dk[(size_t)(j0 + j) * ldk + i] += scale * dKT[(size_t)i * ATTN_BK + j];
+                dv[(size_t)(j0 + j) * ldv + i] += dVT[(size_t)i * ATTN_BK + j];
+            }
+    }
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < d; i++) dq[(size_t)t * ldq + i] = scale * dQ[(size_t)t * dp + i];
+}
+
+/* the build target's copy (AVX2 by default): eight-key tiles */
+CPU_BODY void attn_head_backward_tiled_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                            real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
+{
+    attn_head_backward_tiled_body(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch, 0);
 }
 
 CPU_DISPATCH_VOID(attn_head_forward,
@@ -525,28 +697,51 @@ CPU_DISPATCH_VOID(attn_head_backward,
                    const real *P, real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch),
                   (q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch))
 
-/* The tiled forward's AVX-512 copy runs 16-query tiles, not the portable
- * copy's 8, so it is dispatched by hand. */
+/* The tiled kernels' AVX-512 copies run 16-lane tiles, not the portable
+ * copies' 8, so they are dispatched by hand. */
 #if CPU_DISPATCH
 CPU_V4 static void attn_head_forward_tiled_v4(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                              real *o, int ldo, real *P, int T, int d, int W, real scale,
+                                              real *o, int ldo, real *lse, int T, int d, int W, real scale,
                                               real *scratch)
 {
-    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch, 1);
+    attn_head_forward_tiled_body(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch, 1);
+}
+
+CPU_V4 static void attn_head_backward_tiled_v4(const real *q, int ldq, const real *k, int ldk, const real *v,
+                                               int ldv, const real *o, const real *dO, int ldo, const real *lse,
+                                               real *dq, real *dk, real *dv, int T, int d, int W, real scale,
+                                               real *scratch)
+{
+    attn_head_backward_tiled_body(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch, 1);
 }
 #endif
 
-/* o, and P unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
+/* o, and lse unless it is NULL (inference); scratch: attn_head_tiled_scratch(d) */
 static inline void attn_head_forward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                           real *o, int ldo, real *P, int T, int d, int W, real scale, real *scratch)
+                                           real *o, int ldo, real *lse, int T, int d, int W, real scale,
+                                           real *scratch)
 {
 #if CPU_DISPATCH
     if (cpu_has_x86_64_v4()) {
-        attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+        attn_head_forward_tiled_v4(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch);
         return;
     }
 #endif
-    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch);
+    attn_head_forward_tiled_any(q, ldq, k, ldk, v, ldv, o, ldo, lse, T, d, W, scale, scratch);
+}
+
+/* dq (=), dk, dv (+=) from the forward's o and lse; see the body above */
+static inline void attn_head_backward_tiled(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
+                                            const real *o, const real *dO, int ldo, const real *lse, real *dq,
+                                            real *dk, real *dv, int T, int d, int W, real scale, real *scratch)
+{
+#if CPU_DISPATCH
+    if (cpu_has_x86_64_v4()) {
+        attn_head_backward_tiled_v4(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch);
+        return;
+    }
+#endif
+    attn_head_backward_tiled_any(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch);
 }
 
 #endif
