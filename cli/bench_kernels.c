@@ -12,7 +12,7 @@
  *
  * Forward is the inference forward (nothing kept for backward, as prefill
  * and eval run it); forward + backward is a training forward, which saves
- * what backward reads (attention: B·H·T² probabilities), then backward. */
+ * what backward reads (attention: a log-sum-exp per query, B·H·T reals), then backward. */
 #include "bench_kernels.h"
 
 #include <math.h>
@@ -49,7 +49,7 @@ static const KernelDef KERNELS[] = {
     {"mamba1", "Mamba-1 mixer M: in/out projections, causal conv, selective scan", "M", "mamba1", 0},
     {"mamba2", "Mamba-2 mixer M: projections, conv, SSD recurrence (state checkpoints every 16 tokens), gated norm", "M", "mamba2", 0},
     {"rglru", "RG-LRU recurrent block R (Hawk/Griffin): gates, conv, linear recurrence", "R", "mamba1", 0},
-    {"attention", "global causal attention * (MHA, RoPE), tiled with an online softmax (training also keeps P, T x T per head)", "*", "mamba1", 0},
+    {"attention", "global causal attention * (MHA, RoPE), tiled with an online softmax (training keeps a log-sum-exp per query)", "*", "mamba1", 0},
 };
 #define N_KERNELS ((int)(sizeof KERNELS / sizeof *KERNELS))
 

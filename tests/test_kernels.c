@@ -16,12 +16,10 @@
  *   - the Mamba-2 group scan with its chunk checkpoints (m2_scan.h) against
  *     the per-head reference, several groups, P and N off the SIMD width;
  *   - the depthwise conv1d's channel-blocked pair against its plain loops;
- *   - one attention head (attn_head.h), forward and backward, the key-loop
- *     kernels against the masked T x T gemms, with and without a window,
- *     head dimensions with and without a register-held case, T past and
- *     below a chunk of keys;
- *   - the in-place batch gemm (core/gemm.h) and linear_fwd, which takes it,
- *     at shapes with every remainder of its 4 x 4 tiles and 16-lane K. */
+ *   - the in-place batch gemm (core/gemm.h), each of its AVX-512 and AVX2
+ *     copies the CPU has, and linear_fwd, which takes it, at shapes with
+ *     every remainder of its tiles and vector K.
+ * (The attention head's tiled kernels have their own file, test_attn_tiled.c.) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +29,6 @@
 #include "core/cpu.h"
 #include "core/gemm.h"
 #include "core/rng.h"
-#include "models/layers/attn_head.h"
 #include "models/layers/conv1d.h"
 #include "models/layers/lti_scan.h"
 #include "models/layers/m2_scan.h"
@@ -328,7 +325,8 @@ static void test_scan_t(int T, int E, int N, int portable)
 }
 
 /* The Mamba-2 training scan (m2_scan_group, _backward: heads of a group
- * together, states transposed, checkpoints every M2_CHUNK tokens) against
+ * together, states transposed, checkpoints every M2_CHUNK tokens), and the
+ * inference forward by parts of a group's heads (m2_scan_heads), against
  * the per-head reference loops, on one sequence of random xBC, Δ, A, D. */
 static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
 {
@@ -364,7 +362,7 @@ static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
                                   dD[0] + h);
     }
     for (size_t i = 0; i < TH; i++) ddelta[1][i] = NAN; /* written, not added to */
-    real *y2 = calloc(TE, sizeof(real));
+    real *y2 = calloc(TE, sizeof(real)), *fin2 = calloc((size_t)d.E * N, sizeof(real));
     for (int g = 0; g < G; g++) {
         memset(ST, 0, sizeof(real) * L * N);
         (portable ? m2_scan_group_any : m2_scan_group)(&d, g, T, xbc, delta, A, Dv, Ss[1], ST, y[1], work);
@@ -372,15 +370,25 @@ static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
             for (int n = 0; n < N; n++) fin[1][((size_t)g * L + j) * N + n] = ST[(size_t)n * L + j];
         (portable ? m2_scan_group_backward_any : m2_scan_group_backward)(&d, g, T, xbc, delta, A, Dv, Ss[1], dy,
                                                                          dxbc[1], ddelta[1], dA[1], dD[1], work);
-        memset(ST, 0, sizeof(real) * L * N); /* the inference form: no checkpoints, the same y */
-        (portable ? m2_scan_group_any : m2_scan_group)(&d, g, T, xbc, delta, A, Dv, NULL, ST, y2, work);
+        /* the inference form: no checkpoints, the group's heads in two parts (as a batch-1 prefill
+         * splits them across threads), the same y and last state */
+        int hpg = H / G;
+        for (int part = 0; part < 2; part++) {
+            int j0 = part * hpg / 2, nh = (part + 1) * hpg / 2 - j0, Lc = nh * P;
+            if (!nh) continue;
+            memset(ST, 0, sizeof(real) * L * N);
+            (portable ? m2_scan_heads_any : m2_scan_heads)(&d, g, j0, nh, T, xbc, delta, A, Dv, NULL, ST, y2, work);
+            for (int j = 0; j < Lc; j++)
+                for (int n = 0; n < N; n++) fin2[((size_t)g * L + j0 * P + j) * N + n] = ST[(size_t)n * Lc + j];
+        }
     }
     const char *tag = portable ? " (portable)" : "";
     CHECK(rel_err(y[1], y[0], TE) < 1e-5 && rel_err(y2, y[0], TE) < 1e-5,
           "m2 scan%s T=%d P=%d H=%d G=%d N=%d: y differs by %.3g (%.3g without checkpoints)", tag, T, P, H, G, N,
           rel_err(y[1], y[0], TE), rel_err(y2, y[0], TE));
-    CHECK(rel_err(fin[1], fin[0], (size_t)d.E * N) < 1e-5, "m2 scan%s T=%d P=%d H=%d G=%d N=%d: final state %.3g", tag,
-          T, P, H, G, N, rel_err(fin[1], fin[0], (size_t)d.E * N));
+    CHECK(rel_err(fin[1], fin[0], (size_t)d.E * N) < 1e-5 && rel_err(fin2, fin[0], (size_t)d.E * N) < 1e-5,
+          "m2 scan%s T=%d P=%d H=%d G=%d N=%d: final state %.3g (%.3g by parts)", tag, T, P, H, G, N,
+          rel_err(fin[1], fin[0], (size_t)d.E * N), rel_err(fin2, fin[0], (size_t)d.E * N));
     double e[4] = {rel_err(dxbc[1], dxbc[0], TC), rel_err(ddelta[1], ddelta[0], TH), rel_err(dA[1], dA[0], H),
                    rel_err(dD[1], dD[0], H)};
     const char *names[4] = {"dxBC", "dΔ", "dA", "dD"};
@@ -389,7 +397,7 @@ static void test_m2_scan(int T, int P, int H, int G, int N, int portable)
     for (int k = 0; k < 2; k++) {
         free(y[k]); free(Ss[k]); free(fin[k]); free(dxbc[k]); free(ddelta[k]); free(dA[k]); free(dD[k]);
     }
-    free(xbc); free(delta); free(A); free(Dv); free(dy); free(work); free(dS); free(ST); free(y2);
+    free(xbc); free(delta); free(A); free(Dv); free(dy); free(work); free(dS); free(ST); free(y2); free(fin2);
 }
 
 /* [E, N] <-> [N, E] */
@@ -515,56 +523,6 @@ static void test_conv1d(int B, int T, int C, int K)
     free(x); free(w); free(b); free(dy);
 }
 
-/* One head at row stride ld (heads interleaved) through both versions:
- * P, o, and dq, dk, dv added to the same starting values. */
-static void test_attn_head(int T, int d, int W, int portable)
-{
-    Rng r;
-    rng_seed(&r, (uint64_t)(T * 131 + d * 7 + W));
-    int ld = 2 * d + 3; /* rows wider than the head, not a vector multiple */
-    size_t nr = (size_t)T * ld, TT = (size_t)T * T;
-    real *q = malloc(sizeof(real) * nr), *k = malloc(sizeof(real) * nr), *v = malloc(sizeof(real) * nr);
-    real *dO = malloc(sizeof(real) * nr), *o[2], *P[2], *dq[2], *dk[2], *dv[2];
-    real *scratch = malloc(sizeof(real) * attn_head_scratch(T, d)), *dP = malloc(sizeof(real) * TT);
-    fill(q, nr, &r, -2, 2);
-    fill(k, nr, &r, -2, 2);
-    fill(v, nr, &r, -1, 1);
-    fill(dO, nr, &r, -1, 1);
-    for (int i = 0; i < 2; i++) {
-        o[i] = calloc(nr, sizeof(real));
-        P[i] = malloc(sizeof(real) * TT);
-        dq[i] = calloc(nr, sizeof(real));
-        dk[i] = malloc(sizeof(real) * nr);
-        dv[i] = malloc(sizeof(real) * nr);
-        fill(P[i], TT, &r, 5, 6); /* stale values the kernels must overwrite */
-    }
-    fill(dk[0], nr, &r, -1, 1);
-    fill(dv[0], nr, &r, -1, 1);
-    memcpy(dk[1], dk[0], sizeof(real) * nr);
-    memcpy(dv[1], dv[0], sizeof(real) * nr);
-    real scale = 1 / sqrt((real)d);
-    attn_head_forward_ref(q, ld, k, ld, v, ld, o[0], ld, P[0], T, d, W, scale);
-    if (portable) /* the build target's copy, what a CPU without AVX-512 runs */
-        attn_head_forward_any(q, ld, k, ld, v, ld, o[1], ld, P[1], T, d, W, scale, scratch);
-    else
-        attn_head_forward(q, ld, k, ld, v, ld, o[1], ld, P[1], T, d, W, scale, scratch);
-    attn_head_backward_ref(q, ld, k, ld, v, ld, dO, ld, P[0], dq[0], dk[0], dv[0], dP, T, d, scale);
-    if (portable)
-        attn_head_backward_any(q, ld, k, ld, v, ld, dO, ld, P[1], dq[1], dk[1], dv[1], T, d, W, scale, scratch);
-    else
-        attn_head_backward(q, ld, k, ld, v, ld, dO, ld, P[1], dq[1], dk[1], dv[1], T, d, W, scale, scratch);
-    double e[5] = {rel_err(P[1], P[0], TT), rel_err(o[1], o[0], nr), rel_err(dq[1], dq[0], nr),
-                   rel_err(dk[1], dk[0], nr), rel_err(dv[1], dv[0], nr)};
-    const char *what[5] = {"P", "o", "dq", "dk", "dv"};
-    for (int i = 0; i < 5; i++)
-        CHECK(e[i] < 2e-5, "attention head T %d d %d W %d portable %d: %s relative error %.3g", T, d, W, portable,
-              what[i], e[i]);
-    for (int i = 0; i < 2; i++) {
-        free(o[i]); free(P[i]); free(dq[i]); free(dk[i]); free(dv[i]);
-    }
-    free(q); free(k); free(v); free(dO); free(scratch); free(dP);
-}
-
 /* y = x W^T (+ y) through gemm_nt_f32 and linear_fwd against the plain
  * loop; where the CPU has no kernel, gemm_nt_f32 must leave y alone. */
 static void test_gemm_nt(int M, int N, int K, int accumulate)
@@ -611,15 +569,6 @@ int main(void)
     printf("gemm_nt_f32 kernels on this CPU: %s\n", !gemm_nt_f32_available() ? "none (BLAS path)"
                                                     : cpu_has_x86_64_v4()     ? "AVX-512 and AVX2"
                                                                               : "AVX2");
-    for (int portable = 0; portable < 2; portable++) {
-        test_attn_head(256, 16, 0, portable);
-        test_attn_head(77, 16, 0, portable);  /* T not a multiple of 4 or of a chunk */
-        test_attn_head(70, 32, 5, portable);  /* a window */
-        test_attn_head(9, 64, 0, portable);   /* every row below a chunk */
-        test_attn_head(130, 12, 0, portable); /* a head dimension without its register case */
-        test_attn_head(100, 7, 40, portable);
-        test_attn_head(1, 16, 0, portable);
-    }
     for (int acc = 0; acc < 2; acc++) {
         test_gemm_nt(16, 768, 768, acc);
         test_gemm_nt(1, 5, 3, acc);

@@ -1,26 +1,24 @@
 /* One attention head over one sequence, forward and backward, causal with
  * an optional window (the query at t sees keys lo(t)..t, lo = t - W for
- * `L`). Three versions:
+ * `L`). Two versions:
  *
  *   attn_head_*_ref  T x T gemms through BLAS, the mask applied after: the
  *                    plain reference (it was the engine until it was
- *                    measured).
- *   attn_head_forward, attn_head_backward  loops over the visible keys
- *                    only, vectorised along the keys, reading and writing
- *                    a T x T P: the engine before the tiled kernels, now
- *                    called only by tests/test_kernels.c. (At head_dim 16
- *                    the gemms had K = 16, OpenBLAS packing more than it
- *                    multiplies, and half their scores were masked.)
+ *                    measured: at head_dim 16 the gemms had K = 16,
+ *                    OpenBLAS packing more than it multiplied, and half
+ *                    their scores were masked).
  *   attn_head_forward_tiled, attn_head_backward_tiled  blocks of queries
  *                    against blocks of keys, see below: an online softmax
  *                    forward that saves one log-sum-exp per query for
  *                    training, and a backward that remakes P a tile at a
  *                    time from it, so neither has anything T x T. What the
- *                    model runs.
+ *                    model runs. (Between the two, per-query kernels along
+ *                    the visible keys read and wrote a T x T P; the tiled
+ *                    pair replaced them at every length measured.)
  *
- * Rows are `ld*` apart (heads interleaved in [T, heads·d]); P is [T, T]
- * with zeros outside lo..t. tests/test_kernels.c holds the first two
- * together, tests/test_attn_tiled.c the tiled ones against the reference. */
+ * Rows are `ld*` apart (heads interleaved in [T, heads·d]); the
+ * reference's P is [T, T] with zeros outside lo..t.
+ * tests/test_attn_tiled.c holds the tiled pair against the reference. */
 #ifndef SEQ_ATTN_HEAD_H
 #define SEQ_ATTN_HEAD_H
 
@@ -32,11 +30,6 @@
 #include "core/vexp.h"
 
 static inline int attn_head_lo(int t, int W) { return W && t > W ? t - W : 0; }
-
-/* reals of scratch attn_head_forward / _backward need: the transposed
- * keys (forward), or values, dK and dV with eight rows of dS (backward);
- * O(T d), so the scratch of a long sequence is no T x T block */
-static inline size_t attn_head_scratch(int T, int d) { return (3 * (size_t)d + 8) * T; }
 
 /* Masked softmax of one score row in place; entries outside lo..t become 0. */
 static inline void attn_softmax_row(real *row, int lo, int t, int T)
@@ -73,201 +66,6 @@ static inline void attn_head_backward_ref(const real *q, int ldq, const real *k,
     }
     cblas_xgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, d, T, scale, dP, T, k, ldk, 0, dq, ldq);
     cblas_xgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, d, T, scale, dP, T, q, ldq, 1, dk, ldk);
-}
-
-/* dst[i, j] = src[j, i]: T rows `ld` apart, d of each, into [d, T] */
-static inline void attn_transpose(real *dst, const real *src, int ld, int T, int d)
-{
-    for (int j = 0; j < T; j++)
-        for (int i = 0; i < d; i++) dst[(size_t)i * T + j] = src[(size_t)j * ld + i];
-}
-
-/* The kernels are written once, as the _any bodies (core/cpu.h), and compiled for
- * the build's target (AVX2) and for x86-64-v4 (AVX-512), picked at run
- * time as the scans are (selective_scan.h): their loops are loads and
- * stores as much as arithmetic, and 16 lanes halve them. */
-
-/* Keys a chunk at a time, so a chunk's sums stay in registers over the
- * head dimension (a pass over the row per dimension reloaded and stored
- * the row d times). Independent sums (4 x 16 keys, head dimensions split
- * in two) keep the FMA pipes busy: with one chain of dependent FMAs these
- * loops ran at the FMA latency, not its throughput. */
-#define ATTN_CHUNK 16
-
-/* acc[0..16) = Σ_i a[i] · X[i·T + j0 + jj]: one chunk of scores */
-CPU_BODY void attn_chunkdot(real *r, const real *a, const real *X, int T, int d)
-{
-    real acc0[ATTN_CHUNK] = {0}, acc1[ATTN_CHUNK] = {0};
-    int i = 0;
-    for (; i + 2 <= d; i += 2) {
-        const real *x0 = X + (size_t)i * T, *x1 = x0 + T;
-        real a0 = a[i], a1 = a[i + 1];
-#pragma omp simd
-        for (int jj = 0; jj < ATTN_CHUNK; jj++) {
-            acc0[jj] += a0 * x0[jj];
-            acc1[jj] += a1 * x1[jj];
-        }
-    }
-    if (i < d)
-#pragma omp simd
-        for (int jj = 0; jj < ATTN_CHUNK; jj++) acc0[jj] += a[i] * X[(size_t)i * T + jj];
-    for (int jj = 0; jj < ATTN_CHUNK; jj++) r[jj] = acc0[jj] + acc1[jj];
-}
-
-/* r[j] = Σ_i a[i] · XT[i·T + j] for j < n: a row of scores from [d, T] keys */
-CPU_BODY void attn_rowdot(real *r, const real *a, const real *XT, int T, int d, int n)
-{
-    int j0 = 0;
-    for (; j0 + 4 * ATTN_CHUNK <= n; j0 += 4 * ATTN_CHUNK) {
-        real acc[4][ATTN_CHUNK] = {{0}};
-        for (int i = 0; i < d; i++) {
-            const real *x = XT + (size_t)i * T + j0;
-            real ai = a[i];
-#pragma omp simd
-            for (int jj = 0; jj < ATTN_CHUNK; jj++) {
-                acc[0][jj] += ai * x[jj];
-                acc[1][jj] += ai * x[jj + ATTN_CHUNK];
-                acc[2][jj] += ai * x[jj + 2 * ATTN_CHUNK];
-                acc[3][jj] += ai * x[jj + 3 * ATTN_CHUNK];
-            }
-        }
-        for (int c = 0; c < 4; c++)
-            for (int jj = 0; jj < ATTN_CHUNK; jj++) r[j0 + c * ATTN_CHUNK + jj] = acc[c][jj];
-    }
-    for (; j0 + ATTN_CHUNK <= n; j0 += ATTN_CHUNK) attn_chunkdot(r + j0, a, XT + j0, T, d);
-    if (j0 < n && n >= ATTN_CHUNK) { /* the last chunk ends at n, overlapping the one before */
-        attn_chunkdot(r + n - ATTN_CHUNK, a, XT + n - ATTN_CHUNK, T, d);
-        return;
-    }
-    for (int j = j0; j < n; j++) {
-        real acc = 0;
-        for (int i = 0; i < d; i++) acc += a[i] * XT[(size_t)i * T + j];
-        r[j] = acc;
-    }
-}
-
-/* out[i] = Σ_j p[j·ps] · X[j·ld + i] over n rows: a head-wide sum kept in
- * registers for the usual head dimensions, four rows at a time */
-#define ATTN_MIX(DD)                                                                                                \
-    {                                                                                                               \
-        real acc[4][DD] = {{0}};                                                                                    \
-        int j = 0;                                                                                                  \
-        for (; j + 4 <= n; j += 4) {                                                                                \
-            const real *x = X + (size_t)j * ld;                                                                     \
-            real p0 = p[(size_t)j * ps], p1 = p[(size_t)(j + 1) * ps], p2 = p[(size_t)(j + 2) * ps],                \
-                 p3 = p[(size_t)(j + 3) * ps];                                                                      \
-            _Pragma("omp simd") for (int i = 0; i < DD; i++) {                                                      \
-                acc[0][i] += p0 * x[i];                                                                             \
-                acc[1][i] += p1 * x[i + ld];                                                                        \
-                acc[2][i] += p2 * x[i + 2 * (size_t)ld];                                                            \
-                acc[3][i] += p3 * x[i + 3 * (size_t)ld];                                                            \
-            }                                                                                                       \
-        }                                                                                                           \
-        for (; j < n; j++) {                                                                                        \
-            const real *x = X + (size_t)j * ld;                                                                     \
-            real pj = p[(size_t)j * ps];                                                                            \
-            _Pragma("omp simd") for (int i = 0; i < DD; i++) acc[0][i] += pj * x[i];                                \
-        }                                                                                                           \
-        for (int i = 0; i < DD; i++) out[i] = (acc[0][i] + acc[1][i]) + (acc[2][i] + acc[3][i]);                    \
-        return;                                                                                                     \
-    }
-CPU_BODY void attn_rowmix(real *out, const real *p, size_t ps, const real *X, int ld, int d, int n)
-{
-    switch (d) {
-    case 16: ATTN_MIX(16)
-    case 32: ATTN_MIX(32)
-    case 64: ATTN_MIX(64)
-    default: break;
-    }
-    for (int i = 0; i < d; i++) out[i] = 0;
-    for (int j = 0; j < n; j++)
-        for (int i = 0; i < d; i++) out[i] += p[(size_t)j * ps] * X[(size_t)j * ld + i];
-}
-
-/* P and o of one head; scratch: attn_head_scratch(T, d) reals */
-CPU_BODY void attn_head_forward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o,
-                                     int ldo, real *P, int T, int d, int W, real scale, real *scratch)
-{
-    real *KT = scratch;
-    attn_transpose(KT, k, ldk, T, d);
-    for (int t = 0; t < T; t++) {
-        int lo = attn_head_lo(t, W), n = t - lo + 1;
-        real *row = P + (size_t)t * T, *r = row + lo, mx = -INFINITY, sum = 0;
-        attn_rowdot(r, q + (size_t)t * ldq, KT + lo, T, d, n);
-#pragma omp simd reduction(max : mx)
-        for (int j = 0; j < n; j++) mx = r[j] > mx ? r[j] : mx;
-#pragma omp simd
-        for (int j = 0; j < n; j++) r[j] = scale * (r[j] - mx);
-        vexp(r, r, n);
-#pragma omp simd reduction(+ : sum)
-        for (int j = 0; j < n; j++) sum += r[j];
-        real inv = 1 / sum;
-#pragma omp simd
-        for (int j = 0; j < n; j++) r[j] *= inv;
-        memset(row, 0, sizeof(real) * (size_t)lo);
-        memset(row + t + 1, 0, sizeof(real) * (size_t)(T - t - 1));
-        attn_rowmix(o + (size_t)t * ldo, r, 1, v + (size_t)lo * ldv, ldv, d, n);
-    }
-}
-
-/* dq (=), dk, dv (+=) from dO and the forward's P (zero outside the
- * mask), eight query rows a pass: their dS rows (zero outside the mask)
- * and dq rows, then dK and dV, transposed, from those eight rows:
- * dK^T[i] += Σ_r q_r[i] dS_r, dV^T[i] += Σ_r dO_r[i] P_r (one row a pass
- * read and wrote all of dK and dV once per query and left this kernel
- * slower than the gemms; all of dS at once took a T x T block). */
-CPU_BODY void attn_head_backward_any(const real *q, int ldq, const real *k, int ldk, const real *v, int ldv,
-                                      const real *dO, int ldo, const real *P, real *dq, real *dk, real *dv, int T,
-                                      int d, int W, real scale, real *scratch)
-{
-    real *VT = scratch, *dKT = VT + (size_t)d * T, *dVT = dKT + (size_t)d * T, *dS = dVT + (size_t)d * T;
-    attn_transpose(VT, v, ldv, T, d);
-    memset(dKT, 0, sizeof(real) * 2 * (size_t)d * T);
-    for (int t0 = 0; t0 < T; t0 += 8) {
-        int rows = T - t0 < 8 ? T - t0 : 8, lo = attn_head_lo(t0, W), n = t0 + rows - lo;
-        for (int r = 0; r < rows; r++) {
-            int t = t0 + r, lot = attn_head_lo(t, W), nt = t - lot + 1;
-            const real *pr = P + (size_t)t * T + lot;
-            real *row = dS + (size_t)r * T, *s = row + lot, dot = 0;
-            attn_rowdot(s, dO + (size_t)t * ldo, VT + lot, T, d, nt); /* dP_tj = dO_t · v_j */
-            /* dS = P ⊙ (dP − Σ_j dP·P), scaled once here for dq and dk */
-#pragma omp simd reduction(+ : dot)
-            for (int j = 0; j < nt; j++) dot += s[j] * pr[j];
-#pragma omp simd
-            for (int j = 0; j < nt; j++) s[j] = scale * pr[j] * (s[j] - dot);
-            /* the pass below reads keys lo..lo+n of every row */
-            memset(row + lo, 0, sizeof(real) * (size_t)(lot - lo));
-            memset(row + t + 1, 0, sizeof(real) * (size_t)(lo + n - t - 1));
-            attn_rowmix(dq + (size_t)t * ldq, s, 1, k + (size_t)lot * ldk, ldk, d, nt);
-        }
-        const real *p[8], *ds[8];
-        real gq[8], go[8];
-        for (int r = 0; r < 8; r++) {
-            int rr = r < rows ? r : 0;
-            p[r] = P + (size_t)(t0 + rr) * T + lo;
-            ds[r] = dS + (size_t)rr * T + lo;
-        }
-        for (int i = 0; i < d; i++) {
-            for (int r = 0; r < 8; r++) {
-                int t = t0 + (r < rows ? r : 0);
-                gq[r] = r < rows ? q[(size_t)t * ldq + i] : 0;
-                go[r] = r < rows ? dO[(size_t)t * ldo + i] : 0;
-            }
-            real *dkt = dKT + (size_t)i * T + lo, *dvt = dVT + (size_t)i * T + lo;
-#pragma omp simd
-            for (int j = 0; j < n; j++) {
-                dkt[j] += (gq[0] * ds[0][j] + gq[1] * ds[1][j] + gq[2] * ds[2][j] + gq[3] * ds[3][j]) +
-                          (gq[4] * ds[4][j] + gq[5] * ds[5][j] + gq[6] * ds[6][j] + gq[7] * ds[7][j]);
-                dvt[j] += (go[0] * p[0][j] + go[1] * p[1][j] + go[2] * p[2][j] + go[3] * p[3][j]) +
-                          (go[4] * p[4][j] + go[5] * p[5][j] + go[6] * p[6][j] + go[7] * p[7][j]);
-            }
-        }
-    }
-    for (int j = 0; j < T; j++)
-        for (int i = 0; i < d; i++) {
-            dk[(size_t)j * ldk + i] += dKT[(size_t)i * T + j];
-            dv[(size_t)j * ldv + i] += dVT[(size_t)i * T + j];
-        }
 }
 
 /* Forward, tiled (flash-attention style): a block of ATTN_BQ
@@ -687,15 +485,6 @@ CPU_BODY void attn_head_backward_tiled_any(const real *q, int ldq, const real *k
 {
     attn_head_backward_tiled_body(q, ldq, k, ldk, v, ldv, o, dO, ldo, lse, dq, dk, dv, T, d, W, scale, scratch, 0);
 }
-
-CPU_DISPATCH_VOID(attn_head_forward,
-                  (const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, real *o, int ldo, real *P,
-                   int T, int d, int W, real scale, real *scratch),
-                  (q, ldq, k, ldk, v, ldv, o, ldo, P, T, d, W, scale, scratch))
-CPU_DISPATCH_VOID(attn_head_backward,
-                  (const real *q, int ldq, const real *k, int ldk, const real *v, int ldv, const real *dO, int ldo,
-                   const real *P, real *dq, real *dk, real *dv, int T, int d, int W, real scale, real *scratch),
-                  (q, ldq, k, ldk, v, ldv, dO, ldo, P, dq, dk, dv, T, d, W, scale, scratch))
 
 /* The tiled kernels' AVX-512 copies run 16-lane tiles, not the portable
  * copies' 8, so they are dispatched by hand. */
