@@ -251,6 +251,10 @@ def main():
                      **({"seqbench_busy": {"value": busy}} if busy is not None else {})})
 
     # ---------------------------------------------------------------- the small models' training step
+    # A step of these takes 15-50 ms (seqbench, PyTorch's llama and doubling scan): a median of 2 or 3
+    # moved by a third between runs on a noisy host, so both sides take the median of at least 10.
+    # PyTorch's sequential scan (~2 s a step) keeps at least 3.
+    small_rep = max(10, a.repeats)
     small_args = ["--layers", 2, "--d-model", 64, "--vocab", 16, "--train-batch", 8, "--train-len", 256,
                   "--lengths", 256, *threads]
     tiny, tiny_busy = {}, {}
@@ -260,7 +264,7 @@ def main():
         dec = ["--batches", 1, "--contexts", a.context, "--decode-steps", 4096] if arch == "mamba" else \
               ["--batches", 1, "--contexts", 1, "--decode-steps", 1]
         tiny[arch], tiny_busy[arch] = sb_bench(f"small-{arch}",
-                                               ["--arch", arch, *small_args, *dec, "--repeats", max(3, a.repeats)])
+                                               ["--arch", arch, *small_args, *dec, "--repeats", small_rep])
         out["seqbench_measured"][f"small_{arch}"] = tiny[arch]["train_step"]
         C.progress(f"  seqbench: {ms(tiny[arch]['train_step']):.1f} ms a step")
         if tiny_busy[arch]:
@@ -280,7 +284,8 @@ def main():
     torch_train = {}
     for scan in ("doubling", "sequential"):
         C.progress(f"PyTorch: 2-layer d_model 64 Mamba training step, {scan} scan")
-        torch_train[scan] = TT.mamba_step(m, scan, 8, 256, a.repeats, a.seed)
+        torch_train[scan] = TT.mamba_step(m, scan, 8, 256, small_rep if scan == "doubling" else max(3, a.repeats),
+                                          a.seed)
         C.progress(f"  {ms(torch_train[scan]):.0f} ms a step")
     ts = tiny["mamba"]["train_step"]
     def roof_ms(f, ts):
@@ -298,7 +303,7 @@ def main():
         die(f"the PyTorch Transformer has {H.n_params(m)} parameters, seqbench's "
             f"{tiny['transformer']['n_params']}", 1)
     C.progress("PyTorch: 2-layer d_model 64 Transformer (LlamaForCausalLM) training step")
-    tt = TT.llama_step(m, 8, 256, max(3, a.repeats), a.seed)
+    tt = TT.llama_step(m, 8, 256, small_rep, a.seed)
     C.progress(f"  {ms(tt):.1f} ms a step")
     ts = tiny["transformer"]["train_step"]
     row("train_transformer", "same, Transformer (ms)", "ms", ms(ts),

@@ -154,7 +154,8 @@ def report_text(out, md, roof, a):
             f"{blas}, {mach['logical_cpus']} logical CPUs, {a.threads} threads, fp32, random weights; load "
             f"average {out['load_average_1m_at_start']} at the start and {out['load_average_1m_at_end']} at the "
             f"end; {out['wall_time_s'] / 60:.1f} minutes. {'Median' if a.figure == 'median' else 'Fastest'} of "
-            f"{a.repeats} runs after a warm-up; decode after a {a.context}-token context, {a.steps} timed steps; "
+            f"{a.repeats} runs after a warm-up (training steps: {max(10, a.repeats)}, PyTorch's sequential scan "
+            f"{max(3, a.repeats)}); decode after a {a.context}-token context, {a.steps} timed steps; "
             f"OMP_WAIT_POLICY {wp['python']} for PyTorch and transformers, {wp['seqbench'] or 'unset'} for "
             "seqbench. (×r): seqbench is r times as fast as that peer." + _busy_sentence(out))
     if roof.get("bandwidth_bytes_per_s") and roof.get("peak_flops_per_s"):
