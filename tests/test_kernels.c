@@ -8,9 +8,6 @@
  *     (decode), and with gates small enough to reach the derivative's clip;
  *   - the selective scan, forward and backward, selective (S6: B, C per
  *     token) and LTI (B, C per channel) strides, N below and above the block;
- *   - the channels-innermost S6 training scan (scan_forward_t, _backward_t)
- *     with its transposed layouts at odd sizes (E, N not multiples of the
- *     SIMD width, E past one channel block, T = 1);
  *   - the LTI ablation's transposed scan (lti_scan.h) against the same
  *     references with the LTI strides;
  *   - the Mamba-2 group scan with its chunk checkpoints (m2_scan.h) against
@@ -19,7 +16,8 @@
  *   - the in-place batch gemm (core/gemm.h), each of its AVX-512 and AVX2
  *     copies the CPU has, and linear_fwd, which takes it, at shapes with
  *     every remainder of its tiles and vector K.
- * (The attention head's tiled kernels have their own file, test_attn_tiled.c.) */
+ * (The attention head's tiled kernels have their own file, test_attn_tiled.c;
+ * the S6 scan_forward_t and checkpointed training pair, test_m1_scan.c.) */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,82 +244,6 @@ static void test_scan(int T, int E, int N, int selective)
         for (int j = 0; j < 6; j++) free(grads[k][j]);
     }
     free(u); free(dt); free(Bm); free(Cm); free(A); free(D); free(dh); free(dy);
-}
-
-/* scan_forward_t / scan_backward_t against the references: the same S6
- * inputs, A and dA transposed for the fast path, its states hs [T, N, E]
- * only read by its own backward. */
-static void test_scan_t(int T, int E, int N, int portable)
-{
-    Rng r;
-    rng_seed(&r, (uint64_t)(T * 7919 + E * 31 + N));
-    size_t EN = (size_t)E * N, TE = (size_t)T * E, TN = (size_t)T * N;
-    real *u = calloc(TE, sizeof(real)), *dt = calloc(TE, sizeof(real)), *Bm = calloc(TN, sizeof(real)),
-         *Cm = calloc(TN, sizeof(real)), *A = calloc(EN, sizeof(real)), *AT = calloc(EN, sizeof(real)),
-         *D = calloc(E, sizeof(real)), *dy = calloc(TE, sizeof(real)), *dh = calloc(EN, sizeof(real));
-    fill(u, TE, &r, -1, 1);
-    fill(dt, TE, &r, 0.001, 0.5);
-    fill(Bm, TN, &r, -1, 1);
-    fill(Cm, TN, &r, -1, 1);
-    fill(A, EN, &r, -8, -0.5);
-    fill(D, E, &r, 0.5, 1.5);
-    fill(dy, TE, &r, -1, 1);
-    for (int e = 0; e < E; e++)
-        for (int n = 0; n < N; n++) AT[(size_t)n * E + e] = A[(size_t)e * N + n];
-    ScanIn s = {T, E, N, u, (size_t)E, dt, (size_t)E, Bm, Cm, (size_t)N, 0, A, D};
-    real *y[2], *hs[2], *h[2], *grads[2][6];
-    size_t gn[6] = {TE, TE, TN, TN, EN, (size_t)E};
-    for (int k = 0; k < 2; k++) {
-        y[k] = calloc(TE, sizeof(real));
-        hs[k] = calloc((size_t)T * EN, sizeof(real));
-        h[k] = calloc(EN, sizeof(real));
-        for (int j = 0; j < 6; j++) grads[k][j] = calloc(gn[j], sizeof(real));
-        ScanGrad g = {grads[k][0], (size_t)E, grads[k][1], grads[k][2], grads[k][3], grads[k][4], grads[k][5]};
-        if (k) {
-            for (int j = 0; j < 4; j++) /* du, dΔ, dB, dC are written, not added to: start them at NaN */
-                for (size_t i = 0; i < gn[j]; i++) grads[k][j][i] = NAN;
-            (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y[k], (size_t)E, hs[k], h[k]);
-            (portable ? scan_backward_t_any : scan_backward_t)(&s, AT, dy, (size_t)E, hs[k], dh, &g);
-        } else {
-            scan_forward_ref(&s, y[k], (size_t)E, hs[k], h[k]);
-            scan_backward_ref(&s, dy, (size_t)E, hs[k], dh, &g);
-        }
-    }
-    /* back to the reference's [E, N] layout */
-    real *hT = calloc(EN, sizeof(real)), *dAT = calloc(EN, sizeof(real));
-    for (int e = 0; e < E; e++)
-        for (int n = 0; n < N; n++) {
-            hT[(size_t)e * N + n] = h[1][(size_t)n * E + e];
-            dAT[(size_t)e * N + n] = grads[1][4][(size_t)n * E + e];
-        }
-    memcpy(h[1], hT, sizeof(real) * EN);
-    memcpy(grads[1][4], dAT, sizeof(real) * EN);
-    const char *tag = portable ? " (portable)" : "";
-    CHECK(rel_err(y[1], y[0], TE) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: y differs by %.3g", tag, T, E, N,
-          rel_err(y[1], y[0], TE));
-    CHECK(rel_err(h[1], h[0], EN) < 1e-5, "S6 transposed%s T=%d E=%d N=%d: final state differs by %.3g", tag, T, E, N,
-          rel_err(h[1], h[0], EN));
-    /* the inference form, no saved states: the same y and state */
-    real *y2 = calloc(TE, sizeof(real)), *h2 = calloc(EN, sizeof(real));
-    (portable ? scan_forward_t_any : scan_forward_t)(&s, AT, y2, (size_t)E, NULL, h2);
-    for (int e = 0; e < E; e++)
-        for (int n = 0; n < N; n++) hT[(size_t)e * N + n] = h2[(size_t)n * E + e];
-    CHECK(rel_err(y2, y[0], TE) < 1e-5 && rel_err(hT, h[0], EN) < 1e-5,
-          "S6 transposed%s T=%d E=%d N=%d without hs: y %.3g, state %.3g", tag, T, E, N, rel_err(y2, y[0], TE),
-          rel_err(hT, h[0], EN));
-    const char *names[6] = {"du", "ddt", "dB", "dC", "dA", "dD"};
-    for (int j = 0; j < 6; j++) {
-        double d = rel_err(grads[1][j], grads[0][j], gn[j]);
-        CHECK(d < 1e-5, "S6 transposed%s T=%d E=%d N=%d: %s differs by %.3g", tag, T, E, N, names[j], d);
-    }
-    for (int k = 0; k < 2; k++) {
-        free(y[k]);
-        free(hs[k]);
-        free(h[k]);
-        for (int j = 0; j < 6; j++) free(grads[k][j]);
-    }
-    free(u); free(dt); free(Bm); free(Cm); free(A); free(AT); free(D); free(dy); free(dh);
-    free(hT); free(dAT); free(y2); free(h2);
 }
 
 /* The Mamba-2 training scan (m2_scan_group, _backward: heads of a group
@@ -595,16 +517,6 @@ int main(void)
     test_scan(9, 5, 100, 1); /* N past one block of 64 */
     test_scan(9, 5, 100, 0);
     test_scan(1, 128, 16, 1); /* a decode step */
-    /* the dispatching entry points (the AVX-512 copy where the CPU has it)
-     * and the portable bodies (what an AVX2-only CPU runs) */
-    for (int portable = 0; portable < 2; portable++) {
-        test_scan_t(37, 24, 16, portable);
-        test_scan_t(9, 5, 100, portable);   /* E below one vector, N odd and large */
-        test_scan_t(1, 128, 16, portable);  /* T = 1 */
-        test_scan_t(6, 131, 3, portable);   /* E past one channel block of 128, N not a multiple of 8 */
-        test_scan_t(4, 1, 1, portable);
-        test_scan_t(50, 264, 17, portable); /* three channel blocks, the last partial */
-    }
     /* Mamba-2: the training shape (P = N = 16, T = 4 chunks), P and N off the
      * SIMD width, several groups, T odd, below a chunk, one past a chunk, 1 */
     for (int portable = 0; portable < 2; portable++) {

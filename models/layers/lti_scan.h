@@ -74,7 +74,7 @@ typedef struct {
 
 /* Reverse-time pass of lti_scan_forward_t from zero state, hs its saved
  * states, dhT [N, E] scratch. dΔ and du are regrouped as in
- * scan_backward_t: per token, Σ_n dh·A·decay·h_{t-1} and Σ_n dh·B. */
+ * scan_backward_ck: per token, Σ_n dh·A·decay·h_{t-1} and Σ_n dh·B. */
 static inline void lti_scan_backward_t(const LtiScanIn *s, const real *dy, size_t dy_t, const real *hs, real *dhT,
                                        const LtiScanGrad *g)
 {

@@ -21,6 +21,7 @@
 #include <tgmath.h>
 
 #include "core/cpu.h"
+#include "core/lanes.h"
 #include "core/real.h"
 
 typedef struct { int D, E, H, P, G, N, K, conv_dim, Z; } M2Dims;
@@ -141,11 +142,9 @@ CPU_BODY void m2_token_rows(const M2Dims *d, int h0, int nh, const real *x, cons
 
 /* Channels the fast loops hold at a time: one AVX-512 vector, two AVX2
  * ones. The backward keeps each sum across channels as M2_LANES partial
- * sums folded in halves at the end (m2_fold): an `omp simd reduction`
- * folded its vector by storing it and adding the lanes one after another, a
- * chain of 16 dependent adds per sum, and those chains were a third of the
- * backward. m2_fold is written for 16. */
+ * sums, folded at the end by lanes_fold16 (core/lanes.h): 16 it must be. */
 #define M2_LANES 16
+_Static_assert(M2_LANES == 16, "lanes_fold16 folds 16 partial sums");
 
 /* One token's state update S^T_t[n] = decay ⊙ S^T_{t-1}[n] + B_n·(Δx) for
  * every n (prev NULL: S_{t-1} = 0; prev may be cur), and y_t += S_t C_t
@@ -235,16 +234,6 @@ CPU_BODY void m2_scan_group_any(const M2Dims *d, int g, int T, const real *xbc, 
     m2_scan_heads_any(d, g, 0, d->H / d->G, T, xbc, delta, A, Dv, Ss, ST, y, work);
 }
 
-/* the 16 partial sums folded in halves: 8 + 4 lanes, then 2 pairs */
-CPU_BODY real m2_fold(real *v)
-{
-#pragma omp simd
-    for (int l = 0; l < 8; l++) v[l] += v[l + 8];
-#pragma omp simd
-    for (int l = 0; l < 4; l++) v[l] += v[l + 4];
-    return (v[0] + v[2]) + (v[1] + v[3]);
-}
-
 /* Σ v[0..n) through M2_LANES partial sums */
 CPU_BODY real m2_sum(const real *v, int n)
 {
@@ -254,7 +243,7 @@ CPU_BODY real m2_sum(const real *v, int n)
 #pragma omp simd
         for (int l = 0; l < M2_LANES; l++) acc[l] += v[i + l];
     for (int l = 0; i < n; i++, l++) acc[l] += v[i];
-    return m2_fold(acc);
+    return lanes_fold16(acc);
 }
 
 /* One state row n of one token's backward: gs = dS_t[n] + dy·C_n (all that
@@ -290,8 +279,8 @@ CPU_BODY void m2_back_row(int L, real b, real c, const real *restrict dyt, const
             dsn[e] = gs * dec[e];
         }
     }
-    *dB = m2_fold(pB);
-    *dC = m2_fold(pC);
+    *dB = lanes_fold16(pB);
+    *dC = lanes_fold16(pC);
 }
 
 /* Reverse-time pass of m2_scan_group_any (started from a zero state),

@@ -333,7 +333,7 @@ static void m1_step_scan(const ModelCfg *c, const M1Weights *w, const real *AT, 
     int E = cfg_d_inner(c), N = c->d_state, R = cfg_dt_rank(c), P = R + 2 * N;
     ScanIn si = {1, E, N, u + (size_t)b * E, (size_t)E, dtp + (size_t)b * E, (size_t)E, dbcn + (size_t)b * P + R,
                  dbcn + (size_t)b * P + R + N, (size_t)P, 0, NULL, w->D};
-    scan_forward_t(&si, AT, y + (size_t)b * E, 0, NULL, hs + (size_t)b * E * N);
+    scan_forward_t(&si, AT, y + (size_t)b * E, 0, hs + (size_t)b * E * N);
 }
 
 static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int ctx, real *state, real *scratch)
@@ -394,7 +394,7 @@ static void m1_prefill_state(const Sub *s, int B, int T, const real *acts, real 
         ScanIn si = m1_scan_in(c, &a, w.D, b, T);
         real *hT = state + (size_t)Bs * (K - 1) * E + sb * EN;
         memset(hT, 0, sizeof(real) * EN);
-        scan_forward_t(&si, AT, y, 0, NULL, hT);
+        scan_forward_t(&si, AT, y, 0, hT);
     }
 }
 

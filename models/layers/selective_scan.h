@@ -9,11 +9,10 @@
  *
  * Three forms, from plain to fast: the _ref loops (the reference: they save
  * every h_t, T·E·N reals a sequence, and the backward reads them back);
- * scan_forward_t / scan_backward_t, channels innermost (decode and the
- * prefilled state run the forward; both are the yardstick of the last
- * form); and the training pair scan_forward_ck / scan_backward_ck, which
- * keep a state only every SCAN_CHUNK tokens and recompute the rest in
- * cache (below). */
+ * scan_forward_t, channels innermost, with no saved states (decode's
+ * prefilled state and inference); and the training pair scan_forward_ck /
+ * scan_backward_ck, which keep a state only every SCAN_CHUNK tokens and
+ * recompute the rest in cache (below). */
 #ifndef SEQ_SELECTIVE_SCAN_H
 #define SEQ_SELECTIVE_SCAN_H
 
@@ -23,6 +22,7 @@
 #include <tgmath.h>
 
 #include "core/cpu.h"
+#include "core/lanes.h"
 #include "core/real.h"
 #include "core/vexp.h"
 
@@ -103,7 +103,7 @@ static inline void neg_exp(real *A, const real *A_log, size_t n)
  * SIMD lanes (with Δ·u hoisted out of the n loop, so roundings differ from
  * the reference by an ulp or so: tests/test_kernels.c compares the two).
  * The LTI ablation's path (B, C per channel); the selective S6 trains with
- * scan_forward_t / scan_backward_t below. */
+ * scan_forward_ck / scan_backward_ck below. */
 #define SCAN_BLOCK 64
 
 static inline void scan_forward(const ScanIn *s, real *y, size_t y_t, real *hs, real *h)
@@ -203,10 +203,10 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
         }
 }
 
-/* The training scans below are written once, as the _any bodies, and
+/* The fast scans below are written once, as the _any bodies, and
  * compiled twice with GCC on x86-64: for the build's target (AVX2 + FMA)
- * and for x86-64-v4 (AVX-512), picked at run time by scan_forward_t /
- * scan_backward_t. The v4 copy runs 16-lane vectors with 32 registers (the
+ * and for x86-64-v4 (AVX-512), picked at run time by the dispatching
+ * entry points. The v4 copy runs 16-lane vectors with 32 registers (the
  * AVX2 one spills): on a Zen 5 the 8 x 256 scans of a d_model 64 Mamba ran
  * ~20% faster alone, ~7% of the whole training step. Each lane computes
  * the same operations either way; only the order of dB's and dC's sums
@@ -219,116 +219,48 @@ static inline void scan_backward(const ScanIn *s, const real *dy, size_t dy_t, c
  * inline (exp_fast in the loop, no scratch), and y_t[e] accumulates over n
  * with no sum across SIMD lanes. The channel-outer loop above made a 16-lane
  * vexp call and a lane reduction per (t, e); this one does E·N elements per
- * token in straight vector code. hs may be NULL (inference); otherwise h_t
- * is written straight into hs[t], and hT gets the last one. */
-CPU_BODY void scan_forward_t_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT)
+ * token in straight vector code. hT [N, E] holds the state in and out. */
+CPU_BODY void scan_forward_t_any(const ScanIn *s, const real *AT, real *y, size_t y_t, real *hT)
 {
     int E = s->E, N = s->N;
-    size_t EN = (size_t)E * N;
     for (int t = 0; t < s->T; t++) {
         const real *d = s->dt + t * s->dt_t, *u = s->u + t * s->u_t;
         const real *Bt = s->B + t * s->bc_t, *Ct = s->C + t * s->bc_t;
-        const real *prev = hs && t ? hs + (size_t)(t - 1) * EN : hT;
-        real *cur = hs ? hs + (size_t)t * EN : hT, *yt = y + t * y_t;
+        real *yt = y + t * y_t;
 #pragma omp simd
         for (int e = 0; e < E; e++) yt[e] = s->D[e] * u[e];
         for (int n = 0; n < N; n++) {
             real b = Bt[n], c = Ct[n];
-            const real *a = AT + (size_t)n * E, *hp = prev + (size_t)n * E;
-            real *hn = cur + (size_t)n * E;
+            const real *a = AT + (size_t)n * E;
+            real *hn = hT + (size_t)n * E;
 #pragma omp simd
             for (int e = 0; e < E; e++) {
-                real h = fma(exp_fma(d[e] * a[e]), hp[e], d[e] * u[e] * b);
+                real h = fma(exp_fma(d[e] * a[e]), hn[e], d[e] * u[e] * b);
                 hn[e] = h;
                 yt[e] = fma(c, h, yt[e]);
             }
         }
     }
-    if (hs && s->T > 0) memcpy(hT, hs + (size_t)(s->T - 1) * EN, sizeof(real) * EN);
 }
 
-/* Channels handled together by scan_backward_t: its per-channel sums live
- * on the stack, and a block's rows of dh, dA, hs stay in L1 for any E. */
+/* Channels the LTI backward (lti_scan.h) handles together: its
+ * per-channel sums live on the stack, and a block's rows of dh, dA, hs
+ * stay in L1 for any E. */
 #define SCAN_ECHUNK 128
 
-/* Reverse-time pass of scan_forward_t (the state before t = 0 is zero, as
- * in the forward's training use). hs [T, N, E] from scan_forward_t; dhT [N,
- * E] scratch; g->dA is [N, E] here, transposed like AT. Unlike the
- * reference it writes (=) du, dΔ, dB and dC, which it reaches once per
- * token, so the caller need not zero them; dA and dD are added to. Per element the reference's sums are regrouped: dΔ = Σ_n
- * dh·A·decay·h_{t-1} + u·Σ_n dh·B_n and du = Δ·Σ_n dh·B_n + dy·D, so the two
- * sums over n are per-channel vectors and only dB_t[n], dC_t[n] (sums over
- * the channels) need a sum across lanes, once per (t, n, block). */
-CPU_BODY void scan_backward_t_any(const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs,
-                                       real *dhT, const ScanGrad *g)
-{
-    int E = s->E, N = s->N;
-    size_t EN = (size_t)E * N;
-    real sA[SCAN_ECHUNK], sB[SCAN_ECHUNK], du_[SCAN_ECHUNK], zero[SCAN_ECHUNK] = {0};
-    memset(dhT, 0, sizeof(real) * EN);
-    for (int t = s->T - 1; t >= 0; t--) {
-        const real *d = s->dt + t * s->dt_t, *u = s->u + t * s->u_t, *dyt = dy + t * dy_t;
-        const real *Bt = s->B + t * s->bc_t, *Ct = s->C + t * s->bc_t;
-        real *dBt = g->dB + t * s->bc_t, *dCt = g->dC + t * s->bc_t;
-        const real *ht = hs + (size_t)t * EN, *hp = t ? hs + (size_t)(t - 1) * EN : NULL;
-        for (int e0 = 0; e0 < E; e0 += SCAN_ECHUNK) {
-            int ne = E - e0 < SCAN_ECHUNK ? E - e0 : SCAN_ECHUNK;
-            const real *de = d + e0, *ue = u + e0, *dye = dyt + e0;
-#pragma omp simd
-            for (int i = 0; i < ne; i++) {
-                g->dD[e0 + i] += dye[i] * ue[i];
-                du_[i] = de[i] * ue[i];
-                sA[i] = 0;
-                sB[i] = 0;
-            }
-            for (int n = 0; n < N; n++) {
-                size_t o = (size_t)n * E + e0;
-                real b = Bt[n], c = Ct[n], accB = 0, accC = 0;
-                const real *a = AT + o, *hn = ht + o, *pn = hp ? hp + o : zero;
-                real *dhn = dhT + o, *dAn = g->dA + o;
-#pragma omp simd reduction(+ : accB, accC)
-                for (int i = 0; i < ne; i++) {
-                    real dec = exp_fma(de[i] * a[i]);
-                    real dht = fma(dye[i], c, dhn[i]); /* all that depends on h_t */
-                    real q = dht * dec * pn[i];
-                    accC = fma(dye[i], hn[i], accC);
-                    accB = fma(dht, du_[i], accB);
-                    sA[i] = fma(a[i], q, sA[i]);
-                    sB[i] = fma(dht, b, sB[i]);
-                    dAn[i] = fma(de[i], q, dAn[i]);
-                    dhn[i] = dht * dec; /* to h_{t-1} */
-                }
-                dBt[n] = (e0 ? dBt[n] : 0) + accB;
-                dCt[n] = (e0 ? dCt[n] : 0) + accC;
-            }
-            real *ddt = g->ddt + t * s->dt_t + e0, *du = g->du + t * g->du_t + e0;
-#pragma omp simd
-            for (int i = 0; i < ne; i++) {
-                ddt[i] = fma(ue[i], sB[i], sA[i]);
-                du[i] = fma(de[i], sB[i], dye[i] * s->D[e0 + i]);
-            }
-        }
-    }
-}
-
-
-CPU_DISPATCH_VOID(scan_forward_t, (const ScanIn *s, const real *AT, real *y, size_t y_t, real *hs, real *hT),
-                  (s, AT, y, y_t, hs, hT))
-CPU_DISPATCH_VOID(scan_backward_t,
-                  (const ScanIn *s, const real *AT, const real *dy, size_t dy_t, const real *hs, real *dhT,
-                   const ScanGrad *g),
-                  (s, AT, dy, dy_t, hs, dhT, g))
+CPU_DISPATCH_VOID(scan_forward_t, (const ScanIn *s, const real *AT, real *y, size_t y_t, real *hT),
+                  (s, AT, y, y_t, hT))
 
 /* The training pair with checkpoints, as m2_scan.h does for Mamba-2: the
  * forward keeps the state only every SCAN_CHUNK tokens, and the backward
  * recomputes one chunk's states and decays at a time into a per-thread
  * buffer that stays in cache, then runs the reverse pass over it.
- * scan_forward_t saved every h_t (T·E·N reals a sequence, 32 MiB a step of
- * the 2-layer d_model 64 Mamba at 8 x 256) and scan_backward_t read them
- * back twice and took every decay again; here the decays are taken once in
- * the forward and once in the backward's recompute, and the reverse pass
- * reads them from the buffer. scan_forward_t / scan_backward_t and the
- * _ref loops stay as the references of this pair (tests/test_m1_scan.c).
+ * The pair it replaced saved every h_t (T·E·N reals a sequence, 32 MiB a
+ * step of the 2-layer d_model 64 Mamba at 8 x 256), and its backward read
+ * them back twice and took every decay again; here the decays are taken
+ * once in the forward and once in the backward's recompute, and the reverse
+ * pass reads them from the buffer. The _ref loops are the references of
+ * this pair (tests/test_m1_scan.c).
  * The double build (the gradient checks, T ≤ 9) takes chunks of 4, so its
  * checks cross chunks. 8 and 32 measured no better than 16. */
 #ifdef SEQ_F64
@@ -344,8 +276,11 @@ CPU_DISPATCH_VOID(scan_backward_t,
 
 /* Channels the forward holds in registers at a time (one AVX-512 vector,
  * two AVX2 ones), with the n loop inside: y_t, Δ and Δ·u of the block stay
- * in registers and each state element is one load and one store. */
+ * in registers and each state element is one load and one store. The
+ * backward's sums over channels are as many partial sums, folded by
+ * lanes_fold16 (core/lanes.h): 16 it must be. */
 #define SCAN_LANES 16
+_Static_assert(SCAN_LANES == 16, "lanes_fold16 folds 16 partial sums");
 
 /* exp(x) for the decays x = Δ·A ≤ 0 (Δ = softplus > 0, A = -exp(A_log) <
  * 0), cheaper than expf_fma (core/vexp.h), whose cost is most of these
@@ -441,19 +376,6 @@ CPU_BODY void scan_token_ck(int E, int N, const real *AT, const real *D, const r
     }
 }
 
-/* the SCAN_LANES partial sums folded in halves (written for 16): an `omp
- * simd reduction` folded its vector by adding the lanes one after another,
- * a chain of 16 dependent adds per sum, and those chains were a third of
- * the reverse pass */
-CPU_BODY real scan_fold(real *v)
-{
-#pragma omp simd
-    for (int l = 0; l < 8; l++) v[l] += v[l + 8];
-#pragma omp simd
-    for (int l = 0; l < 4; l++) v[l] += v[l + 4];
-    return (v[0] + v[2]) + (v[1] + v[3]);
-}
-
 /* One state row n of one token of the reverse pass over ne channels: dht =
  * dh_t[n] + dy·C_n (all that depends on h_t) goes on to h_{t-1} as dht ⊙
  * decay; sA, sB gather the per-channel sums over n, dA its sum over t;
@@ -487,8 +409,8 @@ CPU_BODY void scan_back_row(int ne, real b, real c, const real *restrict dyt, co
         dAn[k] = fma(d[k], q, dAn[k]);
         dhn[k] = dht * dec;
     }
-    *dB = scan_fold(pB);
-    *dC = scan_fold(pC);
+    *dB = lanes_fold16(pB);
+    *dC = lanes_fold16(pC);
 }
 
 /* scan_back_row for the four rows n..n+3 at once: the per-channel values
@@ -538,8 +460,8 @@ CPU_BODY void scan_back_row4(int ne, const real *b, const real *c, const real *r
         sB[k] = sb;
     }
     for (int r = 0; r < 4; r++) {
-        dB[r] = scan_fold(pB[r]);
-        dC[r] = scan_fold(pC[r]);
+        dB[r] = lanes_fold16(pB[r]);
+        dC[r] = lanes_fold16(pC[r]);
     }
 }
 
@@ -558,9 +480,12 @@ CPU_BODY void scan_forward_ck_any(const ScanIn *s, const real *AT, real *y, size
     }
 }
 
-/* Reverse-time pass of scan_forward_ck_any from its checkpoints ck, with
- * scan_backward_t's sums and outputs (du, dΔ, dB, dC written; dA [N, E]
- * and dD added to). Chunk by chunk from the end, and within a chunk a
+/* Reverse-time pass of scan_forward_ck_any from its checkpoints ck (du,
+ * dΔ, dB, dC written; dA [N, E] and dD added to). Per element the
+ * reference's sums are regrouped: dΔ = Σ_n dh·A·decay·h_{t-1} + u·Σ_n
+ * dh·B_n and du = Δ·Σ_n dh·B_n + dy·D, so the two sums over n are
+ * per-channel vectors and only dB_t[n], dC_t[n] (sums over the channels)
+ * need a sum across lanes. Chunk by chunk from the end, and within a chunk a
  * block of SCAN_CK_EBLOCK channels at a time: the block's states h_t and
  * decays over the chunk are recomputed into work (2·16·N·128 reals, in
  * L2 at any E), then the reverse pass reads them there. dh [N, E] carries
