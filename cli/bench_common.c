@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/datadir.h"
-#include "cli/results.h"
+#include "core/datadir.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 #include "core/machine.h"
 #include "core/mem.h"
@@ -33,7 +33,7 @@ int bench_models_options(BenchModels *bm, const char *archs_default, Option *out
     model_args_defaults(&bm->ma);
     snprintf(bm->archs, sizeof bm->archs, "%s", archs_default);
     bm->model_dir[0] = bm->paper[0] = '\0';
-    int n = model_args_options(&bm->ma, out);
+    int n = model_options(&bm->ma, out);
     options_find(out, n, "vocab")->help = "vocabulary size (0 = 32000, as in params)";
     Option t[] = {
         OPT_S("archs", bm->archs, "architecture presets to run, each at its default size or at the given sizes / "
@@ -66,7 +66,7 @@ int bench_models_resolve(BenchModels *bm, Option *opts, int n_opts, BenchModelSp
         const char *which = *bm->model_dir ? "--model" : "--paper";
         if (*bm->model_dir && *bm->paper) die("bench: give --model or --paper, not both");
         /* the file sets the model: silently ignoring a size would mislead */
-        for (int i = 0; i < MODEL_ARGS_N_OPTIONS; i++)
+        for (int i = 0; i < MODEL_OPTIONS_N; i++)
             if (opts[i].set) die("bench: --%s cannot be combined with %s (its config sets the model)", opts[i].name, which);
         if (archs) die("bench: --archs cannot be combined with %s", which);
         char path[1400];

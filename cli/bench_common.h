@@ -15,14 +15,14 @@
 
 #include "bench/bench.h"
 #include "bench/bounds.h"
-#include "cli/model_args.h"
+#include "cli/model_options.h"
 #include "cli/options.h"
 #include "core/roofline.h"
 #include "models/model.h"
 
 #define BENCH_MAX_LIST 32
 #define BENCH_MAX_MODELS 16
-#define BENCH_MAX_OPTIONS (MODEL_ARGS_N_OPTIONS + 40)
+#define BENCH_MAX_OPTIONS (MODEL_OPTIONS_N + 40)
 /* No task here to size the vocabulary: like `seqbench params`, a Llama-sized
  * one, so the same options describe the same model in both commands. */
 #define BENCH_DEFAULT_VOCAB 32000
@@ -46,7 +46,7 @@ typedef struct {
     ModelCfg cfg;
 } BenchModelSpec;
 
-/* The model options (MODEL_ARGS_N_OPTIONS of them first), then --archs,
+/* The model options (MODEL_OPTIONS_N of them first), then --archs,
  * --model, --paper; returns the count written. */
 int bench_models_options(BenchModels *bm, const char *archs_default, Option *out);
 /* The configurations to run, validated (dies with one line on a bad one). */

@@ -11,7 +11,8 @@
 #include "bench/bench.h"
 #include "cli/bench_common.h"
 #include "cli/bench_suite.h"
-#include "cli/results.h"
+#include "core/results.h"
+#include "models/describe.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/progress.h"
@@ -183,7 +184,7 @@ static int run_sweep(Sweep *s, int argc, char **argv)
         bench_model_build(&s->bm, &specs[i], s->run.seed, &m);
         cJSON *mo = cJSON_CreateObject();
         cJSON_AddStringToObject(mo, "name", specs[i].name);
-        cJSON_AddItemToObject(mo, "model", results_model(&m));
+        cJSON_AddItemToObject(mo, "model", model_describe(&m));
         cJSON *pts = cJSON_AddArrayToObject(mo, "points");
         for (int p = 0; p < s->n_points; p++) {
             const Point *pt = &s->points[p];

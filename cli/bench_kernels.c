@@ -22,9 +22,9 @@
 
 #include "bench/bench.h"
 #include "core/machine.h"
-#include "cli/model_args.h"
+#include "models/model_args.h"
 #include "cli/options.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "core/parallel.h"

@@ -27,10 +27,10 @@
 #include <string.h>
 
 #include "core/machine.h"
-#include "cli/datadir.h"
-#include "cli/model_args.h"
+#include "core/datadir.h"
+#include "models/model_args.h"
 #include "cli/options.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "core/progress.h"

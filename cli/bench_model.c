@@ -12,8 +12,9 @@
 #include "bench/bounds.h"
 #include "cli/bench_common.h"
 #include "cli/bench_suite.h"
-#include "cli/model_args.h"
-#include "cli/results.h"
+#include "cli/model_options.h"
+#include "core/results.h"
+#include "models/describe.h"
 #include "core/jsonio.h"
 #include "core/machine.h"
 #include "core/mem.h"
@@ -45,7 +46,7 @@ static int parse_args(int argc, char **argv, ModelArgs *ma, BenchArgs *a, Option
     strcpy(a->lengths_s, "128,512,2048");
     strcpy(a->batches_s, "1,4,16");
     strcpy(a->contexts_s, "128,1024");
-    int n = model_args_options(ma, opts);
+    int n = model_options(ma, opts);
     Option more[] = {
         OPT_S("model", a->model_dir, "benchmark a checkpoint (config.json + model.safetensors) instead"),
         OPT_S("lengths", a->lengths_s, "prefill lengths, batch 1"),
@@ -74,7 +75,7 @@ static int parse_args(int argc, char **argv, ModelArgs *ma, BenchArgs *a, Option
     if (rc < 0) die_err(&e);
     if (rc) return 1;
     /* a checkpoint's config.json sets the model: silently ignoring a size would mislead */
-    for (int i = 0; *a->model_dir && i < MODEL_ARGS_N_OPTIONS; i++)
+    for (int i = 0; *a->model_dir && i < MODEL_OPTIONS_N; i++)
         if (opts[i].set) die("bench: --%s cannot be combined with --model (the checkpoint sets the model)", opts[i].name);
     parse_list(a->lengths_s, a->lengths, &a->n_lengths, 1 << 22, "--lengths");
     parse_list(a->batches_s, a->batches, &a->n_batches, 1 << 16, "--batches");
@@ -188,7 +189,7 @@ int bench_model_main(int argc, char **argv)
 {
     ModelArgs ma;
     BenchArgs a;
-    Option opts[MODEL_ARGS_N_OPTIONS + 16];
+    Option opts[MODEL_OPTIONS_N + 16];
     int n;
     if (parse_args(argc, argv, &ma, &a, opts, &n)) return 0;
     BenchRun run = {.threads = a.threads, .repeats = a.repeats, .seed = a.seed};
@@ -212,7 +213,7 @@ int bench_model_main(int argc, char **argv)
            m.cfg.model_type, m.cfg.pattern, m.n_params, m.cfg.vocab_size, threads_count(), a.repeats);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)a.seed);
-    cJSON_AddItemToObject(res, "model", results_model(&m));
+    cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     run_prefill(&m, &a, &rf, cJSON_AddArrayToObject(metrics, "prefill"));
     cJSON_AddItemToObject(metrics, "train_step", run_train(&m, &a, &rf));

@@ -7,7 +7,8 @@
 #include "bench/bench.h"
 #include "cli/bench_common.h"
 #include "cli/bench_suite.h"
-#include "cli/results.h"
+#include "core/results.h"
+#include "models/describe.h"
 #include "core/err.h"
 #include "core/mem.h"
 #include "core/progress.h"
@@ -57,7 +58,7 @@ int bench_prefill_main(int argc, char **argv)
         bench_model_build(&bm, &specs[i], run.seed, &m);
         cJSON *mo = cJSON_CreateObject();
         cJSON_AddStringToObject(mo, "name", specs[i].name);
-        cJSON_AddItemToObject(mo, "model", results_model(&m));
+        cJSON_AddItemToObject(mo, "model", model_describe(&m));
         cJSON *pts = cJSON_AddArrayToObject(mo, "points");
         for (int j = 0; j < n_len; j++) {
             BenchPass r;

@@ -17,7 +17,7 @@
 #include "cli/commands.h"
 #include "cli/experiment.h"
 #include "cli/options.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 
 #define MAX_LENGTHS 64

@@ -8,8 +8,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/eval_grid.h"
-#include "cli/results.h"
+#include "tasks/eval_grid.h"
+#include "core/results.h"
+#include "models/describe.h"
 #include "cli/task_args.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
@@ -114,7 +115,7 @@ int cmd_eval(int argc, char **argv)
     /* memory is not checked here: a length that fits no path is an OOM cell */
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)seed);
-    cJSON_AddItemToObject(res, "model", results_model(&m));
+    cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     cJSON_AddNumberToObject(metrics, "mem_limit", (double)mem_available());
     if (eval_grid_run(&m, task, &ta.cfg, &g, &eo, metrics, &e)) die_err(&e);

@@ -30,7 +30,7 @@
 #include "cli/commands.h"
 #include "cli/experiment.h"
 #include "cli/options.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/model_args.h"
+#include "cli/model_options.h"
 #include "core/threads.h"
 #include "models/gradcheck.h"
 
@@ -79,8 +79,8 @@ int cmd_gradcheck(int argc, char **argv)
     char what[32] = "all";
     int verbose = 0, threads = 1, vocab = 11;
     GradOpts go = {.B = 2, .T = 7, .samples = 0, .seed = 1, .tol = 1e-6};
-    Option opts[MODEL_ARGS_N_OPTIONS + 12];
-    int n = model_args_options(&ma, opts);
+    Option opts[MODEL_OPTIONS_N + 12];
+    int n = model_options(&ma, opts);
     Option more[] = {
         OPT_S("what", what, "all, model, rmsnorm, ce, or a pattern symbol (* L - M R E)"),
         OPT_I("batch", &go.B, 1, 64, "sequences"),

@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/datadir.h"
-#include "cli/model_args.h"
-#include "cli/results.h"
+#include "core/datadir.h"
+#include "cli/model_options.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
 #include "models/hf.h"
@@ -102,8 +102,8 @@ int cmd_params(int argc, char **argv)
     model_args_defaults(&ma);
     char model_dir[1024] = "", paper[64] = "", paper_dir[1024] = "", precision[8] = "fp32", out[1024] = "";
     int ctx = 2048, batch = 1, json = 0, dry = 0;
-    Option opts[MODEL_ARGS_N_OPTIONS + 12];
-    int n = model_args_options(&ma, opts);
+    Option opts[MODEL_OPTIONS_N + 12];
+    int n = model_options(&ma, opts);
     Option more[] = {
         OPT_S("model", model_dir, "read the configuration from a checkpoint's config.json instead"),
         OPT_I("context", &ctx, 1, 1 << 30, "context length for state bytes and FLOPs"),
@@ -129,7 +129,7 @@ int cmd_params(int argc, char **argv)
     if (*out && results_check_file("--out", out, &e)) die_err(&e);
     cJSON *res = *out ? results_new("params", argc, argv) : NULL;
     /* a config sets the whole model: silently ignoring a size given beside it would mislead */
-    for (int i = 0; (*paper || *model_dir) && i < MODEL_ARGS_N_OPTIONS; i++)
+    for (int i = 0; (*paper || *model_dir) && i < MODEL_OPTIONS_N; i++)
         if (opts[i].set)
             die("params: --%s cannot be combined with %s (the config sets the model)", opts[i].name,
                 *paper ? "--paper" : "--model");

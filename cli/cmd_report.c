@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "cli/report.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
 

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "cli/task_args.h"
 #include "core/atomic.h"
 #include "core/mem.h"

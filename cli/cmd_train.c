@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/eval_grid.h"
-#include "cli/model_args.h"
-#include "cli/results.h"
+#include "tasks/eval_grid.h"
+#include "cli/model_options.h"
+#include "core/results.h"
+#include "models/describe.h"
 #include "cli/task_args.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
@@ -28,8 +29,8 @@ int cmd_train(int argc, char **argv)
     char schedule[16] = "cosine", eval_lengths[256] = "", eval_depths[512] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
     int eval_seqs = 1000, threads = 0, dry = 0;
     EvalGrid g = {0};
-    Option opts[MODEL_ARGS_N_OPTIONS + TASK_ARGS_N_OPTIONS + 24];
-    int n = model_args_options(&ma, opts);
+    Option opts[MODEL_OPTIONS_N + TASK_ARGS_N_OPTIONS + 24];
+    int n = model_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
     Option more[] = {
         OPT_I("steps", &tc.steps, 1, 1e8, "optimizer steps"),
@@ -131,7 +132,7 @@ int cmd_train(int argc, char **argv)
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     cJSON_AddNumberToObject(res, "seed", (double)tc.seed);
     cJSON_AddStringToObject(res, "task", task->name);
-    cJSON_AddItemToObject(res, "model", results_model(&m));
+    cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON_AddStringToObject(res, "status", tr.diverged ? "diverged" : "ok");
     if (tr.diverged) cJSON_AddNumberToObject(res, "diverged_step", tr.diverged_step);
     cJSON *curve = cJSON_AddArrayToObject(res, "loss_curve");

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 #include "cli/experiment.h"
-#include "cli/results.h"
+#include "core/results.h"
 #include "core/jsonio.h"
 
 static int runner_key(const char *k)

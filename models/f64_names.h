@@ -81,4 +81,9 @@
 #define hf_recurrent_gemma_config_from_json hf_recurrent_gemma_config_from_json_f64
 #define hf_recurrent_gemma_config_to_json hf_recurrent_gemma_config_to_json_f64
 
+#define model_args_defaults model_args_defaults_f64
+#define model_args_build model_args_build_f64
+#define model_args_to_cfg model_args_to_cfg_f64
+#define model_describe model_describe_f64
+
 #endif

@@ -1,4 +1,4 @@
-/* cli/model_args: each preset's default model and --param-budget, figure
+/* models/model_args: each preset's default model and --param-budget, figure
  * for figure as the README's presets tables give them (`test_presets
  * --table` prints those tables), on the copy task's 29 tokens. Also: the
  * explicit sizes of experiments/copy_length.json build what they built
@@ -11,7 +11,7 @@
 #include <sys/resource.h>
 
 #include "check.h"
-#include "cli/model_args.h"
+#include "models/model_args.h"
 #include "models/model.h"
 
 #define COPY_VOCAB 29 /* 3 special tokens + the 26 letters of the copy task's default alphabet */

@@ -51,11 +51,7 @@ seq_test(test_reliability LIBS seq_core)
 add_dependencies(test_reliability seqbench)
 seq_test(test_hybrid LIBS seq_models)
 # the presets' defaults and --param-budget fits, as the README tabulates them;
-# model_args.c is the CLI's, built in here so the test calls it directly
-add_executable(test_presets tests/test_presets.c cli/model_args.c)
-target_link_libraries(test_presets PRIVATE seq_models)
-add_test(NAME test_presets COMMAND test_presets)
-set_tests_properties(test_presets PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}")
+seq_test(test_presets LIBS seq_models)
 seq_test(test_tasks LIBS seq_tasks)
 add_dependencies(test_tasks seqbench)
 # inference arena, decode vs parallel eval, OOM cells and the needle grid (issue 16)

@@ -9,12 +9,9 @@
 #include <unistd.h>
 
 #include "core/atomic.h"
-#include "core/mem.h"
 #include "core/sysinfo.h"
 #include "core/threads.h"
 #include "core/timer.h"
-#include "models/hf.h"
-#include "models/pattern.h"
 
 static double g_started = -1; /* now_seconds() at results_new */
 
@@ -126,67 +123,4 @@ const char *results_count(double n, char *buf, size_t cap)
     }
     snprintf(buf, cap, "%.2f%c", n / 1000, unit[k]);
     return buf;
-}
-
-cJSON *results_model(const Model *m)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "pattern", m->cfg.pattern);
-    cJSON_AddStringToObject(o, "model_type", m->cfg.model_type);
-    cJSON_AddItemToObject(o, "config", hf_config_to_json(&m->cfg));
-    ParamCounts pc;
-    model_param_counts(m, &pc);
-    cJSON *p = cJSON_AddObjectToObject(o, "params");
-    cJSON_AddNumberToObject(p, "total", (double)pc.total);
-    cJSON_AddNumberToObject(p, "embedding", (double)pc.embedding);
-    cJSON_AddNumberToObject(p, "lm_head", (double)pc.head);
-    cJSON_AddNumberToObject(p, "norms", (double)pc.norms);
-    cJSON *by = cJSON_AddObjectToObject(p, "by_sublayer");
-    for (int s = 0; s < 128; s++)
-        if (pc.by_symbol[s]) {
-            char key[64];
-            snprintf(key, sizeof key, "%c %s", s, pattern_symbol_name((char)s));
-            cJSON_AddNumberToObject(by, key, (double)pc.by_symbol[s]);
-        }
-    return o;
-}
-
-void results_eval_header(void)
-{
-    printf("%-8s %-10s %-12s %-10s %-9s %-6s %s\n", "length", "string_acc", "token_acc", "loss", "path", "batch",
-           "tokens/s");
-}
-
-/* An "oom" cell has no accuracy: status, the bytes its cheapest path needs
- * and the limit, so readers (report) that look for string_acc skip it. */
-void results_add_eval(cJSON *evals, const EvalResult *er)
-{
-    char need[32], lim[32];
-    mem_human(er->bytes, need, sizeof need);
-    mem_human(er->bytes_limit, lim, sizeof lim);
-    char where[48] = "";
-    if (er->depth >= 0) snprintf(where, sizeof where, " depth %.3g", er->depth);
-    if (er->oom)
-        printf("%-8d OOM%s: %s path needs %s, limit %s\n", er->length, where, eval_path_name(er->path), need, lim);
-    else
-        printf("%-8d %-10.4f %-12.4f %-10.4f %-9s %-6d %.0f%s\n", er->length, er->string_acc, er->token_acc, er->loss,
-               eval_path_name(er->path), er->batch, er->tokens_per_s, where);
-    fflush(stdout);
-    cJSON *x = cJSON_CreateObject();
-    cJSON_AddNumberToObject(x, "length", er->length);
-    if (er->depth >= 0) cJSON_AddNumberToObject(x, "depth", er->depth);
-    cJSON_AddStringToObject(x, "status", er->oom ? "oom" : "ok");
-    cJSON_AddStringToObject(x, "path", eval_path_name(er->path));
-    if (er->oom) {
-        cJSON_AddNumberToObject(x, "bytes_needed", er->bytes);
-        cJSON_AddNumberToObject(x, "mem_limit", er->bytes_limit);
-    } else {
-        cJSON_AddNumberToObject(x, "sequences", er->sequences);
-        cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
-        cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
-        cJSON_AddNumberToObject(x, "loss", er->loss);
-        cJSON_AddNumberToObject(x, "batch", er->batch);
-        cJSON_AddNumberToObject(x, "bytes", er->bytes);
-    } /* no timings here: two runs with one seed and thread count write the same eval array */
-    cJSON_AddItemToArray(evals, x);
 }

@@ -10,22 +10,12 @@
 
 #include "core/err.h"
 
-#include "models/model.h"
-#include "tasks/eval.h"
-
 /* {"seqbench_version", "command", "argv", "threads", "blas_threading", "cpu", "compiler", "compiler_flags",
  *  "started_at", "load_average_1m_at_start"}. Call it when the command starts: the load average and start time
  * describe the run, and results_finish's wall time counts from here. */
 cJSON *results_new(const char *command, int argc, char **argv);
 /* Adds "wall_time_s": seconds since results_new. */
 void results_finish(cJSON *res);
-/* {"pattern", "model_type", "config": {...}, "params": {total, embedding, head, norms, by sublayer}} */
-cJSON *results_model(const Model *m);
-
-/* The accuracy table on stdout (header, then one row per length as it is
- * measured) and its JSON twin in the result's metrics.eval array. */
-void results_eval_header(void);
-void results_add_eval(cJSON *evals, const EvalResult *er);
 
 /* Outputs are checked before any work, so a run never ends in "rename
  * failed: Is a directory" with its result lost. `opt` names the option in

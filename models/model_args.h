@@ -1,9 +1,13 @@
-/* The model options shared by train, params and gradcheck: an architecture
- * preset or a pattern, and the sizes. */
+/* A model described as a user describes it: an architecture preset or a
+ * pattern, and the sizes (0 = the preset's default), or a parameter budget to
+ * fit. train, params, gradcheck and every benchmark build their ModelCfg from
+ * this; cli/model_options.c binds its fields to command-line options. */
 #ifndef SEQ_MODEL_ARGS_H
 #define SEQ_MODEL_ARGS_H
 
-#include "cli/options.h"
+#include <stddef.h>
+
+#include "core/err.h"
 #include "models/config.h"
 
 typedef struct {
@@ -18,11 +22,7 @@ typedef struct {
     double rope_theta, rotary_frac, norm_eps;
 } ModelArgs;
 
-#define MODEL_ARGS_N_OPTIONS 44
-
 void model_args_defaults(ModelArgs *a);
-/* Writes the option table entries into out (MODEL_ARGS_N_OPTIONS of them). */
-int model_args_options(ModelArgs *a, Option *out);
 /* Builds and validates the config; vocab_size comes from the task when a->vocab is 0.
  * Sizes left at 0 take the preset's defaults. A warning (a --param-budget
  * missed by more than 5%, a mamba2-hybrid without attention) goes to

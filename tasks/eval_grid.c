@@ -1,9 +1,9 @@
-#include "cli/eval_grid.h"
+#include "tasks/eval_grid.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "cli/results.h"
+#include "core/mem.h"
 
 int eval_grid_parse_depths(const char *s, double *out, Err *e)
 {
@@ -32,6 +32,48 @@ int eval_grid_sequences(const EvalGrid *g, int sequences, int n)
     if (g->max_tokens <= 0 || (double)sequences * n <= g->max_tokens) return sequences;
     int s = (int)(g->max_tokens / n);
     return s < 1 ? 1 : s;
+}
+
+/* The accuracy table on stdout: the header, then a row per cell as it is measured. */
+static void eval_header(void)
+{
+    printf("%-8s %-10s %-12s %-10s %-9s %-6s %s\n", "length", "string_acc", "token_acc", "loss", "path", "batch",
+           "tokens/s");
+}
+
+/* An "oom" cell has no accuracy: status, the bytes its cheapest path needs
+ * and the limit, so readers (report) that look for string_acc skip it. The row is
+ * printed and added to the result's metrics.eval array. */
+static void eval_row(cJSON *evals, const EvalResult *er)
+{
+    char need[32], lim[32];
+    mem_human(er->bytes, need, sizeof need);
+    mem_human(er->bytes_limit, lim, sizeof lim);
+    char where[48] = "";
+    if (er->depth >= 0) snprintf(where, sizeof where, " depth %.3g", er->depth);
+    if (er->oom)
+        printf("%-8d OOM%s: %s path needs %s, limit %s\n", er->length, where, eval_path_name(er->path), need, lim);
+    else
+        printf("%-8d %-10.4f %-12.4f %-10.4f %-9s %-6d %.0f%s\n", er->length, er->string_acc, er->token_acc, er->loss,
+               eval_path_name(er->path), er->batch, er->tokens_per_s, where);
+    fflush(stdout);
+    cJSON *x = cJSON_CreateObject();
+    cJSON_AddNumberToObject(x, "length", er->length);
+    if (er->depth >= 0) cJSON_AddNumberToObject(x, "depth", er->depth);
+    cJSON_AddStringToObject(x, "status", er->oom ? "oom" : "ok");
+    cJSON_AddStringToObject(x, "path", eval_path_name(er->path));
+    if (er->oom) {
+        cJSON_AddNumberToObject(x, "bytes_needed", er->bytes);
+        cJSON_AddNumberToObject(x, "mem_limit", er->bytes_limit);
+    } else {
+        cJSON_AddNumberToObject(x, "sequences", er->sequences);
+        cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
+        cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
+        cJSON_AddNumberToObject(x, "loss", er->loss);
+        cJSON_AddNumberToObject(x, "batch", er->batch);
+        cJSON_AddNumberToObject(x, "bytes", er->bytes);
+    } /* no timings here: two runs with one seed and thread count write the same eval array */
+    cJSON_AddItemToArray(evals, x);
 }
 
 /* Rows are depths, columns lengths; OOM cells are null. */
@@ -65,7 +107,7 @@ int eval_grid_run(Model *m, const Task *task, const TaskCfg *tc, const EvalGrid 
     int per_length = g->n_depths ? g->n_depths : 1;
     EvalResult *cells = calloc((size_t)g->n_lengths * per_length, sizeof *cells);
     if (!cells) return err_set(e, "out of memory for %d results", g->n_lengths * per_length);
-    results_eval_header();
+    eval_header();
     for (int i = 0; i < g->n_lengths; i++)
         for (int d = 0; d < per_length; d++) {
             TaskCfg c = *tc;
@@ -78,7 +120,7 @@ int eval_grid_run(Model *m, const Task *task, const TaskCfg *tc, const EvalGrid 
                 return -1;
             }
             if (g->n_depths) er->depth = g->depths[d];
-            results_add_eval(evals, er);
+            eval_row(evals, er);
         }
     if (g->n_depths) needle_grid(metrics, cells, g);
     free(cells);
