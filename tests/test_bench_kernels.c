@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 
 #include "check.h"
-#include "cli/bench_kernels.h"
+#include "bench/kernels.h"
 #include "core/jsonio.h"
 
 static const char *bin, *src;

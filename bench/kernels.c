@@ -13,7 +13,7 @@
  * Forward is the inference forward (nothing kept for backward, as prefill
  * and eval run it); forward + backward is a training forward, which saves
  * what backward reads (attention: a log-sum-exp per query, B·H·T reals), then backward. */
-#include "bench_kernels.h"
+#include "bench/kernels.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -21,20 +21,17 @@
 #include <string.h>
 
 #include "bench/bench.h"
-#include "core/machine.h"
-#include "models/model_args.h"
-#include "cli/options.h"
-#include "core/results.h"
-#include "core/jsonio.h"
+#include "bench/harness.h"
 #include "core/mem.h"
 #include "core/parallel.h"
 #include "core/rng.h"
 #include "core/threads.h"
 #include "core/timer.h"
+/* the one reach past models/model.h: the Mamba-1 scan timed bare, without its sublayer */
 #include "models/layers/selective_scan.h"
-#include "models/model.h"
+#include "models/model_args.h"
 
-#define MAX_LENGTHS 32
+#define MAX_LENGTHS BENCH_MAX_LIST
 #define KERNEL_VOCAB 16 /* the embedding is never used: only the sublayer runs */
 
 typedef struct {
@@ -51,19 +48,12 @@ static const KernelDef KERNELS[] = {
     {"rglru", "RG-LRU recurrent block R (Hawk/Griffin): gates, conv, linear recurrence", "R", "mamba1", 0},
     {"attention", "global causal attention * (MHA, RoPE), tiled with an online softmax (training keeps a log-sum-exp per query)", "*", "mamba1", 0},
 };
-#define N_KERNELS ((int)(sizeof KERNELS / sizeof *KERNELS))
+_Static_assert(sizeof KERNELS / sizeof *KERNELS == BENCH_N_KERNELS, "bench/kernels.h counts the kernels");
+#define N_KERNELS BENCH_N_KERNELS
 
 enum { PASS_FWD, PASS_FWD_BWD, N_PASSES };
 static const char *PASS_KEY[N_PASSES] = {"forward", "forward_backward"};
 static const char *PASS_SHORT[N_PASSES] = {"fwd", "fwd+bwd"};
-
-typedef struct {
-    int d_model, d_state, heads, batch, repeats, threads, dry;
-    uint64_t seed;
-    char lengths_s[256], kernels_s[256], mem_s[32], out[1024];
-    int lengths[MAX_LENGTHS], n_lengths;
-    int use[N_KERNELS];
-} KArgs;
 
 typedef struct {
     int T, oom;
@@ -71,14 +61,12 @@ typedef struct {
     double best, median; /* seconds per run */
 } Cell;
 
-static void parse_kernels(KArgs *a)
+int bench_kernels_select(const char *list, int *use, Err *e)
 {
-    if (!strcmp(a->kernels_s, "all")) {
-        for (int k = 0; k < N_KERNELS; k++) a->use[k] = 1;
-        return;
-    }
+    for (int k = 0; k < N_KERNELS; k++) use[k] = !strcmp(list, "all");
+    if (!strcmp(list, "all")) return 0;
     char buf[256];
-    snprintf(buf, sizeof buf, "%s", a->kernels_s);
+    snprintf(buf, sizeof buf, "%s", list);
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         int k = 0;
         while (k < N_KERNELS && strcmp(KERNELS[k].name, tok)) k++;
@@ -86,58 +74,20 @@ static void parse_kernels(KArgs *a)
             char known[256] = "";
             for (int j = 0; j < N_KERNELS; j++)
                 snprintf(known + strlen(known), sizeof known - strlen(known), "%s%s", j ? ", " : "", KERNELS[j].name);
-            die("bench kernels: --kernels: unknown kernel \"%s\" (known: %s, or all)", tok, known);
+            return err_set(e, "bench kernels: --kernels: unknown kernel \"%s\" (known: %s, or all)", tok, known);
         }
-        a->use[k] = 1;
+        use[k] = 1;
     }
     int any = 0;
-    for (int k = 0; k < N_KERNELS; k++) any |= a->use[k];
-    if (!any) die("bench kernels: --kernels \"%s\" names no kernel", a->kernels_s);
-}
-
-/* Returns 1 when --help was printed. */
-static int parse_args(int argc, char **argv, KArgs *a, Option *opts, int *n_opts)
-{
-    *a = (KArgs){.d_model = 64, .d_state = 16, .heads = 4, .batch = 1, .repeats = 3, .seed = 1};
-    strcpy(a->lengths_s, "256,512,1024,2048,4096,8192,16384");
-    strcpy(a->kernels_s, "all");
-    Option t[] = {
-        OPT_S("kernels", a->kernels_s, "comma-separated: selective_scan, mamba1, mamba2, rglru, attention, or all"),
-        OPT_S("lengths", a->lengths_s, "sequence lengths (the slope fits log time against log length over them)"),
-        OPT_I("d-model", &a->d_model, 1, 65536, "model width D of every kernel"),
-        OPT_I("d-state", &a->d_state, 1, 4096, "Mamba state size N (Mamba-1 and Mamba-2)"),
-        OPT_I("heads", &a->heads, 1, 4096, "attention heads (head dim = d-model / heads); RG-LRU gate blocks"),
-        OPT_I("batch", &a->batch, 1, 1 << 16, "sequences per run"),
-        OPT_I("repeats", &a->repeats, 1, 1000, "timed runs per cell after one warm-up run; best and median"),
-        OPT_I("threads", &a->threads, 0, 1024, "threads (0 = all cores)"),
-        OPT_U("seed", &a->seed, "seed for weights and inputs"),
-        OPT_S("mem-limit", a->mem_s, "memory to stay within, e.g. 500M or 8G (default: what is available); a "
-                                     "cell beyond it is recorded as oom and skipped"),
-        OPT_S("out", a->out, "result JSON file (written atomically)"),
-        OPT_F("dry-run", &a->dry, "check the options and build the kernels' models, then stop before timing"),
-    };
-    memcpy(opts, t, sizeof t);
-    *n_opts = (int)(sizeof t / sizeof *t);
-    Err e = {{0}};
-    int rc = options_parse(opts, *n_opts, argc, argv, 1, "bench kernels", "[--kernels K,...] [--lengths L,...] [options]",
-                           &e);
-    if (rc < 0) die_err(&e);
-    if (rc) return 1;
-    a->n_lengths = parse_int_list(a->lengths_s, a->lengths, MAX_LENGTHS, 1, 1 << 24, "--lengths", &e);
-    if (a->n_lengths < 0) die_err(&e);
-    parse_kernels(a);
-    if (*a->mem_s) {
-        size_t lim;
-        if (mem_parse_size(a->mem_s, &lim, &e)) die("--mem-limit: %s", e.msg);
-        mem_set_limit(lim);
-    }
+    for (int k = 0; k < N_KERNELS; k++) any |= use[k];
+    if (!any) return err_set(e, "bench kernels: --kernels \"%s\" names no kernel", list);
     return 0;
 }
 
 /* One sublayer of the kernel's family at the benchmark's width. A width the
  * family cannot take (heads not dividing d_model, a Mamba-2 inner width not a
  * multiple of its head dim) fails here, before anything is timed. */
-static void kernel_model(const KernelDef *k, const KArgs *a, Model *m)
+static int kernel_model(const KernelDef *k, const BenchKernels *a, Model *m, Err *e)
 {
     ModelArgs ma;
     model_args_defaults(&ma);
@@ -149,10 +99,12 @@ static void kernel_model(const KernelDef *k, const KArgs *a, Model *m)
     ma.heads = a->heads;
     ma.vocab = KERNEL_VOCAB;
     ModelCfg cfg;
-    Err e = {{0}};
-    if (model_args_to_cfg(&ma, KERNEL_VOCAB, &cfg, &e)) die("bench kernels: %s: %s", k->name, e.msg);
-    if (model_create(m, &cfg, &e)) die("bench kernels: %s: %s", k->name, e.msg);
+    if (model_args_to_cfg(&ma, KERNEL_VOCAB, &cfg, e) || model_create(m, &cfg, e)) {
+        err_prefix(e, k->name);
+        return err_prefix(e, "bench kernels");
+    }
     model_init_weights(m, a->seed);
+    return 0;
 }
 
 static void fill_normal(real *p, size_t n, Rng *r, double scale)
@@ -255,8 +207,7 @@ static void scan_setup(ScanRun *r, real *buf, Rng *rng)
  * then `repeats` timed runs: best and median, as bench/bench.h does. */
 static void time_runs(void (*run)(void *), void *arg, int repeats, Cell *c)
 {
-    double *sec = malloc(sizeof(double) * (size_t)repeats);
-    if (!sec) die("bench kernels: out of memory");
+    double sec[BENCH_MAX_REPEATS];
     run(arg);
     for (int i = 0; i < repeats; i++) {
         double t0 = now_seconds();
@@ -266,7 +217,6 @@ static void time_runs(void (*run)(void *), void *arg, int repeats, Cell *c)
     c->best = sec[0];
     for (int i = 1; i < repeats; i++) c->best = sec[i] < c->best ? sec[i] : c->best;
     c->median = bench_median(sec, repeats);
-    free(sec);
 }
 
 static void sub_run_v(void *p) { sub_run(p); }
@@ -274,7 +224,7 @@ static void scan_run_v(void *p) { scan_run(p); }
 
 /* Times one (kernel, length, pass); a cell whose memory is not there is
  * marked oom, nothing allocated. */
-static void run_cell(const KernelDef *k, Model *m, const KArgs *a, int T, int pass, Cell *c)
+static void run_cell(const KernelDef *k, Model *m, const BenchKernels *a, int T, int pass, Cell *c)
 {
     int B = a->batch, backward = pass == PASS_FWD_BWD;
     int E = cfg_d_inner(&m->cfg), N = m->cfg.d_state;
@@ -394,88 +344,99 @@ static void print_slope(double v)
     else printf(" %10s", "-");
 }
 
-int bench_kernels(int argc, char **argv)
+/* Each chosen kernel's one-sublayer model, with gradients (backward adds into them). */
+static int build_models(const BenchKernels *a, Model *models, Err *e)
 {
-    KArgs a;
-    Option opts[16];
-    int n_opts;
-    if (parse_args(argc, argv, &a, opts, &n_opts)) return 0;
-    Err e = {{0}};
-    if (*a.out && results_check_file("--out", a.out, &e)) die_err(&e);
-    threads_init(a.threads);
-    cJSON *res = results_new("bench kernels", argc, argv);
-    static Model models[N_KERNELS]; /* each Sub points at its model's cfg: they stay put */
-    for (int k = 0; k < N_KERNELS; k++)
-        if (a.use[k]) kernel_model(&KERNELS[k], &a, &models[k]);
-    for (int k = 0; k < N_KERNELS; k++) /* backward adds into the gradients */
-        if (a.use[k] && model_alloc_grads(&models[k], &e)) die("bench kernels: %s", e.msg);
-    if (a.dry) {
-        cJSON_Delete(res);
-        fprintf(stderr, "seqbench bench kernels: dry run: options checked, nothing measured\n");
-        return 0;
-    }
-    double load = -1;
-    if (getloadavg(&load, 1) == 1 && load > 0.5)
-        fprintf(stderr, "bench kernels: warning: load average %.2f before starting; other processes will skew the "
-                        "timings\n", load);
-    printf("seqbench bench kernels: d_model %d, d_state %d, %d heads, batch %d, %d threads; best and median of %d "
-           "runs after a warm-up\n", a.d_model, a.d_state, a.heads, a.batch, threads_count(), a.repeats);
-    printf("%-15s %-8s %8s %12s %12s %12s %10s %10s\n", "kernel", "pass", "length", "best ms", "median ms",
-           "tokens/s", "ns/token", "memory");
-    cJSON_AddItemToObject(res, "machine", machine_json());
-    cJSON_AddItemToObject(res, "settings", options_to_json(opts, n_opts));
-    cJSON *kj = cJSON_AddObjectToObject(cJSON_AddObjectToObject(res, "metrics"), "kernels");
-    static Cell cells[N_KERNELS][N_PASSES][MAX_LENGTHS];
-    int total = 0, done = 0;
-    for (int k = 0; k < N_KERNELS; k++) total += a.use[k] * N_PASSES * a.n_lengths;
-    double t_start = now_seconds();
     for (int k = 0; k < N_KERNELS; k++) {
-        if (!a.use[k]) continue;
-        for (int p = 0; p < N_PASSES; p++)
-            for (int i = 0; i < a.n_lengths; i++) {
-                /* progress: the cells vary by orders of magnitude in cost, so a count and the time so far */
-                fprintf(stderr, "bench kernels: [%d/%d, %.0f s] %s %s length %d\n", ++done, total,
-                        now_seconds() - t_start, KERNELS[k].name, PASS_SHORT[p], a.lengths[i]);
-                run_cell(&KERNELS[k], &models[k], &a, a.lengths[i], p, &cells[k][p][i]);
-                print_cell(&KERNELS[k], p, a.batch, &cells[k][p][i]);
-            }
-        cJSON *o = cJSON_AddObjectToObject(kj, KERNELS[k].name);
-        cJSON_AddStringToObject(o, "what", KERNELS[k].what);
-        cJSON_AddStringToObject(o, "pattern", models[k].cfg.pattern);
-        ParamCounts pc;
-        model_param_counts(&models[k], &pc);
-        if (!KERNELS[k].bare)
-            cJSON_AddNumberToObject(o, "sublayer_params", (double)pc.by_symbol[(unsigned char)models[k].cfg.pattern[0]]);
-        else { /* the scan's own sizes instead */
-            cJSON_AddNumberToObject(o, "d_inner", cfg_d_inner(&models[k].cfg));
-            cJSON_AddNumberToObject(o, "d_state", models[k].cfg.d_state);
-        }
-        for (int p = 0; p < N_PASSES; p++) {
-            Slopes s = fit_slopes(cells[k][p], a.n_lengths);
-            cJSON_AddItemToObject(o, PASS_KEY[p], pass_json(cells[k][p], a.n_lengths, a.batch, &s));
-        }
+        if (!a->use[k]) continue;
+        if (kernel_model(&KERNELS[k], a, &models[k], e)) return -1;
+        if (model_alloc_grads(&models[k], e)) return err_prefix(e, "bench kernels");
     }
+    return 0;
+}
+
+static void free_models(const BenchKernels *a, Model *models)
+{
+    for (int k = 0; k < N_KERNELS; k++)
+        if (a->use[k]) model_free(&models[k]);
+}
+
+int bench_kernels_check(const BenchKernels *a, Err *e)
+{
+    Model models[N_KERNELS];
+    memset(models, 0, sizeof models);
+    int rc = build_models(a, models, e);
+    free_models(a, models); /* model_free takes a model that failed or was never built */
+    return rc;
+}
+
+static void print_slopes(const BenchKernels *a, Cell cells[][N_PASSES][MAX_LENGTHS])
+{
     printf("\nlog-log slope of time against length (least squares on the best runs; ~1 linear, ~2 quadratic)\n");
     printf("%-15s %10s %10s %10s %10s\n", "kernel", "fwd all", "fwd long", "f+b all", "f+b long");
     for (int k = 0; k < N_KERNELS; k++) {
-        if (!a.use[k]) continue;
-        Slopes s[N_PASSES];
+        if (!a->use[k]) continue;
         printf("%-15s", KERNELS[k].name);
         for (int p = 0; p < N_PASSES; p++) {
-            s[p] = fit_slopes(cells[k][p], a.n_lengths);
-            print_slope(s[p].all);
-            print_slope(s[p].long_half);
+            Slopes s = fit_slopes(cells[k][p], a->lengths.n);
+            print_slope(s.all);
+            print_slope(s.long_half);
         }
         printf("\n");
     }
     printf("(long: the longest half of the lengths that ran, at least two)\n");
-    results_finish(res);
-    if (*a.out) {
-        if (json_write_file(a.out, res, &e)) die_err(&e);
-        fprintf(stderr, "wrote %s\n", a.out);
+}
+
+static cJSON *kernel_json(const KernelDef *k, const Model *m, const BenchKernels *a, Cell cells[][MAX_LENGTHS])
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "what", k->what);
+    cJSON_AddStringToObject(o, "pattern", m->cfg.pattern);
+    ParamCounts pc;
+    model_param_counts(m, &pc);
+    if (!k->bare)
+        cJSON_AddNumberToObject(o, "sublayer_params", (double)pc.by_symbol[(unsigned char)m->cfg.pattern[0]]);
+    else { /* the scan's own sizes instead */
+        cJSON_AddNumberToObject(o, "d_inner", cfg_d_inner(&m->cfg));
+        cJSON_AddNumberToObject(o, "d_state", m->cfg.d_state);
     }
-    cJSON_Delete(res);
-    for (int k = 0; k < N_KERNELS; k++)
-        if (a.use[k]) model_free(&models[k]);
+    for (int p = 0; p < N_PASSES; p++) {
+        Slopes s = fit_slopes(cells[p], a->lengths.n);
+        cJSON_AddItemToObject(o, PASS_KEY[p], pass_json(cells[p], a->lengths.n, a->batch, &s));
+    }
+    return o;
+}
+
+int bench_kernels_run(const BenchKernels *a, cJSON *res, Err *e)
+{
+    static Model models[N_KERNELS]; /* each Sub points at its model's cfg: they stay put */
+    if (build_models(a, models, e)) {
+        free_models(a, models);
+        return -1;
+    }
+    bench_warn_busy();
+    printf("seqbench bench kernels: d_model %d, d_state %d, %d heads, batch %d, %d threads; best and median of %d "
+           "runs after a warm-up\n", a->d_model, a->d_state, a->heads, a->batch, threads_count(), a->repeats);
+    printf("%-15s %-8s %8s %12s %12s %12s %10s %10s\n", "kernel", "pass", "length", "best ms", "median ms",
+           "tokens/s", "ns/token", "memory");
+    cJSON *kj = cJSON_AddObjectToObject(cJSON_AddObjectToObject(res, "metrics"), "kernels");
+    static Cell cells[N_KERNELS][N_PASSES][MAX_LENGTHS];
+    int total = 0, done = 0;
+    for (int k = 0; k < N_KERNELS; k++) total += a->use[k] * N_PASSES * a->lengths.n;
+    double t_start = now_seconds();
+    for (int k = 0; k < N_KERNELS; k++) {
+        if (!a->use[k]) continue;
+        for (int p = 0; p < N_PASSES; p++)
+            for (int i = 0; i < a->lengths.n; i++) {
+                /* progress: the cells vary by orders of magnitude in cost, so a count and the time so far */
+                fprintf(stderr, "bench kernels: [%d/%d, %.0f s] %s %s length %d\n", ++done, total,
+                        now_seconds() - t_start, KERNELS[k].name, PASS_SHORT[p], a->lengths.v[i]);
+                run_cell(&KERNELS[k], &models[k], a, a->lengths.v[i], p, &cells[k][p][i]);
+                print_cell(&KERNELS[k], p, a->batch, &cells[k][p][i]);
+            }
+        cJSON_AddItemToObject(kj, KERNELS[k].name, kernel_json(&KERNELS[k], &models[k], a, cells[k]));
+    }
+    print_slopes(a, cells);
+    free_models(a, models);
     return 0;
 }
