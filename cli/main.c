@@ -1,4 +1,5 @@
-/* seqbench: the subcommands, as the README lists them. */
+/* seqbench: the subcommands, as docs/commands.md lists them (a section per
+ * subcommand, whose anchor --help prints beside it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,17 +15,17 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } COMMANDS[] = {
-    {"train", cmd_train, "train a model on a task; write a result JSON and optionally the checkpoint"},
-    {"eval", cmd_eval, "accuracy of a saved model on a task at one or more lengths"},
-    {"sample", cmd_sample, "the task instances train or eval use, as JSON (tokens, scored positions, answers)"},
-    {"logits", cmd_logits, "logits of a saved model on a token file, parallel or step-by-step"},
-    {"params", cmd_params, "parameter counts, state bytes and FLOPs of a configuration"},
-    {"pattern", cmd_pattern, "Mamba-2-Hybrid layer pattern from layers and attention / MLP ratios (Algorithm 1)"},
-    {"gradcheck", cmd_gradcheck, "finite-difference gradient checks of sublayers and models"},
-    {"experiment", cmd_experiment, "run the cells of an experiments/*.json spec (resumable)"},
-    {"compare", cmd_compare, "train architectures under equal settings over seeds; summary of mean, min, max (resumable)"},
-    {"report", cmd_report, "gather results into results/REPORT.md and tables for the plots"},
-    {"bench", cmd_bench, "prefill, training-step and decode throughput, latency, memory and FLOPs of a model"},
+    {"train", cmd_train, "train a model on a task (result, checkpoint)"},
+    {"eval", cmd_eval, "accuracy of a saved model at given lengths"},
+    {"sample", cmd_sample, "the instances train or eval use, as JSON"},
+    {"logits", cmd_logits, "a saved model's logits on a token file"},
+    {"params", cmd_params, "parameters, state bytes and FLOPs of a model"},
+    {"pattern", cmd_pattern, "Mamba-2-Hybrid pattern from ratios (Alg. 1)"},
+    {"gradcheck", cmd_gradcheck, "finite-difference gradient checks"},
+    {"experiment", cmd_experiment, "run an experiments/*.json spec (resumable)"},
+    {"compare", cmd_compare, "architectures under equal settings, seeds"},
+    {"report", cmd_report, "results into REPORT.md, tables and plots"},
+    {"bench", cmd_bench, "speed and memory (seqbench bench help)"},
 };
 
 static void usage(FILE *f)
@@ -33,7 +34,9 @@ static void usage(FILE *f)
                "usage: seqbench <command> [options]   (seqbench <command> --help for its options)\n\n",
             sysinfo_version());
     for (size_t i = 0; i < sizeof COMMANDS / sizeof *COMMANDS; i++)
-        fprintf(f, "  %-10s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+        fprintf(f, "  %-10s %-45s docs/commands.md#%s\n", COMMANDS[i].name, COMMANDS[i].summary, COMMANDS[i].name);
+    fprintf(f, "\nEach command's reference is the section of docs/commands.md on its line (docs/ is in the\n"
+               "source tree and, after make install, in <prefix>/share/doc/seqbench); README.md is the way in.\n");
 }
 
 int main(int argc, char **argv)

@@ -23,6 +23,8 @@ function(seq_test_f64 name source)
   set_tests_properties(${name} PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}")
 endfunction()
 
+# the folders are layers: no #include reaches up (docs/design.md §1)
+add_test(NAME layers COMMAND sh ${CMAKE_SOURCE_DIR}/tests/layers.sh ${CMAKE_SOURCE_DIR})
 seq_test(test_safetensors LIBS seq_core)
 seq_test(test_atomic_json LIBS seq_core)
 seq_test(test_gradcheck LIBS seq_models_f64)
