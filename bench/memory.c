@@ -32,6 +32,7 @@
 #include "core/progress.h"
 #include "core/rng.h"
 #include "core/threads.h"
+#include "models/describe.h"
 #include "models/hf.h"
 #include "models/model_args.h"
 
@@ -75,24 +76,12 @@ static double resident_bytes(const char **source)
 
 /* ---- analytic ---- */
 
-typedef struct { double kv, rec; } StateSplit;
-
-/* Bytes of the decode state at context ctx (fp32, as seqbench allocates it),
- * attention caches apart from the recurrent states. */
-static StateSplit state_split(const ModelCfg *c, int B, int ctx)
-{
-    StateSplit s = {0, 0};
-    for (const char *p = c->pattern; *p; p++) {
-        double b = (double)subops_for(c, *p)->state_size(c, B, ctx) * sizeof(real);
-        if (*p == '*' || *p == 'L') s.kv += b;
-        else s.rec += b;
-    }
-    return s;
-}
+/* the state at fp32, as seqbench allocates it */
+static StateBytes state_split(const ModelCfg *c, int B, int ctx) { return model_state_split(c, B, ctx, sizeof(real)); }
 
 static cJSON *analytic_json(const ModelCfg *c, int B, int ctx)
 {
-    StateSplit s = state_split(c, B, ctx);
+    StateBytes s = state_split(c, B, ctx);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "context", ctx);
     cJSON_AddNumberToObject(o, "kv_cache_bytes", s.kv);
@@ -321,7 +310,7 @@ static cJSON *paper_measured(const char *name, const ModelCfg *c, const BenchMem
     for (int i = 0; i < a->paper_measure.n; i++) {
         int ctx = a->paper_measure.v[i];
         cJSON *p = cJSON_CreateObject();
-        StateSplit s = state_split(c, a->batch, ctx);
+        StateBytes s = state_split(c, a->batch, ctx);
         cJSON_AddNumberToObject(p, "context", ctx);
         cJSON_AddNumberToObject(p, "state_bytes", s.kv + s.rec);
         char st[32], me[32] = "OOM";
@@ -349,7 +338,7 @@ static cJSON *paper_json(const char *name, const ModelCfg *c, const BenchMemory 
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int i = 0; i < a->paper_contexts.n; i++) {
         int ctx = a->paper_contexts.v[i];
-        StateSplit s = state_split(c, a->batch, ctx);
+        StateBytes s = state_split(c, a->batch, ctx);
         char kv[32], rec[32], half[32];
         printf("%-24s %9d %14s %14s %14s\n", name, ctx, mem_human(s.kv, kv, sizeof kv), mem_human(s.rec, rec, sizeof rec),
                mem_human((s.kv + s.rec) / 2, half, sizeof half));

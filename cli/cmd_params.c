@@ -4,7 +4,6 @@
  * shipped as data in configs/paper/ (Llama-2, Mistral, Mixtral, Jamba, ...).
  * --out FILE writes the --json figures with the provenance block of every
  * result (atomically), so an experiment cell can be a params run. */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,86 +14,11 @@
 #include "core/results.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
+#include "models/describe.h"
 #include "models/hf.h"
 #include "models/pattern.h"
 
-/* configs/paper where data_path finds it (installed, working directory or source tree) */
-static const char *paper_configs_dir(void)
-{
-    static char dir[4096];
-    return data_path("configs/paper", dir, sizeof dir);
-}
-
-typedef struct {
-    char name[64], source[256];
-    size_t total, active;
-} PaperRow;
-
-/* Family ("griffin" of "griffin-1.3b") first, then size: 100m before 1.3b. */
-static int by_family_then_size(const void *pa, const void *pb)
-{
-    const PaperRow *a = pa, *b = pb;
-    const char *da = strrchr(a->name, '-'), *db = strrchr(b->name, '-');
-    size_t la = da ? (size_t)(da - a->name) : strlen(a->name), lb = db ? (size_t)(db - b->name) : strlen(b->name);
-    int c = strncmp(a->name, b->name, la < lb ? la : lb);
-    if (c || la != lb) return c ? c : la < lb ? -1 : 1;
-    return a->total < b->total ? -1 : a->total > b->total ? 1 : strcmp(a->name, b->name);
-}
-
-static int paper_row(const char *dir, const char *file, PaperRow *r, Err *e)
-{
-    char path[1400];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    snprintf(r->name, sizeof r->name, "%.*s", (int)(strlen(file) - 5), file);
-    cJSON *root = json_read_file(path, e);
-    ModelCfg cfg;
-    Model m;
-    if (!root || hf_config_from_json(root, &cfg, path, e) || model_layout(&m, &cfg, e)) {
-        cJSON_Delete(root);
-        return -1;
-    }
-    strcpy(r->source, "");
-    const cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "source");
-    if (cJSON_IsString(src)) snprintf(r->source, sizeof r->source, "%s", src->valuestring);
-    ParamCounts pc;
-    model_param_counts(&m, &pc);
-    r->total = pc.total;
-    r->active = pc.active;
-    model_free(&m);
-    cJSON_Delete(root);
-    return 0;
-}
-
-/* Every shipped config with its size and the paper row it transcribes. */
-static int list_papers(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (!d) die("--paper list: cannot open %s", dir);
-    PaperRow rows[128];
-    int n = 0;
-    struct dirent *ent;
-    Err e = {{0}};
-    while ((ent = readdir(d)) && n < (int)(sizeof rows / sizeof *rows)) {
-        size_t len = strlen(ent->d_name);
-        if (len <= 5 || len - 5 >= sizeof rows[0].name || strcmp(ent->d_name + len - 5, ".json")) continue;
-        if (paper_row(dir, ent->d_name, &rows[n], &e)) {
-            closedir(d);
-            die_err(&e);
-        }
-        n++;
-    }
-    closedir(d);
-    qsort(rows, (size_t)n, sizeof *rows, by_family_then_size);
-    printf("%-22s %9s %9s  %s\n", "name", "total", "active", "source (paper, table row)");
-    for (int i = 0; i < n; i++) {
-        char t[32], a[32];
-        results_count((double)rows[i].total, t, sizeof t);
-        if (rows[i].active != rows[i].total) results_count((double)rows[i].active, a, sizeof a);
-        else strcpy(a, "");
-        printf("%-22s %9s %9s  %s\n", rows[i].name, t, a, rows[i].source);
-    }
-    return 0;
-}
+static double num(const cJSON *o, const char *key) { return cJSON_GetObjectItemCaseSensitive(o, key)->valuedouble; }
 
 int cmd_params(int argc, char **argv)
 {
@@ -134,8 +58,11 @@ int cmd_params(int argc, char **argv)
             die("params: --%s cannot be combined with %s (the config sets the model)", opts[i].name,
                 *paper ? "--paper" : "--model");
     if (*paper && *model_dir) die("params: give --paper or --model, not both");
-    if (!*paper_dir) snprintf(paper_dir, sizeof paper_dir, "%s", paper_configs_dir());
-    if (!strcmp(paper, "list")) return list_papers(paper_dir);
+    if (!*paper_dir) data_path("configs/paper", paper_dir, sizeof paper_dir);
+    if (!strcmp(paper, "list")) {
+        if (model_list_configs(paper_dir, stdout, &e)) die_err(&e);
+        return 0;
+    }
     ModelCfg cfg;
     if (*model_dir || *paper) {
         char path[1100];
@@ -159,50 +86,24 @@ int cmd_params(int argc, char **argv)
         fprintf(stderr, "seqbench params: dry run: options checked, nothing written\n");
         return 0;
     }
-    ParamCounts pc;
-    model_param_counts(&m, &pc);
-    /* KV cache (attention layers) and recurrent state (conv windows, SSM/LRU states), at the chosen precision */
-    double kv = 0, rec = 0, flops = model_flops_per_token(&cfg, ctx);
-    for (int l = 0; l < m.n_layers; l++) {
-        double b = (double)m.layers[l].sub.ops->state_size(&cfg, batch, ctx) * bytes;
-        if (cfg.pattern[l] == '*' || cfg.pattern[l] == 'L') kv += b;
-        else rec += b;
+    cJSON *o = model_sizes_json(&m, batch, ctx, precision, bytes);
+    if (json) {
+        char *text = cJSON_Print(o);
+        printf("%s\n", text);
+        cJSON_free(text);
     }
-    double state = kv + rec;
-    if (json || res) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "pattern", cfg.pattern);
-        cJSON_AddStringToObject(o, "model_type", cfg.model_type);
-        cJSON_AddNumberToObject(o, "total", (double)pc.total);
-        cJSON_AddNumberToObject(o, "active", (double)pc.active);
-        cJSON_AddNumberToObject(o, "embedding", (double)pc.embedding);
-        cJSON_AddNumberToObject(o, "lm_head", (double)pc.head);
-        cJSON_AddNumberToObject(o, "norms", (double)pc.norms);
-        cJSON *by = cJSON_AddObjectToObject(o, "by_sublayer");
-        for (int s = 0; s < 128; s++)
-            if (pc.by_symbol[s]) cJSON_AddNumberToObject(by, pattern_symbol_name((char)s), (double)pc.by_symbol[s]);
-        cJSON_AddNumberToObject(o, "context", ctx);
-        cJSON_AddNumberToObject(o, "batch", batch);
-        cJSON_AddStringToObject(o, "precision", precision);
-        cJSON_AddNumberToObject(o, "kv_cache_bytes", kv);
-        cJSON_AddNumberToObject(o, "recurrent_state_bytes", rec);
-        cJSON_AddNumberToObject(o, "state_bytes", state);
-        cJSON_AddNumberToObject(o, "forward_flops_per_token", flops);
-        if (json) {
-            char *text = cJSON_Print(o);
-            printf("%s\n", text);
-            cJSON_free(text);
-        }
-        if (res) {
-            for (const cJSON *x = o->child; x; x = x->next) cJSON_AddItemToObject(res, x->string, cJSON_Duplicate(x, 1));
-            results_finish(res);
-            if (json_write_file(out, res, &e)) die_err(&e);
-            cJSON_Delete(res);
-            fprintf(stderr, "wrote %s\n", out);
-        }
-        cJSON_Delete(o);
+    if (res) {
+        for (const cJSON *x = o->child; x; x = x->next) cJSON_AddItemToObject(res, x->string, cJSON_Duplicate(x, 1));
+        results_finish(res);
+        if (json_write_file(out, res, &e)) die_err(&e);
+        cJSON_Delete(res);
+        fprintf(stderr, "wrote %s\n", out);
     }
     if (!json) {
+        ParamCounts pc;
+        model_param_counts(&m, &pc);
+        double kv = num(o, "kv_cache_bytes"), rec = num(o, "recurrent_state_bytes");
+        double flops = num(o, "forward_flops_per_token");
         char buf[32];
         printf("pattern     %s (%s layout)\n", cfg.pattern, cfg.model_type);
         printf("embedding   %12zu  (%d x %d)\n", pc.embedding, cfg.vocab_size, cfg.d_model);
@@ -217,6 +118,7 @@ int cmd_params(int argc, char **argv)
         printf("state       %12s  recurrent (conv windows, SSM/LRU states)\n", mem_human(rec, buf, sizeof buf));
         printf("flops       %12.4g  forward per token at context %d\n", flops, ctx);
     }
+    cJSON_Delete(o);
     model_free(&m);
     return 0;
 }

@@ -85,5 +85,8 @@
 #define model_args_build model_args_build_f64
 #define model_args_to_cfg model_args_to_cfg_f64
 #define model_describe model_describe_f64
+#define model_state_split model_state_split_f64
+#define model_sizes_json model_sizes_json_f64
+#define model_list_configs model_list_configs_f64
 
 #endif
