@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "core/progress.h"
-#include "models/describe.h"
 
 typedef struct { int B, ctx, steps; const char *sweep; } Point;
 
@@ -86,11 +85,7 @@ static int run_model(const BenchSweep *s, const BenchModelSpec *spec, const Poin
 {
     Model m;
     if (bench_spec_build(spec, s->run.seed, &m, e)) return -1;
-    cJSON *mo = cJSON_CreateObject();
-    cJSON_AddItemToArray(models, mo);
-    cJSON_AddStringToObject(mo, "name", spec->name);
-    cJSON_AddItemToObject(mo, "model", model_describe(&m));
-    cJSON *pts = cJSON_AddArrayToObject(mo, "points");
+    cJSON *pts = bench_model_points(models, spec->name, &m);
     int rc = 0;
     for (int p = 0; p < n_points && !rc; p++) {
         const Point *pt = &points[p];

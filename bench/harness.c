@@ -9,6 +9,7 @@
 #include "core/mem.h"
 #include "core/results.h"
 #include "core/threads.h"
+#include "models/describe.h"
 #include "models/hf.h"
 
 int bench_check_run(const BenchRun *r, Err *e)
@@ -92,6 +93,15 @@ int bench_write(cJSON *res, const BenchRun *r, Err *e)
         fprintf(stderr, "wrote %s\n", r->out);
     }
     return 0;
+}
+
+cJSON *bench_model_points(cJSON *models, const char *name, const Model *m)
+{
+    cJSON *mo = cJSON_CreateObject();
+    cJSON_AddItemToArray(models, mo);
+    cJSON_AddStringToObject(mo, "name", name);
+    cJSON_AddItemToObject(mo, "model", model_describe(m));
+    return cJSON_AddArrayToObject(mo, "points");
 }
 
 void bench_add_bound(cJSON *o, const BenchBound *b, double achieved)

@@ -68,6 +68,9 @@ void bench_warn_busy(void);
  * read from r->roofline_file or measured now; printed, and added to res as "roofline". */
 int bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res, Err *e);
 
+/* Appends {"name", "model": its description, "points": []} to a result's
+ * "models" array; returns the points array, for a sweep's figures. */
+cJSON *bench_model_points(cJSON *models, const char *name, const Model *m);
 /* One decode measurement's figures, the same keys wherever they appear. */
 cJSON *bench_decode_json(const BenchDecode *r);
 /* One prefill or training-step measurement's figures with its bound and fraction. */

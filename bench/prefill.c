@@ -3,7 +3,6 @@
 #include <stdio.h>
 
 #include "core/progress.h"
-#include "models/describe.h"
 
 static int check_lengths(const Model *lay, const void *arg, Err *e)
 {
@@ -23,11 +22,7 @@ static int run_model(const BenchPrefillSweep *s, const BenchModelSpec *spec, con
 {
     Model m;
     if (bench_spec_build(spec, s->run.seed, &m, e)) return -1;
-    cJSON *mo = cJSON_CreateObject();
-    cJSON_AddItemToArray(models, mo);
-    cJSON_AddStringToObject(mo, "name", spec->name);
-    cJSON_AddItemToObject(mo, "model", model_describe(&m));
-    cJSON *pts = cJSON_AddArrayToObject(mo, "points");
+    cJSON *pts = bench_model_points(models, spec->name, &m);
     int rc = 0;
     for (int j = 0; j < s->lengths.n; j++) {
         BenchPass r;
