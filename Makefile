@@ -33,7 +33,7 @@ test: $(BUILD)/seqbench
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 
 # Every experiments/*.json (or the ONLY=a,b ones) at PROFILE into RESULTS, one
-# make target per cell (scripts/reproduce.sh, README "Reproducing"): cells with
+# make target per cell (scripts/reproduce.sh, docs/reproducing.md): cells with
 # a result are skipped; `make -j N reproduce` runs N cells at once with
 # cores/N threads each, plain `make reproduce` one per core.
 PROFILE ?= quick
@@ -96,8 +96,8 @@ fuzz:
 	cmake --build build-fuzz -j $(JOBS) --target $(FUZZ_TARGETS)
 	@FUZZ_JOBS=$(FUZZ_JOBS) scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# Interoperability with the real Hugging Face library (scripts/interop/, README
-# "Interoperability"): a virtual environment in build/interop-venv, made once with
+# Interoperability with the real Hugging Face library (scripts/interop/,
+# docs/checkpoints.md): a virtual environment in build/interop-venv, made once with
 # the python3 on PATH and reused, holding the pinned torch, transformers and
 # safetensors from PyPI (scripts/requirements.txt); then seqbench -> transformers
 # and transformers -> seqbench for every model type, and the broken-checkpoint
@@ -114,14 +114,15 @@ interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 		--work $(BUILD)/interop-work --out results/interop.json
 
 # seqbench side by side with PyTorch and Hugging Face transformers (scripts/peers/,
-# README "Peers"): the same shapes, fp32, random weights, PEERS_THREADS threads, in one
-# run; writes results/bench-peers.json and .md and the README's table (PEERS_README=
-# leaves the README alone). Uses the interop venv (made if missing; an existing one is
+# docs/benchmarks.md "Peers"): the same shapes, fp32, random weights, PEERS_THREADS
+# threads, in one run; writes results/bench-peers.json and .md and the table between
+# the bench-peers markers of PEERS_DOC (docs/benchmarks.md; PEERS_DOC= writes no page).
+# Uses the interop venv (made if missing; an existing one is
 # not reinstalled); not part of `make test`. Every seqbench figure is measured again with
 # one core kept busy (PEERS_FLAGS=--no-busy skips that). About 15 minutes on 2 cores at
 # load 7, a quarter of it the busy-core reruns.
 PEERS_THREADS ?= 2
-PEERS_README ?= README.md
+PEERS_DOC ?= docs/benchmarks.md
 PEERS_FLAGS ?=
 .PHONY: bench-peers
 # an existing venv is used as it is: no pip run against someone else's environment
@@ -129,7 +130,7 @@ bench-peers: $(BUILD)/seqbench
 	@test -f $(INTEROP_VENV)/.installed || $(MAKE) --no-print-directory $(INTEROP_VENV)/.installed
 	@mkdir -p results
 	$(INTEROP_VENV)/bin/python scripts/peers/run.py --seqbench $(BUILD)/seqbench --work $(BUILD)/peers-work \
-		--out results/bench-peers.json --threads $(PEERS_THREADS) $(if $(PEERS_README),--readme $(PEERS_README)) \
+		--out results/bench-peers.json --threads $(PEERS_THREADS) $(if $(PEERS_DOC),--doc $(PEERS_DOC)) \
 		$(PEERS_FLAGS)
 
 # A one-node Slurm on this machine (scripts/slurm/local-cluster.sh: as root,

@@ -34,8 +34,8 @@ GRIFFIN_FAMILIES = {"mqa-transformer": "*", "hawk": "R", "griffin": "RRL"}
 # with 16 blocks in every experiment. Section 3: local attention window 1024.
 # The paper does not print its vocabulary; MassiveText is the Gopher /
 # Chinchilla dataset, whose SentencePiece tokenizer has 32,000 entries, and
-# with 32,000 the Griffin rows land on their printed sizes (the README says
-# which figures depend on this). The embedding is tied to the output layer
+# with 32,000 the Griffin rows land on their printed sizes (docs/commands.md,
+# params, says which figures depend on this). The embedding is tied to the output layer
 # (Section 2). Biases, (1 + w) norms, the sqrt(D) embedding scale and the
 # logit soft cap follow the released RecurrentGemma implementation of these
 # blocks; the paper itself is silent on them (they change counts by < 0.01%).

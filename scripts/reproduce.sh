@@ -20,7 +20,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 # waiting OpenMP threads sleep instead of spinning: a busy machine otherwise
-# slows training ~10x (README, Threads)
+# slows training ~10x (docs/failures.md, Threads)
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # "45 s", "12 min", "1 h 05 min"

@@ -88,3 +88,7 @@ set_tests_properties(test_reproduce PROPERTIES TIMEOUT 900)
 # report: rules and verdicts, REPORT.md and the plot tables from fixture results, a figure through gnuplot
 seq_test(test_report LIBS seq_report)
 add_dependencies(test_report seqbench)
+# the shell blocks of README.md and docs/*.md run as a reader runs them from a fresh clone (slow ones
+# as dry runs), the links between the pages, the README's length (issue 27)
+add_test(NAME readme_commands COMMAND sh ${CMAKE_SOURCE_DIR}/tests/readme_commands.sh)
+set_tests_properties(readme_commands PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}" TIMEOUT 600)

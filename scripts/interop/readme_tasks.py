@@ -1,10 +1,11 @@
-"""The task layouts of the README's "Tasks" section, as a second program reads them.
+"""The task layouts of docs/tasks.md, as a second program reads them.
 
-Written from the README text alone, never from tasks/*.c: if the two
+Written from that page alone (the README's "Tasks" section until issue 27,
+hence the file's name), never from tasks/*.c: if the two
 disagree, either the documentation or the code is wrong, and `make interop`
 says which rule. Two halves, each per task:
 
- - validate(): every rule the README states about one instance (ids, positions,
+ - validate(): every rule the page states about one instance (ids, positions,
    which positions are scored and their answers, vocabulary bounds, lengths),
    plus distribution checks over many instances for the rules that say
    "uniform" or "proportional to" (a chi-square test at a 1e-6 false alarm
@@ -27,7 +28,7 @@ TASKS = ("copy", "selective_copy", "induction", "mqar", "needle")
 # ---------------------------------------------------------------- sizes
 
 def vocab_size(task, s):
-    """Tokens the task uses (README: copy --alphabet + 3, the others --task-vocab)."""
+    """Tokens the task uses (docs/tasks.md: copy --alphabet + 3, the others --task-vocab)."""
     return s["alphabet"] + 3 if task == "copy" else s["task-vocab"]
 
 
@@ -65,10 +66,10 @@ def mqar_gap_weights(n, P, a):
     return [(g + 1) ** (a - 1) for g in range(G)]
 
 
-# ---------------------------------------------------------------- generation (README rules, Python's random)
+# ---------------------------------------------------------------- generation (the page's rules, Python's random)
 
 def generate(task, s, n, rng):
-    """One instance of length n drawn by the README's rules."""
+    """One instance of length n drawn by the page's rules."""
     if task == "copy":
         A = s["alphabet"]
         st = [rng.randint(3, A + 2) for _ in range(n)]
@@ -150,7 +151,7 @@ def _first_bad(xs, lo, hi, base=0):
 
 
 def validate_instance(task, s, n, inst, R, j):
-    """Every per-instance README rule for instance j of length n."""
+    """Every per-instance rule of the page for instance j of length n."""
     toks, sc, ans = inst["tokens"], inst["scored"], inst["answers"]
     T = len(toks)
     tag = f"instance {j}"

@@ -31,9 +31,9 @@ the difference and checks that it is exactly the predicted one:
    versions would give.
 The tolerance is never loosened.
 
-Then tasks_check.py: the README's task layouts (read from the README alone)
-against `seqbench sample`, and tiny models of every task trained by
-`seqbench train --save`, loaded here and scored on the README's layout, against
+Then tasks_check.py: the task layouts of docs/tasks.md (read from that page
+alone) against `seqbench sample`, and tiny models of every task trained by
+`seqbench train --save`, loaded here and scored on the page's layout, against
 `seqbench eval`.
 
 Output: one line per check, a closing `N passed, N failed` line, and a JSON

@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""The README's task layouts against seqbench, and saved models scored outside seqbench.
+"""The task layouts of docs/tasks.md against seqbench, and saved models scored outside seqbench.
 
 Issue 16, acceptance 5: a model trained by `seqbench train --task T --save DIR`
-loads in Hugging Face `transformers`, and the README's layout is enough to
-score it there. The layouts are read from the README alone
-(readme_tasks.py, written without looking at tasks/*.c); two kinds of checks:
+loads in Hugging Face `transformers`, and the documented layout is enough to
+score it there. The layouts are read from docs/tasks.md alone (the README's
+"Tasks" section until issue 27; readme_tasks.py, written without looking at
+tasks/*.c); two kinds of checks:
 
  (a) layout: `seqbench sample` dumps the instances seqbench trains and tests
-     on; every README rule is checked on every one of them (ids, positions,
+     on; every rule of the page is checked on every one of them (ids, positions,
      scored positions and answers, vocabulary, lengths) and the "uniform" /
-     "proportional" rules over all of them; the README table's defaults are
+     "proportional" rules over all of them; the page's table's defaults are
      checked against the settings seqbench resolves.
  (b) scoring: a tiny model per task (`train --save`, Transformer = llama, and a
      Mamba) is loaded with AutoModelForCausalLM and scored by argmax at the
@@ -17,7 +18,7 @@ score it there. The layouts are read from the README alone
        - on seqbench's own test instances (`sample --split test`): the same
          accuracy as `seqbench eval` on them, position by position up to
          near-ties of the logits;
-       - on instances Python draws by the README: the same accuracy as
+       - on instances Python draws by the page's rules: the same accuracy as
          `seqbench eval` within sampling error (4 sigma, counted over
          instances, which bounds token accuracy too).
      One model (selective_copy, Transformer) is trained until it is far above
@@ -49,8 +50,8 @@ N_SCORE = 1000    # instances per accuracy
 EVAL_SEED = 11    # seqbench eval's seed (its test stream)
 PY_SEED = 12345   # Python's own instances
 
-# The README's "Tasks" table: defaults, and max-len's when none is given.
-README_DEFAULTS = {
+# The table of docs/tasks.md: defaults, and max-len's when none is given.
+DOC_DEFAULTS = {
     "copy": {"alphabet": 26, "min-len": 1, "max-len": 16},
     "selective_copy": {"task-vocab": 16, "n-data": 16, "max-len": 4096, "min-len": 4096},
     "induction": {"task-vocab": 16, "max-len": 256, "min-len": 256},
@@ -58,8 +59,8 @@ README_DEFAULTS = {
     "needle": {"task-vocab": 64, "key-len": 2, "value-len": 2, "depth": -1, "max-len": 256, "min-len": 256},
 }
 
-# Defaults that depend on another option: (task, options, settings the README gives).
-README_DERIVED = [
+# Defaults that depend on another option: (task, options, settings the page gives).
+DOC_DERIVED = [
     ("mqar", ["--max-len", "256"], {"n-pairs": 16}),   # max-len / 16
     ("mqar", ["--max-len", "8"], {"n-pairs": 1}),      # ... at least 1
     ("copy", ["--max-len", "5"], {"min-len": 1}),      # min-len defaults to max-len except for copy
@@ -100,22 +101,22 @@ def load_sample(sb, task, opts, n, seqs, seed, split):
 # ---------------------------------------------------------------- (a) layouts
 
 def check_defaults(rep, sb):
-    for task, want in README_DEFAULTS.items():
-        name = f"tasks [README table]: {task} defaults"
+    for task, want in DOC_DEFAULTS.items():
+        name = f"tasks [docs/tasks.md table]: {task} defaults"
         try:
             j, _ = load_sample(sb, task, [], 0, 1, SEED, "test")
         except Exception as e:  # noqa: BLE001
             rep.add(name, False, one_line(e))
             continue
         s = j["settings"]
-        diff = [f"{k} {s.get(k)} (README {v})" for k, v in want.items() if s.get(k) != v]
+        diff = [f"{k} {s.get(k)} (docs/tasks.md {v})" for k, v in want.items() if s.get(k) != v]
         if j["length"] != want["max-len"]:
-            diff.append(f"length {j['length']} (README max-len {want['max-len']})")
+            diff.append(f"length {j['length']} (docs/tasks.md max-len {want['max-len']})")
         if j["vocab_size"] != rt.vocab_size(task, {**s, **want}):
             diff.append(f"vocab_size {j['vocab_size']}")
         rep.add(name, not diff, "; ".join(diff) or ", ".join(f"{k} {v}" for k, v in want.items()))
-    for task, opts, want in README_DERIVED:
-        name = f"tasks [README table]: {task} {' '.join(opts)} gives {want}"
+    for task, opts, want in DOC_DERIVED:
+        name = f"tasks [docs/tasks.md table]: {task} {' '.join(opts)} gives {want}"
         try:
             s = load_sample(sb, task, opts, 0, 1, SEED, "test")[0]["settings"]
         except Exception as e:  # noqa: BLE001
@@ -128,7 +129,7 @@ def check_defaults(rep, sb):
 def check_layouts(rep, sb):
     for task, opts, n in LAYOUTS:
         for split in ("test", "train"):
-            name = f"tasks [README layout]: {task} {' '.join(opts)} n={n}, {split} split".replace("  ", " ")
+            name = f"tasks [docs/tasks.md layout]: {task} {' '.join(opts)} n={n}, {split} split".replace("  ", " ")
             try:
                 j, insts = load_sample(sb, task, opts, n, N_SAMPLE, SEED, split)
             except Exception as e:  # noqa: BLE001
@@ -136,15 +137,15 @@ def check_layouts(rep, sb):
                 continue
             s = j["settings"]
             R = rt.validate(task, s, n, insts)
-            R.rule("vocab_size as the README gives it", j["vocab_size"] == rt.vocab_size(task, s), str(j["vocab_size"]))
-            R.rule("T as the README gives it", j["T"] == rt.seq_len(task, s, n), f"T {j['T']}")
+            R.rule("vocab_size as docs/tasks.md gives it", j["vocab_size"] == rt.vocab_size(task, s), str(j["vocab_size"]))
+            R.rule("T as docs/tasks.md gives it", j["T"] == rt.seq_len(task, s, n), f"T {j['T']}")
             broken = [f"{r} ({c} instance(s); {ex})" for r, (c, ex) in R.broken.items()]
             rep.add(name, not broken, "; ".join(broken) or f"{len(insts)} instances, {len(R.checked)} rules hold",
                     rules=sorted(R.checked))
 
 
 def check_needle_depths(rep, sb):
-    """README: "The same seed gives the same filler at every depth" (and so the same key and value)."""
+    """docs/tasks.md: "The same seed gives the same filler at every depth" (and so the same key and value)."""
     n, s = 40, {"key-len": 2, "value-len": 2}
     K, W, h, _ = rt.needle_geometry(s, n)
     runs = [load_sample(sb, "needle", ["--depth", d], n, 200, SEED, "test")[1] for d in ("0", "0.5", "1")]
@@ -155,7 +156,7 @@ def check_needle_depths(rep, sb):
             dx, dy = tx.index(1), ty.index(1)
             cover = set(range(dx, dx + K + W + 1)) | set(range(dy, dy + K + W + 1))
             bad += any(tx[t] != ty[t] for t in range(h) if t not in cover) or x["answers"] != y["answers"]
-    rep.add("tasks [README layout]: needle: the same seed gives the same filler, key and value at depths 0, 0.5, 1",
+    rep.add("tasks [docs/tasks.md layout]: needle: the same seed gives the same filler, key and value at depths 0, 0.5, 1",
             bad == 0, f"{bad} of 400 instance pairs differ" if bad else "200 instances per depth, n=40")
 
 
@@ -179,7 +180,7 @@ def check_rules_catch(rep, sb):
         V = j["vocab_size"]
         missed = [f.__name__ for f in (shift_scored, wrong_answer, last_token, first_token)
                   if not rt.validate(task, j["settings"], n, [f(x, V) for x in insts]).broken]
-        rep.add(f"tasks [README layout]: {task}: broken instances are caught (scored positions shifted, answers "
+        rep.add(f"tasks [docs/tasks.md layout]: {task}: broken instances are caught (scored positions shifted, answers "
                 "changed, first or last token changed)", not missed, f"not caught: {missed}" if missed else "")
 
 
@@ -210,7 +211,7 @@ def accuracy(insts, preds):
 
 
 def chance(task, s):
-    """Accuracy of a uniform guess among the answers the README allows."""
+    """Accuracy of a uniform guess among the answers the page allows."""
     V = rt.vocab_size(task, s)
     return {"copy": 1 / max(1, V - 3), "selective_copy": 1 / max(1, V - 2), "induction": 1 / max(1, V - 2),
             "mqar": 1 / max(1, V - V // 2), "needle": 1 / max(1, V - 3)}[task]
@@ -256,7 +257,7 @@ def score_model(rep, sb, work, task, topts, n, aopts, steps, learn):
             f"positions ({diff} differ; {ties} near-ties); string {st:.4f} vs {ev['string_acc']:.4f}",
             transformers_token_acc=tok, seqbench_token_acc=sb_tok, scored=total, near_ties=ties)
 
-    # 2. instances Python draws from the README: the same accuracy within sampling error
+    # 2. instances Python draws from the page's rules: the same accuracy within sampling error
     rng = random.Random(PY_SEED)
     mine = [rt.generate(task, s, n, rng) for _ in range(N_SCORE)]
     R = rt.validate(task, s, n, mine)  # the generator obeys its own reading (guards this script)
@@ -267,12 +268,12 @@ def score_model(rep, sb, work, task, topts, n, aopts, steps, learn):
     sigma = math.sqrt(max(p * (1 - p), 1e-4) * 2 / N_SCORE)  # over instances: bounds token accuracy's spread
     c = chance(task, s)
     ok = abs(tok2 - sb_tok) <= 4 * sigma + 1e-9 and not R.broken and not big
-    detail = (f"token accuracy on README instances (transformers) {tok2:.4f} vs seqbench eval {sb_tok:.4f}: "
+    detail = (f"token accuracy on docs/tasks.md instances (transformers) {tok2:.4f} vs seqbench eval {sb_tok:.4f}: "
               f"|diff| {abs(tok2 - sb_tok):.4f} <= 4 sigma {4 * sigma:.4f}; string {st2:.4f} vs "
               f"{ev['string_acc']:.4f}; chance {c:.4f}")
     if R.broken or big:
         detail += f"; generator broke {sorted(R.broken)}, {len(big)} instances beyond the model's vocabulary"
-    rep.add(f"tasks [score elsewhere]: {tag}: transformers on README-generated instances ~ `seqbench eval`", ok,
+    rep.add(f"tasks [score elsewhere]: {tag}: transformers on instances drawn by docs/tasks.md ~ `seqbench eval`", ok,
             detail, transformers_token_acc=tok2, seqbench_token_acc=sb_tok, chance=c, scored=total2)
     if learn:
         above = sb_tok - c > 10 * math.sqrt(c * (1 - c) / N_SCORE) and tok2 - c > 10 * math.sqrt(c * (1 - c) / N_SCORE)

@@ -20,8 +20,9 @@ Before any timing, each PyTorch path is checked against the library's forward
 (relative error <= 1e-4): a fast wrong peer would make every ratio meaningless.
 
 Writes the JSON (ratios per row, machine, versions) atomically, a Markdown table
-in the layout of issue 17's beside it, prints the table, and with --readme
-replaces the README's table between its bench-peers markers.
+in the layout of issue 17's beside it, prints the table, and with --doc FILE
+replaces the table between FILE's bench-peers markers (`make bench-peers`:
+docs/benchmarks.md).
 """
 
 import argparse
@@ -57,7 +58,9 @@ def parse_args():
                     help="scratch folder for the checkpoints and seqbench's result files (emptied first)")
     ap.add_argument("--out", default=os.path.join(ROOT, "results", "bench-peers.json"))
     ap.add_argument("--md", default=None, help="the Markdown table (default: --out with .md)")
-    ap.add_argument("--readme", default=None, help="replace the table between the bench-peers markers of this file")
+    # --readme: the flag's name while the table lived in the README; kept so older commands still work
+    ap.add_argument("--doc", "--readme", dest="doc", default=None,
+                    help="replace the table between the bench-peers markers of this file (docs/benchmarks.md)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=2, help="timed runs per figure after a warm-up")
     ap.add_argument("--context", type=int, default=32, help="decode: prompt / context tokens before the timed steps")
@@ -76,7 +79,7 @@ def parse_args():
     ap.add_argument("--no-busy", dest="busy", action="store_false",
                     help="skip the second measurement of every seqbench figure with one core kept busy")
     ap.add_argument("--quick", action="store_true",
-                    help="plumbing check: 2-layer versions of the two big models, short runs; never goes to a README")
+                    help="plumbing check: 2-layer versions of the two big models, short runs; never goes into --doc")
     a = ap.parse_args()
     # every input checked before the first model is made
     for name in ("threads", "repeats", "context", "steps", "prefill"):
@@ -94,17 +97,17 @@ def parse_args():
         d = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(d) or not os.access(d, os.W_OK):
             die(f"{opt} {path!r}: folder {d!r} does not exist or is not writable")
-    if a.readme:
+    if a.doc:
         if a.quick:
-            die("--readme with --quick: a quick run's shapes are not the table's")
+            die("--doc with --quick: a quick run's shapes are not the table's")
         try:
-            with open(a.readme) as f:
+            with open(a.doc) as f:
                 text = f.read()
         except OSError as e:
-            die(f"--readme {a.readme!r}: {e.strerror}")
+            die(f"--doc {a.doc!r}: {e.strerror}")
         from table import BEGIN, END
         if BEGIN not in text or END not in text:
-            die(f"--readme {a.readme!r} has no {BEGIN} ... {END} block to replace")
+            die(f"--doc {a.doc!r} has no {BEGIN} ... {END} block to replace")
     return a
 
 
@@ -421,11 +424,11 @@ def main():
     C.write_json_atomic(a.out, out)
     C.write_json_atomic(a.md, text + "\n")
     print(text)
-    if a.readme:
-        with open(a.readme) as fh:
-            readme = fh.read()
-        C.write_json_atomic(a.readme, TB.replace_block(readme, text))
-        C.progress(f"table written into {a.readme}")
+    if a.doc:
+        with open(a.doc) as fh:
+            doc = fh.read()
+        C.write_json_atomic(a.doc, TB.replace_block(doc, text))
+        C.progress(f"table written into {a.doc}")
     C.progress(f"wrote {a.out} and {a.md}")
 
 

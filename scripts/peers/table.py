@@ -1,5 +1,5 @@
 """The side-by-side rows: their ratios and roofline bounds, the Markdown table in
-the layout of issue 17's, and its place in the README (between two markers).
+the layout of issue 17's, and its place in docs/benchmarks.md (between two markers).
 """
 
 import re
@@ -144,7 +144,7 @@ def _busy_sentence(out):
 
 def report_text(out, md, roof, a):
     """The paragraph above the table (how, where, under what load), the table, and the
-    roofline paragraph below it, wrapped as the README is."""
+    roofline paragraph below it, wrapped as the docs are."""
     mach, v, wp = out["machine"], out["versions"], out["omp_wait_policy"]
     cpu = mach["cpu"] + (", AVX-512" if mach["avx512f"] else ", AVX2" if mach["avx2"] else "")
     sm = mach.get("seqbench") or {}
