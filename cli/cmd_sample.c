@@ -41,8 +41,8 @@ static void out_printf(Out *o, const char *fmt, ...)
 }
 
 /* The task's settings after defaults, under the option names, so a reader
- * can apply the README's layout to them without knowing the defaults. Only
- * the options the task reads (README, Tasks). */
+ * can apply docs/tasks.md's layout to them without knowing the defaults. Only
+ * the options the task reads (docs/tasks.md). */
 static void write_settings(Out *o, const TaskArgs *ta)
 {
     const TaskCfg *c = &ta->cfg;

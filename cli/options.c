@@ -92,7 +92,7 @@ static int apply_object(Option *opts, int n, const cJSON *root, const char *path
             break;
         }
         if (keep && keep[o - opts]) continue;
-        /* The README promises a wrong type is an error: "10" is not a number
+        /* docs/failures.md promises a wrong type is an error: "10" is not a number
          * and 1 is not a flag, however they read on a command line. */
         char text[64];
         if (o->type == OPT_STRING && cJSON_IsString(it)) rc = set_from_text(o, it->valuestring, e);

@@ -18,7 +18,7 @@ typedef struct {
 #define TASK_ARGS_N_OPTIONS 13
 
 /* Zero means "the task's default" (task_defaults), so one set of options
- * serves every task; each task reads only its own (README, Tasks). */
+ * serves every task; each task reads only its own (docs/tasks.md). */
 static inline void task_args_defaults(TaskArgs *a)
 {
     memset(a, 0, sizeof *a);

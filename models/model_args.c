@@ -46,8 +46,8 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e);
 
 /* Each preset's default model, used for a size left at 0: small models of
  * comparable size (100-190K parameters on the copy task's 29 tokens) and
- * depth, so `--arch A` alone compares like with like (README: the presets
- * table). A Mamba block of expand 2 has half the weights of an attention +
+ * depth, so `--arch A` alone compares like with like (docs/patterns.md: the
+ * presets table). A Mamba block of expand 2 has half the weights of an attention +
  * MLP pair, hence 4 M against 2 x *-. Jamba's 8-layer block (a:m 1:7, MoE
  * every other layer) and the hybrid's 8 sublayers only fit at a narrower
  * width. A pattern given by --pattern gets 2 repeats at width 64. */

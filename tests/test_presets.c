@@ -1,5 +1,5 @@
 /* models/model_args: each preset's default model and --param-budget, figure
- * for figure as the README's presets tables give them (`test_presets
+ * for figure as docs/patterns.md's presets tables give them (`test_presets
  * --table` prints those tables), on the copy task's 29 tokens. Also: the
  * explicit sizes of experiments/copy_length.json build what they built
  * before the preset defaults existed, a budget that cannot be met (a depth
@@ -115,7 +115,7 @@ static void budgets(void)
             long n = (long)b.pc.total;
             CHECK(b.ok && fabs(miss(n, BUDGETS[j])) <= 5, "%s at %g: %ld parameters, %+.2f%%", PRESETS[i], BUDGETS[j],
                   n, miss(n, BUDGETS[j]));
-            CHECK(n == FITTED[i][j], "%s at %g: %ld parameters, the README says %ld", PRESETS[i], BUDGETS[j], n,
+            CHECK(n == FITTED[i][j], "%s at %g: %ld parameters, docs/patterns.md says %ld", PRESETS[i], BUDGETS[j], n,
                   FITTED[i][j]);
             CHECK(!b.note[0], "%s at %g: unexpected warning: %s", PRESETS[i], BUDGETS[j], b.note);
         }

@@ -52,7 +52,7 @@ seq_test(test_paper LIBS seq_models)
 seq_test(test_reliability LIBS seq_core)
 add_dependencies(test_reliability seqbench)
 seq_test(test_hybrid LIBS seq_models)
-# the presets' defaults and --param-budget fits, as the README tabulates them;
+# the presets' defaults and --param-budget fits, as docs/patterns.md tabulates them;
 seq_test(test_presets LIBS seq_models)
 seq_test(test_tasks LIBS seq_tasks)
 add_dependencies(test_tasks seqbench)
