@@ -32,6 +32,8 @@ cd "$dir/elsewhere" || exit 1
 check "--version" sh -c '"$1" --version | grep -q "^seqbench "' sh "$bin"
 check "params --paper from a directory without configs/" "$bin" params --paper llama2-7b --json
 check "experiment specs installed" test -f "$prefix/share/seqbench/experiments/copy_length.json"
+# --help points at docs/commands.md: installed beside the README
+check "the reference pages installed" test -f "$prefix/share/doc/seqbench/commands.md" -a -f "$prefix/share/doc/seqbench/design.md"
 # the installed data, not the source tree's, answers: a config only it has is listed
 cp "$prefix/share/seqbench/configs/paper/llama2-7b.json" "$prefix/share/seqbench/configs/paper/only-installed.json"
 check "installed configs/paper is the one read" sh -c '"$1" params --paper list | grep -q "^only-installed "' sh "$bin"

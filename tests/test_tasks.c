@@ -1,7 +1,8 @@
 /* The task generators against the layouts docs/tasks.md promises: every
  * special token's id and position, the scored positions and their answers,
- * the vocabulary bounds, lengths and padding, determinism by seed, disjoint training and test streams, the defaults, and one-line
- * validation errors naming the value; then the command line: each new task
+ * the vocabulary bounds, lengths and padding, determinism by seed, disjoint
+ * training and test streams, the defaults, and one-line validation errors
+ * naming the value; then the command line: each new task
  * trains, saves and evaluates, and eval takes the task settings stored
  * beside the weights. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
