@@ -78,7 +78,7 @@ int cmd_eval(int argc, char **argv)
         return 0;
     }
     if (!*model_dir) die("eval: --model DIR is required");
-    EvalOpts eo = {seqs, batch, seed, EVAL_AUTO, 1};
+    EvalOpts eo = {seqs, batch, seed, EVAL_AUTO, 1, 0};
     if (!strcmp(path_s, "parallel")) eo.path = EVAL_PARALLEL;
     else if (!strcmp(path_s, "decode")) eo.path = EVAL_DECODE;
     else if (strcmp(path_s, "auto")) die("--path must be auto, parallel or decode (got \"%s\")", path_s);

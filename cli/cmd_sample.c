@@ -90,7 +90,8 @@ int cmd_sample(int argc, char **argv)
         OPT_I("length", &length, 0, 1 << 22, "instance length n, the task's as in eval --lengths (0: max-len)"),
         OPT_I("seqs", &seqs, 1, 1e7, "instances to write"),
         OPT_U("seed", &seed, "the seed given to train or eval"),
-        OPT_S("split", split, "test (what eval scores) or train (what train draws, every instance of length n)"),
+        OPT_S("split", split, "test (what eval scores), val (what train's learning curve scores) or train (what train "
+                               "draws, every instance of length n)"),
         OPT_I("batch", &batch, 1, 1 << 20, "instances generated at a time (the instances do not depend on it)"),
         OPT_S("out", out, "JSON file (written atomically; default stdout)"),
     };
@@ -102,8 +103,8 @@ int cmd_sample(int argc, char **argv)
         if (rc < 0) die_err(&e);
         return 0;
     }
-    int train = !strcmp(split, "train");
-    if (!train && strcmp(split, "test")) die("--split must be test or train (got \"%s\")", split);
+    int train = !strcmp(split, "train"), val = !strcmp(split, "val");
+    if (!train && !val && strcmp(split, "test")) die("--split must be test, val or train (got \"%s\")", split);
     if (*out && results_check_file("--out", out, &e)) die_err(&e);
     const Task *task = task_args_resolve(&ta, &e);
     if (!task) die_err(&e);
@@ -124,7 +125,7 @@ int cmd_sample(int argc, char **argv)
     if (batch_alloc(&b, batch, T, &e)) die_err(&e);
     /* the streams train_run and eval_length draw from (tasks/train.c, tasks/eval.c) */
     Rng rng = train ? rng_fork(seed, STREAM_TRAIN)
-                    : rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)length), STREAM_TEST);
+                    : rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)length), val ? STREAM_VAL : STREAM_TEST);
     Out o = {NULL, &e, 0};
     if (*out && !(o.f = atomic_open(out, &e))) die_err(&e);
     out_printf(&o, "{\"task\": \"%s\", \"split\": \"%s\", \"seed\": %llu, \"length\": %d, \"T\": %d, ", task->name,

@@ -18,6 +18,31 @@
 #include "tasks/eval.h"
 #include "tasks/train.h"
 
+/* The learning curve: each check's step, tokens and accuracy on the validation stream. */
+static cJSON *validation_json(const TrainCfg *tc, const TaskCfg *task, const TrainResult *tr)
+{
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddNumberToObject(v, "sequences", tc->val_seqs);
+    cJSON_AddNumberToObject(v, "every", train_val_every(tc));
+    cJSON_AddNumberToObject(v, "length", tc->val_len ? tc->val_len : task->max_len);
+    if (tc->stop_acc > 0) {
+        cJSON_AddNumberToObject(v, "stop_acc", tc->stop_acc);
+        cJSON_AddNumberToObject(v, "stop_holds", tc->stop_holds);
+    }
+    cJSON *curve = cJSON_AddArrayToObject(v, "curve");
+    for (int i = 0; i < tr->n_val; i++) {
+        const ValPoint *p = &tr->val[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", p->step);
+        cJSON_AddNumberToObject(o, "tokens", p->tokens);
+        cJSON_AddNumberToObject(o, "string_acc", p->string_acc);
+        cJSON_AddNumberToObject(o, "token_acc", p->token_acc);
+        cJSON_AddNumberToObject(o, "loss", p->loss);
+        cJSON_AddItemToArray(curve, o);
+    }
+    return v;
+}
+
 int cmd_train(int argc, char **argv)
 {
     ModelArgs ma;
@@ -29,7 +54,7 @@ int cmd_train(int argc, char **argv)
     char schedule[16] = "cosine", eval_lengths[256] = "", eval_depths[512] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
     int eval_seqs = 1000, threads = 0, dry = 0;
     EvalGrid g = {0};
-    Option opts[MODEL_OPTIONS_N + TASK_ARGS_N_OPTIONS + 24];
+    Option opts[MODEL_OPTIONS_N + TASK_ARGS_N_OPTIONS + 32];
     int n = model_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
     Option more[] = {
@@ -48,7 +73,15 @@ int cmd_train(int argc, char **argv)
         OPT_D("beta1", &tc.beta1, 0, 0.999999, "Adam beta1"),
         OPT_D("beta2", &tc.beta2, 0, 0.999999, "Adam beta2"),
         OPT_D("clip", &tc.grad_clip, 0, 1e9, "global gradient-norm clip (0 = off)"),
-        OPT_U("seed", &tc.seed, "seed for weights, training data and test data (disjoint streams)"),
+        OPT_U("seed", &tc.seed, "seed for weights, training data, validation and test data (disjoint streams)"),
+        OPT_I("val-seqs", &tc.val_seqs, 0, 1e7,
+              "learning curve: validation sequences scored at each check, from a stream of their own (0 = none)"),
+        OPT_I("val-every", &tc.val_every, 0, 1e8, "steps between validation checks (0 = steps / 20)"),
+        OPT_I("val-len", &tc.val_len, 0, 1 << 22, "length of the validation instances (0 = max-len)"),
+        OPT_D("stop-acc", &tc.stop_acc, 0, 1,
+              "stop once the validation string accuracy is at least this at --stop-holds checks in a row "
+              "(0 = train every step); --steps is then the cap"),
+        OPT_I("stop-holds", &tc.stop_holds, 1, 1000, "validation checks in a row --stop-acc must hold"),
         OPT_S("eval-lengths", eval_lengths, "instance lengths to test after training (default: max-len, 2 x max-len)"),
         OPT_I("eval-seqs", &eval_seqs, 1, 1e7, "held-out sequences per evaluated length"),
         OPT_D("eval-tokens", &g.max_tokens, 0, 1e15,
@@ -62,7 +95,7 @@ int cmd_train(int argc, char **argv)
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
         OPT_F("dry-run", &dry, "check every option, size and output, print the plan, and stop before training"),
     };
-    _Static_assert(sizeof more / sizeof *more <= 24, "opts[] too small for these options");
+    _Static_assert(sizeof more / sizeof *more <= 32, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
 
@@ -93,6 +126,10 @@ int cmd_train(int argc, char **argv)
         if (tc.len_from > ta.cfg.max_len)
             die("--len-from %d is longer than max-len %d", tc.len_from, ta.cfg.max_len);
         if (task->check_length(&ta.cfg, tc.len_from, &e)) die("--len-from: %s", e.msg);
+    }
+    if (tc.val_len) { /* within what training already fits in memory, so a check cannot fail mid-run */
+        if (tc.val_len > ta.cfg.max_len) die("--val-len %d is longer than max-len %d", tc.val_len, ta.cfg.max_len);
+        if (task->check_length(&ta.cfg, tc.val_len, &e)) die("--val-len: %s", e.msg);
     }
     if (*eval_lengths) {
         g.n_lengths = parse_int_list(eval_lengths, g.lengths, EVAL_GRID_MAX_LENGTHS, 1, 1 << 22, "--eval-lengths", &e);
@@ -144,11 +181,15 @@ int cmd_train(int argc, char **argv)
     }
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     cJSON_AddNumberToObject(metrics, "steps", tr.steps_done);
+    cJSON_AddNumberToObject(metrics, "tokens", tr.tokens_done);
+    /* why training ended: every step given, the validation target reached, or a diverged loss */
+    cJSON_AddStringToObject(metrics, "stopped", tr.diverged ? "diverged" : tr.stopped_at_target ? "target" : "steps");
+    if (tc.val_seqs) cJSON_AddItemToObject(metrics, "validation", validation_json(&tc, &ta.cfg, &tr));
     if (isfinite(tr.final_loss)) cJSON_AddNumberToObject(metrics, "final_train_loss", tr.final_loss);
     cJSON_AddNumberToObject(metrics, "train_seconds", tr.wall_seconds);
     cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);
     if (!tr.diverged) {
-        EvalOpts eo = {eval_seqs, tc.batch, tc.seed, EVAL_AUTO, 1};
+        EvalOpts eo = {eval_seqs, tc.batch, tc.seed, EVAL_AUTO, 1, 0};
         if (eval_grid_run(&m, task, &ta.cfg, &g, &eo, metrics, &e)) die_err(&e);
     } else {
         cJSON_AddArrayToObject(metrics, "eval");

@@ -168,8 +168,8 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
     int T = task->seq_len(tc, n);
     eval_plan(&m->cfg, T, o, r);
     if (r->oom) return 0;
-    /* the test stream, further split by length so each length is its own set */
-    Rng rng = rng_fork(o->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)n), STREAM_TEST);
+    /* the test (or validation) stream, further split by length so each length is its own set */
+    Rng rng = rng_fork(o->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)n), o->validation ? STREAM_VAL : STREAM_TEST);
     Tally tl = {0};
     Progress prog, *p = NULL;
     char label[32];
@@ -195,6 +195,6 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
 int eval_length(Model *m, const Task *task, const TaskCfg *tc, int n, int sequences, int batch, uint64_t seed,
                 EvalResult *r, Err *e)
 {
-    EvalOpts o = {sequences, batch, seed, EVAL_AUTO, 0};
+    EvalOpts o = {sequences, batch, seed, EVAL_AUTO, 0, 0};
     return eval_run(m, task, tc, n, &o, r, e);
 }

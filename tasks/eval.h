@@ -23,6 +23,7 @@ typedef struct {
     uint64_t seed;          /* the test stream's seed */
     EvalPath path;          /* EVAL_AUTO: see eval_plan */
     int progress;           /* a progress line on stderr for long evaluations */
+    int validation;         /* draw from the validation stream, not the test stream (training's learning curve) */
 } EvalOpts;
 
 typedef struct {

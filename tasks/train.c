@@ -8,6 +8,7 @@
 #include "core/mem.h"
 #include "core/progress.h"
 #include "core/timer.h"
+#include "eval.h"
 
 void train_defaults(TrainCfg *c)
 {
@@ -25,6 +26,14 @@ void train_defaults(TrainCfg *c)
     c->grad_clip = 1.0;
     c->seed = 1;
     c->curve_points = 200;
+    c->val_seqs = 128;
+    c->stop_holds = 2;
+}
+
+int train_val_every(const TrainCfg *c)
+{
+    if (c->val_every > 0) return c->val_every;
+    return c->steps / 20 > 1 ? c->steps / 20 : 1;
 }
 
 int train_validate(const TrainCfg *c, Err *e)
@@ -42,6 +51,15 @@ int train_validate(const TrainCfg *c, Err *e)
         return err_set(e, "len-hold + len-warmup must be in [0, steps = %d] (got %d + %d)", c->steps, c->len_hold,
                        c->len_warmup);
     if (c->len_hold && !c->len_warmup) return err_set(e, "len-hold needs len-warmup (the ramp after the hold)");
+    if (c->val_seqs < 0 || c->val_every < 0 || c->val_len < 0)
+        return err_set(e, "val-seqs, val-every and val-len must be >= 0 (got %d, %d, %d)", c->val_seqs, c->val_every,
+                       c->val_len);
+    if (c->val_seqs && c->steps / train_val_every(c) >= TRAIN_MAX_VAL)
+        return err_set(e, "val-every %d: %d validations over %d steps, at most %d (give a larger --val-every)",
+                       train_val_every(c), c->steps / train_val_every(c), c->steps, TRAIN_MAX_VAL - 1);
+    if (!(c->stop_acc >= 0 && c->stop_acc <= 1)) return err_set(e, "stop-acc must be in [0, 1] (got %g)", c->stop_acc);
+    if (c->stop_acc > 0 && !c->val_seqs) return err_set(e, "stop-acc needs validation (val-seqs > 0)");
+    if (c->stop_holds < 1) return err_set(e, "stop-holds must be >= 1 (got %d)", c->stop_holds);
     return 0;
 }
 
@@ -88,6 +106,23 @@ static void adamw_update(Model *m, real *mom, real *vel, const TrainCfg *c, int 
     }
 }
 
+/* One check of the learning curve: the validation instances at val_len,
+ * through the inference path, then the training arena back for the next
+ * step. Its string accuracy decides stop-at-target. */
+static int validate(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, int step, double tokens,
+                    int T, TrainResult *res, Err *e)
+{
+    EvalOpts o = {.sequences = cfg->val_seqs, .batch = cfg->batch, .seed = cfg->seed, .path = EVAL_AUTO,
+                  .validation = 1};
+    EvalResult r;
+    int n = cfg->val_len ? cfg->val_len : tc->max_len;
+    if (eval_run(m, task, tc, n, &o, &r, e) || model_reserve(m, cfg->batch, T, e)) return -1;
+    if (r.oom) return err_set(e, "validation at length %d does not fit in memory (give a smaller --val-len)", n);
+    if (res->n_val < TRAIN_MAX_VAL)
+        res->val[res->n_val++] = (ValPoint){step, tokens, r.string_acc, r.token_acc, r.loss};
+    return 0;
+}
+
 int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e)
 {
     memset(res, 0, sizeof *res);
@@ -102,6 +137,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     if (every < 1) every = 1;
     double t0 = now_seconds(), tail_sum = 0, window_sum = 0, tokens = 0;
     int tail_n = 0, window_n = 0, tail_from = cfg->steps - cfg->steps / 10 - 1;
+    int val_every = train_val_every(cfg), holds = 0;
     Progress prog;
     progress_start(&prog, "train", cfg->steps);
     for (int step = 0; step < cfg->steps; step++) {
@@ -137,16 +173,40 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
             window_n = 0;
         }
         tokens += (double)B * batch.T;
+        res->steps_done = step + 1;
+        res->tokens_done = tokens;
+        if (cfg->val_seqs && ((step + 1) % val_every == 0 || step + 1 == cfg->steps)) {
+            if (validate(m, task, tc, cfg, step + 1, tokens, T, res, e)) {
+                free(mom);
+                batch_free(&batch);
+                return -1;
+            }
+            holds = cfg->stop_acc > 0 && res->val[res->n_val - 1].string_acc >= cfg->stop_acc ? holds + 1 : 0;
+        }
         double dt = now_seconds() - t0;
         char extra[96];
-        snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
+        int k = snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
+        if (res->n_val) snprintf(extra + k, sizeof extra - k, "  val %.3f", res->val[res->n_val - 1].string_acc);
         progress_update(&prog, step + 1, extra);
-        res->steps_done = step + 1;
+        if (holds >= cfg->stop_holds) {
+            res->stopped_at_target = 1;
+            break;
+        }
     }
     progress_finish(&prog);
     res->wall_seconds = now_seconds() - t0;
     res->ms_per_step = res->steps_done ? 1e3 * res->wall_seconds / res->steps_done : 0;
     res->final_loss = tail_n ? tail_sum / tail_n : NAN;
+    if (res->stopped_at_target) { /* the curve ends where training did; the final loss is its last tenth */
+        if (window_n && res->n_curve < TRAIN_MAX_CURVE) {
+            res->curve_step[res->n_curve] = res->steps_done;
+            res->curve_loss[res->n_curve++] = window_sum / window_n;
+        }
+        int k = res->n_curve / 10 > 1 ? res->n_curve / 10 : 1;
+        double sum = 0;
+        for (int i = res->n_curve - k; i < res->n_curve; i++) sum += res->curve_loss[i];
+        res->final_loss = res->n_curve ? sum / k : NAN;
+    }
     free(mom);
     batch_free(&batch);
     return 0;

@@ -21,9 +21,26 @@ typedef struct {
     int len_warmup;            /* steps of the length curriculum's ramp (0 = none) */
     int len_from;              /* its first length; it grows linearly to max_len */
     int len_hold;              /* steps at len_from before the ramp */
+    /* The learning curve: held-out accuracy at intervals, on a validation
+     * stream of its own (never the test instances), the same instances at
+     * every check, so the curve is one set measured as training goes. */
+    int val_seqs;              /* sequences a check scores (0: no validation) */
+    int val_every;             /* steps between checks (0: steps / 20, at least 1); the last step is checked too */
+    int val_len;               /* their length (0: the task's max_len) */
+    /* Stop at the target: once the validation string accuracy has been >=
+     * stop_acc at stop_holds checks in a row (0: train every step). */
+    double stop_acc;
+    int stop_holds;
 } TrainCfg;
 
 #define TRAIN_MAX_CURVE 1024
+#define TRAIN_MAX_VAL 1024
+
+typedef struct {
+    int step;                  /* steps done when it was measured */
+    double tokens;             /* training tokens seen by then */
+    double string_acc, token_acc, loss;
+} ValPoint;
 
 typedef struct {
     int n_curve;
@@ -32,7 +49,11 @@ typedef struct {
     double final_loss;         /* mean over the last 10% of steps */
     int steps_done;
     int diverged, diverged_step;
+    int stopped_at_target;     /* stop_acc held: steps_done is where training stopped */
+    double tokens_done;        /* training tokens over the steps done */
     double wall_seconds, ms_per_step;
+    int n_val;
+    ValPoint val[TRAIN_MAX_VAL];
 } TrainResult;
 
 void train_defaults(TrainCfg *c);
@@ -43,7 +64,10 @@ int train_validate(const TrainCfg *c, Err *e);
 /* Trains m (weights already initialised) on task; progress on stderr. */
 int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e);
 
-/* Data streams of a seed: weights, training batches, held-out batches. */
-enum { STREAM_WEIGHTS = 0, STREAM_TRAIN = 1, STREAM_TEST = 2 };
+/* Data streams of a seed: weights, training batches, held-out test batches,
+ * validation batches (the learning curve, stop at the target). */
+enum { STREAM_WEIGHTS = 0, STREAM_TRAIN = 1, STREAM_TEST = 2, STREAM_VAL = 3 };
+/* Steps between validations as train_run takes them (val_every resolved). */
+int train_val_every(const TrainCfg *c);
 
 #endif

@@ -138,7 +138,7 @@ static void decode_matches_parallel(void)
         Model m;
         Err e;
         if (make_model(&m, &c, cases[i].name)) continue;
-        EvalOpts par = {37, 8, 3, EVAL_PARALLEL, 0}, dec = par; /* 37: a partial last batch */
+        EvalOpts par = {37, 8, 3, EVAL_PARALLEL, 0, 0}, dec = par; /* 37: a partial last batch */
         dec.path = EVAL_DECODE;
         EvalResult a, b;
         CHECK(eval_run(&m, t, &tc, cases[i].n, &par, &a, &e) == 0, "%s: %s", cases[i].name, e.msg);
@@ -159,7 +159,7 @@ static void decode_matches_parallel(void)
 static void plans(void)
 {
     ModelCfg rec = small_cfg("MM", MAMBA1, 16), att = small_cfg("*-", MAMBA1, 16);
-    EvalOpts o = {64, 32, 1, EVAL_AUTO, 0};
+    EvalOpts o = {64, 32, 1, EVAL_AUTO, 0, 0};
     EvalResult r;
     eval_plan(&rec, 1 << 20, &o, &r);
     CHECK(!r.oom && r.path == EVAL_DECODE && r.batch >= 1, "recurrent at 2^20: decode (got %s, oom %d)",

@@ -99,7 +99,8 @@ static void check_against_generator(const Case *c, const char *split, uint64_t s
     Batch b;
     Err e;
     if (batch_alloc(&b, seqs, T, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
-    Rng rng = train ? rng_fork(seed, STREAM_TRAIN) : rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)c->n), STREAM_TEST);
+    int stream = !strcmp(split, "val") ? STREAM_VAL : STREAM_TEST;
+    Rng rng = train ? rng_fork(seed, STREAM_TRAIN) : rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)c->n), stream);
     t->make_batch(&cfg, &rng, c->n, c->n, &b);
     int bad_tok = 0, bad_score = 0, s = 0;
     const cJSON *inst;
@@ -147,6 +148,8 @@ static void determinism(void)
     CHECK(!same_output(a, b), "seeds 5 and 6 give the same instances");
     snprintf(b, sizeof b, "%s --seed 5 --split train", base);
     CHECK(!same_output(a, b), "train and test splits give the same instances");
+    snprintf(b, sizeof b, "%s --seed 5 --split val", base);
+    CHECK(!same_output(a, b), "the validation split gives the test instances");
     const char *tasks[] = {"copy", "selective_copy --n-data 4", "induction", "mqar --n-pairs 4", "needle"};
     for (int i = 0; i < 5; i++)
         for (int tr = 0; tr < 2; tr++) {
@@ -211,6 +214,7 @@ int main(void)
         if (!cases[i].cfg.alphabet) cases[i].cfg.alphabet = 26;
         check_against_generator(&cases[i], "test", 7, 30);
         check_against_generator(&cases[i], "train", 7, 30);
+        check_against_generator(&cases[i], "val", 7, 30);
     }
     determinism();
     out_file();

@@ -497,6 +497,69 @@ static void test_cli(const char *tmp)
     }
 }
 
+static const cJSON *field(const cJSON *o, const char *k) { return cJSON_GetObjectItemCaseSensitive(o, k); }
+
+/* The learning curve and stop at the target: a check every --val-every
+ * steps on the validation stream, training stopped at the first check that
+ * makes --stop-holds in a row at --stop-acc, the cap when that never comes,
+ * and the settings refused before any step. Copying 4 symbols reaches 95% in
+ * 700-1050 steps (seeds 1-5): a cap of 3000 leaves a margin of 3x. */
+static void test_learning_curve(const char *tmp)
+{
+    char cmd[2048], err[600], out[600];
+    snprintf(err, sizeof err, "%s/err.txt", tmp);
+    snprintf(out, sizeof out, "%s/curve.json", tmp);
+    snprintf(cmd, sizeof cmd, "\"%s\" train --task copy --max-len 4 --steps 3000 --stop-acc 0.95 --val-every 50 "
+             "--val-seqs 64 --eval-seqs 16 --threads 1 --out \"%s\"", bin, out);
+    CHECK(sh(cmd, err) == 0, "train with --stop-acc: status");
+    Err e;
+    cJSON *res = json_read_file(out, &e);
+    const cJSON *m = field(res, "metrics"), *v = field(m, "validation"), *curve = field(v, "curve");
+    int steps = cJSON_IsNumber(field(m, "steps")) ? field(m, "steps")->valueint : -1, n = cJSON_GetArraySize(curve);
+    CHECK(cJSON_IsString(field(m, "stopped")) && !strcmp(field(m, "stopped")->valuestring, "target"),
+          "stopped at the target");
+    CHECK(steps > 0 && steps < 3000 && steps % 50 == 0, "stopped at a check before the cap (step %d)", steps);
+    CHECK(n == steps / 50, "a check every 50 steps: %d checks to step %d", n, steps);
+    int held = 0, first = -1;
+    for (int i = 0; i < n; i++) {
+        const cJSON *p = cJSON_GetArrayItem(curve, i);
+        CHECK(field(p, "step")->valueint == 50 * (i + 1), "check %d at step %d", i, field(p, "step")->valueint);
+        held = field(p, "string_acc")->valuedouble >= 0.95 ? held + 1 : 0;
+        if (held == 2 && first < 0) first = i;
+    }
+    CHECK(first == n - 1, "training stopped at the first two checks in a row at 0.95 (check %d of %d)", first, n);
+    CHECK(cJSON_IsNumber(field(m, "tokens")) && field(m, "tokens")->valuedouble > 0, "tokens trained");
+    cJSON_Delete(res);
+
+    snprintf(cmd, sizeof cmd, "\"%s\" train --task copy --max-len 4 --steps 40 --d-model 16 --heads 2 --eval-seqs 4 "
+             "--threads 1 --out \"%s\"", bin, out);
+    CHECK(sh(cmd, err) == 0, "train with the default curve: status");
+    res = json_read_file(out, &e);
+    m = field(res, "metrics");
+    curve = field(field(m, "validation"), "curve");
+    n = cJSON_GetArraySize(curve);
+    CHECK(n == 20 && field(cJSON_GetArrayItem(curve, n - 1), "step")->valueint == 40, "20 checks by default, the last "
+          "at the last step (%d checks)", n);
+    CHECK(cJSON_IsString(field(m, "stopped")) && !strcmp(field(m, "stopped")->valuestring, "steps"), "no target: "
+          "every step");
+    cJSON_Delete(res);
+
+    const char *bad[][2] = {
+        {"--stop-acc 0.9 --val-seqs 0", "seqbench: stop-acc needs validation"},
+        {"--val-len 99", "seqbench: --val-len 99 is longer than max-len 4"},
+        {"--val-every 1 --steps 5000", "seqbench: val-every 1: 5000 validations"},
+        {"--stop-acc 2", "seqbench: --stop-acc"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(cmd, sizeof cmd, "\"%s\" train --task copy --max-len 4 %s", bin, bad[i][0]);
+        int rc = sh(cmd, err);
+        char *msg = slurp(err), *nl = strchr(msg, '\n');
+        CHECK(rc == 2 && !strncmp(msg, bad[i][1], strlen(bad[i][1])) && nl && !nl[1],
+              "train %s: want status 2 and one line \"%s...\", got %d \"%s\"", bad[i][0], bad[i][1], rc, msg);
+        free(msg);
+    }
+}
+
 int main(void)
 {
     test_registry();
@@ -510,6 +573,7 @@ int main(void)
         char tmp[512];
         if (!check_tmpdir(tmp, sizeof tmp, "seq_tasks")) return 1;
         test_cli(tmp);
+        test_learning_curve(tmp);
         check_rmtree(tmp);
     } else {
         fprintf(stderr, "SEQ_BINARY not set: command-line checks skipped\n");
