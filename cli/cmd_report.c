@@ -1,7 +1,7 @@
 /* seqbench report: every experiment spec and its result files into
  * results/REPORT.md (the machine, a summary of the verdicts, then per
  * experiment the paper's numbers beside ours, the settings, the plots and the
- * verdicts) and the tables plots/NAME.gp draw (cli/report_tsv.c). The report is
+ * verdicts) and the tables plots/NAME.gp draw (reproduce/report_tsv.c). The report is
  * a function of the specs and result files only: no time of generation, no
  * path of the results directory, so two runs over the same files agree byte
  * for byte (the Slurm test compares reports of two runs). */
@@ -12,7 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/options.h"
-#include "cli/report.h"
+#include "reproduce/report.h"
 #include "core/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"

@@ -1,4 +1,6 @@
-/* The pieces of `seqbench report` (cli/cmd_report.c drives them):
+/* reproduce/: experiment specs -> cells -> result files -> REPORT.md; includes core/ only.
+ *
+ * The pieces of `seqbench report` (cli/cmd_report.c drives them):
  *   report_data.c   one experiment spec and its result files, and the figures read from them
  *   report_rules.c  the claims' rules and their verdicts
  *   report_tsv.c    the tables plots/NAME.gp draw (results/<name>*.tsv)
