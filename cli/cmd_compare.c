@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/experiment.h"
+#include "reproduce/experiment.h"
 #include "cli/options.h"
 #include "core/results.h"
 #include "core/jsonio.h"

@@ -4,7 +4,7 @@
  * per-profile options ("smoke" for the tests, "quick" fits a laptop, "paper"
  * follows the paper where a CPU can), a list of cells (option overrides with
  * a name, and each cell's measured "seconds" per profile) and seeds
- * (experiment_plan.c). Each (cell, seed)
+ * (reproduce/plan.c). Each (cell, seed)
  * is one result file <results>/<experiment>/<cell>.seed<k>.json, written
  * atomically by the command itself, so an interrupted run resumes where it
  * stopped: finished cells are skipped. Each cell runs in a child process so
@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
-#include "cli/experiment.h"
+#include "reproduce/experiment.h"
 #include "cli/options.h"
 #include "core/results.h"
 #include "core/atomic.h"
@@ -160,7 +160,7 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
     char threads_s[16];
     snprintf(threads_s, sizeof threads_s, "%d", per_cell);
     ExpPlan p;
-    experiment_plan(r, threads_s, &p);
+    if (experiment_plan(r, threads_s, &p, &e)) die_err(&e);
     const char *name = p.name;
     ExpCell *out = p.cells;
     int total = p.n;
@@ -289,7 +289,8 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
 static void list_cells(const ExpRun *r)
 {
     ExpPlan p;
-    experiment_plan(r, "", &p);
+    Err e;
+    if (experiment_plan(r, "", &p, &e)) die_err(&e);
     for (int i = 0; i < p.n; i++) {
         const ExpCell *c = &p.cells[i];
         if (!c->selected) continue;

@@ -2,14 +2,16 @@
  * as a child `seqbench train|bench|params`, each checked first with the same
  * command's --dry-run, finished cells (their result file exists) skipped; up
  * to `jobs` children at once, the cores divided between them unless threads
- * is given. experiment_plan.c turns a spec into command lines,
- * cmd_experiment.c runs them. */
+ * is given. plan.c turns a spec into command lines,
+ * cli/cmd_experiment.c runs them. */
 #ifndef SEQ_EXPERIMENT_H
 #define SEQ_EXPERIMENT_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "core/err.h"
 
 #define EXP_MAX_ARGS 256
 
@@ -46,9 +48,10 @@ typedef struct {
     char dir[1200];  /* <results>/<name> */
 } ExpPlan;
 
-/* Resolves the spec (dies with one line on a bad spec, profile, cell or
- * seed); threads_s is what each child gets as --threads ("" for none). */
-void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p);
+/* Resolves the spec (-1 + Err, one line, on a bad spec, profile, cell or
+ * seed, with nothing left to free); threads_s is what each child gets as
+ * --threads ("" for none). */
+int experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e);
 void experiment_plan_free(ExpPlan *p);
 
 /* Runs the spec; *cells (malloc'd, cell-major, then seeds) describes every
