@@ -230,11 +230,13 @@ int cmd_compare(int argc, char **argv)
     const char *prof = *profile ? profile : cJSON_GetObjectItemCaseSensitive(spec, "profiles") ? "quick" : NULL;
     cJSON *summary = results_new("compare", argc, argv);
 
-    ExpRun r = {"compare", spec_path, spec, prof, preset, results, threads, dry, jobs, NULL, NULL};
+    ExpRun r = {.cmd = "compare", .spec_path = spec_path, .spec = spec, .profile = prof, .preset = preset,
+                .results = results, .threads = threads, .dry = dry, .jobs = jobs, .run_command = run_cell_command};
     ExpCell *cells;
     int n_cells;
     char dir[1200];
-    rc = experiment_run(&r, &cells, &n_cells, dir, sizeof dir);
+    rc = experiment_run(&r, &cells, &n_cells, dir, sizeof dir, &e);
+    if (rc < 0) die_err(&e);
     if (dry) {
         free(cells);
         cJSON_Delete(summary);

@@ -243,3 +243,20 @@ void experiment_plan_free(ExpPlan *p)
     p->argc = NULL;
     p->cells = NULL;
 }
+
+/* One line per selected (cell, seed), for make and Slurm (scripts/reproduce.sh, scripts/slurm/). */
+int experiment_list_cells(const ExpRun *r, Err *e)
+{
+    ExpPlan p;
+    if (experiment_plan(r, "", &p, e)) return -1;
+    for (int i = 0; i < p.n; i++) {
+        const ExpCell *c = &p.cells[i];
+        if (!c->selected) continue;
+        char est[32] = "-";
+        if (c->est >= 0) json_format_double(est, sizeof est, c->est); /* 0.7, not 0.69999999999999996 */
+        printf("%s\t%s\t%s\t%s\t%s\t%d\n", p.name, c->cell, c->seed_s, c->out, est, p.exclusive);
+    }
+    fflush(stdout);
+    experiment_plan_free(&p);
+    return 0;
+}
