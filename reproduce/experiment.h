@@ -4,7 +4,8 @@
  * as a child `seqbench train|bench|params`, each checked first with the same
  * command's --dry-run, finished cells (their result file exists) skipped; up
  * to `jobs` children at once, the cores divided between them unless threads
- * is given. plan.c turns a spec into command lines, run.c runs them. */
+ * is given. plan.c turns a spec into command lines, run.c runs them;
+ * compare.c (compare.h) summarises a comparison's cells over the seeds. */
 #ifndef SEQ_EXPERIMENT_H
 #define SEQ_EXPERIMENT_H
 
