@@ -15,4 +15,9 @@ int cmd_bench(int argc, char **argv);
 int cmd_pattern(int argc, char **argv);
 int cmd_sample(int argc, char **argv);
 
+/* An experiment cell's command line (argv[1] train, bench or params) run in
+ * this process: what the runner (reproduce/run.c) calls in each cell's forked
+ * child, as ExpRun.run_command. */
+int run_cell_command(int argc, char **argv);
+
 #endif

@@ -17,10 +17,12 @@ allowed() {
     bench) echo "core models bench" ;;
     reproduce) echo "core reproduce" ;;
     cli) echo "core models tasks bench reproduce cli" ;;
+    # the tests call the layers directly and the command line through the binary, never cli/'s functions
+    tests) echo "core models tasks bench reproduce" ;;
     *) echo "" ;;
     esac
 }
-for dir in core models tasks bench reproduce cli; do
+for dir in core models tasks bench reproduce cli tests; do
     [ -d "$dir" ] || continue
     ok=$(allowed "$dir")
     for f in $(find "$dir" -name '*.[ch]' | sort); do
@@ -38,7 +40,7 @@ done
 for dir in */; do
     dir=${dir%/}
     if find "$dir" -maxdepth 2 -name '*.c' | grep -q . && [ -z "$(allowed "$dir")" ]; then
-        case $dir in tests | build* | scripts) ;; *) fail=$((fail + 1)); echo "FAIL: $dir/ holds C sources but has no row in tests/layers.sh" ;; esac
+        case $dir in build* | scripts) ;; *) fail=$((fail + 1)); echo "FAIL: $dir/ holds C sources but has no row in tests/layers.sh" ;; esac
     fi
 done
 echo "layers: $pass passed, $fail failed"

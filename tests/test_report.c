@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "cli/report.h"
+#include "reproduce/report.h"
 #include "check.h"
 
 static const char *bin, *src;

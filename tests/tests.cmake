@@ -86,7 +86,7 @@ seq_test(test_reproduce LIBS seq_core)
 add_dependencies(test_reproduce seqbench)
 set_tests_properties(test_reproduce PROPERTIES TIMEOUT 900)
 # report: rules and verdicts, REPORT.md and the plot tables from fixture results, a figure through gnuplot
-seq_test(test_report LIBS seq_report)
+seq_test(test_report LIBS seq_reproduce)
 add_dependencies(test_report seqbench)
 # the shell blocks of README.md and docs/*.md run as a reader runs them from a fresh clone (slow ones
 # as dry runs), the links between the pages, the README's length (issue 27)

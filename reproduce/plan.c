@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli/experiment.h"
+#include "reproduce/experiment.h"
 #include "core/results.h"
 #include "core/jsonio.h"
 
@@ -63,96 +63,111 @@ static void member_names(const cJSON *obj, char *buf, size_t cap, const char *no
 }
 
 /* The subcommand of a bench cell: the cell's, else the profile's, else the base's; "" = the model benchmark. */
-static const char *subcommand(const cJSON *cell, const cJSON *prof, const cJSON *base, const char *spec)
+static int subcommand(const cJSON *cell, const cJSON *prof, const cJSON *base, const char *spec, const char **sub,
+                      Err *e)
 {
     const cJSON *objs[3] = {cell, prof, base};
+    *sub = "";
     for (int i = 0; i < 3; i++) {
         const cJSON *s = cJSON_GetObjectItemCaseSensitive(objs[i], "subcommand");
         if (!s) continue;
         if (!cJSON_IsString(s) || !*s->valuestring || s->valuestring[0] == '-')
-            die("%s: \"subcommand\" must be a bench subcommand name (seqbench bench help)", spec);
-        return s->valuestring;
+            return err_set(e, "%s: \"subcommand\" must be a bench subcommand name (seqbench bench help)", spec);
+        *sub = s->valuestring;
+        break;
     }
-    return "";
+    return 0;
 }
 
-/* The cell's "seconds" at this profile, -1 if it has none. */
-static double estimate(const cJSON *cell, const char *cell_name, const char *profile, const char *spec)
+/* The cell's "seconds" at this profile into *est, -1 if it has none. */
+static int estimate(const cJSON *cell, const char *cell_name, const char *profile, const char *spec, double *est,
+                    Err *e)
 {
     const cJSON *sec = cJSON_GetObjectItemCaseSensitive(cell, "seconds");
-    if (!sec) return -1;
-    if (!cJSON_IsObject(sec)) die("%s: cell %s: \"seconds\" must be an object {profile: seconds}", spec, cell_name);
+    *est = -1;
+    if (!sec) return 0;
+    if (!cJSON_IsObject(sec))
+        return err_set(e, "%s: cell %s: \"seconds\" must be an object {profile: seconds}", spec, cell_name);
     for (const cJSON *x = sec->child; x; x = x->next)
         if (!cJSON_IsNumber(x) || x->valuedouble < 0)
-            die("%s: cell %s: \"seconds\".%s must be a non-negative number", spec, cell_name, x->string);
+            return err_set(e, "%s: cell %s: \"seconds\".%s must be a non-negative number", spec, cell_name, x->string);
     const cJSON *v = profile ? cJSON_GetObjectItemCaseSensitive(sec, profile) : NULL;
-    return v ? v->valuedouble : -1;
+    if (v) *est = v->valuedouble;
+    return 0;
 }
 
-void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
+/* experiment_plan without the cleanup: on an error, p holds what was built before it. */
+static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
 {
     const char *spec_path = r->spec_path;
     const cJSON *spec = r->spec;
-    Err e = {{0}};
-    memset(p, 0, sizeof *p);
-    if (!cJSON_IsObject(spec)) die("%s: a spec must be a JSON object", spec_path);
+    if (!cJSON_IsObject(spec)) return err_set(e, "%s: a spec must be a JSON object", spec_path);
     snprintf(p->command, sizeof p->command, "train");
-    if (json_get_string(spec, "name", 1, p->name, sizeof p->name, spec_path, &e) ||
-        json_get_string(spec, "command", 0, p->command, sizeof p->command, spec_path, &e))
-        die_err(&e);
+    if (json_get_string(spec, "name", 1, p->name, sizeof p->name, spec_path, e) ||
+        json_get_string(spec, "command", 0, p->command, sizeof p->command, spec_path, e))
+        return -1;
     const char *command = p->command;
     if (strcmp(command, "train") && strcmp(command, "bench") && strcmp(command, "params"))
-        die("%s: command \"%s\" is not supported (train, bench, params)", spec_path, command);
+        return err_set(e, "%s: command \"%s\" is not supported (train, bench, params)", spec_path, command);
     for (const char *c = p->name; *c; c++)
         if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-            die("%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, p->name);
+            return err_set(e, "%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, p->name);
     const cJSON *excl = cJSON_GetObjectItemCaseSensitive(spec, "exclusive");
-    if (excl && !cJSON_IsBool(excl)) die("%s: \"exclusive\" must be true or false", spec_path);
+    if (excl && !cJSON_IsBool(excl)) return err_set(e, "%s: \"exclusive\" must be true or false", spec_path);
     p->exclusive = cJSON_IsTrue(excl);
     const cJSON *profiles = cJSON_GetObjectItemCaseSensitive(spec, "profiles");
     const cJSON *prof = r->profile ? cJSON_GetObjectItemCaseSensitive(profiles, r->profile) : NULL;
     if (r->profile && !cJSON_IsObject(prof)) {
         char known[256];
         member_names(profiles, known, sizeof known, "none: the spec has no \"profiles\" object");
-        die("%s: no profile \"%s\" (known: %s)", spec_path, r->profile, known);
+        return err_set(e, "%s: no profile \"%s\" (known: %s)", spec_path, r->profile, known);
     }
     const cJSON *over = cJSON_GetObjectItemCaseSensitive(prof, "override");
-    if (over && !cJSON_IsObject(over)) die("%s: profile %s: \"override\" must be an object of options", spec_path, r->profile);
+    if (over && !cJSON_IsObject(over))
+        return err_set(e, "%s: profile %s: \"override\" must be an object of options", spec_path, r->profile);
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(spec, "base");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
     const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
-    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells)) die("%s: \"cells\" must be a non-empty array", spec_path);
-    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds)) die("%s: \"seeds\" must be a non-empty array", spec_path);
+    if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells))
+        return err_set(e, "%s: \"cells\" must be a non-empty array", spec_path);
+    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds))
+        return err_set(e, "%s: \"seeds\" must be a non-empty array", spec_path);
     snprintf(p->dir, sizeof p->dir, "%s/%s", r->results, p->name);
-    if (results_check_dir("--results", p->dir, NULL, &e)) die_err(&e);
+    if (results_check_dir("--results", p->dir, NULL, e)) return -1;
 
     int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
     p->cells = calloc((size_t)total, sizeof *p->cells);
     p->argv = calloc((size_t)total, sizeof *p->argv);
     p->argc = calloc((size_t)total, sizeof *p->argc);
-    if (!p->cells || !p->argv || !p->argc) die("%s: out of memory for %d cells", r->cmd, total);
+    if (!p->cells || !p->argv || !p->argc) return err_set(e, "%s: out of memory for %d cells", r->cmd, total);
+    p->n = total; /* what experiment_plan_free goes over, even if an error stops the loop below */
     int cell_found = !r->cell, seed_found = !r->seed;
     for (const cJSON *cell = cells->child; cell; cell = cell->next) {
         char cell_name[128] = "";
-        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, &e)) die_err(&e);
+        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, e)) return -1;
         for (int i = 0; i < k; i++)
-            if (!strcmp(p->cells[i].cell, cell_name)) die("%s: two cells are named \"%s\"", spec_path, cell_name);
-        double est = estimate(cell, cell_name, r->profile, spec_path);
+            if (!strcmp(p->cells[i].cell, cell_name))
+                return err_set(e, "%s: two cells are named \"%s\"", spec_path, cell_name);
+        double est;
+        if (estimate(cell, cell_name, r->profile, spec_path, &est, e)) return -1;
         const cJSON *cell_profiles = cJSON_GetObjectItemCaseSensitive(cell, "profiles");
         if (cell_profiles && !cJSON_IsObject(cell_profiles))
-            die("%s: cell %s: \"profiles\" must be an object {profile: options}", spec_path, cell_name);
+            return err_set(e, "%s: cell %s: \"profiles\" must be an object {profile: options}", spec_path, cell_name);
         const cJSON *cell_prof = r->profile ? cJSON_GetObjectItemCaseSensitive(cell_profiles, r->profile) : NULL;
         if (cell_prof && !cJSON_IsObject(cell_prof))
-            die("%s: cell %s: \"profiles\".%s must be an object of options", spec_path, cell_name, r->profile);
-        const char *sub = !strcmp(command, "bench") ? subcommand(cell, prof, base, spec_path) : "";
+            return err_set(e, "%s: cell %s: \"profiles\".%s must be an object of options", spec_path, cell_name,
+                           r->profile);
+        const char *sub = "";
+        if (!strcmp(command, "bench") && subcommand(cell, prof, base, spec_path, &sub, e)) return -1;
         int this_cell = !r->cell || !strcmp(r->cell, cell_name);
         cell_found |= this_cell;
         for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
             long long s;
-            if (json_whole_number(seed, &s) || s < 0) die("%s: seeds must be non-negative integers", spec_path);
+            if (json_whole_number(seed, &s) || s < 0)
+                return err_set(e, "%s: seeds must be non-negative integers", spec_path);
             ExpCell *c = &p->cells[k];
             char **a = p->argv[k] = calloc(EXP_MAX_ARGS, sizeof *a);
-            if (!a) die("%s: out of memory for %d cells", r->cmd, total);
+            if (!a) return err_set(e, "%s: out of memory for %d cells", r->cmd, total);
             snprintf(c->cell, sizeof c->cell, "%s", cell_name);
             snprintf(c->seed_s, sizeof c->seed_s, "%lld", s);
             snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", p->dir, cell_name, s);
@@ -170,12 +185,12 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
                 a[ac++] = strdup("--preset");
                 a[ac++] = strdup(r->preset);
             }
-            if ((ac = push_options(base, a, ac, 0, spec_path, &e)) < 0 ||
-                (ac = push_options(prof, a, ac, 1, spec_path, &e)) < 0 ||
-                (ac = push_options(cell, a, ac, 0, spec_path, &e)) < 0 ||
-                (ac = push_options(cell_prof, a, ac, 0, spec_path, &e)) < 0 ||
-                (ac = push_options(over, a, ac, 0, spec_path, &e)) < 0)
-                die_err(&e);
+            if ((ac = push_options(base, a, ac, 0, spec_path, e)) < 0 ||
+                (ac = push_options(prof, a, ac, 1, spec_path, e)) < 0 ||
+                (ac = push_options(cell, a, ac, 0, spec_path, e)) < 0 ||
+                (ac = push_options(cell_prof, a, ac, 0, spec_path, e)) < 0 ||
+                (ac = push_options(over, a, ac, 0, spec_path, e)) < 0)
+                return -1;
             /* the seed is train's (weights and data); a bench's random weights do not change its timings, so
              * its seeds only name repeated runs, and params computes: no seed, no threads */
             if (!strcmp(command, "train")) {
@@ -192,7 +207,6 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
             p->argc[k++] = ac;
         }
     }
-    p->n = total;
     if (!cell_found || !seed_found) { /* one line naming what the spec has */
         char known[1024] = "";
         size_t n = 0;
@@ -202,9 +216,18 @@ void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p)
             for (int j = 0; j < i; j++) seen |= !strcmp(v, !cell_found ? p->cells[j].cell : p->cells[j].seed_s);
             if (!seen) n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", n ? ", " : "", v);
         }
-        die("%s: no %s \"%s\" (known: %s)", spec_path, !cell_found ? "cell" : "seed", !cell_found ? r->cell : r->seed,
-            known);
+        return err_set(e, "%s: no %s \"%s\" (known: %s)", spec_path, !cell_found ? "cell" : "seed",
+                       !cell_found ? r->cell : r->seed, known);
     }
+    return 0;
+}
+
+int experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
+{
+    memset(p, 0, sizeof *p);
+    if (!plan(r, threads_s, p, e)) return 0;
+    experiment_plan_free(p); /* the cells made before the error */
+    return -1;
 }
 
 void experiment_plan_free(ExpPlan *p)
@@ -219,4 +242,21 @@ void experiment_plan_free(ExpPlan *p)
     p->argv = NULL;
     p->argc = NULL;
     p->cells = NULL;
+}
+
+/* One line per selected (cell, seed), for make and Slurm (scripts/reproduce.sh, scripts/slurm/). */
+int experiment_list_cells(const ExpRun *r, Err *e)
+{
+    ExpPlan p;
+    if (experiment_plan(r, "", &p, e)) return -1;
+    for (int i = 0; i < p.n; i++) {
+        const ExpCell *c = &p.cells[i];
+        if (!c->selected) continue;
+        char est[32] = "-";
+        if (c->est >= 0) json_format_double(est, sizeof est, c->est); /* 0.7, not 0.69999999999999996 */
+        printf("%s\t%s\t%s\t%s\t%s\t%d\n", p.name, c->cell, c->seed_s, c->out, est, p.exclusive);
+    }
+    fflush(stdout);
+    experiment_plan_free(&p);
+    return 0;
 }

@@ -1,15 +1,19 @@
-/* The runner behind `experiment` and `compare`: every (cell, seed) of a spec
+/* reproduce/: experiment specs -> cells -> result files -> REPORT.md; includes core/ only.
+ *
+ * The runner behind `experiment` and `compare`: every (cell, seed) of a spec
  * as a child `seqbench train|bench|params`, each checked first with the same
  * command's --dry-run, finished cells (their result file exists) skipped; up
  * to `jobs` children at once, the cores divided between them unless threads
- * is given. experiment_plan.c turns a spec into command lines,
- * cmd_experiment.c runs them. */
+ * is given. plan.c turns a spec into command lines, run.c runs them;
+ * compare.c (compare.h) summarises a comparison's cells over the seeds. */
 #ifndef SEQ_EXPERIMENT_H
 #define SEQ_EXPERIMENT_H
 
 #include <stddef.h>
 
 #include <cjson/cJSON.h>
+
+#include "core/err.h"
 
 #define EXP_MAX_ARGS 256
 
@@ -24,6 +28,10 @@ typedef struct {
     int jobs;              /* cells run at once (0 or 1: one after another) */
     const char *cell;      /* NULL: every cell; else only this one */
     const char *seed;      /* NULL: every seed; else only this one */
+    /* Runs a cell's command line (argv[0] "seqbench", argv[1] train, bench or params) in this process and returns
+     * its exit status; called in the forked children only. The commands are the cli's, a folder above this one,
+     * so the cli passes them in. */
+    int (*run_command)(int argc, char **argv);
 } ExpRun;
 
 typedef struct {
@@ -46,14 +54,22 @@ typedef struct {
     char dir[1200];  /* <results>/<name> */
 } ExpPlan;
 
-/* Resolves the spec (dies with one line on a bad spec, profile, cell or
- * seed); threads_s is what each child gets as --threads ("" for none). */
-void experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p);
+/* Resolves the spec (-1 + Err, one line, on a bad spec, profile, cell or
+ * seed, with nothing left to free); threads_s is what each child gets as
+ * --threads ("" for none). */
+int experiment_plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e);
 void experiment_plan_free(ExpPlan *p);
 
-/* Runs the spec; *cells (malloc'd, cell-major, then seeds) describes every
- * (cell, seed) and dir receives <results>/<name>. Returns 0, 1 if a cell
- * failed, 2 if a dry run found a cell that would fail; dies on a bad spec. */
-int experiment_run(const ExpRun *r, ExpCell **cells, int *n_cells, char *dir, size_t dir_cap);
+/* --list-cells: one line per selected (cell, seed) on stdout, tab-separated:
+ * experiment, cell, seed, result path, estimated seconds or "-", exclusive
+ * (1/0). Runs nothing; -1 + Err on a bad spec, profile, cell or seed. */
+int experiment_list_cells(const ExpRun *r, Err *e);
+
+/* Runs the spec (run.c); *cells (malloc'd, cell-major, then seeds) describes
+ * every (cell, seed) and dir receives <results>/<name>. Returns 0, 1 if a cell
+ * failed, 2 if a dry run found a cell that would fail; -1 + Err, one line and
+ * nothing to free, on a bad spec, a cell that fails its check (a real run:
+ * then nothing has run) or a child that cannot be started. */
+int experiment_run(const ExpRun *r, ExpCell **cells, int *n_cells, char *dir, size_t dir_cap, Err *e);
 
 #endif

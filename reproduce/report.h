@@ -1,4 +1,6 @@
-/* The pieces of `seqbench report` (cli/cmd_report.c drives them):
+/* reproduce/: experiment specs -> cells -> result files -> REPORT.md; includes core/ only.
+ *
+ * The report, what `seqbench report` writes (report.c puts the pieces together):
  *   report_data.c   one experiment spec and its result files, and the figures read from them
  *   report_rules.c  the claims' rules and their verdicts
  *   report_tsv.c    the tables plots/NAME.gp draw (results/<name>*.tsv)
@@ -14,6 +16,21 @@
 
 #include "core/atomic.h"
 #include "core/err.h"
+
+/* ---- the whole report (report.c) ---- */
+typedef struct {
+    const char *experiments; /* directory of the specs, *.json, read in name order */
+    const char *results;     /* results directory: read for the results, REPORT.md and the tables go here */
+    const char *profile;     /* the profile the results were run at, for the settings lines */
+    const char *plots;       /* path from the results directory to the rendered plots, for the image links */
+    int no_times;            /* leave out training times and bench speeds, so two runs' reports compare equal */
+} ReportSettings;
+
+/* Writes <results>/REPORT.md and the plot tables from every spec and its
+ * results; says "wrote PATH" on stderr and names each malformed claim there.
+ * -1 + Err if no spec or no result is found, or a file cannot be read or
+ * written. */
+int report_write(const ReportSettings *s, Err *e);
 
 #define REP_MAX_CELLS 64
 #define REP_MAX_RUNS 32
