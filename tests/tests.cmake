@@ -88,3 +88,5 @@ set_tests_properties(test_reproduce PROPERTIES TIMEOUT 900)
 # report: rules and verdicts, REPORT.md and the plot tables from fixture results, a figure through gnuplot
 seq_test(test_report LIBS seq_report)
 add_dependencies(test_report seqbench)
+# make reproduce's progress lines: cells finishing together each count once, in order, failed ones too (issue 28)
+add_test(NAME reproduce_progress COMMAND sh ${CMAKE_SOURCE_DIR}/tests/reproduce_progress.sh ${CMAKE_SOURCE_DIR})
