@@ -8,7 +8,9 @@
  *   5. --config, with the command line winning;
  *   6. checks before work (issue 15): every refusable input refused before
  *      a step is trained or measured, and the messages and numbers a person
- *      reads. */
+ *      reads;
+ *   7. what a new user met (issue 28): help and dry runs that say what the
+ *      command will do. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -960,6 +962,36 @@ static void report_empty(void)
                      "no results", results);
 }
 
+/* ---- 7. what a new user met (issue 28) ---- */
+
+/* The line of `text` that starts with `start` (after spaces), as a new string; NULL if none. */
+static char *line_of(const char *text, const char *start)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        const char *q = p + strspn(p, " ");
+        if (strncmp(q, start, strlen(start))) continue;
+        size_t len = strcspn(q, "\n");
+        char *l = malloc(len + 1);
+        memcpy(l, q, len);
+        l[len] = '\0';
+        return l;
+    }
+    return NULL;
+}
+
+/* eval takes the checkpoint's task: its help must not promise copy */
+static void eval_help_task(void)
+{
+    char *o, *e;
+    int rc = run(ARGS("eval", "--help"), &o, &e);
+    char *task = line_of(o, "--task ");
+    CHECK(rc == 0 && task && !strstr(task, "default copy") && strstr(task, "checkpoint"),
+          "eval --help: the --task line should name the checkpoint's task as the default: %s", task ? task : o);
+    free(task);
+    free(o);
+    free(e);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -1000,6 +1032,7 @@ int main(void)
     json_messages();
     numbers_read();
     report_empty();
+    eval_help_task();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
