@@ -992,6 +992,60 @@ static void eval_help_task(void)
     free(e);
 }
 
+/* --dry-run prints how preset, --config and the command line merged: every option on stdout with its value and
+ * where it came from, the given ones before the defaults; stderr keeps its one "dry run" line */
+static void dry_run_resolved(void)
+{
+    char cfg[600], from_cfg[700], spec[600], results[600];
+    path_in(cfg, sizeof cfg, "dry_cfg.json");
+    write_text(cfg, "{\"steps\": 3000, \"d_model\": 32}");
+    char *o, *e;
+    int rc = run(ARGS("train", "--preset", "mamba-table2-cpu", "--arch", "transformer", "--config", cfg, "--lr",
+                      "0.002", "--dry-run"), &o, &e);
+    CHECK(rc == 0 && strstr(e, "dry run") && strchr(e, '\n') && !strchr(e, '\n')[1],
+          "train --dry-run: exit %d, stderr: %s", rc, e);
+    snprintf(from_cfg, sizeof from_cfg, "# --config %s", cfg);
+    static const struct { const char *option, *from; } want[] = {
+        {"--lr 0.002 ", "# command line"},                                   /* over the preset's by_arch 1e-3 */
+        {"--pattern '*' ", "# preset mamba-table2-cpu, by_arch transformer"}, /* quoted as a shell reads it */
+        {"--d-model 32 ", NULL},                                             /* --config over by_arch's 128 */
+        {"--steps 3000 ", NULL},                                             /* --config over by_arch's 2000 */
+        {"--heads 8 ", "# preset mamba-table2-cpu, by_arch transformer"},
+        {"--task induction ", "# preset mamba-table2-cpu"},
+        {"--seed 1 ", "# default"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char *l = line_of(o, want[i].option);
+        const char *from = want[i].from ? want[i].from : from_cfg;
+        CHECK(l && strstr(l, from) && !strcmp(strstr(l, from), from), "train --dry-run: want \"%s... %s\", got \"%s\"",
+              want[i].option, from, l ? l : o);
+        free(l);
+    }
+    const char *first_default = strstr(o, "# default\n"), *last_given = strstr(o, "--dry-run true ");
+    CHECK(first_default && last_given && last_given < first_default, "train --dry-run: the given options do not "
+          "come before the defaults: %s", o);
+    free(o);
+    free(e);
+    rc = run(ARGS("bench", "decode", "--arch", "mamba", "--d-model", "16", "--dry-run"), &o, &e);
+    char *l = line_of(o, "--d-model 16 ");
+    CHECK(rc == 0 && l && strstr(l, "# command line") && strstr(e, "dry run"), "bench decode --dry-run: %d %s%s", rc,
+          o, e);
+    free(l);
+    free(o);
+    free(e);
+    /* experiment checks each cell with its command's --dry-run: the settings must not reach its output */
+    path_in(spec, sizeof spec, "dry_spec.json");
+    path_in(results, sizeof results, "dry_results");
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"base\": {\"steps\": 100000000, \"d-model\": 8,"
+                     " \"heads\": 1}, \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"good\"}],"
+                     " \"seeds\": [1]}");
+    rc = run(ARGS("experiment", "--spec", spec, "--results", results, "--dry-run"), &o, &e);
+    CHECK(rc == 0 && !*o && !strstr(e, "resolved settings") && !strstr(e, "# default"),
+          "experiment --dry-run shows its cells' settings: exit %d, stdout %.200s, stderr %.300s", rc, o, e);
+    free(o);
+    free(e);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -1033,6 +1087,7 @@ int main(void)
     numbers_read();
     report_empty();
     eval_help_task();
+    dry_run_resolved();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
