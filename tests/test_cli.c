@@ -1046,6 +1046,27 @@ static void dry_run_resolved(void)
     free(e);
 }
 
+/* Outputs by design (README, Getting started): a --out file goes into a directory that exists, a missing one
+ * refused in one line before any work; a --save checkpoint is a directory train makes, with its parents, and
+ * only when saving (a dry run makes nothing). */
+static void output_directories(void)
+{
+    char save[700], out[700], missing[700];
+    path_in(save, sizeof save, "made/by/train");
+    path_in(out, sizeof out, "made_by_out/R.json");
+    path_in(missing, sizeof missing, "made");
+    ok("train --save into missing directories, dry run", ARGS("train", HUGE, "--save", save, "--dry-run"));
+    CHECK(access(missing, F_OK) != 0, "train --save --dry-run made %s", missing);
+    expect_fast_fail("train --out in a missing directory beside --save", NULL, ARGS("train", HUGE, "--save", save,
+                     "--out", out), NULL, "made_by_out", "does not exist");
+    CHECK(access(missing, F_OK) != 0, "a refused train made %s", missing);
+    path_in(out, sizeof out, "made_by_save.json");
+    ok("train --save into missing directories", TRAIN_SMALL(out, save));
+    char p[800];
+    snprintf(p, sizeof p, "%s/model.safetensors", save);
+    CHECK(access(p, F_OK) == 0, "train --save did not make %s with its parents", p);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -1088,6 +1109,7 @@ int main(void)
     report_empty();
     eval_help_task();
     dry_run_resolved();
+    output_directories();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
