@@ -19,7 +19,8 @@ int bench_run_options(BenchRun *r, int repeats_default, Option *out)
         OPT_S("roofline", r->roofline_file, "take the roofline from a `seqbench bench roofline --out FILE` result "
                                             "instead of measuring it in this run (about 1.5 s)"),
         OPT_S("out", r->out, "result JSON file (written atomically)"),
-        OPT_F("dry-run", &r->dry, "check every option and shape, then stop before measuring anything"),
+        OPT_F("dry-run", &r->dry, "check every option and shape, " OPTIONS_DRY_RUN_NOTE
+              " on stdout, then stop before measuring anything"),
     };
     memcpy(out, t, sizeof t);
     return (int)(sizeof t / sizeof *t);
@@ -131,8 +132,9 @@ void bench_check(const BenchRun *r)
     if (bench_check_run(r, &e)) die_err(&e);
 }
 
-int bench_dry_done(const char *command)
+int bench_dry_done(const char *command, const Option *opts, int n)
 {
+    options_print_resolved(stdout, command, opts, n);
     fprintf(stderr, "seqbench %s: dry run: options checked, nothing measured\n", command);
     return 0;
 }

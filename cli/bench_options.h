@@ -37,8 +37,9 @@ void bench_parse_list(const char *s, BenchList *out, int lo, int hi, const char 
 int bench_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage);
 /* Checks the run settings (dies on a bad --out or --roofline) and sets the threads. */
 void bench_check(const BenchRun *r);
-/* --dry-run: every option and shape has been checked; says so and returns 0, the status to exit with. */
-int bench_dry_done(const char *command);
+/* --dry-run: every option and shape has been checked; prints the resolved settings on stdout, says so on stderr and
+ * returns 0, the status to exit with. */
+int bench_dry_done(const char *command, const Option *opts, int n);
 /* The result: provenance (its wall time starts here), "machine", "settings". */
 cJSON *bench_result(const char *command, int argc, char **argv, const Option *opts, int n_opts);
 /* Writes the result (dies if it cannot), frees it and returns 0. */

@@ -46,7 +46,8 @@ static int bench_model_main(int argc, char **argv)
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
     n += bench_run_options(&s.run, 3, opts + n);
-    options_find(opts, n, "dry-run")->help = "check every option and that the model fits, then stop before measuring";
+    options_find(opts, n, "dry-run")->help = "check every option and that the model fits, " OPTIONS_DRY_RUN_NOTE
+        " on stdout, then stop before measuring";
     if (bench_parse(opts, n, argc, argv, 2, "bench",
                     "[--arch A | --pattern P] [sizes] | --model DIR [options]\n"
                     "       seqbench bench SUBCOMMAND [options]   (subcommands: seqbench bench help)"))
@@ -66,7 +67,7 @@ static int bench_model_main(int argc, char **argv)
     if (bench_spec_build(&spec, s.run.seed, &m, &e) || bench_model_check(&m, &s, &e)) die_err(&e);
     if (s.run.dry) {
         model_free(&m);
-        return bench_dry_done("bench");
+        return bench_dry_done("bench", opts, n);
     }
     cJSON *res = bench_result("bench", argc, argv, opts, n);
     if (bench_model_run(&m, &s, res, &e)) die_err(&e);

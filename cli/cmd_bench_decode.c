@@ -69,7 +69,7 @@ static int run_sweep(BenchSweepKind kind, const char *name, int argc, char **arg
     s.n_models = bench_models_resolve(&bm, opts, n, specs);
     Err e = {{0}};
     if (bench_sweep_check(&s, &e)) die_err(&e);
-    if (s.run.dry) return bench_dry_done(cmd);
+    if (s.run.dry) return bench_dry_done(cmd, opts, n);
     cJSON *res = bench_result(cmd, argc, argv, opts, n);
     if (bench_sweep_run(&s, res, &e)) die_err(&e);
     return bench_finish(res, &s.run);

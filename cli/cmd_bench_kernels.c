@@ -25,7 +25,8 @@ int bench_kernels_main(int argc, char **argv)
         OPT_S("mem-limit", mem_s, "memory to stay within, e.g. 500M or 8G (default: what is available); a "
                                   "cell beyond it is recorded as oom and skipped"),
         OPT_S("out", run.out, "result JSON file (written atomically)"),
-        OPT_F("dry-run", &run.dry, "check the options and build the kernels' models, then stop before timing"),
+        OPT_F("dry-run", &run.dry, "check the options and build the kernels' models, " OPTIONS_DRY_RUN_NOTE
+              " on stdout, then stop before timing"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     if (bench_parse(opts, n, argc, argv, 3, "bench kernels", "[--kernels K,...] [--lengths L,...] [options]"))
@@ -40,7 +41,7 @@ int bench_kernels_main(int argc, char **argv)
     }
     bench_check(&run);
     if (bench_kernels_check(&s, &e)) die_err(&e);
-    if (run.dry) return bench_dry_done("bench kernels");
+    if (run.dry) return bench_dry_done("bench kernels", opts, n);
     cJSON *res = bench_result("bench kernels", argc, argv, opts, n);
     if (bench_kernels_run(&s, res, &e)) die_err(&e);
     return bench_finish(res, &run);

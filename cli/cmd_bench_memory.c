@@ -40,7 +40,8 @@ int bench_memory_main(int argc, char **argv)
         OPT_I("threads", &run.threads, 0, 1024, "threads (0 = all cores)"),
         OPT_U("seed", &s.seed, "seed for weights and tokens"),
         OPT_S("out", run.out, "result JSON file (written atomically)"),
-        OPT_F("dry-run", &run.dry, "check the options and every model, then stop before measuring"),
+        OPT_F("dry-run", &run.dry, "check the options and every model, " OPTIONS_DRY_RUN_NOTE
+              " on stdout, then stop before measuring"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     if (bench_parse(opts, n, argc, argv, 3, "bench memory", "[--archs A,...] [--contexts C,...] [options]"))
@@ -59,7 +60,7 @@ int bench_memory_main(int argc, char **argv)
         strcpy(s.archs[s.n_archs++], t);
     }
     if (bench_memory_check(&s, &e)) die_err(&e);
-    if (run.dry) return bench_dry_done("bench memory");
+    if (run.dry) return bench_dry_done("bench memory", opts, n);
     cJSON *res = bench_result("bench memory", argc, argv, opts, n);
     if (bench_memory_run(&s, res, &e)) die_err(&e);
     return bench_finish(res, &run);

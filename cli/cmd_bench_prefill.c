@@ -23,7 +23,7 @@ int bench_prefill_main(int argc, char **argv)
     s.n_models = bench_models_resolve(&bm, opts, n, specs);
     Err e = {{0}};
     if (bench_prefill_check(&s, &e)) die_err(&e);
-    if (s.run.dry) return bench_dry_done("bench prefill");
+    if (s.run.dry) return bench_dry_done("bench prefill", opts, n);
     cJSON *res = bench_result("bench prefill", argc, argv, opts, n);
     if (bench_prefill_run(&s, res, &e)) die_err(&e);
     return bench_finish(res, &s.run);

@@ -16,14 +16,14 @@ int bench_roofline_main(int argc, char **argv)
               "each of the three bandwidth arrays in MiB (0 = 4 x the last-level cache, at least 64)"),
         OPT_I("passes", &ro.passes, 1, 1000, "timed runs of each kernel after a warm-up; the best is reported"),
         OPT_S("out", run.out, "result JSON file (written atomically); other benchmarks take it with --roofline"),
-        OPT_F("dry-run", &run.dry, "check the options, then stop before measuring"),
+        OPT_F("dry-run", &run.dry, "check the options, " OPTIONS_DRY_RUN_NOTE " on stdout, then stop before measuring"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     if (bench_parse(opts, n, argc, argv, 3, "bench roofline", "[options]")) return 0; /* --help */
     bench_check(&run);
     Err e = {{0}};
     if (roofline_check(&ro, &e)) die_err(&e);
-    if (run.dry) return bench_dry_done("bench roofline");
+    if (run.dry) return bench_dry_done("bench roofline", opts, n);
     cJSON *res = bench_result("bench roofline", argc, argv, opts, n);
     if (bench_roofline_table(&ro, res, &e)) die_err(&e);
     return bench_finish(res, &run);

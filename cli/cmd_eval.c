@@ -71,6 +71,12 @@ int cmd_eval(int argc, char **argv)
     };
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
+    /* The task is the checkpoint's (defaults_from_training), copy only without a training record: left empty
+     * until then, so --help shows no "(default copy)" that eval does not use. */
+    Option *task_opt = options_find(opts, n, "task");
+    ta.task[0] = '\0';
+    task_opt->help = "task: copy, selective_copy, induction, mqar, needle (default: the checkpoint's, from "
+                     "DIR/seqbench_train.json, as for the other task options; copy without that file)";
     Err e = {{0}};
     int rc = options_parse(opts, n, argc, argv, 2, "eval", "--model DIR [options]", &e);
     if (rc) {
@@ -93,6 +99,7 @@ int cmd_eval(int argc, char **argv)
     threads_init(threads);
     cJSON *res = results_new("eval", argc, argv); /* threads, load average and start time */
     defaults_from_training(model_dir, opts, n);
+    if (!task_opt->set && !*ta.task) snprintf(ta.task, sizeof ta.task, "copy");
     const Task *task = task_args_resolve(&ta, &e);
     if (!task) die_err(&e);
     if (*lengths_s) {

@@ -37,7 +37,8 @@ int cmd_params(int argc, char **argv)
         OPT_S("paper-dir", paper_dir, "where the paper configs are (default: configs/paper under $SEQBENCH_DATA_DIR, the install, . or the source tree)"),
         OPT_S("precision", precision, "bytes per cached value: fp32, bf16 or fp16"),
         OPT_S("out", out, "also write the --json figures, with provenance, to this result file (atomically)"),
-        OPT_F("dry-run", &dry, "check the options and the model, then stop without printing or writing"),
+        OPT_F("dry-run", &dry, "check the options and the model, " OPTIONS_DRY_RUN_NOTE
+              " on stdout, then stop without writing"),
     };
     _Static_assert(sizeof more / sizeof *more <= 12, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
@@ -83,6 +84,7 @@ int cmd_params(int argc, char **argv)
     if (dry) {
         model_free(&m);
         cJSON_Delete(res);
+        options_print_resolved(stdout, "params", opts, n);
         fprintf(stderr, "seqbench params: dry run: options checked, nothing written\n");
         return 0;
     }

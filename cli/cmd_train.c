@@ -93,7 +93,8 @@ int cmd_train(int argc, char **argv)
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
-        OPT_F("dry-run", &dry, "check every option, size and output, print the plan, and stop before training"),
+        OPT_F("dry-run", &dry, "check every option, size and output, " OPTIONS_DRY_RUN_NOTE
+              " on stdout, and stop before training"),
     };
     _Static_assert(sizeof more / sizeof *more <= 32, "opts[] too small for these options");
     memcpy(opts + n, more, sizeof more);
@@ -155,6 +156,7 @@ int cmd_train(int argc, char **argv)
     /* evaluation memory is not checked: a length that fits no path is an OOM cell of the result */
     task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     threads_init(threads);
+    if (dry) options_print_resolved(stdout, "train", opts, n);
     char count[32];
     fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters (%s), %d threads%s\n", cfg.model_type,
             task->name, cfg.pattern, n_params, results_count((double)n_params, count, sizeof count), threads_count(),

@@ -47,9 +47,22 @@ static int set_number(Option *o, double v, const char *text, Err *e)
     return 0;
 }
 
+/* What is being applied (preset, config, command line): set_from_text marks each option it sets with it, and as
+ * each source is applied over the one before, what stays marked is the source that won. */
+static OptFrom g_from;
+static const char *g_from_name;
+
+static void applying(OptFrom from, const char *name)
+{
+    g_from = from;
+    g_from_name = name;
+}
+
 static int set_from_text(Option *o, const char *text, Err *e)
 {
     o->set = 1;
+    o->from = g_from;
+    o->from_name = g_from_name;
     if (o->type == OPT_STRING) {
         if (strlen(text) >= o->cap) return err_set(e, "--%s: value is longer than %zu characters", o->name, o->cap - 1);
         strcpy(o->dest, text);
@@ -125,6 +138,7 @@ static int apply_config(Option *opts, int n, const char *path, Err *e)
 {
     cJSON *root = json_read_file(path, e);
     if (!root) return -1;
+    applying(OPT_FROM_CONFIG, path);
     int rc = cJSON_IsObject(root) ? apply_object(opts, n, root, path, 1, NULL, e)
                                   : err_set(e, "%s: expected a JSON object of option names and values", path);
     cJSON_Delete(root);
@@ -157,6 +171,7 @@ static int preset_begin(Option *opts, int n, const char *name, const char *cmd, 
     if (!g_preset) return -1;
     char label[128];
     snprintf(label, sizeof label, "preset %s", name);
+    applying(OPT_FROM_PRESET, name);
     return apply_object(opts, n, cJSON_GetObjectItemCaseSensitive(g_preset, "options"), label,
                         !strcmp(cmd, "train"), NULL, e);
 }
@@ -171,6 +186,7 @@ static int preset_end(Option *opts, int n, const char *name, const int *given, c
     if (cJSON_IsObject(mine)) {
         char label[160];
         snprintf(label, sizeof label, "preset %s, by_arch %s", name, (const char *)arch->dest);
+        applying(OPT_FROM_PRESET_ARCH, name);
         rc = apply_object(opts, n, mine, label, !strcmp(cmd, "train"), given, e);
     }
     return rc;
@@ -216,6 +232,7 @@ int options_parse(Option *opts, int n, int argc, char **argv, int first, const c
     if (preset && preset_begin(opts, n, preset, cmd, e)) {
         cJSON_Delete(g_preset);
         g_preset = NULL;
+        applying(OPT_FROM_DEFAULT, NULL);
         return -1;
     }
     /* which options the config and the command line set, apart from the preset's */
@@ -234,6 +251,7 @@ int options_parse(Option *opts, int n, int argc, char **argv, int first, const c
     if (preset && !rc) rc = preset_end(opts, n, preset, given, cmd, e);
     cJSON_Delete(g_preset);
     g_preset = NULL;
+    applying(OPT_FROM_DEFAULT, NULL);
     free(given);
     free(by_preset);
     if (rc) return -1;
@@ -252,6 +270,7 @@ static int options_parse_rest(Option *opts, int n, int argc, char **argv, int fi
             i++;
         }
     }
+    applying(OPT_FROM_COMMAND_LINE, NULL);
     for (int i = first; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--config")) { i++; continue; }
@@ -302,6 +321,79 @@ void options_usage(FILE *f, const char *cmd, const char *usage, const Option *op
         fprintf(f, "  --%-16s %s%s\n", o->name, o->help, def);
     }
     fprintf(f, "  --%-16s %s\n", "config FILE", "read options from a JSON object first (command line wins)");
+}
+
+/* The value as it would be typed: numbers as the shortest decimal that reads back the same. */
+static void value_text(const Option *o, char *buf, size_t cap)
+{
+    switch (o->type) {
+    case OPT_INT: snprintf(buf, cap, "%d", *(int *)o->dest); break;
+    case OPT_U64: snprintf(buf, cap, "%llu", (unsigned long long)*(uint64_t *)o->dest); break;
+    case OPT_FLAG: snprintf(buf, cap, "%s", *(int *)o->dest ? "true" : "false"); break;
+    case OPT_STRING: snprintf(buf, cap, "%s", (char *)o->dest); break;
+    case OPT_DOUBLE: {
+        double v = *(double *)o->dest;
+        for (int digits = 6; digits <= 17; digits++) {
+            snprintf(buf, cap, "%.*g", digits, v);
+            if (strtod(buf, NULL) == v) break;
+        }
+        break;
+    }
+    }
+}
+
+/* The value as a shell reads it back: quoted when it holds anything but plain characters (pattern "*-", a path with a
+ * space), so a resolved line can be pasted into a command */
+static void shell_word(const char *value, char *buf, size_t cap)
+{
+    if (*value && strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:/+=@%-") ==
+                  strlen(value)) {
+        snprintf(buf, cap, "%s", value);
+        return;
+    }
+    size_t k = 0;
+    if (k + 1 < cap) buf[k++] = '\'';
+    for (const char *p = value; *p && k + 5 < cap; p++) {
+        if (*p == '\'') { memcpy(buf + k, "'\\''", 4); k += 4; }
+        else buf[k++] = *p;
+    }
+    if (k + 1 < cap) buf[k++] = '\'';
+    buf[k] = '\0';
+}
+
+static void from_text(const Option *o, const Option *opts, int n, char *buf, size_t cap)
+{
+    const Option *arch = options_find((Option *)opts, n, "arch");
+    switch (o->from) {
+    case OPT_FROM_DEFAULT: snprintf(buf, cap, "default"); break;
+    case OPT_FROM_PRESET: snprintf(buf, cap, "preset %s", o->from_name); break;
+    case OPT_FROM_PRESET_ARCH:
+        snprintf(buf, cap, "preset %s, by_arch %s", o->from_name,
+                 arch && arch->type == OPT_STRING ? (const char *)arch->dest : "?");
+        break;
+    case OPT_FROM_CONFIG: snprintf(buf, cap, "--config %s", o->from_name); break;
+    case OPT_FROM_COMMAND_LINE: snprintf(buf, cap, "command line"); break;
+    }
+}
+
+void options_print_resolved(FILE *f, const char *cmd, const Option *opts, int n)
+{
+    int given = 0;
+    for (int i = 0; i < n; i++) given += opts[i].from != OPT_FROM_DEFAULT;
+    fprintf(f, "# seqbench %s: resolved settings, %d given, %d at their defaults (# where each came from)\n", cmd,
+            given, n - given);
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < n; i++) {
+            const Option *o = &opts[i];
+            if ((o->from == OPT_FROM_DEFAULT) != pass) continue;
+            char value[1100], word[2200], from[400], line[2300];
+            value_text(o, value, sizeof value);
+            shell_word(value, word, sizeof word);
+            from_text(o, opts, n, from, sizeof from);
+            snprintf(line, sizeof line, "--%s %s", o->name, word);
+            fprintf(f, "%-36s # %s\n", line, from);
+        }
+    fflush(f);
 }
 
 cJSON *options_to_json(const Option *opts, int n)

@@ -15,6 +15,10 @@
 #include "core/err.h"
 
 typedef enum { OPT_INT, OPT_DOUBLE, OPT_STRING, OPT_FLAG, OPT_U64 } OptType;
+/* Where an option's value came from, for a dry run's resolved settings. */
+typedef enum {
+    OPT_FROM_DEFAULT, OPT_FROM_PRESET, OPT_FROM_PRESET_ARCH, OPT_FROM_CONFIG, OPT_FROM_COMMAND_LINE
+} OptFrom;
 
 typedef struct {
     const char *name;   /* without "--" */
@@ -24,18 +28,26 @@ typedef struct {
     double lo, hi;      /* OPT_INT / OPT_DOUBLE / OPT_U64 bounds */
     const char *help;
     int set;            /* given on the command line or in the config */
+    OptFrom from;       /* what set it last (the one that won) */
+    const char *from_name; /* the preset's name or the --config file (points into argv) */
 } Option;
 
-#define OPT_I(n, d, l, h, help) {n, OPT_INT, d, 0, l, h, help, 0}
-#define OPT_D(n, d, l, h, help) {n, OPT_DOUBLE, d, 0, l, h, help, 0}
-#define OPT_S(n, d, help) {n, OPT_STRING, d, sizeof(d), 0, 0, help, 0}
-#define OPT_F(n, d, help) {n, OPT_FLAG, d, 0, 0, 1, help, 0}
-#define OPT_U(n, d, help) {n, OPT_U64, d, 0, 0, 1.8e19, help, 0}
+#define OPT_I(n, d, l, h, help) {n, OPT_INT, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL}
+#define OPT_D(n, d, l, h, help) {n, OPT_DOUBLE, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL}
+#define OPT_S(n, d, help) {n, OPT_STRING, d, sizeof(d), 0, 0, help, 0, OPT_FROM_DEFAULT, NULL}
+#define OPT_F(n, d, help) {n, OPT_FLAG, d, 0, 0, 1, help, 0, OPT_FROM_DEFAULT, NULL}
+#define OPT_U(n, d, help) {n, OPT_U64, d, 0, 0, 1.8e19, help, 0, OPT_FROM_DEFAULT, NULL}
 
 /* Parses argv[first..argc); returns 0, -1 with Err, or 1 when --help was printed. */
 int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e);
 void options_usage(FILE *f, const char *cmd, const char *usage, const Option *opts, int n);
 Option *options_find(Option *opts, int n, const char *name);
+/* A dry run's report, on stdout: every option with its value and where the
+ * value came from (preset NAME, its by_arch entry, --config FILE, command
+ * line), those given first in the order of the table, then the defaults. */
+void options_print_resolved(FILE *f, const char *cmd, const Option *opts, int n);
+/* The --dry-run help of a command that prints it. */
+#define OPTIONS_DRY_RUN_NOTE "print the resolved settings (given first, then defaults; each with where it came from)"
 /* Every option's value, for result files. */
 cJSON *options_to_json(const Option *opts, int n);
 

@@ -32,6 +32,10 @@ duration() {
 # One cell: run it with its output in a log, then one progress line with the
 # overall ETA: the estimate of the cells left, scaled by the time the cells
 # finished so far took against theirs (gen/todo.tsv: path, estimate, exclusive).
+# Cells finish side by side (make -j): each appends itself to gen/done.tsv and
+# prints its line under one lock, so every finished cell (ok or failed) counts
+# once and the lines count up in order. Counting the result files that exist
+# instead, two cells ending together both said "2 of 79" and none "1 of 79".
 if [ "${1:-}" = cell ]; then
     shift
     bin=$1 gen=$2 profile=$3 results=$4 jobs=$5 spec=$6 exp=$7 cell=$8 seed=$9
@@ -45,18 +49,23 @@ if [ "${1:-}" = cell ]; then
     # the runner's own line for the cell: "ok in 83 s: token_acc 0.99 at 16, ..."
     outcome=$(sed -n "s/^\[[0-9]*\/[0-9]*\] $exp\/$cell seed $seed: \(.*\); [0-9]* of [0-9]* done.*/\1/p" "$log" | tail -n 1)
     [ $rc -eq 0 ] || outcome="failed (status $rc; $log)"
-    progress=$(awk -F '\t' -v now="$(date +%s.%N)" -v start="$(cat "$gen/start")" -v jobs="$jobs" '
-        function fmt(s) {
-            if (s < 90) return sprintf("%.0f s", s)
-            if (s < 5400) return sprintf("%.0f min", s / 60)
-            return sprintf("%d h %02d min", int(s / 3600), int((s % 3600) / 60))
-        }
-        { w = $3 ? $2 : $2 / jobs; n++
-          if ((getline line < $1) >= 0) { close($1); done++; wdone += w } else left += w }
-        END { printf "%d of %d done, ETA %s", done, n, fmt(wdone > 0 ? left * (now - start) / wdone : 0) }' \
-        "$gen/todo.tsv")
-    echo "reproduce: $exp/$cell seed $seed: ${outcome:-done}; $progress" >&2
-    [ $rc -eq 0 ] || tail -n 3 "$log" >&2
+    (
+        flock 8
+        printf '%s\t%s\n' "$out" "$rc" >>"$gen/done.tsv"
+        progress=$(awk -F '\t' -v now="$(date +%s.%N)" -v start="$(cat "$gen/start")" -v jobs="$jobs" '
+            function fmt(s) {
+                if (s < 90) return sprintf("%.0f s", s)
+                if (s < 5400) return sprintf("%.0f min", s / 60)
+                return sprintf("%d h %02d min", int(s / 3600), int((s % 3600) / 60))
+            }
+            FILENAME == ARGV[1] { fin[$1] = 1; next }
+            { w = $3 ? $2 : $2 / jobs; n++
+              if ($1 in fin) { done++; wdone += w } else left += w }
+            END { printf "%d of %d done, ETA %s", done, n, fmt(wdone > 0 ? left * (now - start) / wdone : 0) }' \
+            "$gen/done.tsv" "$gen/todo.tsv")
+        echo "reproduce: $exp/$cell seed $seed: ${outcome:-done}; $progress" >&2
+        [ $rc -eq 0 ] || tail -n 3 "$log" >&2
+    ) 8>>"$gen/progress.lock"
     exit $rc
 fi
 
@@ -183,6 +192,7 @@ fi
 echo "reproduce: profile $profile, $total cells, $((total - to_run)) done, $to_run to run, $jobs at once with" \
     "$threads thread(s) each$excl_note; $est_note" >&2
 date +%s.%N >"$gen/start"
+: >"$gen/done.tsv" # the cells this run finishes, one line each (the progress lines count them)
 
 # the sub-makes get their own -j, not the caller's jobserver
 status=0

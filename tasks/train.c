@@ -79,6 +79,33 @@ int train_len_at(const TrainCfg *c, int max_len, int step)
     return c->len_from + (int)((int64_t)(max_len - c->len_from) * (step - c->len_hold) / c->len_warmup);
 }
 
+/* Tokens at length T attend to (T + 1) / 2 earlier ones on average: attention's FLOPs grow with it. */
+static double cost_at_len(const ModelCfg *mc, const Task *task, const TaskCfg *tc, int B, int len)
+{
+    int T = task->seq_len(tc, len);
+    return (double)B * T * model_flops_per_token(mc, (T + 1) / 2);
+}
+
+double train_step_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c, int step)
+{
+    return cost_at_len(mc, task, tc, c->batch, train_len_at(c, tc->max_len, step));
+}
+
+double train_total_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c)
+{
+    /* the curriculum's steps one by one (a length's cost once), every step after it at max_len */
+    int ramp = c->len_warmup ? c->len_hold + c->len_warmup : 0, last = -1;
+    if (ramp > c->steps) ramp = c->steps;
+    double total = 0, cost = 0;
+    for (int step = 0; step < ramp; step++) {
+        int len = train_len_at(c, tc->max_len, step);
+        if (len != last) cost = cost_at_len(mc, task, tc, c->batch, len);
+        last = len;
+        total += cost;
+    }
+    return total + (double)(c->steps - ramp) * cost_at_len(mc, task, tc, c->batch, tc->max_len);
+}
+
 /* Global gradient norm; Inf/NaN propagate so divergence is seen. */
 static double grad_norm(const real *g, size_t n)
 {
@@ -140,6 +167,8 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     int val_every = train_val_every(cfg), holds = 0;
     Progress prog;
     progress_start(&prog, "train", cfg->steps);
+    progress_set_work(&prog, train_total_cost(&m->cfg, task, tc, cfg));
+    double work = 0;
     for (int step = 0; step < cfg->steps; step++) {
         /* A curriculum step trains at its own (shorter) T, not padded to the
          * longest: short sequences are what make its early steps cheap. */
@@ -187,7 +216,8 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
         char extra[96];
         int k = snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
         if (res->n_val) snprintf(extra + k, sizeof extra - k, "  val %.3f", res->val[res->n_val - 1].string_acc);
-        progress_update(&prog, step + 1, extra);
+        work += train_step_cost(&m->cfg, task, tc, cfg, step);
+        progress_update_work(&prog, step + 1, work, extra);
         if (holds >= cfg->stop_holds) {
             res->stopped_at_target = 1;
             break;

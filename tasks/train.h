@@ -60,6 +60,13 @@ void train_defaults(TrainCfg *c);
 /* Longest training instance at step (the length curriculum); max_len after it. */
 int train_len_at(const TrainCfg *c, int max_len, int step);
 int train_validate(const TrainCfg *c, Err *e);
+/* What a step costs, relative to the others: its tokens times the model's
+ * forward FLOPs per token at their mean context. The progress line's ETA
+ * weighs steps by it, since under a length curriculum the early steps are
+ * several times cheaper than the last ones. */
+double train_step_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c, int step);
+/* The sum of train_step_cost over the run's steps. */
+double train_total_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c);
 
 /* Trains m (weights already initialised) on task; progress on stderr. */
 int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e);

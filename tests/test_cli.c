@@ -8,7 +8,9 @@
  *   5. --config, with the command line winning;
  *   6. checks before work (issue 15): every refusable input refused before
  *      a step is trained or measured, and the messages and numbers a person
- *      reads. */
+ *      reads;
+ *   7. what a new user met (issue 28): help and dry runs that say what the
+ *      command will do. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -960,6 +962,111 @@ static void report_empty(void)
                      "no results", results);
 }
 
+/* ---- 7. what a new user met (issue 28) ---- */
+
+/* The line of `text` that starts with `start` (after spaces), as a new string; NULL if none. */
+static char *line_of(const char *text, const char *start)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        const char *q = p + strspn(p, " ");
+        if (strncmp(q, start, strlen(start))) continue;
+        size_t len = strcspn(q, "\n");
+        char *l = malloc(len + 1);
+        memcpy(l, q, len);
+        l[len] = '\0';
+        return l;
+    }
+    return NULL;
+}
+
+/* eval takes the checkpoint's task: its help must not promise copy */
+static void eval_help_task(void)
+{
+    char *o, *e;
+    int rc = run(ARGS("eval", "--help"), &o, &e);
+    char *task = line_of(o, "--task ");
+    CHECK(rc == 0 && task && !strstr(task, "default copy") && strstr(task, "checkpoint"),
+          "eval --help: the --task line should name the checkpoint's task as the default: %s", task ? task : o);
+    free(task);
+    free(o);
+    free(e);
+}
+
+/* --dry-run prints how preset, --config and the command line merged: every option on stdout with its value and
+ * where it came from, the given ones before the defaults; stderr keeps its one "dry run" line */
+static void dry_run_resolved(void)
+{
+    char cfg[600], from_cfg[700], spec[600], results[600];
+    path_in(cfg, sizeof cfg, "dry_cfg.json");
+    write_text(cfg, "{\"steps\": 3000, \"d_model\": 32}");
+    char *o, *e;
+    int rc = run(ARGS("train", "--preset", "mamba-table2-cpu", "--arch", "transformer", "--config", cfg, "--lr",
+                      "0.002", "--dry-run"), &o, &e);
+    CHECK(rc == 0 && strstr(e, "dry run") && strchr(e, '\n') && !strchr(e, '\n')[1],
+          "train --dry-run: exit %d, stderr: %s", rc, e);
+    snprintf(from_cfg, sizeof from_cfg, "# --config %s", cfg);
+    static const struct { const char *option, *from; } want[] = {
+        {"--lr 0.002 ", "# command line"},                                   /* over the preset's by_arch 1e-3 */
+        {"--pattern '*' ", "# preset mamba-table2-cpu, by_arch transformer"}, /* quoted as a shell reads it */
+        {"--d-model 32 ", NULL},                                             /* --config over by_arch's 128 */
+        {"--steps 3000 ", NULL},                                             /* --config over by_arch's 2000 */
+        {"--heads 8 ", "# preset mamba-table2-cpu, by_arch transformer"},
+        {"--task induction ", "# preset mamba-table2-cpu"},
+        {"--seed 1 ", "# default"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        char *l = line_of(o, want[i].option);
+        const char *from = want[i].from ? want[i].from : from_cfg;
+        CHECK(l && strstr(l, from) && !strcmp(strstr(l, from), from), "train --dry-run: want \"%s... %s\", got \"%s\"",
+              want[i].option, from, l ? l : o);
+        free(l);
+    }
+    const char *first_default = strstr(o, "# default\n"), *last_given = strstr(o, "--dry-run true ");
+    CHECK(first_default && last_given && last_given < first_default, "train --dry-run: the given options do not "
+          "come before the defaults: %s", o);
+    free(o);
+    free(e);
+    rc = run(ARGS("bench", "decode", "--arch", "mamba", "--d-model", "16", "--dry-run"), &o, &e);
+    char *l = line_of(o, "--d-model 16 ");
+    CHECK(rc == 0 && l && strstr(l, "# command line") && strstr(e, "dry run"), "bench decode --dry-run: %d %s%s", rc,
+          o, e);
+    free(l);
+    free(o);
+    free(e);
+    /* experiment checks each cell with its command's --dry-run: the settings must not reach its output */
+    path_in(spec, sizeof spec, "dry_spec.json");
+    path_in(results, sizeof results, "dry_results");
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"base\": {\"steps\": 100000000, \"d-model\": 8,"
+                     " \"heads\": 1}, \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"good\"}],"
+                     " \"seeds\": [1]}");
+    rc = run(ARGS("experiment", "--spec", spec, "--results", results, "--dry-run"), &o, &e);
+    CHECK(rc == 0 && !*o && !strstr(e, "resolved settings") && !strstr(e, "# default"),
+          "experiment --dry-run shows its cells' settings: exit %d, stdout %.200s, stderr %.300s", rc, o, e);
+    free(o);
+    free(e);
+}
+
+/* Outputs by design (README, Getting started): a --out file goes into a directory that exists, a missing one
+ * refused in one line before any work; a --save checkpoint is a directory train makes, with its parents, and
+ * only when saving (a dry run makes nothing). */
+static void output_directories(void)
+{
+    char save[700], out[700], missing[700];
+    path_in(save, sizeof save, "made/by/train");
+    path_in(out, sizeof out, "made_by_out/R.json");
+    path_in(missing, sizeof missing, "made");
+    ok("train --save into missing directories, dry run", ARGS("train", HUGE, "--save", save, "--dry-run"));
+    CHECK(access(missing, F_OK) != 0, "train --save --dry-run made %s", missing);
+    expect_fast_fail("train --out in a missing directory beside --save", NULL, ARGS("train", HUGE, "--save", save,
+                     "--out", out), NULL, "made_by_out", "does not exist");
+    CHECK(access(missing, F_OK) != 0, "a refused train made %s", missing);
+    path_in(out, sizeof out, "made_by_save.json");
+    ok("train --save into missing directories", TRAIN_SMALL(out, save));
+    char p[800];
+    snprintf(p, sizeof p, "%s/model.safetensors", save);
+    CHECK(access(p, F_OK) == 0, "train --save did not make %s with its parents", p);
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -1000,6 +1107,9 @@ int main(void)
     json_messages();
     numbers_read();
     report_empty();
+    eval_help_task();
+    dry_run_resolved();
+    output_directories();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }

@@ -9,6 +9,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -16,6 +17,7 @@
 
 #include "check.h"
 #include "core/jsonio.h"
+#include "models/model_args.h"
 #include "tasks/task.h"
 #include "tasks/train.h"
 
@@ -560,9 +562,46 @@ static void test_learning_curve(const char *tmp)
     }
 }
 
+/* The ETA weighs training steps by their cost (tasks/train.h): under the
+ * induction preset's curriculum (2500 steps at 64, 1000 growing to 256, 500
+ * at 256) the run costs about 7000 steps at 64, not 4000, and attention's
+ * cost per token grows with the length besides. */
+static void test_step_cost(void)
+{
+    const Task *t = task_find("induction");
+    TaskCfg c = cfg_for(t);
+    TrainCfg tc;
+    train_defaults(&tc);
+    tc.steps = 4000;
+    tc.len_hold = 2500;
+    tc.len_warmup = 1000;
+    tc.len_from = 64;
+    ModelArgs ma;
+    model_args_defaults(&ma);
+    snprintf(ma.arch, sizeof ma.arch, "mamba");
+    ModelCfg mc;
+    Err e = {{0}};
+    CHECK(model_args_to_cfg(&ma, t->vocab_size(&c), &mc, &e) == 0, "mamba config: %s", e.msg);
+    double first = train_step_cost(&mc, t, &c, &tc, 0), last = train_step_cost(&mc, t, &c, &tc, 3999);
+    double total = train_total_cost(&mc, t, &c, &tc), sum = 0;
+    for (int s = 0; s < tc.steps; s++) sum += train_step_cost(&mc, t, &c, &tc, s);
+    CHECK(fabs(last / first - 4) < 1e-9, "mamba: a step at 256 costs 4 at 64 (got %g)", last / first);
+    CHECK(fabs(total / sum - 1) < 1e-12, "the total cost %g is the sum of the steps' %g", total, sum);
+    CHECK(total / first > 6900 && total / first < 7000, "the curriculum costs %g steps at 64 (6998 expected)",
+          total / first);
+    tc.len_warmup = tc.len_hold = 0; /* no curriculum: every step alike */
+    CHECK(fabs(train_total_cost(&mc, t, &c, &tc) / last - 4000) < 1e-6, "without a curriculum: 4000 steps at 256");
+    snprintf(ma.arch, sizeof ma.arch, "transformer");
+    CHECK(model_args_to_cfg(&ma, t->vocab_size(&c), &mc, &e) == 0, "transformer config: %s", e.msg);
+    double ratio = train_step_cost(&mc, t, &c, &tc, 0) / train_step_cost(&mc, t, &c, &(TrainCfg){.batch = 32,
+                   .steps = 2, .len_warmup = 1, .len_from = 64}, 0);
+    CHECK(ratio > 4.05, "attention: a step at 256 costs more than 4 at 64 (got %g)", ratio);
+}
+
 int main(void)
 {
     test_registry();
+    test_step_cost();
     test_copy_unchanged();
     test_selective_copy();
     test_induction();
