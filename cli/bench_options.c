@@ -144,6 +144,7 @@ cJSON *bench_result(const char *command, int argc, char **argv, const Option *op
     cJSON *res = results_new(command, argc, argv);
     cJSON_AddItemToObject(res, "machine", machine_json());
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n_opts));
+    options_add_digest(res, command, opts, n_opts);
     return res;
 }
 

@@ -121,6 +121,7 @@ int cmd_eval(int argc, char **argv)
     task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     /* memory is not checked here: a length that fits no path is an OOM cell */
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
+    options_add_digest(res, "eval", opts, n);
     cJSON_AddNumberToObject(res, "seed", (double)seed);
     cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");

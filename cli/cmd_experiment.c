@@ -28,7 +28,7 @@ int run_cell_command(int argc, char **argv)
 int cmd_experiment(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results", cell[128] = "", seed[32] = "";
-    int threads = 0, dry = 0, jobs = 1, list = 0;
+    int threads = 0, dry = 0, jobs = 1, list = 0, move_stale = 0;
     Option opts[] = {
         OPT_S("spec", spec_path, "experiment spec (experiments/NAME.json)"),
         OPT_S("profile", profile, "a profile of the spec (smoke, quick or paper)"),
@@ -38,6 +38,9 @@ int cmd_experiment(int argc, char **argv)
         OPT_F("dry-run", &dry, "print each cell's command and check its options, without running it"),
         OPT_F("list-cells", &list, "print one line per (cell, seed), tab-separated: experiment, cell, seed, result "
                                    "file, estimated seconds (- if none), exclusive (1/0); run nothing"),
+        OPT_F("move-stale", &move_stale, "with --list-cells: first move each result made under other settings than "
+                                         "its cell's now aside (FILE.stale), as a run would, so a driver that skips "
+                                         "existing files runs the cell again"),
         OPT_S("cell", cell, "run only this cell (all its seeds unless --seed)"),
         OPT_S("seed", seed, "run only this seed"),
     };
@@ -54,7 +57,7 @@ int cmd_experiment(int argc, char **argv)
     if (!spec) die_err(&e);
     ExpRun r = {.cmd = "experiment", .spec_path = spec_path, .spec = spec, .profile = profile, .results = results,
                 .threads = threads, .dry = dry, .jobs = jobs, .cell = *cell ? cell : NULL, .seed = *seed ? seed : NULL,
-                .run_command = run_cell_command};
+                .run_command = run_cell_command, .move_stale = move_stale};
     if (list) {
         if (experiment_list_cells(&r, &e)) die_err(&e);
         cJSON_Delete(spec);

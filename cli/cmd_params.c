@@ -96,6 +96,7 @@ int cmd_params(int argc, char **argv)
     }
     if (res) {
         for (const cJSON *x = o->child; x; x = x->next) cJSON_AddItemToObject(res, x->string, cJSON_Duplicate(x, 1));
+        options_add_digest(res, "params", opts, n);
         results_finish(res);
         if (json_write_file(out, res, &e)) die_err(&e);
         cJSON_Delete(res);

@@ -169,6 +169,7 @@ int cmd_train(int argc, char **argv)
     TrainResult tr;
     if (train_run(&m, task, &ta.cfg, &tc, &tr, &e)) die_err(&e);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
+    options_add_digest(res, "train", opts, n);
     cJSON_AddNumberToObject(res, "seed", (double)tc.seed);
     cJSON_AddStringToObject(res, "task", task->name);
     cJSON_AddItemToObject(res, "model", model_describe(&m));

@@ -8,6 +8,7 @@
 
 #include "cli/preset.h"
 #include "core/jsonio.h"
+#include "core/results.h"
 #include "core/threads.h"
 
 /* "d_model" and "d-model" name the same option. */
@@ -393,6 +394,13 @@ void options_print_resolved(FILE *f, const char *cmd, const Option *opts, int n)
             snprintf(line, sizeof line, "--%s %s", o->name, word);
             fprintf(f, "%-36s # %s\n", line, from);
         }
+    /* what a result of this run would record, for `experiment` to tell a result made under other settings */
+    cJSON *d = options_digest_json(cmd, opts, n);
+    char *text = cJSON_PrintUnformatted(d), hex[17];
+    results_digest(text ? text : "", hex);
+    fprintf(f, "# settings digest %s: %s\n", hex, text ? text : "");
+    cJSON_free(text);
+    cJSON_Delete(d);
     fflush(f);
 }
 
@@ -410,6 +418,38 @@ cJSON *options_to_json(const Option *opts, int n)
         }
     }
     return o;
+}
+
+cJSON *options_digest_json(const char *command, const Option *opts, int n)
+{
+    static const char *const not_settings[] = {"out", "save", "dry-run", "config", "preset", "roofline"};
+    cJSON *all = options_to_json(opts, n);
+    for (size_t i = 0; i < sizeof not_settings / sizeof *not_settings; i++)
+        cJSON_DeleteItemFromObjectCaseSensitive(all, not_settings[i]);
+    /* the count the run has (0 means all cores, which differ between machines); the rounding of every sum
+     * follows it, so two thread counts are two settings */
+    if (cJSON_GetObjectItemCaseSensitive(all, "threads"))
+        cJSON_ReplaceItemInObjectCaseSensitive(all, "threads", cJSON_CreateNumber(threads_count()));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "command", command);
+    cJSON_AddItemToObject(o, "settings", all);
+    return o;
+}
+
+void options_digest(const char *command, const Option *opts, int n, char hex[17])
+{
+    cJSON *o = options_digest_json(command, opts, n);
+    char *text = cJSON_PrintUnformatted(o);
+    results_digest(text ? text : "", hex);
+    cJSON_free(text);
+    cJSON_Delete(o);
+}
+
+void options_add_digest(cJSON *res, const char *command, const Option *opts, int n)
+{
+    char hex[17];
+    options_digest(command, opts, n, hex);
+    cJSON_AddStringToObject(res, "settings_digest", hex);
 }
 
 int parse_int_list(const char *s, int *out, int cap, int lo, int hi, const char *what, Err *e)

@@ -50,6 +50,16 @@ void options_print_resolved(FILE *f, const char *cmd, const Option *opts, int n)
 #define OPTIONS_DRY_RUN_NOTE "print the resolved settings (given first, then defaults; each with where it came from)"
 /* Every option's value, for result files. */
 cJSON *options_to_json(const Option *opts, int n);
+/* The settings that change a result's numbers, as canonical JSON: every
+ * option but those naming where output goes or where settings were read
+ * from (--out, --save, --dry-run, --config, --preset, --roofline: their
+ * values are merged in or do not change a figure), under "command"; the
+ * thread count as the run has it (--threads 0 resolved). */
+cJSON *options_digest_json(const char *command, const Option *opts, int n);
+/* results_digest (core/results.h) of that JSON: the result's "settings_digest". */
+void options_digest(const char *command, const Option *opts, int n, char hex[17]);
+/* Adds "settings_digest" to a result. */
+void options_add_digest(cJSON *res, const char *command, const Option *opts, int n);
 
 /* Comma-separated list of positive ints ("64,128,256") into out; returns count or -1. */
 int parse_int_list(const char *s, int *out, int cap, int lo, int hi, const char *what, Err *e);

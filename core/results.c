@@ -1,6 +1,7 @@
 #include "results.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +108,13 @@ int results_check_dir(const char *opt, const char *dir, const char *const *files
         if (!strcmp(parent, up)) return err_set(e, "%s %s: no existing parent directory", opt, dir);
         snprintf(up, sizeof up, "%s", parent);
     }
+}
+
+void results_digest(const char *text, char hex[17])
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) h = (h ^ *p) * 0x100000001b3ull;
+    snprintf(hex, 17, "%016llx", (unsigned long long)h);
 }
 
 const char *results_count(double n, char *buf, size_t cap)

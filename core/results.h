@@ -29,6 +29,11 @@ void results_finish(cJSON *res);
 int results_check_file(const char *opt, const char *path, Err *e);
 int results_check_dir(const char *opt, const char *dir, const char *const *files, Err *e);
 
+/* What identifies the settings of a result: 16 hex digits of a 64-bit
+ * FNV-1a hash of text (the canonical JSON of the settings that change its
+ * numbers). Two results with one digest were made under the same settings. */
+void results_digest(const char *text, char hex[17]);
+
 /* A count as a person reads it: 2320, 133.25K, 129.14M, 51.57B, 1.20T. */
 const char *results_count(double n, char *buf, size_t cap);
 

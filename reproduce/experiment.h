@@ -32,6 +32,7 @@ typedef struct {
      * its exit status; called in the forked children only. The commands are the cli's, a folder above this one,
      * so the cli passes them in. */
     int (*run_command)(int argc, char **argv);
+    int move_stale;        /* --list-cells: retire stale results first (experiment_retire_stale) */
 } ExpRun;
 
 typedef struct {
@@ -62,11 +63,27 @@ void experiment_plan_free(ExpPlan *p);
 
 /* --list-cells: one line per selected (cell, seed) on stdout, tab-separated:
  * experiment, cell, seed, result path, estimated seconds or "-", exclusive
- * (1/0). Runs nothing; -1 + Err on a bad spec, profile, cell or seed. */
+ * (1/0). Runs no cell; with r->move_stale it first retires stale results
+ * (their cells run with r->threads, an exclusive spec's with 0, as make
+ * reproduce runs them), so a driver that skips cells whose file exists
+ * reruns those; -1 + Err on a bad spec, profile, cell or seed. */
 int experiment_list_cells(const ExpRun *r, Err *e);
 
+/* Results made under other settings (run.c). A finished cell's result
+ * records its "settings_digest"; the cell's command line now, dry-run,
+ * says the digest its result would have. 1 when they differ (or the result
+ * has none), with the settings that differ in why ("steps 30 -> 2500"),
+ * 0 when they agree, -1 + Err when the check cannot run. */
+int experiment_stale(const ExpRun *r, const ExpPlan *p, int i, char *why, size_t cap, Err *e);
+/* Each selected finished cell whose result is stale is moved aside, never
+ * deleted (FILE.stale, FILE.stale2, ...), with a line on stderr naming the
+ * differing settings, and marked not done, so it runs again. A dry run
+ * only says which it would move. */
+int experiment_retire_stale(const ExpRun *r, ExpPlan *p, Err *e);
+
 /* Runs the spec (run.c); *cells (malloc'd, cell-major, then seeds) describes
- * every (cell, seed) and dir receives <results>/<name>. Returns 0, 1 if a cell
+ * every (cell, seed) and dir receives <results>/<name>. Stale results are
+ * retired first (experiment_retire_stale). Returns 0, 1 if a cell
  * failed, 2 if a dry run found a cell that would fail; -1 + Err, one line and
  * nothing to free, on a bad spec, a cell that fails its check (a real run:
  * then nothing has run) or a child that cannot be started. */

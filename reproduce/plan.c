@@ -247,8 +247,16 @@ void experiment_plan_free(ExpPlan *p)
 /* One line per selected (cell, seed), for make and Slurm (scripts/reproduce.sh, scripts/slurm/). */
 int experiment_list_cells(const ExpRun *r, Err *e)
 {
+    /* the threads make reproduce runs each cell with (an exclusive spec's: all cores), which its digest records */
+    char threads_s[16];
+    snprintf(threads_s, sizeof threads_s, "%d",
+             cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r->spec, "exclusive")) ? 0 : r->threads);
     ExpPlan p;
-    if (experiment_plan(r, "", &p, e)) return -1;
+    if (experiment_plan(r, threads_s, &p, e)) return -1;
+    if (r->move_stale && experiment_retire_stale(r, &p, e)) {
+        experiment_plan_free(&p);
+        return -1;
+    }
     for (int i = 0; i < p.n; i++) {
         const ExpCell *c = &p.cells[i];
         if (!c->selected) continue;

@@ -13,6 +13,7 @@
  *
  * The commands themselves (train, bench, params) live in the cli, above this
  * folder: the children run them through the caller's ExpRun.run_command. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,9 +28,10 @@
 
 /* Runs `seqbench COMMAND ARGS --dry-run` in a child, as the real run would
  * start it, and keeps its error line (without "seqbench: ") in problem;
+ * with `said`, also what it printed (stdout and stderr, up to said_cap).
  * -1 + Err only if the child cannot be started. */
-static int check_cell(int (*run_command)(int, char **), int argc, char **args, int with_out, char *problem, size_t cap,
-                      Err *e)
+static int dry_run(int (*run_command)(int, char **), int argc, char **args, int with_out, char *problem, size_t cap,
+                   char *said, size_t said_cap, Err *e)
 {
     char *argv[EXP_MAX_ARGS + 4];
     int ac = 0;
@@ -52,14 +54,17 @@ static int check_cell(int (*run_command)(int, char **), int argc, char **args, i
     if (pid == 0) {
         close(fd[0]);
         dup2(fd[1], 2);
-        if (!freopen("/dev/null", "w", stdout)) _exit(1);
+        if (said) dup2(fd[1], 1);
+        else if (!freopen("/dev/null", "w", stdout)) _exit(1);
         _exit(run_command(ac, argv));
     }
     close(fd[1]);
-    char text[4096];
-    size_t n = 0;
+    char small[4096], *text = said ? said : small;
+    size_t n = 0, text_cap = said ? said_cap : sizeof small;
     ssize_t r;
-    while ((r = read(fd[0], text + n, sizeof text - 1 - n)) > 0) n += (size_t)r;
+    char sink[4096]; /* past the buffer the child's output is read and dropped, so it never blocks on a full pipe */
+    while ((r = read(fd[0], n < text_cap - 1 ? text + n : sink, n < text_cap - 1 ? text_cap - 1 - n : sizeof sink)) > 0)
+        if (n < text_cap - 1) n += (size_t)r;
     close(fd[0]);
     text[n] = '\0';
     int status;
@@ -72,6 +77,104 @@ static int check_cell(int (*run_command)(int, char **), int argc, char **args, i
         if (!strncmp(p, "seqbench: ", 10)) msg = p + 10;
     if (msg) snprintf(problem, cap, "%.*s", (int)strcspn(msg, "\n"), msg);
     else snprintf(problem, cap, "%s exited with status %d", args[1], WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    return 0;
+}
+
+static int check_cell(int (*run_command)(int, char **), int argc, char **args, int with_out, char *problem, size_t cap,
+                      Err *e)
+{
+    return dry_run(run_command, argc, args, with_out, problem, cap, NULL, 0, e);
+}
+
+/* The settings that differ between a result's "settings" and the dry run's
+ * ("steps 30 -> 2500, batch 8 -> 32"), the first few. */
+static void settings_diff(const cJSON *had, const cJSON *now, char *buf, size_t cap)
+{
+    size_t k = 0;
+    int n = 0;
+    buf[0] = '\0';
+    for (const cJSON *x = now ? now->child : NULL; x && k < cap; x = x->next) {
+        const cJSON *old = cJSON_GetObjectItemCaseSensitive(had, x->string);
+        char *a = old ? cJSON_PrintUnformatted(old) : NULL, *b = cJSON_PrintUnformatted(x);
+        if (!a || !b || strcmp(a, b)) {
+            if (n++ < 4)
+                k += (size_t)snprintf(buf + k, cap - k, "%s%s %s -> %s", k ? ", " : "", x->string, a ? a : "(none)",
+                                      b ? b : "?");
+        }
+        cJSON_free(a);
+        cJSON_free(b);
+    }
+    if (n > 4 && k < cap) snprintf(buf + k, cap - k, " and %d more", n - 4);
+}
+
+int experiment_stale(const ExpRun *r, const ExpPlan *p, int i, char *why, size_t cap, Err *e)
+{
+    const ExpCell *c = &p->cells[i];
+    Err rd = {{0}};
+    cJSON *res = json_read_file(c->out, &rd);
+    if (!res) {
+        snprintf(why, cap, "it cannot be read (%s)", rd.msg);
+        return 1;
+    }
+    size_t said_cap = 1 << 16;
+    char *said = malloc(said_cap), problem[512];
+    if (!said) {
+        cJSON_Delete(res);
+        return err_set(e, "%s: out of memory", r->cmd);
+    }
+    int rc = dry_run(r->run_command, p->argc[i], p->argv[i], 1, problem, sizeof problem, said, said_cap, e);
+    const char *line = rc ? NULL : strstr(said, "# settings digest ");
+    const cJSON *had = cJSON_GetObjectItemCaseSensitive(res, "settings_digest");
+    if (rc) {
+        rc = -1;
+    } else if (!line) { /* the cell's own check fails: the run will say why; a result cannot stand for it */
+        snprintf(why, cap, "its command line no longer passes its check (%s)", *problem ? problem : "no digest");
+        rc = 1;
+    } else {
+        char now[17] = "";
+        sscanf(line + strlen("# settings digest "), "%16[0-9a-f]", now);
+        rc = !cJSON_IsString(had) || strcmp(had->valuestring, now);
+        if (rc && !cJSON_IsString(had)) snprintf(why, cap, "it records no settings digest (an older seqbench made it)");
+        else if (rc) {
+            const char *json = strchr(line, '{');
+            cJSON *want = json ? cJSON_ParseWithOpts(json, NULL, 0) : NULL;
+            char diff[400];
+            settings_diff(cJSON_GetObjectItemCaseSensitive(res, "settings"),
+                          cJSON_GetObjectItemCaseSensitive(want, "settings"), diff, sizeof diff);
+            snprintf(why, cap, "it was made under other settings (%s)", *diff ? diff : "its command differs");
+            cJSON_Delete(want);
+        }
+    }
+    free(said);
+    cJSON_Delete(res);
+    return rc;
+}
+
+int experiment_retire_stale(const ExpRun *r, ExpPlan *p, Err *e)
+{
+    for (int i = 0; i < p->n; i++) {
+        ExpCell *c = &p->cells[i];
+        if (!c->selected || !c->done) continue;
+        char why[600];
+        int rc = experiment_stale(r, p, i, why, sizeof why, e);
+        if (rc < 0) return -1;
+        if (!rc) continue;
+        if (r->dry) {
+            fprintf(stderr, "%s/%s seed %s: would run again: %s\n", p->name, c->cell, c->seed_s, why);
+            continue;
+        }
+        char aside[1600];
+        struct stat st;
+        for (int k = 1;; k++) { /* never over an earlier one */
+            if (k == 1) snprintf(aside, sizeof aside, "%s.stale", c->out);
+            else snprintf(aside, sizeof aside, "%s.stale%d", c->out, k);
+            if (stat(aside, &st) != 0) break;
+        }
+        if (rename(c->out, aside)) return err_set(e, "%s: cannot move %s aside: %s", r->cmd, c->out, strerror(errno));
+        fprintf(stderr, "%s/%s seed %s: %s; moved to %s, running it again\n", p->name, c->cell, c->seed_s, why, aside);
+        c->done = 0;
+        c->status = -1;
+    }
     return 0;
 }
 
@@ -286,6 +389,10 @@ int experiment_run(const ExpRun *r, ExpCell **cells_out, int *n_out, char *dir, 
     snprintf(threads_s, sizeof threads_s, "%d", per_cell);
     ExpPlan p;
     if (experiment_plan(r, threads_s, &p, e)) return -1;
+    if (experiment_retire_stale(r, &p, e)) {
+        experiment_plan_free(&p);
+        return -1;
+    }
     snprintf(dir, dir_cap, "%s", p.dir);
     if (exclusive && r->jobs > 1)
         fprintf(stderr, "%s: exclusive (a timing experiment): one cell at a time, not %d\n", p.name, r->jobs);

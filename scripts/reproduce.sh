@@ -119,12 +119,16 @@ if ! flock -n 9; then
     exit 2
 fi
 : >"$gen/cells.tsv"
+# --list-cells first moves aside each result made under other settings than its cell's now (another profile,
+# a changed spec or thread count: FILE.stale), saying so, so make sees it missing and runs the cell again
 for s in $specs; do
-    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" --list-cells \
+    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" --threads "$threads" \
+        --list-cells --move-stale \
         >"$gen/list.tsv" 2>"$gen/list.err"; then
-        head -n 1 "$gen/list.err" >&2
+        grep "^seqbench: " "$gen/list.err" | head -n 1 >&2
         exit 2
     fi
+    grep "running it again" "$gen/list.err" >&2 || true
     sed "s|^|$s	|" "$gen/list.tsv" >>"$gen/cells.tsv"
 done
 # each spec's unfinished cells pass their command's --dry-run before any cell runs

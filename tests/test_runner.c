@@ -202,6 +202,51 @@ static void other_commands(void)
     }
 }
 
+/* A result made under other settings is not done (issue 28): the smoke-then-quick sequence. A smoke result
+ * listed at quick is moved aside (FILE.stale, then .stale2: never over an earlier one) with the differing
+ * settings named, a dry run only says so, and the same settings again find it done. */
+static void stale_results(void)
+{
+    write_file("tiny.json", TINY);
+    const char *smoke = "experiment --spec tiny.json --results st --profile smoke --cell tf --seed 1 --threads 1";
+    CHECK(run(smoke) == 0 && exists("st/tiny/tf.seed1.json"), "smoke cell");
+    CHECK(run("experiment --spec tiny.json --results st --profile smoke --cell tf --seed 1 --threads 1 --list-cells "
+              "--move-stale") == 0 && exists("st/tiny/tf.seed1.json") && !exists("st/tiny/tf.seed1.json.stale"),
+          "the same settings: the result stands");
+    int rc = run("experiment --spec tiny.json --results st --profile quick --cell tf --seed 1 --threads 1 --dry-run");
+    char *err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 0 && strstr(err, "would run again: it was made under other settings (steps 5 -> 400000)") &&
+              exists("st/tiny/tf.seed1.json"), "a dry run at quick names the setting and moves nothing: %s", err);
+    free(err);
+    rc = run("experiment --spec tiny.json --results st --profile quick --cell tf --seed 1 --threads 1 --list-cells");
+    CHECK(rc == 0 && exists("st/tiny/tf.seed1.json"), "list-cells without --move-stale moves nothing");
+    rc = run("experiment --spec tiny.json --results st --profile quick --cell tf --seed 1 --threads 1 --list-cells "
+             "--move-stale");
+    err = check_slurp(tmp, "err.txt");
+    char *out = check_slurp(tmp, "out.txt");
+    CHECK(rc == 0 && !exists("st/tiny/tf.seed1.json") && exists("st/tiny/tf.seed1.json.stale") &&
+              strstr(err, "(steps 5 -> 400000); moved to st/tiny/tf.seed1.json.stale, running it again") &&
+              strstr(out, "st/tiny/tf.seed1.json"),
+          "list-cells at quick moves the smoke result aside and lists the cell: %d %s", rc, err);
+    free(err);
+    free(out);
+    rc = run(smoke);
+    err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 0 && exists("st/tiny/tf.seed1.json") && !strstr(err, "done already"), "smoke again runs: %s", err);
+    free(err);
+    rc = run(smoke);
+    err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 0 && strstr(err, "tf seed 1: done already"), "smoke a third time: done already: %s", err);
+    free(err);
+    /* the thread count is a setting: float sums round with it */
+    rc = run("experiment --spec tiny.json --results st --profile smoke --cell tf --seed 1 --threads 2 --list-cells "
+             "--move-stale");
+    err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 0 && exists("st/tiny/tf.seed1.json.stale2") && strstr(err, "threads 1 -> 2"),
+          "another thread count: moved to .stale2: %s", err);
+    free(err);
+}
+
 int main(void)
 {
     if (!check_cli_env(&bin, &src)) return 1;
@@ -209,6 +254,7 @@ int main(void)
     list_cells();
     one_cell();
     other_commands();
+    stale_results();
     check_rmtree(tmp);
     return check_summary();
 }
