@@ -99,8 +99,13 @@ cells=$(mktemp "${TMPDIR:-/tmp}/seqbench-cells.XXXXXX")
 err=$cells.err
 trap 'rm -f "$cells" "$err"' EXIT
 trap 'exit 1' HUP INT TERM PIPE
+# a result made under other settings than its cell's now (another profile, thread count or spec) is moved aside
+# (FILE.stale) so its cell is submitted again; a dry run moves nothing (the runner's --dry-run below names them)
+move=--move-stale
+[ -z "$dry" ] || move=
 for spec in $specs; do
-    if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells 2>"$err") ||
+    if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells $move \
+               --threads "${threads:-$cpus}" 2>"$err") ||
         ! "$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --dry-run >/dev/null 2>>"$err"; then
         # seqbench's own line says what is wrong
         grep -m 1 -E "would fail|^seqbench" "$err" >&2 || head -n 1 "$err" >&2
