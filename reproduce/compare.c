@@ -246,6 +246,16 @@ int compare_run(const CompareSettings *s, Err *e)
         cJSON_Delete(spec);
         return err_set(e, "compare: metric \"%s\" is neither token_acc nor string_acc", metric);
     }
+    /* compare summarises one run per cell and seed: a sweep's values are experiment's and the report's to choose */
+    int swept = cJSON_GetObjectItemCaseSensitive(spec, "sweep") != NULL;
+    const cJSON *spec_cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
+    for (const cJSON *c = cJSON_IsArray(spec_cells) ? spec_cells->child : NULL; c; c = c->next)
+        swept |= cJSON_GetObjectItemCaseSensitive(c, "sweep") != NULL;
+    if (swept) {
+        cJSON_Delete(spec);
+        return err_set(e, "compare: %s has a \"sweep\"; run it with seqbench experiment and read the report",
+                       s->spec_path);
+    }
     const char *prof = *s->profile ? s->profile : cJSON_GetObjectItemCaseSensitive(spec, "profiles") ? "quick" : NULL;
     cJSON *summary = results_new("compare", s->argc, s->argv);
 

@@ -37,7 +37,9 @@ typedef struct {
 } ExpRun;
 
 typedef struct {
-    char cell[128], seed_s[32], out[1500];
+    char cell[192];  /* its label: the cell's name, or "name.option_value" for one value of a sweep */
+    char name[128];  /* the spec's cell name */
+    char seed_s[32], out[1500];
     int done;     /* its result existed before this run */
     int status;   /* the child's exit status; 0 for a cell done already, -1 if not run */
     int selected; /* --cell / --seed chose it (every cell when neither is given) */

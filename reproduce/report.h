@@ -42,6 +42,8 @@ typedef struct {
     long seeds[REP_MAX_RUNS];  /* each run's seed, from its file name (-1: none) */
     int n_runs, n_failed;      /* failed: status other than "ok" */
     long only_seed;            /* -1: every run counts; else only the run of this seed (rep_select_seed) */
+    char chosen[64];           /* a swept cell: the value kept, "lr_0.003" ("" when not swept) */
+    char sweep[512];           /* and each value's final validation accuracy, for the report */
 } RepCell;
 
 typedef struct {

@@ -14,12 +14,72 @@ static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectI
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* <cell>.json or <cell>.seed<anything>.json */
-static int is_result_of(const char *file, const char *cell)
+/* <cell>.json, <cell>.seed<k>.json or, one value of a sweep, <cell>.<option>_<value>.seed<k>.json; variant
+ * gets "<option>_<value>" ("" for none) */
+static int is_result_of(const char *file, const char *cell, char *variant, size_t cap)
 {
     size_t n = strlen(cell), len = strlen(file);
+    variant[0] = '\0';
     if (strncmp(file, cell, n) || len < n + 5 || strcmp(file + len - 5, ".json")) return 0;
-    return !strcmp(file + n, ".json") || !strncmp(file + n, ".seed", 5);
+    if (!strcmp(file + n, ".json") || !strncmp(file + n, ".seed", 5)) return 1;
+    const char *seed = file[n] == '.' ? strstr(file + n + 1, ".seed") : NULL, *us = strchr(file + n + 1, '_');
+    if (!seed || !us || us > seed) return 0;
+    snprintf(variant, cap, "%.*s", (int)(seed - file - n - 1), file + n + 1);
+    return 1;
+}
+
+/* The last validation check's string accuracy of a run, NaN without a curve */
+static double final_val(const cJSON *run)
+{
+    const cJSON *curve = get(get(get(run, "metrics"), "validation"), "curve"), *last = NULL;
+    for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) last = p;
+    const cJSON *a = get(last, "string_acc");
+    return cJSON_IsNumber(a) ? a->valuedouble : NAN;
+}
+
+/* A swept cell keeps the runs of one value: the one whose runs end with the best validation string accuracy,
+ * mean over seeds (the validation stream, never the test instances); the first value in name order on a tie
+ * or when no run has a curve. The others are dropped, and c->sweep says what was chosen from what. */
+static void choose_value(RepCell *c, char (*variant)[64])
+{
+    char vals[REP_MAX_RUNS][64];
+    double score[REP_MAX_RUNS];
+    int nv = 0, best = -1;
+    for (int r = 0; r < c->n_runs; r++) {
+        int k = 0;
+        while (k < nv && strcmp(vals[k], variant[r])) k++;
+        if (k == nv) memcpy(vals[nv++], variant[r], sizeof vals[0]);
+    }
+    if (nv < 2 && (!nv || !vals[0][0])) return;
+    size_t at = (size_t)snprintf(c->sweep, sizeof c->sweep, "chosen on the final validation string accuracy:");
+    for (int k = 0; k < nv; k++) {
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < c->n_runs; r++)
+            if (!strcmp(variant[r], vals[k]) && !isnan(final_val(c->runs[r]))) sum += final_val(c->runs[r]), n++;
+        score[k] = n ? sum / n : NAN;
+        if (best < 0 || (!isnan(score[k]) && (isnan(score[best]) || score[k] > score[best]))) best = k;
+    }
+    snprintf(c->chosen, sizeof c->chosen, "%s", vals[best]);
+    for (int k = 0; k < nv && at < sizeof c->sweep; k++) {
+        char pct[32] = "no curve";
+        if (!isnan(score[k])) snprintf(pct, sizeof pct, "%.1f%%", 100 * score[k]);
+        at += (size_t)snprintf(c->sweep + at, sizeof c->sweep - at, "%s %s %s%s", k ? "," : "", vals[k], pct,
+                               k == best ? " (chosen)" : "");
+    }
+    int kept = 0;
+    c->n_failed = 0;
+    for (int r = 0; r < c->n_runs; r++) {
+        if (strcmp(variant[r], vals[best])) {
+            cJSON_Delete(c->runs[r]);
+            continue;
+        }
+        const cJSON *status = get(c->runs[r], "status");
+        if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_failed++;
+        c->seeds[kept] = c->seeds[r];
+        c->runs[kept++] = c->runs[r];
+    }
+    c->n_runs = kept;
 }
 
 /* Every number of every "eval-lengths" in the spec (base, profiles, their overrides, cells and the cells'
@@ -93,8 +153,9 @@ int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
 
     for (int ci = 0; ci < x->n_cells; ci++) {
         RepCell *c = &x->cells[ci];
+        char variant[REP_MAX_RUNS][64];
         for (int i = 0; i < n_files && c->n_runs < REP_MAX_RUNS; i++) {
-            if (!is_result_of(files[i], c->name)) continue;
+            if (!is_result_of(files[i], c->name, variant[c->n_runs], sizeof variant[0])) continue;
             char path[2400];
             snprintf(path, sizeof path, "%s/%s", dir, files[i]);
             Err re;
@@ -110,6 +171,7 @@ int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
             c->seeds[c->n_runs] = sd ? strtol(sd + 5, NULL, 10) : -1;
             c->runs[c->n_runs++] = run;
         }
+        choose_value(c, variant);
         x->n_cells_run += c->n_runs > 0;
     }
     for (int i = 0; i < n_files; i++) free(files[i]);

@@ -140,7 +140,9 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
             atomic_printf(md, e, "\n");
             continue;
         }
-        atomic_printf(md, e, "| %s | %s | %d%s |", c->name, p, c->n_runs, c->n_failed ? " (some diverged)" : "");
+        if (c->chosen[0]) atomic_printf(md, e, "| %s (%s) |", c->name, c->chosen);
+        else atomic_printf(md, e, "| %s |", c->name);
+        atomic_printf(md, e, " %s | %d%s |", p, c->n_runs, c->n_failed ? " (some diverged)" : "");
         for (int k = 0; k < nL; k++) {
             RepStat s;
             rep_metric(c, x->metric, L[k], -1, &s);
@@ -160,6 +162,11 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
         atomic_printf(md, e, " %s |\n", b);
     }
     atomic_printf(md, e, "\n");
+    /* a swept cell's figures are those of its chosen value: say which, and from what */
+    for (int i = 0; i < x->n_cells; i++)
+        if (x->cells[i].chosen[0])
+            atomic_printf(md, e, "Sweep of **%s**: %s; the table and the verdicts use %s.\n\n", x->cells[i].name,
+                          x->cells[i].sweep, x->cells[i].chosen);
     if (!grid) return;
     double D[REP_MAX_LEN];
     int nD = rep_depths(x, D, REP_MAX_LEN);

@@ -270,10 +270,132 @@ static RuleOutcome simple(const cJSON *rule, RepExp *x, double L, char *why, siz
     return ok ? RULE_HOLDS : RULE_FAILS;
 }
 
+/* Steps (or tokens) a cell's runs needed to reach `acc` on their validation curves, the mean over the counted
+ * runs into *v; *censored: runs that never reached it (counted at the steps they did: *v is then a lower
+ * bound). Returns the runs read, 0 if none has a curve (why says so). */
+static int steps_to(const RepCell *c, double acc, const char *metric, int tokens, double *v, int *censored,
+                    RepStat *s, char *why, size_t cap)
+{
+    memset(s, 0, sizeof *s);
+    *censored = 0;
+    int n = 0;
+    double sum = 0;
+    snprintf(why, cap, "cell %s has no results", c->name);
+    for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
+        const cJSON *m = get(c->runs[r], "metrics");
+        const cJSON *curve = get(get(m, "validation"), "curve"), *done = get(m, tokens ? "tokens" : "steps");
+        if (!cJSON_IsArray(curve) || !curve->child || !cJSON_IsNumber(done)) {
+            snprintf(why, cap, "no validation curve in %s's results (train --val-seqs)", c->name);
+            continue;
+        }
+        double at = -1;
+        for (const cJSON *p = curve->child; p && at < 0; p = p->next) {
+            const cJSON *a = get(p, metric), *st = get(p, tokens ? "tokens" : "step");
+            if (cJSON_IsNumber(a) && cJSON_IsNumber(st) && a->valuedouble >= acc) at = st->valuedouble;
+        }
+        if (at < 0) at = done->valuedouble, ++*censored;
+        sum += at;
+        if (!s->n || at < s->lo) s->lo = at;
+        if (!s->n || at > s->hi) s->hi = at;
+        s->n++;
+        n++;
+    }
+    *v = n ? sum / n : NAN;
+    s->mean = *v;
+    return n;
+}
+
+/* "1200 (1000..1400)", "> 3000" (no run reached it), ">= 2400 (1200..3000; 1 of 2 never reached it)" */
+static void steps_text(char *buf, size_t cap, const RepStat *s, int censored)
+{
+    char fig[128];
+    stat_text(fig, sizeof fig, s->mean, s);
+    if (!censored) snprintf(buf, cap, "%s", fig);
+    else if (censored == s->n) snprintf(buf, cap, "> %s", fig);
+    else snprintf(buf, cap, ">= %s; %d of %d never reached it", fig, censored, s->n);
+}
+
+/* {"steps_to": A, "cell": C [, "metric": M] [, "count": "tokens"], OP: N} and the same with "ratio_over": C2:
+ * the first validation check at which C's M (default string_acc) >= A, in steps (or tokens). A cell that never
+ * reaches A counts at the steps it did: a lower bound, which decides the rule only when the bound does. */
+static RuleOutcome steps_rule(const cJSON *rule, RepExp *x, char *why, size_t cap)
+{
+    static const char *const OWN[] = {"steps_to", "cell", "metric", "count", "ratio_over", ">=", ">", "<=", "<",
+                                      "==", "tol"};
+    for (const cJSON *k = rule->child; k; k = k->next) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof OWN / sizeof *OWN; i++) known |= !strcmp(k->string, OWN[i]);
+        if (!known)
+            return bad(why, cap, "unknown key \"%s\" in a steps_to rule (known: steps_to cell metric count "
+                                 "ratio_over >= > <= < == tol)", k->string);
+    }
+    const cJSON *acc = get(rule, "steps_to"), *cell = get(rule, "cell"), *metric = get(rule, "metric");
+    const cJSON *count = get(rule, "count"), *over = get(rule, "ratio_over"), *tol = get(rule, "tol");
+    const char *op;
+    double rhs = 0;
+    if (!cJSON_IsNumber(acc) || acc->valuedouble <= 0 || acc->valuedouble > 1)
+        return bad(why, cap, "%s", "\"steps_to\" is an accuracy in (0, 1]");
+    if (find_op(rule, &op, &rhs) || !op) return bad(why, cap, "%s", "a steps_to rule needs one comparison (>= > <= < ==)");
+    if (!cJSON_IsString(cell)) return bad(why, cap, "%s", "\"cell\" must be a cell name");
+    if (over && !cJSON_IsString(over)) return bad(why, cap, "%s", "\"ratio_over\" must name a cell");
+    if (metric && (!cJSON_IsString(metric) || (strcmp(metric->valuestring, "string_acc") &&
+                                               strcmp(metric->valuestring, "token_acc"))))
+        return bad(why, cap, "%s", "a steps_to \"metric\" is string_acc or token_acc");
+    if (count && (!cJSON_IsString(count) || (strcmp(count->valuestring, "steps") && strcmp(count->valuestring, "tokens"))))
+        return bad(why, cap, "%s", "\"count\" is \"steps\" or \"tokens\"");
+    if (tol && !cJSON_IsNumber(tol)) return bad(why, cap, "%s", "\"tol\" must be a number");
+    const char *names[2] = {cell->valuestring, over ? over->valuestring : NULL};
+    RepCell *cs[2] = {NULL, NULL};
+    for (int i = 0; i < 1 + (over != NULL); i++)
+        if (!(cs[i] = rep_cell(x, names[i]))) return bad(why, cap, "no cell \"%s\" in the spec", names[i]);
+    const char *m = metric ? metric->valuestring : "string_acc";
+    int tokens = count && !strcmp(count->valuestring, "tokens");
+    double v[2] = {0, 1};
+    int cens[2] = {0, 0};
+    char text[2][200], desc[2][200];
+    RuleOutcome o = RULE_HOLDS;
+    for (int i = 0; i < 1 + (over != NULL); i++) {
+        RepStat s;
+        char reason[200];
+        snprintf(desc[i], sizeof desc[i], "%s %s to %s %.10g", names[i], tokens ? "tokens" : "steps", m,
+                 acc->valuedouble);
+        if (!steps_to(cs[i], acc->valuedouble, m, tokens, &v[i], &cens[i], &s, reason, sizeof reason)) {
+            appendf(why, cap, "%s%s: not measured (%s)", *why ? "; " : "", desc[i], reason);
+            o = RULE_UNMEASURED;
+            continue;
+        }
+        steps_text(text[i], sizeof text[i], &s, cens[i]);
+    }
+    if (o != RULE_HOLDS) return o;
+    /* what the figure is: exact, a lower bound (the numerator never reached), or an upper bound (the denominator) */
+    double q = over ? (v[1] > 0 ? v[0] / v[1] : NAN) : v[0];
+    int lower = cens[0] > 0, upper = over && cens[1] > 0;
+    int ok = !isnan(q) && compare(q, op, rhs, tol ? tol->valuedouble : 0);
+    char vq[40], vr[40];
+    rep_num(vq, sizeof vq, q);
+    rep_num(vr, sizeof vr, rhs);
+    RuleOutcome out = ok ? RULE_HOLDS : RULE_FAILS;
+    int greater = op[0] == '>';
+    if (lower && upper) out = RULE_UNMEASURED;                    /* neither reached it: no bound either way */
+    else if (lower && (greater ? !ok : ok) && strcmp(op, "==")) out = RULE_UNMEASURED; /* q could be larger */
+    else if (upper && (greater ? ok : !ok) && strcmp(op, "==")) out = RULE_UNMEASURED; /* q could be smaller */
+    else if ((lower || upper) && !strcmp(op, "==")) out = RULE_UNMEASURED; /* a bound never shows equality */
+    if (over)
+        appendf(why, cap, "%s%s = %s over %s = %s: ratio %s%s (%s %s: %s)", *why ? "; " : "", desc[0], text[0], names[1],
+                text[1], lower && upper ? "unknown, " : lower ? ">= " : upper ? "<= " : "", vq, op, vr,
+                out == RULE_HOLDS ? "yes" : out == RULE_FAILS ? "no" : "cannot tell: a cell never reached it");
+    else
+        appendf(why, cap, "%s%s = %s (%s %s: %s)", *why ? "; " : "", desc[0], text[0], op, vr,
+                out == RULE_HOLDS ? "yes" : out == RULE_FAILS ? "no" : "cannot tell: it never reached it");
+    return out;
+}
+
 RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
 {
     if (!cJSON_IsObject(rule)) return bad(why, cap, "%s", "a rule must be a JSON object");
     const cJSON *all = get(rule, "all"), *any = get(rule, "any"), *ratio = get(rule, "ratio");
+    if (get(rule, "steps_to")) return steps_rule(rule, x, why, cap);
     if (all || any) {
         const cJSON *list = all ? all : any;
         if ((all && any) || cJSON_GetArraySize(rule) != 1 || !cJSON_IsArray(list) || !cJSON_GetArraySize(list))

@@ -64,6 +64,99 @@ static void train_result(const char *dir, const char *file, double a64, double a
     write_text(path, text);
 }
 
+static const char *verdict_of(RepExp *x, const char *claim_json, Verdict *v);
+
+/* A train result with a validation curve: checks every 100 steps up to `done`, string_acc 0 until `reach`
+ * (never if reach > done), then 0.95; 10 tokens a step. */
+static void curve_result(const char *dir, const char *file, int done, int reach)
+{
+    char path[700], text[8000], pts[6000] = "";
+    size_t n = 0;
+    for (int s = 100; s <= done; s += 100)
+        n += (size_t)snprintf(pts + n, sizeof pts - n, "%s{\"step\": %d, \"tokens\": %d, \"string_acc\": %g, \"token_acc\": 0.5}",
+                              n ? ", " : "", s, 10 * s, s >= reach ? 0.95 : 0.0);
+    snprintf(text, sizeof text,
+             "{\"command\": \"train\", \"status\": \"ok\", \"metrics\": {\"steps\": %d, \"tokens\": %d, "
+             "\"stopped\": \"%s\", \"validation\": {\"curve\": [%s]}, \"eval\": []}}",
+             done, 10 * done, done > reach ? "target" : "steps", pts);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    write_text(path, text);
+}
+
+/* steps-to-threshold rules (issue 28, item 3): a cell that never reaches the accuracy counts at its steps, a
+ * lower bound that decides a ratio only when the bound does; and the learning-curve table */
+static void steps_rules(void)
+{
+    char specs[400], results[400], dir[500], spec[500], path[700];
+    snprintf(specs, sizeof specs, "%s/steps_specs", tmp);
+    snprintf(results, sizeof results, "%s/steps_results", tmp);
+    snprintf(dir, sizeof dir, "%s/learn", results);
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    mkdir(dir, 0755);
+    snprintf(spec, sizeof spec, "%s/learn.json", specs);
+    write_text(spec, "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"mid\"}, {\"name\": \"slow\"}],"
+                     " \"seeds\": [1, 2]}");
+    curve_result(dir, "fast.seed1.json", 300, 200); /* reached at 200, stopped one check later */
+    curve_result(dir, "fast.seed2.json", 400, 300);
+    curve_result(dir, "mid.seed1.json", 700, 600);
+    curve_result(dir, "mid.seed2.json", 700, 600);
+    curve_result(dir, "slow.seed1.json", 1000, 5000); /* never */
+    curve_result(dir, "slow.seed2.json", 1000, 5000);
+    RepExp x;
+    Err e = {{0}};
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    Verdict v;
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"fast\", \"<=\": 300}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "fast steps to string_acc 0.9 = 250 (200..300) (<= 300: yes)")
+          && strstr(v.line, "holds in 2 of 2"), "steps_to <=: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"slow\", \"ratio_over\": \"fast\", \">=\": 3}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "slow steps to string_acc 0.9 = > 1000 over fast = 250") &&
+          strstr(v.line, "ratio >= 4 (>= 3: yes)"), "never reached counts as at least its steps: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"slow\", \"ratio_over\": \"fast\", \">=\": 5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && !v.bad && strstr(v.line, "cannot tell"),
+          "a bound below the ratio cannot decide: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"fast\", \"ratio_over\": \"slow\", \"<=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "ratio <= 0.25"), "upper bound: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"fast\", \">=\": 3.5},"
+                   " \"qualitative\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"fast\", \">=\": 1.5}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced qualitatively") && strstr(v.line, "ratio 2.4 (>= 3.5: no)"),
+          "600 / 250: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"count\": \"tokens\", \"cell\": \"mid\", \"==\": 6000}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "mid tokens to string_acc 0.9 = 6000"), "tokens: %s: %s",
+          v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 1.5, \"cell\": \"mid\", \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "accuracy in (0, 1]"), "steps_to out of range: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"nobody\", \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "no cell \"nobody\""), "ratio_over unknown cell: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"length\": 4, \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"length\" in a steps_to rule"), "steps_to key: %s", v.line);
+    CHECK(rep_write_tsvs(&x, results, &e) == 0, "tsvs: %s", e.msg);
+    rep_free(&x);
+
+    /* a sweep: the value whose runs end best on the validation curve is kept, whatever the test figures say */
+    write_text(spec, "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"swept\"}], \"seeds\": [1, 2]}");
+    curve_result(dir, "swept.lr_0.001.seed1.json", 500, 5000); /* never learns: ends at 0 */
+    curve_result(dir, "swept.lr_0.001.seed2.json", 500, 5000);
+    curve_result(dir, "swept.lr_0.003.seed1.json", 500, 200);  /* ends at 0.95 */
+    curve_result(dir, "swept.lr_0.003.seed2.json", 500, 300);
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    RepCell *sc = rep_cell(&x, "swept");
+    CHECK(sc && sc->n_runs == 2 && !strcmp(sc->chosen, "lr_0.003") && strstr(sc->sweep, "lr_0.001 0.0%") &&
+          strstr(sc->sweep, "lr_0.003 95.0% (chosen)"), "chosen %s: %s", sc ? sc->chosen : "?", sc ? sc->sweep : "?");
+    CHECK(rep_cell(&x, "fast")->n_runs == 2 && !rep_cell(&x, "fast")->chosen[0], "an unswept cell keeps its runs");
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"swept\", \"<=\": 300}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "= 250 (200..300)"), "the chosen value's figures: %s: %s",
+          v.verdict, v.line);
+    rep_free(&x);
+    snprintf(path, sizeof path, "%s/learn_curve.tsv", results);
+    char *tsv = slurp(path);
+    /* fast: seed 1 stopped at 300 and counts at its last check (0.95) at 400 */
+    CHECK(tsv && strstr(tsv, "step\tfast\n100\t0\t0\t0\n200\t0.475\t0\t0.95\n300\t0.95\t0.95\t0.95\n400\t0.95\t0.95\t0.95\n\n\n"
+                             "step\tmid\n"), "learn_curve.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+}
+
 static const char *SPEC =
     "{\"name\": \"probe\", \"title\": \"Probe\", \"command\": \"train\", \"metric\": \"token_acc\","
     " \"source\": {\"paper\": \"Someone 2024\", \"where\": \"Table 9\"}, \"paper_claim\": \"it works\","
@@ -482,6 +575,7 @@ int main(void)
     if (!check_tmpdir(tmp, sizeof tmp, "seqbench_report")) return 1;
     shipped_specs();
     rules();
+    steps_rules();
     report();
     plots();
     check_rmtree(tmp);

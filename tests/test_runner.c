@@ -243,6 +243,47 @@ static void seeds(void)
     free(out);
 }
 
+/* "sweep": one run per value and seed, <cell>.<option>_<value>.seed<k>.json; the value is passed after the
+ * cell's own options; --cell NAME selects every value, --cell NAME.option_value one; unsafe values refused */
+static void sweeps(void)
+{
+    write_file("sw.json",
+               "{\"name\": \"sw\", \"base\": {\"task\": \"copy\", \"lr\": 0.5}, \"profiles\": {\"quick\": {}},"
+               " \"sweep\": {\"lr\": [0.001, 0.003]},"
+               " \"cells\": [{\"name\": \"a\"}, {\"name\": \"b\", \"sweep\": {\"d-model\": [16]}}], \"seeds\": [1, 2]}");
+    CHECK(run("experiment --spec sw.json --results res --list-cells") == 0, "sweep list-cells: exit 0");
+    char *out = check_slurp(tmp, "out.txt");
+    CHECK(!strcmp(out, "sw\ta.lr_0.001\t1\tres/sw/a.lr_0.001.seed1.json\t-\t0\n"
+                       "sw\ta.lr_0.001\t2\tres/sw/a.lr_0.001.seed2.json\t-\t0\n"
+                       "sw\ta.lr_0.003\t1\tres/sw/a.lr_0.003.seed1.json\t-\t0\n"
+                       "sw\ta.lr_0.003\t2\tres/sw/a.lr_0.003.seed2.json\t-\t0\n"
+                       "sw\tb.d-model_16\t1\tres/sw/b.d-model_16.seed1.json\t-\t0\n"
+                       "sw\tb.d-model_16\t2\tres/sw/b.d-model_16.seed2.json\t-\t0\n"), "sweep cells: %s", out);
+    free(out);
+    CHECK(run("experiment --spec sw.json --results res --cell a.lr_0.003 --seed 2 --dry-run") == 0, "one value");
+    out = check_slurp(tmp, "err.txt");
+    CHECK(strstr(out, "--lr 0.5 --lr 0.003 --seed 2") && !strstr(out, "lr_0.001") && strstr(out, "a.lr_0.003.seed2.json"),
+          "the swept value after the base's: %s", out);
+    free(out);
+    CHECK(run("experiment --spec sw.json --results res --cell a --list-cells") == 0, "--cell a");
+    out = check_slurp(tmp, "out.txt");
+    CHECK(count_lines(out) == 4, "--cell a selects both values: %s", out);
+    free(out);
+    const char *bad[] = {"{\"lr\": [\"../x\"]}", "{\"lr\": [\".5\"]}", "{\"lr\": [1, 1]}", "{\"lr\": []}",
+                         "{\"lr\": [1], \"steps\": [2]}", "{\"a/b\": [1]}"};
+    for (int i = 0; i < 6; i++) {
+        char spec[600];
+        snprintf(spec, sizeof spec, "{\"name\": \"sw\", \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"a\","
+                 " \"sweep\": %s}], \"seeds\": [1]}", bad[i]);
+        write_file("sw.json", spec);
+        int rc = run("experiment --spec sw.json --results res --list-cells");
+        char *err = check_slurp(tmp, "err.txt");
+        CHECK(rc == 2 && count_lines(err) == 1 && strstr(err, "sweep"), "bad sweep %s: exit %d: %s", bad[i], rc, err);
+        free(err);
+    }
+    CHECK(!exists("x"), "nothing written outside");
+}
+
 /* Names that become paths are checked as the spec's own name is, and claims naming what the spec does not
  * have are refused by --dry-run and before any cell runs: one line, exit 2 (issue 28, item 7). */
 static void spec_input(void)
@@ -293,6 +334,7 @@ int main(void)
     other_commands();
     spec_input();
     seeds();
+    sweeps();
     check_rmtree(tmp);
     return check_summary();
 }
