@@ -4,5 +4,5 @@
 # Data: results/copy_length_curve.tsv (seqbench report).
 name = "copy_length"
 plot_title = "Copying: how fast each architecture learns (validation strings of the training length)"
-threshold = 0.9
+threshold = 0.8
 load "plots/lib/curve.gp"
