@@ -39,10 +39,12 @@ test: $(BUILD)/seqbench
 PROFILE ?= quick
 ONLY ?=
 RESULTS ?= results
+# SEEDS=4,5,6 replaces every training cell's seeds (a second, independent run into another RESULTS)
+SEEDS ?=
 # the program alone (not the tests): a fresh clone's reproduce starts its cells sooner
 reproduce: deps $(BUILD)/Makefile
 	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS) --target seqbench
-	@PROFILE='$(PROFILE)' ONLY='$(ONLY)' RESULTS='$(RESULTS)' scripts/reproduce.sh $(BUILD)/seqbench $(BUILD)
+	@PROFILE='$(PROFILE)' ONLY='$(ONLY)' RESULTS='$(RESULTS)' SEEDS='$(SEEDS)' scripts/reproduce.sh $(BUILD)/seqbench $(BUILD)
 
 # seqbench in $(PREFIX)/bin, its data (configs/paper, experiments) in
 # $(PREFIX)/share/seqbench; DESTDIR is honoured (cmake --install reads it).
@@ -88,7 +90,7 @@ FORCE:
 # Fails if any target found a crash.
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 1
-FUZZ_TARGETS ?= fuzz_json fuzz_safetensors fuzz_pattern fuzz_hf_config fuzz_tokens
+FUZZ_TARGETS ?= fuzz_json fuzz_safetensors fuzz_pattern fuzz_hf_config fuzz_tokens fuzz_spec
 .PHONY: fuzz
 fuzz:
 	@scripts/install-deps.sh fuzz

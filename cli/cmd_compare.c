@@ -8,6 +8,7 @@
 int cmd_compare(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "", results[1024] = "results", preset[64] = "", metric[16] = "";
+    char seeds[256] = "";
     int threads = 0, dry = 0, jobs = 1;
     Option opts[] = {
         OPT_S("spec", spec_path, "compare spec: an experiment spec whose cells are the architectures"),
@@ -16,6 +17,7 @@ int cmd_compare(int argc, char **argv)
         OPT_S("results", results, "results directory; the cells and summary.json go to RESULTS/<spec name>/"),
         OPT_S("metric", metric, "accuracy the table shows: token_acc or string_acc (default: the spec's \"metric\", "
                                 "else token_acc); the summary holds both"),
+        OPT_S("seeds", seeds, "replace every cell's seeds, e.g. 4,5,6 (an independent second run)"),
         OPT_I("threads", &threads, 0, 1024, "threads per cell (0 = all cores, divided by --jobs)"),
         OPT_I("jobs", &jobs, 1, 256, "cells trained at once"),
         OPT_F("dry-run", &dry, "print each cell's command and check its options, without training"),
@@ -29,7 +31,8 @@ int cmd_compare(int argc, char **argv)
     }
     if (!*spec_path) die("compare: --spec FILE is required");
     CompareSettings s = {.spec_path = spec_path, .profile = profile, .preset = preset, .results = results,
-                         .metric = metric, .threads = threads, .jobs = jobs, .dry = dry, .argc = argc, .argv = argv,
+                         .metric = metric, .seeds = *seeds ? seeds : NULL, .threads = threads, .jobs = jobs,
+                         .dry = dry, .argc = argc, .argv = argv,
                          .run_command = run_cell_command};
     rc = compare_run(&s, &e);
     if (rc < 0) die_err(&e);

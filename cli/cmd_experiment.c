@@ -28,6 +28,7 @@ int run_cell_command(int argc, char **argv)
 int cmd_experiment(int argc, char **argv)
 {
     char spec_path[1024] = "", profile[32] = "quick", results[1024] = "results", cell[128] = "", seed[32] = "";
+    char seeds[256] = "";
     int threads = 0, dry = 0, jobs = 1, list = 0, move_stale = 0;
     Option opts[] = {
         OPT_S("spec", spec_path, "experiment spec (experiments/NAME.json)"),
@@ -43,6 +44,8 @@ int cmd_experiment(int argc, char **argv)
                                          "existing files runs the cell again"),
         OPT_S("cell", cell, "run only this cell (all its seeds unless --seed)"),
         OPT_S("seed", seed, "run only this seed"),
+        OPT_S("seeds", seeds, "replace every training cell's seeds, e.g. 4,5,6 (an independent second run; "
+                              "timing and params specs keep theirs)"),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
@@ -57,6 +60,7 @@ int cmd_experiment(int argc, char **argv)
     if (!spec) die_err(&e);
     ExpRun r = {.cmd = "experiment", .spec_path = spec_path, .spec = spec, .profile = profile, .results = results,
                 .threads = threads, .dry = dry, .jobs = jobs, .cell = *cell ? cell : NULL, .seed = *seed ? seed : NULL,
+                .seeds = *seeds ? seeds : NULL,
                 .run_command = run_cell_command, .move_stale = move_stale};
     if (list) {
         if (experiment_list_cells(&r, &e)) die_err(&e);

@@ -202,7 +202,9 @@ static void print_table(const cJSON *archs, int metric, const char *name, int n_
 static int summarise(const cJSON *spec, const char *spec_path, const char *profile, const char *preset, int which,
                      const ExpCell *cells, int n_cells, const char *dir, cJSON *summary, Err *e)
 {
-    int n_seeds = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "seeds"));
+    /* the plan's seeds (the profile's, or --seeds), cell-major: n_cells / cells of the spec per cell */
+    int n_specced = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "cells"));
+    int n_seeds = n_specced > 0 ? n_cells / n_specced : 1;
     char name[128] = "";
     Err unused; /* the plan has checked the name */
     json_get_string(spec, "name", 1, name, sizeof name, spec_path, &unused);
@@ -211,7 +213,9 @@ static int summarise(const cJSON *spec, const char *spec_path, const char *profi
     cJSON_AddStringToObject(summary, "profile", profile ? profile : "");
     cJSON_AddStringToObject(summary, "preset", preset);
     cJSON_AddStringToObject(summary, "metric", METRICS[which]);
-    cJSON_AddItemToObject(summary, "seeds", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(spec, "seeds"), 1));
+    cJSON *seeds = cJSON_AddArrayToObject(summary, "seeds");
+    for (int k = 0; k < n_seeds && k < n_cells; k++)
+        cJSON_AddItemToArray(seeds, cJSON_CreateNumber(atof(cells[k].seed_s)));
     cJSON *archs = cJSON_AddArrayToObject(summary, "architectures");
     LengthStats stats[MAX_LENGTHS];
     for (int i = 0; i < n_cells; i += n_seeds) {
@@ -242,11 +246,21 @@ int compare_run(const CompareSettings *s, Err *e)
         cJSON_Delete(spec);
         return err_set(e, "compare: metric \"%s\" is neither token_acc nor string_acc", metric);
     }
+    /* compare summarises one run per cell and seed: a sweep's values are experiment's and the report's to choose */
+    int swept = cJSON_GetObjectItemCaseSensitive(spec, "sweep") != NULL;
+    const cJSON *spec_cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
+    for (const cJSON *c = cJSON_IsArray(spec_cells) ? spec_cells->child : NULL; c; c = c->next)
+        swept |= cJSON_GetObjectItemCaseSensitive(c, "sweep") != NULL;
+    if (swept) {
+        cJSON_Delete(spec);
+        return err_set(e, "compare: %s has a \"sweep\"; run it with seqbench experiment and read the report",
+                       s->spec_path);
+    }
     const char *prof = *s->profile ? s->profile : cJSON_GetObjectItemCaseSensitive(spec, "profiles") ? "quick" : NULL;
     cJSON *summary = results_new("compare", s->argc, s->argv);
 
     ExpRun r = {.cmd = "compare", .spec_path = s->spec_path, .spec = spec, .profile = prof, .preset = s->preset,
-                .results = s->results, .threads = s->threads, .dry = s->dry, .jobs = s->jobs,
+                .results = s->results, .threads = s->threads, .dry = s->dry, .jobs = s->jobs, .seeds = s->seeds,
                 .run_command = s->run_command};
     ExpCell *cells = NULL;
     int n_cells;

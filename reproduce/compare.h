@@ -12,6 +12,7 @@ typedef struct {
     const char *preset;    /* "": none; else under every cell's options */
     const char *results;   /* the cells and summary.json go to <results>/<spec name>/ */
     const char *metric;    /* what the table shows: token_acc, string_acc or "" (the spec's "metric", else token_acc) */
+    const char *seeds;     /* NULL: the profile's or the spec's; else "4,5,6" replaces every cell's seeds */
     int threads, jobs, dry;
     int argc;              /* the command line, for the summary's provenance block */
     char **argv;

@@ -16,6 +16,7 @@
 #include "core/err.h"
 
 #define EXP_MAX_ARGS 256
+#define EXP_MAX_SEEDS 32
 
 typedef struct {
     const char *cmd;       /* "experiment" or "compare", for messages */
@@ -28,6 +29,7 @@ typedef struct {
     int jobs;              /* cells run at once (0 or 1: one after another) */
     const char *cell;      /* NULL: every cell; else only this one */
     const char *seed;      /* NULL: every seed; else only this one */
+    const char *seeds;     /* NULL: the profile's or the spec's seeds; else "4,5,6", every training cell's seeds */
     /* Runs a cell's command line (argv[0] "seqbench", argv[1] train, bench or params) in this process and returns
      * its exit status; called in the forked children only. The commands are the cli's, a folder above this one,
      * so the cli passes them in. */
@@ -36,7 +38,9 @@ typedef struct {
 } ExpRun;
 
 typedef struct {
-    char cell[128], seed_s[32], out[1500];
+    char cell[192];  /* its label: the cell's name, or "name.option_value" for one value of a sweep */
+    char name[128];  /* the spec's cell name */
+    char seed_s[32], out[1500];
     int done;     /* its result existed before this run */
     int status;   /* the child's exit status; 0 for a cell done already, -1 if not run */
     int selected; /* --cell / --seed chose it (every cell when neither is given) */
@@ -54,6 +58,13 @@ typedef struct {
     int *argc;
     char dir[1200];  /* <results>/<name> */
 } ExpPlan;
+
+/* A name from a spec that becomes part of a path (the experiment's, a cell's): a-z 0-9 _ - only, so it can
+ * hold no '/', no ".." and no leading '.'; -1 + Err naming it otherwise. */
+int exp_check_name(const char *name, const char *what, const char *spec, Err *e);
+
+/* "4,5,6" (--seeds, SEEDS=) into seeds: the count, or -1 + Err, one line. */
+int exp_parse_seeds(const char *text, long *seeds, int cap, Err *e);
 
 /* Resolves the spec (-1 + Err, one line, on a bad spec, profile, cell or
  * seed, with nothing left to free); threads_s is what each child gets as

@@ -15,12 +15,14 @@
 #include <sys/stat.h>
 
 #include "reproduce/experiment.h"
+#include "reproduce/report.h"
 #include "core/results.h"
 #include "core/jsonio.h"
 
 static int runner_key(const char *k)
 {
-    return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand") || !strcmp(k, "profiles");
+    return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand") || !strcmp(k, "profiles") ||
+           !strcmp(k, "seeds") || !strcmp(k, "sweep");
 }
 
 /* Appends "--key value" for every entry of obj to argv; skip_override for the profile itself. */
@@ -96,6 +98,117 @@ static int estimate(const cJSON *cell, const char *cell_name, const char *profil
     return 0;
 }
 
+int exp_check_name(const char *name, const char *what, const char *spec, Err *e)
+{
+    /* a-z 0-9 _ - only: no '/', no "..", no leading '.', nothing a shell or make would read twice */
+    if (!*name) return err_set(e, "%s: %s is empty", spec, what);
+    for (const char *c = name; *c; c++)
+        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
+            return err_set(e, "%s: %s \"%.80s\" may only use a-z 0-9 _ -", spec, what, name);
+    return 0;
+}
+
+/* "4,5,6" into seeds: non-negative whole numbers, no repeats; the count, or -1 + Err naming what is wrong. */
+int exp_parse_seeds(const char *text, long *seeds, int cap, Err *e)
+{
+    int n = 0;
+    const char *p = text;
+    for (;;) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            return err_set(e, "--seeds \"%.60s\": a comma-separated list of seeds, e.g. 4,5,6", text);
+        long v = strtol(p, &end, 10);
+        if (v > 1000000000L) return err_set(e, "--seeds \"%.60s\": seed %ld is too large", text, v);
+        for (int i = 0; i < n; i++)
+            if (seeds[i] == v) return err_set(e, "--seeds \"%.60s\": seed %ld twice", text, v);
+        if (n == cap) return err_set(e, "--seeds \"%.60s\": more than %d seeds", text, cap);
+        seeds[n++] = v;
+        if (!*end) return n;
+        if (*end != ',') return err_set(e, "--seeds \"%.60s\": a comma-separated list of seeds, e.g. 4,5,6", text);
+        p = end + 1;
+    }
+}
+
+/* The seeds of every cell at this profile: --seeds (ExpRun.seeds) for a training spec, else the profile's
+ * "seeds", else the spec's. A timing or params spec keeps its own: its seeds only name repeated runs. */
+static int exp_seeds(const ExpRun *r, const cJSON *prof, const char *command, long *seeds, Err *e)
+{
+    const char *spec_path = r->spec_path;
+    if (r->seeds && !strcmp(command, "train")) return exp_parse_seeds(r->seeds, seeds, EXP_MAX_SEEDS, e);
+    const cJSON *list = cJSON_GetObjectItemCaseSensitive(prof, "seeds");
+    const char *where = list ? "the profile's \"seeds\"" : "\"seeds\"";
+    if (!list) list = cJSON_GetObjectItemCaseSensitive(r->spec, "seeds");
+    if (!cJSON_IsArray(list) || !cJSON_GetArraySize(list))
+        return err_set(e, "%s: %s must be a non-empty array", spec_path, where);
+    int n = 0;
+    for (const cJSON *x = list->child; x; x = x->next) {
+        long long s;
+        if (json_whole_number(x, &s) || s < 0 || s > 1000000000LL)
+            return err_set(e, "%s: %s must be non-negative integers", spec_path, where);
+        for (int i = 0; i < n; i++)
+            if (seeds[i] == s) return err_set(e, "%s: %s holds %lld twice", spec_path, where, s);
+        if (n == EXP_MAX_SEEDS) return err_set(e, "%s: %s: more than %d seeds", spec_path, where, EXP_MAX_SEEDS);
+        seeds[n++] = (long)s;
+    }
+    return n;
+}
+
+#define EXP_MAX_SWEEP 16
+
+typedef struct {
+    char key[64];                    /* the option swept, e.g. "lr" */
+    int n;                           /* 0: no sweep */
+    char vals[EXP_MAX_SWEEP][48];    /* each value as the command line and the file name write it */
+} Sweep;
+
+/* A value that becomes part of a file name: no '/', no "..", no leading '.', a-z A-Z 0-9 _ . + - only */
+static int safe_value(const char *v)
+{
+    if (!*v || v[0] == '.' || strstr(v, "..")) return 0;
+    for (const char *c = v; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '_' ||
+              *c == '.' || *c == '+' || *c == '-'))
+            return 0;
+    return 1;
+}
+
+/* The cell's "sweep", else the spec's: {"OPTION": [v1, v2, ...]}, one option, numbers or safe strings; each value
+ * becomes one run per seed, its result <cell>.<option>_<value>.seed<k>.json. */
+static int sweep_of(const cJSON *spec, const cJSON *cell, const char *cell_name, const char *spec_path, Sweep *sw,
+                    Err *e)
+{
+    memset(sw, 0, sizeof *sw);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(cell, "sweep");
+    if (!s) s = cJSON_GetObjectItemCaseSensitive(spec, "sweep");
+    if (!s) return 0;
+    if (!cJSON_IsObject(s) || cJSON_GetArraySize(s) != 1)
+        return err_set(e, "%s: cell %s: \"sweep\" is one option and its values, e.g. {\"lr\": [0.001, 0.003]}",
+                       spec_path, cell_name);
+    const cJSON *vals = s->child;
+    if (exp_check_name(vals->string, "sweep option", spec_path, e)) return -1;
+    if (!cJSON_IsArray(vals) || !cJSON_GetArraySize(vals) || cJSON_GetArraySize(vals) > EXP_MAX_SWEEP)
+        return err_set(e, "%s: cell %s: sweep \"%s\" must list 1 to %d values", spec_path, cell_name, vals->string,
+                       EXP_MAX_SWEEP);
+    snprintf(sw->key, sizeof sw->key, "%s", vals->string);
+    for (const cJSON *v = vals->child; v; v = v->next) {
+        char *out = sw->vals[sw->n];
+        if (cJSON_IsNumber(v)) json_format_double(out, sizeof sw->vals[0], v->valuedouble);
+        else if (cJSON_IsString(v) && strlen(v->valuestring) < sizeof sw->vals[0])
+            snprintf(out, sizeof sw->vals[0], "%s", v->valuestring);
+        else
+            return err_set(e, "%s: cell %s: sweep \"%s\" holds numbers or short strings", spec_path, cell_name,
+                           sw->key);
+        if (!safe_value(out))
+            return err_set(e, "%s: cell %s: sweep value \"%.40s\" may only use a-z A-Z 0-9 _ . + - (no leading '.', "
+                              "no \"..\")", spec_path, cell_name, out);
+        for (int i = 0; i < sw->n; i++)
+            if (!strcmp(sw->vals[i], out))
+                return err_set(e, "%s: cell %s: sweep value %s twice", spec_path, cell_name, out);
+        sw->n++;
+    }
+    return 0;
+}
+
 /* experiment_plan without the cleanup: on an error, p holds what was built before it. */
 static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
 {
@@ -109,9 +222,7 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
     const char *command = p->command;
     if (strcmp(command, "train") && strcmp(command, "bench") && strcmp(command, "params"))
         return err_set(e, "%s: command \"%s\" is not supported (train, bench, params)", spec_path, command);
-    for (const char *c = p->name; *c; c++)
-        if (!(*c == '_' || *c == '-' || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9')))
-            return err_set(e, "%s: name \"%s\" may only use a-z 0-9 _ -", spec_path, p->name);
+    if (exp_check_name(p->name, "name", spec_path, e)) return -1;
     const cJSON *excl = cJSON_GetObjectItemCaseSensitive(spec, "exclusive");
     if (excl && !cJSON_IsBool(excl)) return err_set(e, "%s: \"exclusive\" must be true or false", spec_path);
     p->exclusive = cJSON_IsTrue(excl);
@@ -127,15 +238,26 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
         return err_set(e, "%s: profile %s: \"override\" must be an object of options", spec_path, r->profile);
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(spec, "base");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
-    const cJSON *seeds = cJSON_GetObjectItemCaseSensitive(spec, "seeds");
     if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells))
         return err_set(e, "%s: \"cells\" must be a non-empty array", spec_path);
-    if (!cJSON_IsArray(seeds) || !cJSON_GetArraySize(seeds))
-        return err_set(e, "%s: \"seeds\" must be a non-empty array", spec_path);
+    long seeds[EXP_MAX_SEEDS];
+    int n_seeds = exp_seeds(r, prof, command, seeds, e);
+    if (n_seeds < 0) return -1;
+    /* a claim naming a cell, length or metric the spec does not have is refused now, not "not measured" after
+     * the cells have trained */
+    if (claims_check(spec, spec_path, e)) return -1;
     snprintf(p->dir, sizeof p->dir, "%s/%s", r->results, p->name);
     if (results_check_dir("--results", p->dir, NULL, e)) return -1;
 
-    int total = cJSON_GetArraySize(cells) * cJSON_GetArraySize(seeds), k = 0;
+    int total = 0, k = 0;
+    for (const cJSON *cell = cells->child; cell; cell = cell->next) { /* a swept cell runs once per value */
+        Sweep sw;
+        char cn[128] = "?";
+        const cJSON *nm = cJSON_GetObjectItemCaseSensitive(cell, "name");
+        if (cJSON_IsString(nm)) snprintf(cn, sizeof cn, "%s", nm->valuestring);
+        if (sweep_of(spec, cell, cn, spec_path, &sw, e)) return -1;
+        total += (sw.n ? sw.n : 1) * n_seeds;
+    }
     p->cells = calloc((size_t)total, sizeof *p->cells);
     p->argv = calloc((size_t)total, sizeof *p->argv);
     p->argc = calloc((size_t)total, sizeof *p->argc);
@@ -144,9 +266,11 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
     int cell_found = !r->cell, seed_found = !r->seed;
     for (const cJSON *cell = cells->child; cell; cell = cell->next) {
         char cell_name[128] = "";
-        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, e)) return -1;
+        if (json_get_string(cell, "name", 1, cell_name, sizeof cell_name, spec_path, e) ||
+            exp_check_name(cell_name, "cell name", spec_path, e))
+            return -1;
         for (int i = 0; i < k; i++)
-            if (!strcmp(p->cells[i].cell, cell_name))
+            if (!strcmp(p->cells[i].name, cell_name))
                 return err_set(e, "%s: two cells are named \"%s\"", spec_path, cell_name);
         double est;
         if (estimate(cell, cell_name, r->profile, spec_path, &est, e)) return -1;
@@ -159,18 +283,22 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
                            r->profile);
         const char *sub = "";
         if (!strcmp(command, "bench") && subcommand(cell, prof, base, spec_path, &sub, e)) return -1;
-        int this_cell = !r->cell || !strcmp(r->cell, cell_name);
-        cell_found |= this_cell;
-        for (const cJSON *seed = seeds->child; seed; seed = seed->next) {
-            long long s;
-            if (json_whole_number(seed, &s) || s < 0)
-                return err_set(e, "%s: seeds must be non-negative integers", spec_path);
+        Sweep sw;
+        if (sweep_of(spec, cell, cell_name, spec_path, &sw, e)) return -1;
+        for (int vi = 0; vi < (sw.n ? sw.n : 1); vi++)
+        for (int si = 0; si < n_seeds; si++) {
+            long long s = seeds[si];
             ExpCell *c = &p->cells[k];
             char **a = p->argv[k] = calloc(EXP_MAX_ARGS, sizeof *a);
             if (!a) return err_set(e, "%s: out of memory for %d cells", r->cmd, total);
-            snprintf(c->cell, sizeof c->cell, "%s", cell_name);
+            snprintf(c->name, sizeof c->name, "%s", cell_name);
+            /* a swept value's label, "mamba.lr_0.001", is what --cell selects and --list-cells prints */
+            if (sw.n) snprintf(c->cell, sizeof c->cell, "%s.%s_%s", cell_name, sw.key, sw.vals[vi]);
+            else snprintf(c->cell, sizeof c->cell, "%s", cell_name);
+            int this_cell = !r->cell || !strcmp(r->cell, cell_name) || !strcmp(r->cell, c->cell);
+            cell_found |= this_cell;
             snprintf(c->seed_s, sizeof c->seed_s, "%lld", s);
-            snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", p->dir, cell_name, s);
+            snprintf(c->out, sizeof c->out, "%s/%s.seed%lld.json", p->dir, c->cell, s);
             c->est = est;
             c->selected = this_cell && (!r->seed || !strcmp(r->seed, c->seed_s));
             seed_found |= !r->seed || !strcmp(r->seed, c->seed_s);
@@ -188,9 +316,15 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
             if ((ac = push_options(base, a, ac, 0, spec_path, e)) < 0 ||
                 (ac = push_options(prof, a, ac, 1, spec_path, e)) < 0 ||
                 (ac = push_options(cell, a, ac, 0, spec_path, e)) < 0 ||
-                (ac = push_options(cell_prof, a, ac, 0, spec_path, e)) < 0 ||
-                (ac = push_options(over, a, ac, 0, spec_path, e)) < 0)
+                (ac = push_options(cell_prof, a, ac, 0, spec_path, e)) < 0)
                 return -1;
+            if (sw.n) { /* the swept value wins over the cell's options, the profile's override over it */
+                char flag[80];
+                snprintf(flag, sizeof flag, "--%s", sw.key);
+                a[ac++] = strdup(flag);
+                a[ac++] = strdup(sw.vals[vi]);
+            }
+            if ((ac = push_options(over, a, ac, 0, spec_path, e)) < 0) return -1;
             /* the seed is train's (weights and data); a bench's random weights do not change its timings, so
              * its seeds only name repeated runs, and params computes: no seed, no threads */
             if (!strcmp(command, "train")) {

@@ -39,7 +39,11 @@ int report_write(const ReportSettings *s, Err *e);
 typedef struct {
     const char *name;          /* the spec's cell name */
     cJSON *runs[REP_MAX_RUNS]; /* its result files, by file name */
+    long seeds[REP_MAX_RUNS];  /* each run's seed, from its file name (-1: none) */
     int n_runs, n_failed;      /* failed: status other than "ok" */
+    long only_seed;            /* -1: every run counts; else only the run of this seed (rep_select_seed) */
+    char chosen[64];           /* a swept cell: the value kept, "lr_0.003" ("" when not swept) */
+    char sweep[512];           /* and each value's final validation accuracy, for the report */
 } RepCell;
 
 typedef struct {
@@ -50,6 +54,8 @@ typedef struct {
     int n_cells, n_seeds;
     int n_cells_run;     /* cells with at least one result */
     int no_times;        /* leave out timings (training time, bench speeds), for comparing two runs' reports */
+    double spec_lengths[REP_MAX_LEN]; /* every eval length the spec writes; a rule naming another is malformed */
+    int n_spec_lengths;  /* -1: not known (a preset sets them, or the spec writes none), so not checked */
 } RepExp;
 
 /* Reads the spec (it must have "name" and "cells") and every result file of
@@ -57,7 +63,14 @@ typedef struct {
  * result that does not parse is skipped with a line on stderr. */
 int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e);
 void rep_free(RepExp *x);
+/* The spec alone, no results: x->spec = spec (not copied; rep_free deletes it). -1 + Err without name or cells. */
+int rep_from_spec(RepExp *x, cJSON *spec, const char *spec_path, Err *e);
 RepCell *rep_cell(RepExp *x, const char *name);
+/* Judging a rule seed by seed: rep_select_seed(x, k) makes every figure read the run of seed k alone (-1: all
+ * runs again); rep_counts says whether run r of c counts under it. rep_seeds: the seeds any cell has, sorted. */
+void rep_select_seed(RepExp *x, long seed);
+int rep_counts(const RepCell *c, int r);
+int rep_seeds(const RepExp *x, long *out, int cap);
 
 /* A figure over a cell's runs: mean, min and max over the runs that have it. */
 typedef struct {
@@ -101,12 +114,23 @@ typedef enum { RULE_HOLDS, RULE_FAILS, RULE_UNMEASURED, RULE_BAD } RuleOutcome;
 RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap);
 
 typedef struct {
-    const char *verdict; /* reproduced, reproduced qualitatively, not reproduced, not measurable at this scale, not measured */
-    char line[1536];     /* the figures that decided it, or the reason */
+    /* reproduced, reproduced qualitatively, inconclusive at this scale: holds in k of n seeds, not reproduced,
+     * not measurable at this scale, not measured */
+    char verdict[96];
+    char line[4096];     /* the seeds, each rule that decided it, and its figures; or the reason */
     int bad;             /* the claim or a rule is malformed: line says how */
 } Verdict;
 
+/* A rule "holds" when it holds on the mean over seeds AND in a clear majority of the n seeds whose figures it
+ * has: all of them when n <= 2, else at least ceil(2n/3); it "fails" when it fails on the mean and in a clear
+ * majority; otherwise the claim is "inconclusive at this scale: holds in k of n seeds". reproduced: check
+ * holds; reproduced qualitatively: check fails clearly (or is absent) and qualitative holds. */
+int rep_clear_majority(int n);
 void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v);
+
+/* Every claim of a spec judged against the spec alone, before any cell runs: -1 + Err, one line, for the
+ * first malformed one (an unknown key, cell, length or metric, a bad field path). The spec is not changed. */
+int claims_check(const cJSON *spec, const char *spec_path, Err *e);
 
 /* ---- tables for the plots (report_tsv.c) ---- */
 /* Writes results/<name>*.tsv for the experiment (and removes none). */

@@ -14,32 +14,130 @@ static const cJSON *get(const cJSON *o, const char *k) { return cJSON_GetObjectI
 
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-/* <cell>.json or <cell>.seed<anything>.json */
-static int is_result_of(const char *file, const char *cell)
+/* <cell>.json, <cell>.seed<k>.json or, one value of a sweep, <cell>.<option>_<value>.seed<k>.json; variant
+ * gets "<option>_<value>" ("" for none) */
+static int is_result_of(const char *file, const char *cell, char *variant, size_t cap)
 {
     size_t n = strlen(cell), len = strlen(file);
+    variant[0] = '\0';
     if (strncmp(file, cell, n) || len < n + 5 || strcmp(file + len - 5, ".json")) return 0;
-    return !strcmp(file + n, ".json") || !strncmp(file + n, ".seed", 5);
+    if (!strcmp(file + n, ".json") || !strncmp(file + n, ".seed", 5)) return 1;
+    const char *seed = file[n] == '.' ? strstr(file + n + 1, ".seed") : NULL, *us = strchr(file + n + 1, '_');
+    if (!seed || !us || us > seed) return 0;
+    snprintf(variant, cap, "%.*s", (int)(seed - file - n - 1), file + n + 1);
+    return 1;
 }
 
-int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
+/* The last validation check's string accuracy of a run, NaN without a curve */
+static double final_val(const cJSON *run)
+{
+    const cJSON *curve = get(get(get(run, "metrics"), "validation"), "curve"), *last = NULL;
+    for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) last = p;
+    const cJSON *a = get(last, "string_acc");
+    return cJSON_IsNumber(a) ? a->valuedouble : NAN;
+}
+
+/* A swept cell keeps the runs of one value: the one whose runs end with the best validation string accuracy,
+ * mean over seeds (the validation stream, never the test instances); the first value in name order on a tie
+ * or when no run has a curve. The others are dropped, and c->sweep says what was chosen from what. */
+static void choose_value(RepCell *c, char (*variant)[64])
+{
+    char vals[REP_MAX_RUNS][64];
+    double score[REP_MAX_RUNS];
+    int nv = 0, best = -1;
+    for (int r = 0; r < c->n_runs; r++) {
+        int k = 0;
+        while (k < nv && strcmp(vals[k], variant[r])) k++;
+        if (k == nv) memcpy(vals[nv++], variant[r], sizeof vals[0]);
+    }
+    if (nv < 2 && (!nv || !vals[0][0])) return;
+    size_t at = (size_t)snprintf(c->sweep, sizeof c->sweep, "chosen on the final validation string accuracy:");
+    for (int k = 0; k < nv; k++) {
+        double sum = 0;
+        int n = 0;
+        for (int r = 0; r < c->n_runs; r++)
+            if (!strcmp(variant[r], vals[k]) && !isnan(final_val(c->runs[r]))) sum += final_val(c->runs[r]), n++;
+        score[k] = n ? sum / n : NAN;
+        if (best < 0 || (!isnan(score[k]) && (isnan(score[best]) || score[k] > score[best]))) best = k;
+    }
+    snprintf(c->chosen, sizeof c->chosen, "%s", vals[best]);
+    for (int k = 0; k < nv && at < sizeof c->sweep; k++) {
+        char pct[32] = "no curve";
+        if (!isnan(score[k])) snprintf(pct, sizeof pct, "%.1f%%", 100 * score[k]);
+        at += (size_t)snprintf(c->sweep + at, sizeof c->sweep - at, "%s %s %s%s", k ? "," : "", vals[k], pct,
+                               k == best ? " (chosen)" : "");
+    }
+    int kept = 0;
+    c->n_failed = 0;
+    for (int r = 0; r < c->n_runs; r++) {
+        if (strcmp(variant[r], vals[best])) {
+            cJSON_Delete(c->runs[r]);
+            continue;
+        }
+        const cJSON *status = get(c->runs[r], "status");
+        if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_failed++;
+        c->seeds[kept] = c->seeds[r];
+        c->runs[kept++] = c->runs[r];
+    }
+    c->n_runs = kept;
+}
+
+/* Every number of every "eval-lengths" in the spec (base, profiles, their overrides, cells and the cells'
+ * profiles) into x->spec_lengths; -1 when a "preset" anywhere may set lengths the spec cannot show. */
+static void spec_lengths(RepExp *x, const cJSON *obj, int depth)
+{
+    for (const cJSON *it = obj ? obj->child : NULL; it && x->n_spec_lengths >= 0; it = it->next) {
+        if (it->string && !strcmp(it->string, "preset")) {
+            x->n_spec_lengths = -1;
+            return;
+        }
+        if (it->string && !strcmp(it->string, "eval-lengths")) {
+            for (const cJSON *L = cJSON_IsArray(it) ? it->child : NULL; L; L = L->next)
+                if (cJSON_IsNumber(L) && x->n_spec_lengths < REP_MAX_LEN)
+                    x->spec_lengths[x->n_spec_lengths++] = L->valuedouble;
+            if (cJSON_IsString(it)) x->n_spec_lengths = -1; /* "64,128": written as text, not checked */
+        } else if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && depth < 4 &&
+                   (!it->string || strcmp(it->string, "claims")))
+            spec_lengths(x, it, depth + 1);
+    }
+}
+
+int rep_from_spec(RepExp *x, cJSON *spec, const char *spec_path, Err *e)
 {
     memset(x, 0, sizeof *x);
     snprintf(x->path, sizeof x->path, "%s", spec_path);
-    x->spec = json_read_file(spec_path, e);
-    if (!x->spec) return -1;
-    const cJSON *name = get(x->spec, "name"), *cells = get(x->spec, "cells"), *seeds = get(x->spec, "seeds");
-    const cJSON *command = get(x->spec, "command"), *metric = get(x->spec, "metric");
-    if (!cJSON_IsString(name) || !cJSON_IsArray(cells)) {
-        cJSON_Delete(x->spec);
-        x->spec = NULL;
+    x->spec = spec;
+    const cJSON *name = get(spec, "name"), *cells = get(spec, "cells"), *seeds = get(spec, "seeds");
+    const cJSON *command = get(spec, "command"), *metric = get(spec, "metric");
+    if (!cJSON_IsString(name) || !cJSON_IsArray(cells))
         return err_set(e, "%s: needs \"name\" and \"cells\"", spec_path);
-    }
     x->name = name->valuestring;
     x->command = cJSON_IsString(command) ? command->valuestring : "train";
     x->metric = cJSON_IsString(metric) ? metric->valuestring : "string_acc";
     x->n_seeds = cJSON_IsArray(seeds) ? cJSON_GetArraySize(seeds) : 1;
+    for (const cJSON *cell = cells->child; cell && x->n_cells < REP_MAX_CELLS; cell = cell->next) {
+        const cJSON *cn = get(cell, "name");
+        if (!cJSON_IsString(cn)) continue;
+        x->cells[x->n_cells].name = cn->valuestring;
+        x->cells[x->n_cells++].only_seed = -1;
+    }
+    spec_lengths(x, spec, 0);
+    if (!x->n_spec_lengths) x->n_spec_lengths = -1; /* none written: the command's defaults, not checked */
+    return 0;
+}
 
+int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
+{
+    cJSON *spec = json_read_file(spec_path, e);
+    if (!spec) {
+        memset(x, 0, sizeof *x);
+        return -1;
+    }
+    if (rep_from_spec(x, spec, spec_path, e)) {
+        cJSON_Delete(spec);
+        x->spec = NULL;
+        return -1;
+    }
     char dir[1200];
     snprintf(dir, sizeof dir, "%s/%s", results, x->name);
     char *files[1024];
@@ -53,13 +151,11 @@ int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
     if (d) closedir(d);
     qsort(files, (size_t)n_files, sizeof *files, by_name);
 
-    for (const cJSON *cell = cells->child; cell && x->n_cells < REP_MAX_CELLS; cell = cell->next) {
-        const cJSON *cn = get(cell, "name");
-        if (!cJSON_IsString(cn)) continue;
-        RepCell *c = &x->cells[x->n_cells++];
-        c->name = cn->valuestring;
+    for (int ci = 0; ci < x->n_cells; ci++) {
+        RepCell *c = &x->cells[ci];
+        char variant[REP_MAX_RUNS][64];
         for (int i = 0; i < n_files && c->n_runs < REP_MAX_RUNS; i++) {
-            if (!is_result_of(files[i], c->name)) continue;
+            if (!is_result_of(files[i], c->name, variant[c->n_runs], sizeof variant[0])) continue;
             char path[2400];
             snprintf(path, sizeof path, "%s/%s", dir, files[i]);
             Err re;
@@ -70,8 +166,12 @@ int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
             }
             const cJSON *status = get(run, "status");
             if (cJSON_IsString(status) && strcmp(status->valuestring, "ok")) c->n_failed++;
+            /* the seed from the file name: <cell>.seed<k>.json (-1 for <cell>.json) */
+            const char *sd = strstr(files[i] + strlen(c->name), ".seed");
+            c->seeds[c->n_runs] = sd ? strtol(sd + 5, NULL, 10) : -1;
             c->runs[c->n_runs++] = run;
         }
+        choose_value(c, variant);
         x->n_cells_run += c->n_runs > 0;
     }
     for (int i = 0; i < n_files; i++) free(files[i]);
@@ -84,6 +184,29 @@ void rep_free(RepExp *x)
         for (int k = 0; k < x->cells[i].n_runs; k++) cJSON_Delete(x->cells[i].runs[k]);
     cJSON_Delete(x->spec);
     memset(x, 0, sizeof *x);
+}
+
+int rep_counts(const RepCell *c, int r) { return c->only_seed < 0 || c->seeds[r] == c->only_seed; }
+
+void rep_select_seed(RepExp *x, long seed)
+{
+    for (int i = 0; i < x->n_cells; i++) x->cells[i].only_seed = seed;
+}
+
+int rep_seeds(const RepExp *x, long *out, int cap)
+{
+    int n = 0;
+    for (int i = 0; i < x->n_cells; i++)
+        for (int r = 0; r < x->cells[i].n_runs; r++) {
+            long s = x->cells[i].seeds[r];
+            int k = 0;
+            while (k < n && out[k] < s) k++;
+            if ((k < n && out[k] == s) || n == cap) continue;
+            memmove(out + k + 1, out + k, (size_t)(n - k) * sizeof *out);
+            out[k] = s;
+            n++;
+        }
+    return n;
 }
 
 RepCell *rep_cell(RepExp *x, const char *name)
@@ -111,6 +234,7 @@ void rep_metric(const RepCell *c, const char *metric, double length, double dept
 {
     memset(s, 0, sizeof *s);
     for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
         const cJSON *evals = get(get(c->runs[r], "metrics"), "eval");
         double sum = 0;
         int n = 0;
@@ -184,7 +308,9 @@ void rep_field(const RepCell *c, const char *path, RepStat *s, char *why, size_t
 {
     memset(s, 0, sizeof *s);
     snprintf(why, cap, "cell %s has no results", c->name);
+    if (c->only_seed >= 0) snprintf(why, cap, "cell %s has no result of seed %ld", c->name, c->only_seed);
     for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
         const cJSON *v = rep_path(c->runs[r], path, why, cap);
         if (cJSON_IsNumber(v)) stat_add(s, v->valuedouble);
         else if (v) snprintf(why, cap, "%s is not a number", path);

@@ -140,7 +140,9 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
             atomic_printf(md, e, "\n");
             continue;
         }
-        atomic_printf(md, e, "| %s | %s | %d%s |", c->name, p, c->n_runs, c->n_failed ? " (some diverged)" : "");
+        if (c->chosen[0]) atomic_printf(md, e, "| %s (%s) |", c->name, c->chosen);
+        else atomic_printf(md, e, "| %s |", c->name);
+        atomic_printf(md, e, " %s | %d%s |", p, c->n_runs, c->n_failed ? " (some diverged)" : "");
         for (int k = 0; k < nL; k++) {
             RepStat s;
             rep_metric(c, x->metric, L[k], -1, &s);
@@ -160,6 +162,11 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
         atomic_printf(md, e, " %s |\n", b);
     }
     atomic_printf(md, e, "\n");
+    /* a swept cell's figures are those of its chosen value: say which, and from what */
+    for (int i = 0; i < x->n_cells; i++)
+        if (x->cells[i].chosen[0])
+            atomic_printf(md, e, "Sweep of **%s**: %s; the table and the verdicts use %s.\n\n", x->cells[i].name,
+                          x->cells[i].sweep, x->cells[i].chosen);
     if (!grid) return;
     double D[REP_MAX_LEN];
     int nD = rep_depths(x, D, REP_MAX_LEN);
@@ -187,7 +194,7 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
 }
 
 /* bench decode/latency/throughput/prefill: per sweep, series × x; kernels: kernel × length */
-static void bench_tables(AtomicFile *md, RepExp *x, Err *e)
+static void bench_tables(AtomicFile *md, RepExp *x, const char *profile, Err *e)
 {
     static const char *const SWEEPS[] = {"batch", "context", "prefill", "length"};
     static const char *const XKEY[] = {"batch", "context", "context", "steps"};
@@ -196,6 +203,9 @@ static void bench_tables(AtomicFile *md, RepExp *x, Err *e)
         atomic_printf(md, e, "Ours: speed figures left out (`--no-times`); see the result files under `%s/`.\n\n", x->name);
         return;
     }
+    if (!strcmp(profile, "smoke") && x->n_cells_run)
+        atomic_printf(md, e, "*Smoke profile: single, unrepeated runs of tiny settings; these timings show the "
+                             "pipeline works, not how fast anything is.*\n\n");
     int any = 0;
     for (int w = 0; w < 4; w++) {
         double xs[REP_MAX_LEN];
@@ -310,16 +320,19 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
     if (!(objs[0] && objs[0]->child) && !(objs[1] && objs[1]->child)) atomic_printf(md, e, " the commands' defaults");
     for (int k = 0; k < 2; k++)
         for (const cJSON *it = objs[k] ? objs[k]->child : NULL; it; it = it->next) {
-            if (!strcmp(it->string, "seconds")) continue;
+            if (!strcmp(it->string, "seconds") || !strcmp(it->string, "seeds")) continue;
             if (k == 0 && cJSON_GetObjectItemCaseSensitive(objs[1], it->string)) continue; /* the profile's wins */
             int over = !strcmp(it->string, "override") && cJSON_IsObject(it);
             /* a profile's override comes after each cell's own options: say so beside its entries */
             for (const cJSON *o = over ? it->child : it; o; o = over ? o->next : NULL)
                 option(md, o, over ? " (every cell)" : "", e);
         }
-    char *seeds = cJSON_PrintUnformatted(get(x->spec, "seeds"));
-    atomic_printf(md, e, "; seeds %s.", seeds ? seeds : "[1]");
-    cJSON_free(seeds);
+    /* the seeds of the results themselves (the profile's, or SEEDS=), not the spec's default */
+    long seeds[REP_MAX_RUNS];
+    int ns = rep_seeds(x, seeds, REP_MAX_RUNS);
+    atomic_printf(md, e, "; seeds");
+    for (int i = 0; i < ns; i++) atomic_printf(md, e, "%s%ld", i ? ", " : " ", seeds[i]);
+    atomic_printf(md, e, "%s.", ns ? "" : " none run");
     /* cell overrides, so a reader sees what differs between the cells */
     atomic_printf(md, e, " Cells:");
     for (const cJSON *cell = get(x->spec, "cells") ? get(x->spec, "cells")->child : NULL; cell; cell = cell->next) {
@@ -371,7 +384,7 @@ int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char
     }
     if (x->n_cells_run) {
         atomic_printf(md, e, "### Ours\n\n");
-        if (!strcmp(x->command, "bench")) bench_tables(md, x, e);
+        if (!strcmp(x->command, "bench")) bench_tables(md, x, profile, e);
         else if (!strcmp(x->command, "params")) params_table(md, x, e);
         else train_tables(md, x, e);
     }

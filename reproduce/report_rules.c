@@ -15,6 +15,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reproduce/report.h"
@@ -66,9 +67,64 @@ static int compare(double a, const char *op, double b, double tol)
     return fabs(a - b) <= tol;
 }
 
+/* "0.966" or, for a mean over seeds that differ, "0.966 (0.95..0.98)": every figure with its spread */
+static void stat_text(char *fig, size_t cap, double v, const RepStat *s)
+{
+    char a[32], lo[32], hi[32];
+    rep_num(a, sizeof a, v);
+    if (s && s->n > 1) {
+        rep_num(lo, sizeof lo, s->lo);
+        rep_num(hi, sizeof hi, s->hi);
+        if (strcmp(lo, hi)) {
+            snprintf(fig, cap, "%s (%s..%s)", a, lo, hi);
+            return;
+        }
+    }
+    snprintf(fig, cap, "%s", a);
+}
+
+static int known_metric(const char *m)
+{
+    return !strcmp(m, "string_acc") || !strcmp(m, "token_acc") || !strcmp(m, "loss");
+}
+
+/* A length a rule names must be one the spec evaluates at, when the spec shows them (no preset) */
+static int spec_has_length(const RepExp *x, double L)
+{
+    if (x->n_spec_lengths < 0) return 1;
+    for (int i = 0; i < x->n_spec_lengths; i++)
+        if (x->spec_lengths[i] == L) return 1;
+    return 0;
+}
+
+/* A field path's shape: segments joined by '.', each a key and/or [index] or [key=value] selectors. */
+static int path_syntax(const char *path, char *why, size_t cap)
+{
+    const char *p = path;
+    int ok = 1;
+    for (;;) {
+        size_t key = strcspn(p, ".[]");
+        int sels = 0;
+        p += key;
+        while (ok && *p == '[') {
+            size_t in = strcspn(p + 1, "[]");
+            ok = in > 0 && p[1 + in] == ']';
+            p += in + 2;
+            sels++;
+        }
+        if (!ok || (!key && !sels) || (*p && *p != '.')) { ok = 0; break; }
+        if (!*p) break;
+        p++; /* '.', then another segment */
+    }
+    if (ok) return 0;
+    why[0] = 0;
+    appendf(why, cap, "\"field\" \"%.100s\" is not a path (keys joined by '.', then [index] or [key=value])", path);
+    return -1;
+}
+
 /* One VALUE of cell c (c overrides the rule's "cell", for "above"), at length L. */
 static RuleOutcome value(const cJSON *rule, RepExp *x, const char *c, double L, double *out, char *desc, size_t dcap,
-                         char *why, size_t cap)
+                         char *fig, size_t fcap, char *why, size_t cap)
 {
     const cJSON *metric = get(rule, "metric"), *field = get(rule, "field"), *depth = get(rule, "depth"), *stat = get(rule, "stat");
     if (!c) return bad(why, cap, "%s", "a value needs \"cell\"");
@@ -82,6 +138,14 @@ static RuleOutcome value(const cJSON *rule, RepExp *x, const char *c, double L, 
     if (!cell) {
         why[0] = 0;
         appendf(why, cap, "no cell \"%s\" in the spec", c);
+        return RULE_BAD;
+    }
+    if (metric && !known_metric(metric->valuestring))
+        return bad(why, cap, "unknown metric \"%.60s\" (known: string_acc token_acc loss)", metric->valuestring);
+    if (field && path_syntax(field->valuestring, why, cap)) return RULE_BAD;
+    if (!field && !isnan(L) && !spec_has_length(x, L)) {
+        why[0] = 0;
+        appendf(why, cap, "no length %.10g in the spec's \"eval-lengths\"", L);
         return RULE_BAD;
     }
     RepStat s;
@@ -107,6 +171,7 @@ static RuleOutcome value(const cJSON *rule, RepExp *x, const char *c, double L, 
     const char *st = stat ? stat->valuestring : "mean";
     *out = !strcmp(st, "min") ? s.lo : !strcmp(st, "max") ? s.hi : s.mean;
     if (strcmp(st, "mean")) appendf(desc, dcap, " (%s of %d)", st, s.n);
+    stat_text(fig, fcap, *out, strcmp(st, "mean") ? NULL : &s);
     return RULE_HOLDS;
 }
 
@@ -135,13 +200,17 @@ static RuleOutcome string_equal(const cJSON *rule, RepExp *x, char *why, size_t 
     if (!cJSON_IsString(field)) return bad(why, cap, "%s", "a string comparison needs \"field\"");
     RepCell *c = rep_cell(x, cell->valuestring);
     if (!c) return bad(why, cap, "no cell \"%s\" in the spec", cell->valuestring);
-    if (!c->n_runs) {
-        appendf(why, cap, "%s%s %s: not measured (cell %s has no results)", *why ? "; " : "", c->name, field->valuestring, c->name);
+    int counted = 0;
+    for (int r = 0; r < c->n_runs; r++) counted += rep_counts(c, r);
+    if (!counted) {
+        appendf(why, cap, "%s%s %s: not measured (cell %s has no results)", *why ? "; " : "", c->name,
+                field->valuestring, c->name);
         return RULE_UNMEASURED;
     }
     int same = 1;
     const char *got = NULL;
     for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
         char reason[300] = "";
         const cJSON *v = rep_path(c->runs[r], field->valuestring, reason, sizeof reason);
         if (!cJSON_IsString(v)) {
@@ -171,13 +240,12 @@ static RuleOutcome simple(const cJSON *rule, RepExp *x, double L, char *why, siz
         return bad(why, cap, "%s", "a rule on a cell needs exactly one of >=, >, <=, <, ==, \"above\", \"below\"");
     if (by && !cJSON_IsNumber(by)) return bad(why, cap, "%s", "\"by\" must be a number");
     if (tol && !cJSON_IsNumber(tol)) return bad(why, cap, "%s", "\"tol\" must be a number");
-    char desc[300], one[600] = "";
+    char desc[300], one[600] = "", va[128];
     double a;
-    RuleOutcome r = value(rule, x, cell->valuestring, L, &a, desc, sizeof desc, one, sizeof one);
+    RuleOutcome r = value(rule, x, cell->valuestring, L, &a, desc, sizeof desc, va, sizeof va, one, sizeof one);
     if (op) {
         if (r != RULE_HOLDS) { appendf(why, cap, "%s%s", *why ? "; " : "", one); return r; }
-        char va[40], vb[40];
-        rep_num(va, sizeof va, a);
+        char vb[40];
         rep_num(vb, sizeof vb, rhs);
         int ok = compare(a, op, rhs, tol ? tol->valuedouble : 0);
         appendf(why, cap, "%s%s = %s (%s %s: %s)", *why ? "; " : "", desc, va, op, vb, ok ? "yes" : "no");
@@ -185,9 +253,9 @@ static RuleOutcome simple(const cJSON *rule, RepExp *x, double L, char *why, siz
     }
     const cJSON *other = above ? above : below;
     if (!cJSON_IsString(other)) return bad(why, cap, "%s", "\"above\"/\"below\" must name a cell");
-    char desc2[300], two[600] = "";
+    char desc2[300], two[600] = "", vb[128];
     double b;
-    RuleOutcome r2 = value(rule, x, other->valuestring, L, &b, desc2, sizeof desc2, two, sizeof two);
+    RuleOutcome r2 = value(rule, x, other->valuestring, L, &b, desc2, sizeof desc2, vb, sizeof vb, two, sizeof two);
     if (r == RULE_BAD || r2 == RULE_BAD) { snprintf(why, cap, "%s", r == RULE_BAD ? one : two); return RULE_BAD; }
     if (r != RULE_HOLDS || r2 != RULE_HOLDS) {
         appendf(why, cap, "%s%s%s%s", *why ? "; " : "", one, *one && *two ? "; " : "", two);
@@ -195,19 +263,139 @@ static RuleOutcome simple(const cJSON *rule, RepExp *x, double L, char *why, siz
     }
     double margin = by ? by->valuedouble : 0;
     int ok = above ? a - b >= margin : b - a >= margin;
-    char va[40], vb[40], vm[40];
-    rep_num(va, sizeof va, a);
-    rep_num(vb, sizeof vb, b);
+    char vm[40];
     rep_num(vm, sizeof vm, margin);
     appendf(why, cap, "%s%s = %s vs %s = %s (%s by >= %s: %s)", *why ? "; " : "", desc, va, other->valuestring, vb,
             above ? "above" : "below", vm, ok ? "yes" : "no");
     return ok ? RULE_HOLDS : RULE_FAILS;
 }
 
+/* Steps (or tokens) a cell's runs needed to reach `acc` on their validation curves, the mean over the counted
+ * runs into *v; *censored: runs that never reached it (counted at the steps they did: *v is then a lower
+ * bound). Returns the runs read, 0 if none has a curve (why says so). */
+static int steps_to(const RepCell *c, double acc, const char *metric, int tokens, double *v, int *censored,
+                    RepStat *s, char *why, size_t cap)
+{
+    memset(s, 0, sizeof *s);
+    *censored = 0;
+    int n = 0;
+    double sum = 0;
+    snprintf(why, cap, "cell %s has no results", c->name);
+    for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
+        const cJSON *m = get(c->runs[r], "metrics");
+        const cJSON *curve = get(get(m, "validation"), "curve"), *done = get(m, tokens ? "tokens" : "steps");
+        if (!cJSON_IsArray(curve) || !curve->child || !cJSON_IsNumber(done)) {
+            snprintf(why, cap, "no validation curve in %s's results (train --val-seqs)", c->name);
+            continue;
+        }
+        double at = -1;
+        for (const cJSON *p = curve->child; p && at < 0; p = p->next) {
+            const cJSON *a = get(p, metric), *st = get(p, tokens ? "tokens" : "step");
+            if (cJSON_IsNumber(a) && cJSON_IsNumber(st) && a->valuedouble >= acc) at = st->valuedouble;
+        }
+        if (at < 0) at = done->valuedouble, ++*censored;
+        sum += at;
+        if (!s->n || at < s->lo) s->lo = at;
+        if (!s->n || at > s->hi) s->hi = at;
+        s->n++;
+        n++;
+    }
+    *v = n ? sum / n : NAN;
+    s->mean = *v;
+    return n;
+}
+
+/* "1200 (1000..1400)", "> 3000" (no run reached it), ">= 2400 (1200..3000; 1 of 2 never reached it)" */
+static void steps_text(char *buf, size_t cap, const RepStat *s, int censored)
+{
+    char fig[128];
+    stat_text(fig, sizeof fig, s->mean, s);
+    if (!censored) snprintf(buf, cap, "%s", fig);
+    else if (censored == s->n) snprintf(buf, cap, "> %s", fig);
+    else snprintf(buf, cap, ">= %s; %d of %d never reached it", fig, censored, s->n);
+}
+
+/* {"steps_to": A, "cell": C [, "metric": M] [, "count": "tokens"], OP: N} and the same with "ratio_over": C2:
+ * the first validation check at which C's M (default string_acc) >= A, in steps (or tokens). A cell that never
+ * reaches A counts at the steps it did: a lower bound, which decides the rule only when the bound does. */
+static RuleOutcome steps_rule(const cJSON *rule, RepExp *x, char *why, size_t cap)
+{
+    static const char *const OWN[] = {"steps_to", "cell", "metric", "count", "ratio_over", ">=", ">", "<=", "<",
+                                      "==", "tol"};
+    for (const cJSON *k = rule->child; k; k = k->next) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof OWN / sizeof *OWN; i++) known |= !strcmp(k->string, OWN[i]);
+        if (!known)
+            return bad(why, cap, "unknown key \"%s\" in a steps_to rule (known: steps_to cell metric count "
+                                 "ratio_over >= > <= < == tol)", k->string);
+    }
+    const cJSON *acc = get(rule, "steps_to"), *cell = get(rule, "cell"), *metric = get(rule, "metric");
+    const cJSON *count = get(rule, "count"), *over = get(rule, "ratio_over"), *tol = get(rule, "tol");
+    const char *op;
+    double rhs = 0;
+    if (!cJSON_IsNumber(acc) || acc->valuedouble <= 0 || acc->valuedouble > 1)
+        return bad(why, cap, "%s", "\"steps_to\" is an accuracy in (0, 1]");
+    if (find_op(rule, &op, &rhs) || !op) return bad(why, cap, "%s", "a steps_to rule needs one comparison (>= > <= < ==)");
+    if (!cJSON_IsString(cell)) return bad(why, cap, "%s", "\"cell\" must be a cell name");
+    if (over && !cJSON_IsString(over)) return bad(why, cap, "%s", "\"ratio_over\" must name a cell");
+    if (metric && (!cJSON_IsString(metric) || (strcmp(metric->valuestring, "string_acc") &&
+                                               strcmp(metric->valuestring, "token_acc"))))
+        return bad(why, cap, "%s", "a steps_to \"metric\" is string_acc or token_acc");
+    if (count && (!cJSON_IsString(count) || (strcmp(count->valuestring, "steps") && strcmp(count->valuestring, "tokens"))))
+        return bad(why, cap, "%s", "\"count\" is \"steps\" or \"tokens\"");
+    if (tol && !cJSON_IsNumber(tol)) return bad(why, cap, "%s", "\"tol\" must be a number");
+    const char *names[2] = {cell->valuestring, over ? over->valuestring : NULL};
+    RepCell *cs[2] = {NULL, NULL};
+    for (int i = 0; i < 1 + (over != NULL); i++)
+        if (!(cs[i] = rep_cell(x, names[i]))) return bad(why, cap, "no cell \"%s\" in the spec", names[i]);
+    const char *m = metric ? metric->valuestring : "string_acc";
+    int tokens = count && !strcmp(count->valuestring, "tokens");
+    double v[2] = {0, 1};
+    int cens[2] = {0, 0};
+    char text[2][200], desc[2][200];
+    RuleOutcome o = RULE_HOLDS;
+    for (int i = 0; i < 1 + (over != NULL); i++) {
+        RepStat s;
+        char reason[200];
+        snprintf(desc[i], sizeof desc[i], "%s %s to %s %.10g", names[i], tokens ? "tokens" : "steps", m,
+                 acc->valuedouble);
+        if (!steps_to(cs[i], acc->valuedouble, m, tokens, &v[i], &cens[i], &s, reason, sizeof reason)) {
+            appendf(why, cap, "%s%s: not measured (%s)", *why ? "; " : "", desc[i], reason);
+            o = RULE_UNMEASURED;
+            continue;
+        }
+        steps_text(text[i], sizeof text[i], &s, cens[i]);
+    }
+    if (o != RULE_HOLDS) return o;
+    /* what the figure is: exact, a lower bound (the numerator never reached), or an upper bound (the denominator) */
+    double q = over ? (v[1] > 0 ? v[0] / v[1] : NAN) : v[0];
+    int lower = cens[0] > 0, upper = over && cens[1] > 0;
+    int ok = !isnan(q) && compare(q, op, rhs, tol ? tol->valuedouble : 0);
+    char vq[40], vr[40];
+    rep_num(vq, sizeof vq, q);
+    rep_num(vr, sizeof vr, rhs);
+    RuleOutcome out = ok ? RULE_HOLDS : RULE_FAILS;
+    int greater = op[0] == '>';
+    if (lower && upper) out = RULE_UNMEASURED;                    /* neither reached it: no bound either way */
+    else if (lower && (greater ? !ok : ok) && strcmp(op, "==")) out = RULE_UNMEASURED; /* q could be larger */
+    else if (upper && (greater ? ok : !ok) && strcmp(op, "==")) out = RULE_UNMEASURED; /* q could be smaller */
+    else if ((lower || upper) && !strcmp(op, "==")) out = RULE_UNMEASURED; /* a bound never shows equality */
+    if (over)
+        appendf(why, cap, "%s%s = %s over %s = %s: ratio %s%s (%s %s: %s)", *why ? "; " : "", desc[0], text[0], names[1],
+                text[1], lower && upper ? "unknown, " : lower ? ">= " : upper ? "<= " : "", vq, op, vr,
+                out == RULE_HOLDS ? "yes" : out == RULE_FAILS ? "no" : "cannot tell: a cell never reached it");
+    else
+        appendf(why, cap, "%s%s = %s (%s %s: %s)", *why ? "; " : "", desc[0], text[0], op, vr,
+                out == RULE_HOLDS ? "yes" : out == RULE_FAILS ? "no" : "cannot tell: it never reached it");
+    return out;
+}
+
 RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
 {
     if (!cJSON_IsObject(rule)) return bad(why, cap, "%s", "a rule must be a JSON object");
     const cJSON *all = get(rule, "all"), *any = get(rule, "any"), *ratio = get(rule, "ratio");
+    if (get(rule, "steps_to")) return steps_rule(rule, x, why, cap);
     if (all || any) {
         const cJSON *list = all ? all : any;
         if ((all && any) || cJSON_GetArraySize(rule) != 1 || !cJSON_IsArray(list) || !cJSON_GetArraySize(list))
@@ -230,7 +418,7 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
             cJSON_GetArraySize(rule) != 2 + (tol != NULL))
             return bad(why, cap, "%s", "\"ratio\" is a list of two values beside one comparison (>=, >, <=, <, ==)");
         double v[2];
-        char desc[2][300], part[600] = "";
+        char desc[2][300], part[600] = "", fig[2][128];
         RuleOutcome o = RULE_HOLDS;
         for (int i = 0; i < 2; i++) {
             const cJSON *val = cJSON_GetArrayItem(ratio, i), *c = get(val, "cell"), *L = get(val, "length");
@@ -243,20 +431,18 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
                 }
             if (L && !cJSON_IsNumber(L)) return bad(why, cap, "%s", "\"length\" must be a number");
             RuleOutcome oi = value(val, x, cJSON_IsString(c) ? c->valuestring : NULL, cJSON_IsNumber(L) ? L->valuedouble : NAN,
-                                   &v[i], desc[i], sizeof desc[i], part, sizeof part);
+                                   &v[i], desc[i], sizeof desc[i], fig[i], sizeof fig[i], part, sizeof part);
             if (oi == RULE_BAD) { snprintf(why, cap, "%s", part); return RULE_BAD; }
             if (oi != RULE_HOLDS) o = RULE_UNMEASURED;
         }
         if (o != RULE_HOLDS) { appendf(why, cap, "%s%s", *why ? "; " : "", part); return o; }
         double q = v[1] != 0 ? v[0] / v[1] : NAN;
         int ok = !isnan(q) && compare(q, op, rhs, tol ? tol->valuedouble : 0);
-        char vq[40], vr[40], va[40], vb[40];
+        char vq[40], vr[40];
         rep_num(vq, sizeof vq, q);
         rep_num(vr, sizeof vr, rhs);
-        rep_num(va, sizeof va, v[0]);
-        rep_num(vb, sizeof vb, v[1]);
-        appendf(why, cap, "%s%s / %s = %s / %s = %s (%s %s: %s)", *why ? "; " : "", desc[0], desc[1], va, vb, vq, op, vr,
-                ok ? "yes" : "no");
+        appendf(why, cap, "%s%s / %s = %s / %s = %s (%s %s: %s)", *why ? "; " : "", desc[0], desc[1], fig[0], fig[1], vq,
+                op, vr, ok ? "yes" : "no");
         return ok ? RULE_HOLDS : RULE_FAILS;
     }
     for (const cJSON *k = rule->child; k; k = k->next) {
@@ -291,12 +477,74 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
 static void malformed(Verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void malformed(Verdict *v, const char *fmt, ...)
 {
-    v->verdict = "not measured";
+    snprintf(v->verdict, sizeof v->verdict, "not measured");
     v->bad = 1;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(v->line, sizeof v->line, fmt, ap);
     va_end(ap);
+}
+
+int rep_clear_majority(int n) { return n <= 2 ? n : (2 * n + 2) / 3; }
+
+/* A rule over seeds: on the mean (every run, as the tables show it), then seed by seed. */
+typedef struct {
+    RuleOutcome mean;   /* the rule on the mean over seeds */
+    RuleOutcome over;   /* HOLDS, FAILS or (neither clearly) RULE_UNMEASURED with inconclusive set; BAD */
+    int inconclusive;   /* the mean and the seeds disagree, or the seeds are split */
+    int k, n;           /* seeds where it holds, seeds where it could be judged */
+    char why[1536];     /* the figures on the mean */
+} SeedJudged;
+
+/* HOLDS when it holds on the mean and in a clear majority of the seeds, FAILS when it fails on the mean and in
+ * a clear majority, inconclusive otherwise; a seed whose figures are missing is left out of n. */
+static void judge(const cJSON *rule, RepExp *x, SeedJudged *j)
+{
+    memset(j, 0, sizeof *j);
+    j->mean = j->over = rule_eval(rule, x, j->why, sizeof j->why);
+    if (j->mean != RULE_HOLDS && j->mean != RULE_FAILS) return;
+    /* a min or max over seeds is about all of them at once: judged once, not seed by seed */
+    char *text = cJSON_PrintUnformatted(rule);
+    int over_seeds = text && strstr(text, "\"stat\":");
+    cJSON_free(text);
+    if (over_seeds) {
+        j->n = -1;
+        return;
+    }
+    long seeds[REP_MAX_RUNS];
+    int ns = rep_seeds(x, seeds, REP_MAX_RUNS);
+    for (int i = 0; i < ns; i++) {
+        char scratch[1536] = "";
+        rep_select_seed(x, seeds[i]);
+        RuleOutcome o = rule_eval(rule, x, scratch, sizeof scratch);
+        j->n += o == RULE_HOLDS || o == RULE_FAILS;
+        j->k += o == RULE_HOLDS;
+    }
+    rep_select_seed(x, -1);
+    int need = rep_clear_majority(j->n);
+    if (j->mean == RULE_HOLDS && j->k >= need) return;
+    if (j->mean == RULE_FAILS && j->n - j->k >= need) return;
+    j->over = RULE_UNMEASURED;
+    j->inconclusive = 1;
+}
+
+/* "check {rule}: holds on the mean and in 3 of 3 seeds: figures" */
+static void describe(char *buf, size_t cap, const char *which, const cJSON *rule, const SeedJudged *j)
+{
+    char *text = cJSON_PrintUnformatted(rule);
+    appendf(buf, cap, "%s%s `%.400s`: ", *buf ? "; " : "", which, text ? text : "?");
+    cJSON_free(text);
+    if (j->n < 0)
+        appendf(buf, cap, "%s over the seeds together: ", j->mean == RULE_HOLDS ? "holds" : "fails");
+    else if (j->mean == RULE_HOLDS || j->mean == RULE_FAILS)
+        appendf(buf, cap, "%s on the mean, holds in %d of %d seeds: ", j->mean == RULE_HOLDS ? "holds" : "fails", j->k,
+                j->n);
+    appendf(buf, cap, "%s", j->why);
+}
+
+static void inconclusive(Verdict *v, const SeedJudged *j)
+{
+    snprintf(v->verdict, sizeof v->verdict, "inconclusive at this scale: holds in %d of %d seeds", j->k, j->n);
 }
 
 void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
@@ -319,7 +567,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
             malformed(v, "a claim's \"verdict\" can only be \"not measurable at this scale\", without rules");
             return;
         }
-        v->verdict = "not measurable at this scale";
+        snprintf(v->verdict, sizeof v->verdict, "not measurable at this scale");
         snprintf(v->line, sizeof v->line, "%s", cJSON_IsString(reason) ? reason->valuestring : "(no reason given)");
         return;
     }
@@ -327,38 +575,56 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         malformed(v, "the claim has neither \"check\" nor \"qualitative\" nor a \"verdict\"");
         return;
     }
-    char a[1536] = "", b[1536] = "";
-    RuleOutcome oc = check ? rule_eval(check, x, a, sizeof a) : RULE_FAILS;
-    if (oc == RULE_BAD) {
-        malformed(v, "bad check rule: %s", a);
+    static SeedJudged jc, jq; /* large: not on the stack (the report is single-threaded) */
+    memset(&jc, 0, sizeof jc);
+    memset(&jq, 0, sizeof jq);
+    jc.over = jc.mean = RULE_FAILS;
+    jq.over = jq.mean = RULE_FAILS;
+    if (check) judge(check, x, &jc);
+    if (jc.over == RULE_BAD) {
+        malformed(v, "bad check rule: %s", jc.why);
         return;
     }
-    if (oc == RULE_HOLDS) {
-        v->verdict = "reproduced";
-        snprintf(v->line, sizeof v->line, "%s", a);
+    if (qual) judge(qual, x, &jq); /* always judged, so a malformed qualitative rule is named even when check holds */
+    if (jq.over == RULE_BAD) {
+        malformed(v, "bad qualitative rule: %s", jq.why);
         return;
     }
-    RuleOutcome oq = qual ? rule_eval(qual, x, b, sizeof b) : RULE_FAILS;
-    if (oq == RULE_BAD) {
-        malformed(v, "bad qualitative rule: %s", b);
-        return;
+    /* the seeds the figures came from */
+    long seeds[REP_MAX_RUNS];
+    int ns = rep_seeds(x, seeds, REP_MAX_RUNS);
+    size_t n = 0;
+    n += (size_t)snprintf(v->line + n, sizeof v->line - n, "seed%s", ns == 1 ? "" : "s");
+    for (int i = 0; i < ns && n < sizeof v->line; i++)
+        n += (size_t)snprintf(v->line + n, sizeof v->line - n, "%s%ld", i ? ", " : " ", seeds[i]);
+    if (!ns) snprintf(v->line, sizeof v->line, "no results");
+    char rules[sizeof v->line] = "";
+    if (check) describe(rules, sizeof rules, "check", check, &jc);
+    int qual_decides = check && jc.over == RULE_FAILS && !jc.inconclusive;
+    if (qual && (!check || qual_decides)) describe(rules, sizeof rules, "qualitative", qual, &jq);
+    appendf(v->line, sizeof v->line, "; %s", rules);
+    if (check && jc.over == RULE_HOLDS) snprintf(v->verdict, sizeof v->verdict, "reproduced");
+    else if (check && jc.inconclusive) inconclusive(v, &jc);
+    else if (check && jc.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");
+    else if (qual && jq.over == RULE_HOLDS) snprintf(v->verdict, sizeof v->verdict, "reproduced qualitatively");
+    else if (qual && jq.inconclusive) inconclusive(v, &jq);
+    else if (qual && jq.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");
+    else snprintf(v->verdict, sizeof v->verdict, "not reproduced");
+}
+
+int claims_check(const cJSON *spec, const char *spec_path, Err *e)
+{
+    const cJSON *claims = get(spec, "claims");
+    if (!claims) return 0;
+    if (!cJSON_IsArray(claims)) return err_set(e, "%s: \"claims\" must be a list", spec_path);
+    RepExp *x = calloc(1, sizeof *x); /* large (a table of cells): not on the stack */
+    if (!x) return err_set(e, "%s: out of memory", spec_path);
+    int rc = rep_from_spec(x, (cJSON *)spec, spec_path, e), k = 1;
+    for (const cJSON *c = claims->child; !rc && c; c = c->next, k++) {
+        Verdict v;
+        claim_verdict(c, x, &v);
+        if (v.bad) rc = err_set(e, "%s: claim %d: %s", spec_path, k, v.line);
     }
-    if (oc == RULE_UNMEASURED || (oq == RULE_UNMEASURED && !check)) {
-        v->verdict = "not measured";
-        snprintf(v->line, sizeof v->line, "%s", check ? a : b);
-        return;
-    }
-    if (oq == RULE_HOLDS) {
-        v->verdict = "reproduced qualitatively";
-        snprintf(v->line, sizeof v->line, "%s%s%s", check ? "check: " : "", check ? a : "", check ? "; qualitative: " : "");
-        appendf(v->line, sizeof v->line, "%s", b);
-        return;
-    }
-    if (oq == RULE_UNMEASURED) {
-        v->verdict = "not measured";
-        snprintf(v->line, sizeof v->line, "%s; qualitative: %s", a, b);
-        return;
-    }
-    v->verdict = "not reproduced";
-    snprintf(v->line, sizeof v->line, "%s%s%s", check ? a : "", check && qual ? "; qualitative: " : "", qual ? b : "");
+    free(x); /* the spec is the caller's: no rep_free */
+    return rc;
 }

@@ -12,6 +12,9 @@
  *                      "index"), each headed "x<TAB>series name": x, tokens/s,
  *                      latency ms, roofline fraction
  *   <name>_kernels.tsv bench kernels: one block per kernel and direction: length, ms
+ *   <name>_curve.tsv   train: the validation curves, one block per cell (blank lines between), each headed
+ *                      "step<TAB>cell": step, mean, min, max of the validation string accuracy over seeds, a seed
+ *                      that stopped early (--stop-acc) counted at its last check from there on
  * A table with nothing in it is not written (and an old one is removed), so a
  * plot of an experiment not yet run finds no file and says so. */
 #include <math.h>
@@ -274,11 +277,73 @@ static int params_tsv(RepExp *x, const char *results, Err *e)
     return finish(f, path, n, e);
 }
 
+/* The value of one run's curve at `step`: its last check at or before it (a run that stopped at its target
+ * keeps its last accuracy); 0 if the run has no check that early. */
+static int curve_at(const cJSON *curve, double step, double *v)
+{
+    int found = 0;
+    for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) {
+        const cJSON *st = get(p, "step"), *a = get(p, "string_acc");
+        if (!cJSON_IsNumber(st) || !cJSON_IsNumber(a) || st->valuedouble > step) continue;
+        *v = a->valuedouble;
+        found = 1;
+    }
+    return found;
+}
+
+static int curve_tsv(RepExp *x, const char *results, Err *e)
+{
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_curve");
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    int blocks = 0;
+    enum { MAX_STEPS = 4096 };
+    static double steps[MAX_STEPS];
+    for (int i = 0; i < x->n_cells; i++) {
+        const RepCell *c = &x->cells[i];
+        int ns = 0;
+        for (int r = 0; r < c->n_runs; r++) { /* every step any run checked, ascending */
+            const cJSON *curve = get(get(get(c->runs[r], "metrics"), "validation"), "curve");
+            for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) {
+                const cJSON *st = get(p, "step");
+                if (!cJSON_IsNumber(st)) continue;
+                int k = 0;
+                while (k < ns && steps[k] < st->valuedouble) k++;
+                if ((k < ns && steps[k] == st->valuedouble) || ns == MAX_STEPS) continue;
+                memmove(steps + k + 1, steps + k, (size_t)(ns - k) * sizeof *steps);
+                steps[k] = st->valuedouble;
+                ns++;
+            }
+        }
+        if (!ns) continue;
+        if (blocks++) atomic_printf(f, e, "\n\n");
+        atomic_printf(f, e, "step\t%s\n", c->name);
+        for (int k = 0; k < ns; k++) {
+            double sum = 0, lo = 0, hi = 0, v;
+            int n = 0;
+            for (int r = 0; r < c->n_runs; r++)
+                if (curve_at(get(get(get(c->runs[r], "metrics"), "validation"), "curve"), steps[k], &v)) {
+                    lo = n ? fmin(lo, v) : v;
+                    hi = n ? fmax(hi, v) : v;
+                    sum += v;
+                    n++;
+                }
+            atomic_printf(f, e, "%.10g", steps[k]);
+            num(f, e, n ? sum / n : NAN);
+            num(f, e, n ? lo : NAN);
+            num(f, e, n ? hi : NAN);
+            atomic_printf(f, e, "\n");
+        }
+    }
+    return finish(f, path, blocks, e);
+}
+
 int rep_write_tsvs(RepExp *x, const char *results, Err *e)
 {
     if (paper_tsvs(x, results, e)) return -1;
     if (!strcmp(x->command, "bench")) return bench_tsvs(x, results, e);
     if (!strcmp(x->command, "params")) return params_tsv(x, results, e);
-    if (accuracy_tsv(x, results, e) || cells_tsv(x, results, e)) return -1;
+    if (accuracy_tsv(x, results, e) || cells_tsv(x, results, e) || curve_tsv(x, results, e)) return -1;
     return rep_has_depths(x) ? grid_tsv(x, results, e) : 0;
 }

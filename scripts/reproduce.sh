@@ -14,7 +14,8 @@
 # each (the models are too small for a second thread to pay). The cells of an
 # "exclusive" spec (timing experiments) run after all the others, one at a
 # time, with every core. Each cell's output goes to BUILD/reproduce/logs/.
-# Environment: PROFILE, ONLY (experiment names, comma-separated), RESULTS.
+# Environment: PROFILE, ONLY (experiment names, comma-separated), RESULTS, SEEDS (e.g. 4,5,6: every
+# training cell's seeds instead of the profile's, for an independent second run; timing specs keep theirs).
 #
 #   scripts/reproduce.sh cell ...           (one cell: what cells.mk runs)
 set -eu
@@ -40,12 +41,12 @@ if [ "${1:-}" = cell ]; then
     shift
     bin=$1 gen=$2 profile=$3 results=$4 jobs=$5 spec=$6 exp=$7 cell=$8 seed=$9
     shift 9
-    threads=$1 out=$2
+    threads=$1 out=$2 seeds=${3:-}
     log="$gen/logs/$exp.$cell.seed$seed.log"
     mkdir -p "$gen/logs"
     rc=0
     "$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --cell "$cell" --seed "$seed" \
-        --threads "$threads" >"$log" 2>&1 || rc=$?
+        --threads "$threads" ${seeds:+--seeds "$seeds"} >"$log" 2>&1 || rc=$?
     # the runner's own line for the cell: "ok in 83 s: token_acc 0.99 at 16, ..."
     outcome=$(sed -n "s/^\[[0-9]*\/[0-9]*\] $exp\/$cell seed $seed: \(.*\); [0-9]* of [0-9]* done.*/\1/p" "$log" | tail -n 1)
     [ $rc -eq 0 ] || outcome="failed (status $rc; $log)"
@@ -78,6 +79,13 @@ fi
 profile=${PROFILE:-quick}
 results=${RESULTS:-results}
 only=${ONLY:-}
+seeds=${SEEDS:-}
+case $seeds in
+*[!0-9,]* | ,* | *, | *,,*)
+    echo "seqbench: SEEDS=$seeds: a comma-separated list of seeds, e.g. SEEDS=4,5,6" >&2
+    exit 2
+    ;;
+esac
 # the run's own files (generated makefile, logs, ETA clock) sit beside the build, one directory per results
 # folder, so two runs into different folders never share them
 case $results in
@@ -122,9 +130,8 @@ fi
 # --list-cells first moves aside each result made under other settings than its cell's now (another profile,
 # a changed spec or thread count: FILE.stale), saying so, so make sees it missing and runs the cell again
 for s in $specs; do
-    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" --threads "$threads" \
-        --list-cells --move-stale \
-        >"$gen/list.tsv" 2>"$gen/list.err"; then
+    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" ${seeds:+--seeds "$seeds"} \
+        --threads "$threads" --list-cells --move-stale >"$gen/list.tsv" 2>"$gen/list.err"; then
         grep "^seqbench: " "$gen/list.err" | head -n 1 >&2
         exit 2
     fi
@@ -133,7 +140,8 @@ for s in $specs; do
 done
 # each spec's unfinished cells pass their command's --dry-run before any cell runs
 for s in $specs; do
-    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" --dry-run >/dev/null 2>"$gen/dry.err"; then
+    if ! "$bin" experiment --spec "$s" --profile "$profile" --results "$results" ${seeds:+--seeds "$seeds"} --dry-run \
+        >/dev/null 2>"$gen/dry.err"; then
         grep -E "would fail|^seqbench: " "$gen/dry.err" | head -n 5 >&2
         exit 2
     fi
@@ -142,7 +150,7 @@ done
 # The makefile, the cells still to run with their estimates (a cell without one counts as the mean of
 # those with one; with none at all every cell counts 1 for the ETA) and the summary line.
 summary=$(awk -F '\t' -v gen="$gen" -v bin="$bin" -v profile="$profile" -v results="$results" -v jobs="$jobs" \
-    -v threads="$threads" '
+    -v threads="$threads" -v seeds="$seeds" '
     function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
     { spec[NR] = $1; xname[NR] = $2; cell[NR] = $3; seed[NR] = $4; path[NR] = $5; est[NR] = $6; ex[NR] = $7
       todo[NR] = (getline line < $5) < 0; if (!todo[NR]) close($5)
@@ -169,8 +177,8 @@ summary=$(awk -F '\t' -v gen="$gen" -v bin="$bin" -v profile="$profile" -v resul
         for (i = 1; i <= NR; i++) printf " %s", path[i] > mk
         print "" > mk
         for (i = 1; i <= NR; i++)
-            printf "%s:\n\t@$(RUN) %s %s %s %s %s %s\n", path[i], q(spec[i]), q(xname[i]), q(cell[i]), q(seed[i]),
-                   ex[i] ? 0 : threads, q(path[i]) > mk
+            printf "%s:\n\t@$(RUN) %s %s %s %s %s %s %s\n", path[i], q(spec[i]), q(xname[i]), q(cell[i]), q(seed[i]),
+                   ex[i] ? 0 : threads, q(path[i]), q(seeds) > mk
         tsv = gen "/todo.tsv"
         printf "" > tsv
         for (i = 1; i <= NR; i++) if (todo[i]) {
@@ -193,7 +201,7 @@ elif [ "$unknown" -gt 0 ]; then
 else
     est_note="estimated $(duration "$est")"
 fi
-echo "reproduce: profile $profile, $total cells, $((total - to_run)) done, $to_run to run, $jobs at once with" \
+echo "reproduce: profile $profile${seeds:+, seeds $seeds}, $total cells, $((total - to_run)) done, $to_run to run, $jobs at once with" \
     "$threads thread(s) each$excl_note; $est_note" >&2
 date +%s.%N >"$gen/start"
 : >"$gen/done.tsv" # the cells this run finishes, one line each (the progress lines count them)

@@ -13,7 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "reproduce/experiment.h"
 #include "reproduce/report.h"
+#include "core/jsonio.h"
 #include "check.h"
 
 static const char *bin, *src;
@@ -62,6 +64,99 @@ static void train_result(const char *dir, const char *file, double a64, double a
     write_text(path, text);
 }
 
+static const char *verdict_of(RepExp *x, const char *claim_json, Verdict *v);
+
+/* A train result with a validation curve: checks every 100 steps up to `done`, string_acc 0 until `reach`
+ * (never if reach > done), then 0.95; 10 tokens a step. */
+static void curve_result(const char *dir, const char *file, int done, int reach)
+{
+    char path[700], text[8000], pts[6000] = "";
+    size_t n = 0;
+    for (int s = 100; s <= done; s += 100)
+        n += (size_t)snprintf(pts + n, sizeof pts - n, "%s{\"step\": %d, \"tokens\": %d, \"string_acc\": %g, \"token_acc\": 0.5}",
+                              n ? ", " : "", s, 10 * s, s >= reach ? 0.95 : 0.0);
+    snprintf(text, sizeof text,
+             "{\"command\": \"train\", \"status\": \"ok\", \"metrics\": {\"steps\": %d, \"tokens\": %d, "
+             "\"stopped\": \"%s\", \"validation\": {\"curve\": [%s]}, \"eval\": []}}",
+             done, 10 * done, done > reach ? "target" : "steps", pts);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    write_text(path, text);
+}
+
+/* steps-to-threshold rules (issue 28, item 3): a cell that never reaches the accuracy counts at its steps, a
+ * lower bound that decides a ratio only when the bound does; and the learning-curve table */
+static void steps_rules(void)
+{
+    char specs[400], results[400], dir[500], spec[500], path[700];
+    snprintf(specs, sizeof specs, "%s/steps_specs", tmp);
+    snprintf(results, sizeof results, "%s/steps_results", tmp);
+    snprintf(dir, sizeof dir, "%s/learn", results);
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    mkdir(dir, 0755);
+    snprintf(spec, sizeof spec, "%s/learn.json", specs);
+    write_text(spec, "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"mid\"}, {\"name\": \"slow\"}],"
+                     " \"seeds\": [1, 2]}");
+    curve_result(dir, "fast.seed1.json", 300, 200); /* reached at 200, stopped one check later */
+    curve_result(dir, "fast.seed2.json", 400, 300);
+    curve_result(dir, "mid.seed1.json", 700, 600);
+    curve_result(dir, "mid.seed2.json", 700, 600);
+    curve_result(dir, "slow.seed1.json", 1000, 5000); /* never */
+    curve_result(dir, "slow.seed2.json", 1000, 5000);
+    RepExp x;
+    Err e = {{0}};
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    Verdict v;
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"fast\", \"<=\": 300}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "fast steps to string_acc 0.9 = 250 (200..300) (<= 300: yes)")
+          && strstr(v.line, "holds in 2 of 2"), "steps_to <=: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"slow\", \"ratio_over\": \"fast\", \">=\": 3}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "slow steps to string_acc 0.9 = > 1000 over fast = 250") &&
+          strstr(v.line, "ratio >= 4 (>= 3: yes)"), "never reached counts as at least its steps: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"slow\", \"ratio_over\": \"fast\", \">=\": 5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && !v.bad && strstr(v.line, "cannot tell"),
+          "a bound below the ratio cannot decide: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"fast\", \"ratio_over\": \"slow\", \"<=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "ratio <= 0.25"), "upper bound: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"fast\", \">=\": 3.5},"
+                   " \"qualitative\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"fast\", \">=\": 1.5}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced qualitatively") && strstr(v.line, "ratio 2.4 (>= 3.5: no)"),
+          "600 / 250: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"count\": \"tokens\", \"cell\": \"mid\", \"==\": 6000}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "mid tokens to string_acc 0.9 = 6000"), "tokens: %s: %s",
+          v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 1.5, \"cell\": \"mid\", \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "accuracy in (0, 1]"), "steps_to out of range: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"ratio_over\": \"nobody\", \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "no cell \"nobody\""), "ratio_over unknown cell: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"mid\", \"length\": 4, \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "unknown key \"length\" in a steps_to rule"), "steps_to key: %s", v.line);
+    CHECK(rep_write_tsvs(&x, results, &e) == 0, "tsvs: %s", e.msg);
+    rep_free(&x);
+
+    /* a sweep: the value whose runs end best on the validation curve is kept, whatever the test figures say */
+    write_text(spec, "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"swept\"}], \"seeds\": [1, 2]}");
+    curve_result(dir, "swept.lr_0.001.seed1.json", 500, 5000); /* never learns: ends at 0 */
+    curve_result(dir, "swept.lr_0.001.seed2.json", 500, 5000);
+    curve_result(dir, "swept.lr_0.003.seed1.json", 500, 200);  /* ends at 0.95 */
+    curve_result(dir, "swept.lr_0.003.seed2.json", 500, 300);
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    RepCell *sc = rep_cell(&x, "swept");
+    CHECK(sc && sc->n_runs == 2 && !strcmp(sc->chosen, "lr_0.003") && strstr(sc->sweep, "lr_0.001 0.0%") &&
+          strstr(sc->sweep, "lr_0.003 95.0% (chosen)"), "chosen %s: %s", sc ? sc->chosen : "?", sc ? sc->sweep : "?");
+    CHECK(rep_cell(&x, "fast")->n_runs == 2 && !rep_cell(&x, "fast")->chosen[0], "an unswept cell keeps its runs");
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"steps_to\": 0.9, \"cell\": \"swept\", \"<=\": 300}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "= 250 (200..300)"), "the chosen value's figures: %s: %s",
+          v.verdict, v.line);
+    rep_free(&x);
+    snprintf(path, sizeof path, "%s/learn_curve.tsv", results);
+    char *tsv = slurp(path);
+    /* fast: seed 1 stopped at 300 and counts at its last check (0.95) at 400 */
+    CHECK(tsv && strstr(tsv, "step\tfast\n100\t0\t0\t0\n200\t0.475\t0\t0.95\n300\t0.95\t0.95\t0.95\n400\t0.95\t0.95\t0.95\n\n\n"
+                             "step\tmid\n"), "learn_curve.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+}
+
 static const char *SPEC =
     "{\"name\": \"probe\", \"title\": \"Probe\", \"command\": \"train\", \"metric\": \"token_acc\","
     " \"source\": {\"paper\": \"Someone 2024\", \"where\": \"Table 9\"}, \"paper_claim\": \"it works\","
@@ -106,7 +201,10 @@ static void rules(void)
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "good token_acc@64 = 1 (>= 0.99: yes)"), "%s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 256, \">=\": 0.99},"
                    " \"qualitative\": {\"cell\": \"good\", \"length\": 256, \">=\": 0.75}}", &v);
-    CHECK(!strcmp(v.verdict, "reproduced qualitatively") && strstr(v.line, "= 0.8 (>= 0.99: no)") && strstr(v.line, "(>= 0.75: yes)"),
+    /* 0.9 and 0.7: the qualitative rule holds on the mean (0.8) but in one seed of two: inconclusive, not a flip */
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 2 seeds") && strstr(v.line, "seeds 1, 2; ") &&
+          strstr(v.line, "= 0.8 (0.7..0.9) (>= 0.99: no)") && strstr(v.line, "(>= 0.75: yes)") &&
+          strstr(v.line, "qualitative `{\"cell\":\"good\",\"length\":256,\">=\":0.75}`: holds on the mean, holds in 1 of 2"),
           "mean of 0.9 and 0.7: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.99},"
                    " \"qualitative\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.9}}", &v);
@@ -122,7 +220,8 @@ static void rules(void)
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"weak\", \"length\": 64}], \">=\": 2}}", &v);
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "= 2 (>= 2: yes)"), "ratio: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"lengths\": [64, 256], \">=\": 0.85}}", &v);
-    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "@64") && strstr(v.line, "@256"), "lengths: %s: %s", v.verdict, v.line);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 2 seeds") && strstr(v.line, "@64") &&
+          strstr(v.line, "@256"), "lengths: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 256, \"stat\": \"min\", \"<=\": 0.7}}", &v);
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "min of 2"), "stat min: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"any\": [{\"cell\": \"weak\", \"length\": 64, \">\": 0.9}, {\"cell\": \"good\", \"length\": 64, \"==\": 1}]}}", &v);
@@ -172,7 +271,43 @@ static void rules(void)
     verdict_of(&x, "{\"claim\": \"c\", \"verdict\": \"reproduced\"}", &v);
     CHECK(v.bad, "a verdict cannot be asserted: %s", v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"field\": \"metrics[0\", \">=\": 1}}", &v);
-    CHECK(!strcmp(v.verdict, "not measured") && strstr(v.line, "unclosed"), "bad path: %s", v.line);
+    CHECK(v.bad && strstr(v.line, "is not a path"), "bad path: %s", v.line);
+
+    /* the clear majority: n <= 2 all, else ceil(2n/3) */
+    static const int NEED[] = {0, 1, 2, 2, 3, 4, 4, 5, 6, 6};
+    for (int n = 0; n < 10; n++) CHECK(rep_clear_majority(n) == NEED[n], "clear majority of %d: %d", n, rep_clear_majority(n));
+    rep_free(&x);
+
+    /* three seeds: the mean and the seeds decide together */
+    write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"metric\": \"token_acc\", \"base\": {\"eval-lengths\": [64]},"
+                     " \"cells\": [{\"name\": \"two\"}, {\"name\": \"one\"}, {\"name\": \"none\"}], \"seeds\": [1]}");
+    static const double TWO[] = {0.95, 0.95, 0.7}, ONE[] = {0.9, 0.6, 0.6}, NONE[] = {0.9, 0.9, 0.5};
+    char file[64];
+    for (int k = 0; k < 3; k++) {
+        snprintf(file, sizeof file, "two.seed%d.json", k + 1);
+        train_result(dir, file, TWO[k], NAN, 10);
+        snprintf(file, sizeof file, "one.seed%d.json", k + 1);
+        train_result(dir, file, ONE[k], NAN, 10);
+        snprintf(file, sizeof file, "none.seed%d.json", k + 1);
+        train_result(dir, file, NONE[k], NAN, 10);
+    }
+    CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"two\", \"length\": 64, \">=\": 0.8}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "seeds 1, 2, 3;") && strstr(v.line, "holds in 2 of 3 seeds"),
+          "mean 0.867, 2 of 3: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"one\", \"length\": 64, \">=\": 0.8}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "fails on the mean, holds in 1 of 3 seeds"),
+          "mean 0.7, 1 of 3: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"none\", \"length\": 64, \">=\": 0.8}}", &v);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 2 of 3 seeds"), "mean 0.767, 2 of 3: %s: %s",
+          v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"two\", \"length\": 64, \"above\": \"one\", \"by\": 0.04}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "holds in 3 of 3"), "above, by seed: %s: %s", v.verdict,
+          v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"two\", \"length\": 64, \">=\": 0.99},"
+                   " \"qualitative\": {\"cell\": \"none\", \"length\": 64, \">=\": 0.8}}", &v);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 2 of 3 seeds") && strstr(v.line, "qualitative `"),
+          "check fails clearly, qualitative split: %s: %s", v.verdict, v.line);
 
     /* paths into bench results */
     cJSON *b = cJSON_Parse("{\"models\": [{\"name\": \"a\", \"points\": [{\"batch\": 1, \"t\": 5}, {\"batch\": 16, \"t\": 7}]}]}");
@@ -269,7 +404,9 @@ static void report(void)
     CHECK(strstr(md, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) | 12 | 3.2 |") || strstr(md, "| good | 1000 | 2 | 100.0 | 80.0 (70.0..90.0) | 13 | 3.2 |"),
           "ours table row: %.1500s", strstr(md, "### Ours") ? strstr(md, "### Ours") : md);
     CHECK(strstr(md, "| absent | | not run |"), "a cell not run");
-    CHECK(strstr(md, "`steps=10` `batch=4`; seeds [1,2]"), "settings line");
+    CHECK(strstr(md, "`steps=10` `batch=4`; seeds 1, 2."), "settings line");
+    CHECK(strstr(md, "clear majority") && strstr(md, "ceil(2n/3)") && !strstr(md, "Smoke profile"),
+          "the preamble states the rule over seeds; no smoke banner at quick");
     CHECK(strstr(md, "![probe](../plots/probe.png)") && !strstr(md, "![later]"), "figure links (none for a spec not run)");
     CHECK(strstr(md, "| 0 | 100 | 25 |") && strstr(md, "| 1 | 50 | 0 |"), "needle grid: %.800s", strstr(md, "Needle grid") ? strstr(md, "Needle grid") : md);
     CHECK(strstr(md, "| decode/m | 100 (50%) | 300 (25%) |") && strstr(md, "| decode/t | 90 | 100 |"), "bench series table");
@@ -312,6 +449,21 @@ static void report(void)
     CHECK(md2 && !strcmp(md, md2), "two reports of the same files differ");
     free(md2);
     free(md);
+
+    /* smoke: a banner first, and the timings say they are single, unrepeated runs (issue 28, item 6) */
+    char cmd3[3200];
+    snprintf(cmd3, sizeof cmd3, "%s report --profile smoke --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin,
+             specs, results, tmp, tmp);
+    CHECK(run(cmd3) == 0, "report --profile smoke failed");
+    md2 = slurp(path);
+    CHECK(md2 && strstr(md2, "# seqbench report\n\n> **Smoke profile: these verdicts test the pipeline, not the claims.**")
+          && strstr(md2, "*Smoke profile: single, unrepeated runs"), "smoke banner: %.600s", md2 ? md2 : "");
+    free(md2);
+    snprintf(path, sizeof path, "%s/profile.txt", results);
+    md2 = slurp(path);
+    CHECK(md2 && !strcmp(md2, "smoke\n"), "profile.txt for the plots: %s", md2 ? md2 : "(none)");
+    free(md2);
+    snprintf(path, sizeof path, "%s/REPORT.md", results);
 
     /* --no-times: no training times, no speeds; the accuracies stay */
     char cmd2[3200];
@@ -365,6 +517,55 @@ static void plots(void)
     CHECK(access(path, F_OK) != 0, "a skipped plot wrote a PNG");
 }
 
+/* Every shipped training spec runs >= 3 seeds at quick and >= 5 at paper, one at smoke (issue 28, item 2);
+ * every spec's claims pass claims_check. */
+static void shipped_specs(void)
+{
+    static const char *const NAMES[] = {"copy_length", "griffin_induction", "griffin_selective_copy", "induction_cpu",
+                                        "mqar_state", "needle_cpu", "selective_copy_cpu", "waleffe_ratio"};
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls %s/experiments/*.json | wc -l > %s/n_specs.txt", src, tmp);
+    CHECK(run(cmd) == 0, "ls experiments");
+    char path[700];
+    snprintf(path, sizeof path, "%s/n_specs.txt", tmp);
+    char *n_text = slurp(path);
+    int n_train = 0, n_specs = n_text ? atoi(n_text) : 0;
+    free(n_text);
+    for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++) {
+        char spec_path[700];
+        snprintf(spec_path, sizeof spec_path, "%s/experiments/%s.json", src, NAMES[i]);
+        Err e = {{0}};
+        cJSON *spec = json_read_file(spec_path, &e);
+        CHECK(spec != NULL, "%s", e.msg);
+        if (!spec) continue;
+        const cJSON *cmd_j = cJSON_GetObjectItemCaseSensitive(spec, "command");
+        CHECK(!cmd_j || !strcmp(cmd_j->valuestring, "train"), "%s is a training spec", NAMES[i]);
+        static const char *const PROF[] = {"smoke", "quick", "paper"};
+        static const int MIN[] = {1, 3, 5};
+        for (int k = 0; k < 3; k++) {
+            ExpRun r = {.cmd = "test", .spec_path = spec_path, .spec = spec, .profile = PROF[k], .results = tmp};
+            ExpPlan p;
+            CHECK(experiment_plan(&r, "", &p, &e) == 0, "%s %s: %s", NAMES[i], PROF[k], e.msg);
+            int n_cells = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "cells"));
+            int n_seeds = n_cells ? p.n / n_cells : 0;
+            CHECK(k ? n_seeds >= MIN[k] : n_seeds == 1, "%s at %s runs %d seeds (want %s%d)", NAMES[i], PROF[k],
+                  n_seeds, k ? ">= " : "", MIN[k]);
+            experiment_plan_free(&p);
+        }
+        n_train++;
+        cJSON_Delete(spec);
+    }
+    /* a new training spec must join the list above: count the specs that are not bench or params */
+    snprintf(cmd, sizeof cmd,
+             "grep -L '\"command\": *\"\\(bench\\|params\\)\"' %s/experiments/*.json | wc -l > %s/n_train.txt", src, tmp);
+    CHECK(run(cmd) == 0, "grep experiments");
+    snprintf(path, sizeof path, "%s/n_train.txt", tmp);
+    n_text = slurp(path);
+    CHECK(n_text && atoi(n_text) == n_train && n_specs > n_train, "%d training specs listed, %s found of %d",
+          n_train, n_text ? n_text : "?", n_specs);
+    free(n_text);
+}
+
 int main(void)
 {
     bin = getenv("SEQ_BINARY");
@@ -372,7 +573,9 @@ int main(void)
     if (!bin || !*bin) bin = "build/seqbench";
     if (!src || !*src) src = ".";
     if (!check_tmpdir(tmp, sizeof tmp, "seqbench_report")) return 1;
+    shipped_specs();
     rules();
+    steps_rules();
     report();
     plots();
     check_rmtree(tmp);

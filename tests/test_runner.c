@@ -247,6 +247,129 @@ static void stale_results(void)
     free(err);
 }
 
+/* --seeds replaces a training spec's seeds (the profile's own "seeds" otherwise); a bench spec keeps its own */
+static void seeds(void)
+{
+    write_file("seeds.json",
+               "{\"name\": \"sd\", \"base\": {\"task\": \"copy\"}, \"profiles\": {\"quick\": {\"seeds\": [1, 2, 3]},"
+               " \"smoke\": {}}, \"cells\": [{\"name\": \"a\"}], \"seeds\": [9]}");
+    CHECK(run("experiment --spec seeds.json --results res --profile quick --list-cells") == 0, "quick: exit 0");
+    char *out = check_slurp(tmp, "out.txt");
+    CHECK(strstr(out, "sd\ta\t1\t") && strstr(out, "sd\ta\t3\t") && !strstr(out, "\t9\t") && count_lines(out) == 3,
+          "the profile's seeds: %s", out);
+    free(out);
+    CHECK(run("experiment --spec seeds.json --results res --profile smoke --list-cells") == 0, "smoke: exit 0");
+    out = check_slurp(tmp, "out.txt");
+    CHECK(strstr(out, "sd\ta\t9\t") && count_lines(out) == 1, "the spec's seeds at smoke: %s", out);
+    free(out);
+    CHECK(run("experiment --spec seeds.json --results res --profile quick --seeds 4,5,6 --list-cells") == 0, "4,5,6");
+    out = check_slurp(tmp, "out.txt");
+    CHECK(!strcmp(out, "sd\ta\t4\tres/sd/a.seed4.json\t-\t0\nsd\ta\t5\tres/sd/a.seed5.json\t-\t0\n"
+                       "sd\ta\t6\tres/sd/a.seed6.json\t-\t0\n"), "--seeds 4,5,6: %s", out);
+    free(out);
+    CHECK(run("experiment --spec seeds.json --results res --profile quick --seeds 4,5,6 --dry-run") == 0, "dry run");
+    out = check_slurp(tmp, "err.txt");
+    CHECK(strstr(out, "--seed 4 ") && strstr(out, "--seed 6 ") && !strstr(out, "--seeds"), "the seeds pass: %s", out);
+    free(out);
+    const char *bad[] = {"4,,5", "4,4", "x", "4,", "-1"};
+    for (int i = 0; i < 5; i++) {
+        char args[200];
+        snprintf(args, sizeof args, "experiment --spec seeds.json --results res --seeds %s --list-cells", bad[i]);
+        CHECK(run(args) == 2, "--seeds %s is refused", bad[i]);
+        char *err = check_slurp(tmp, "err.txt");
+        CHECK(strstr(err, "--seeds") && count_lines(err) == 1, "--seeds %s: %s", bad[i], err);
+        free(err);
+    }
+    write_file("seeds.json", "{\"name\": \"sd\", \"command\": \"params\", \"profiles\": {\"quick\": {}},"
+                             " \"cells\": [{\"name\": \"a\"}], \"seeds\": [1]}");
+    CHECK(run("experiment --spec seeds.json --results res --seeds 4,5,6 --list-cells") == 0, "params: exit 0");
+    out = check_slurp(tmp, "out.txt");
+    CHECK(strstr(out, "sd\ta\t1\t") && count_lines(out) == 1, "a params spec keeps its seeds: %s", out);
+    free(out);
+}
+
+/* "sweep": one run per value and seed, <cell>.<option>_<value>.seed<k>.json; the value is passed after the
+ * cell's own options; --cell NAME selects every value, --cell NAME.option_value one; unsafe values refused */
+static void sweeps(void)
+{
+    write_file("sw.json",
+               "{\"name\": \"sw\", \"base\": {\"task\": \"copy\", \"lr\": 0.5}, \"profiles\": {\"quick\": {}},"
+               " \"sweep\": {\"lr\": [0.001, 0.003]},"
+               " \"cells\": [{\"name\": \"a\"}, {\"name\": \"b\", \"sweep\": {\"d-model\": [16]}}], \"seeds\": [1, 2]}");
+    CHECK(run("experiment --spec sw.json --results res --list-cells") == 0, "sweep list-cells: exit 0");
+    char *out = check_slurp(tmp, "out.txt");
+    CHECK(!strcmp(out, "sw\ta.lr_0.001\t1\tres/sw/a.lr_0.001.seed1.json\t-\t0\n"
+                       "sw\ta.lr_0.001\t2\tres/sw/a.lr_0.001.seed2.json\t-\t0\n"
+                       "sw\ta.lr_0.003\t1\tres/sw/a.lr_0.003.seed1.json\t-\t0\n"
+                       "sw\ta.lr_0.003\t2\tres/sw/a.lr_0.003.seed2.json\t-\t0\n"
+                       "sw\tb.d-model_16\t1\tres/sw/b.d-model_16.seed1.json\t-\t0\n"
+                       "sw\tb.d-model_16\t2\tres/sw/b.d-model_16.seed2.json\t-\t0\n"), "sweep cells: %s", out);
+    free(out);
+    CHECK(run("experiment --spec sw.json --results res --cell a.lr_0.003 --seed 2 --dry-run") == 0, "one value");
+    out = check_slurp(tmp, "err.txt");
+    CHECK(strstr(out, "--lr 0.5 --lr 0.003 --seed 2") && !strstr(out, "lr_0.001") && strstr(out, "a.lr_0.003.seed2.json"),
+          "the swept value after the base's: %s", out);
+    free(out);
+    CHECK(run("experiment --spec sw.json --results res --cell a --list-cells") == 0, "--cell a");
+    out = check_slurp(tmp, "out.txt");
+    CHECK(count_lines(out) == 4, "--cell a selects both values: %s", out);
+    free(out);
+    const char *bad[] = {"{\"lr\": [\"../x\"]}", "{\"lr\": [\".5\"]}", "{\"lr\": [1, 1]}", "{\"lr\": []}",
+                         "{\"lr\": [1], \"steps\": [2]}", "{\"a/b\": [1]}"};
+    for (int i = 0; i < 6; i++) {
+        char spec[600];
+        snprintf(spec, sizeof spec, "{\"name\": \"sw\", \"profiles\": {\"quick\": {}}, \"cells\": [{\"name\": \"a\","
+                 " \"sweep\": %s}], \"seeds\": [1]}", bad[i]);
+        write_file("sw.json", spec);
+        int rc = run("experiment --spec sw.json --results res --list-cells");
+        char *err = check_slurp(tmp, "err.txt");
+        CHECK(rc == 2 && count_lines(err) == 1 && strstr(err, "sweep"), "bad sweep %s: exit %d: %s", bad[i], rc, err);
+        free(err);
+    }
+    CHECK(!exists("x"), "nothing written outside");
+}
+
+/* Names that become paths are checked as the spec's own name is, and claims naming what the spec does not
+ * have are refused by --dry-run and before any cell runs: one line, exit 2 (issue 28, item 7). */
+static void spec_input(void)
+{
+    static const struct { const char *cells, *claims, *want; } BAD[] = {
+        {"[{\"name\": \"a/../../../x\"}]", "[]", "cell name \"a/../../../x\" may only use"},
+        {"[{\"name\": \".hidden\"}]", "[]", "cell name \".hidden\""},
+        {"[{\"name\": \"ok\"}]", "[{\"claim\": \"c\", \"check\": {\"cell\": \"nobody\", \"length\": 4, \">=\": 1}}]",
+         "claim 1: bad check rule: no cell \"nobody\" in the spec"},
+        {"[{\"name\": \"ok\"}]", "[{\"claim\": \"c\", \"check\": {\"cell\": \"ok\", \"length\": 4, \">=\": 1},"
+                                 " \"qualitative\": {\"cell\": \"ok\", \"length\": 99, \">=\": 1}}]",
+         "claim 1: bad qualitative rule: no length 99 in the spec's \"eval-lengths\""},
+        {"[{\"name\": \"ok\"}]",
+         "[{\"claim\": \"c\", \"check\": {\"cell\": \"ok\", \"length\": 4, \"metric\": \"acc\", \">=\": 1}}]",
+         "unknown metric \"acc\""},
+        {"[{\"name\": \"ok\"}]",
+         "[{\"claim\": \"c\", \"check\": {\"cell\": \"ok\", \"field\": \"metrics..x\", \">=\": 1}}]",
+         "is not a path"},
+    };
+    for (size_t i = 0; i < sizeof BAD / sizeof *BAD; i++) {
+        char spec[2000];
+        snprintf(spec, sizeof spec,
+                 "{\"name\": \"bad\", \"base\": {\"task\": \"copy\", \"steps\": 2, \"d-model\": 16, \"heads\": 2,"
+                 " \"layers\": 1, \"max-len\": 4, \"batch\": 2, \"eval-lengths\": [4], \"eval-seqs\": 2},"
+                 " \"profiles\": {\"smoke\": {}}, \"cells\": %s, \"claims\": %s, \"seeds\": [1]}",
+                 BAD[i].cells, BAD[i].claims);
+        write_file("bad.json", spec);
+        const char *modes[] = {"--dry-run", "--list-cells", ""};
+        for (int m = 0; m < 3; m++) {
+            char args[300];
+            snprintf(args, sizeof args, "experiment --spec bad.json --results sub/res --profile smoke %s", modes[m]);
+            int rc = run(args);
+            char *err = check_slurp(tmp, "err.txt");
+            CHECK(rc == 2 && strstr(err, BAD[i].want) && count_lines(err) == 1, "case %zu %s: exit %d: %s", i,
+                  modes[m], rc, err);
+            free(err);
+        }
+        CHECK(!exists("x") && !exists("sub"), "case %zu: nothing written", i);
+    }
+}
+
 int main(void)
 {
     if (!check_cli_env(&bin, &src)) return 1;
@@ -255,6 +378,9 @@ int main(void)
     one_cell();
     other_commands();
     stale_results();
+    spec_input();
+    seeds();
+    sweeps();
     check_rmtree(tmp);
     return check_summary();
 }

@@ -20,3 +20,7 @@ set datafile missing "NaN"
 columns_of(f) = int(system("head -n 1 '".f."' | awk -F'\t' '{ print NF }'"))
 # which columns (from `first`) hold at least one number, as a list "5 7"
 columns_with_data(f, first) = system("awk -F'\t' -v first=".first." 'NR > 1 { for (i = first; i <= NF; i++) if ($i != \"NaN\" && $i != \"\") seen[i] = 1 } END { for (i = first; i <= 64; i++) if (seen[i]) printf \"%d \", i }' '".f."'")
+# a smoke run's timings are single, unrepeated runs of tiny settings: its timing plots say so
+# (seqbench report writes the profile to results/profile.txt)
+profile_file = results."/profile.txt"
+smoke_run = exists_file(profile_file) && system("head -n 1 '".profile_file."'") eq "smoke"

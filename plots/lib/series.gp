@@ -31,6 +31,7 @@ if (logy && ycol != 4) { set logscale y 10 }
 if (ycol == 4) { set yrange [0:*] }
 set grid
 set key outside right top noenhanced spacing 1.2
+if (smoke_run) { set label 99 "smoke profile: single, unrepeated runs (these timings test the pipeline)" at graph 0.01, graph 1.03 left font ",9" tc rgb "#D55E00" }
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 960,540 font ",11" } else { set terminal svg size 960,540 dynamic font ",11" }
     set output outdir."/".figure.".".fmt

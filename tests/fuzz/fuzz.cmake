@@ -4,11 +4,13 @@
 #     library instrumented (see the SEQ_FUZZ block in CMakeLists.txt).
 #   otherwise: <target>_replay, the same code driven by replay.c, so ctest
 #     reruns the committed corpus, crash regressions included, with any compiler.
-set(SEQ_FUZZ_TARGETS fuzz_json fuzz_safetensors fuzz_pattern fuzz_hf_config fuzz_tokens)
+set(SEQ_FUZZ_TARGETS fuzz_json fuzz_safetensors fuzz_pattern fuzz_hf_config fuzz_tokens fuzz_spec)
 foreach(t ${SEQ_FUZZ_TARGETS})
   set(lib seq_core)
   if(t STREQUAL "fuzz_pattern" OR t STREQUAL "fuzz_hf_config")
     set(lib seq_models)
+  elseif(t STREQUAL "fuzz_spec")
+    set(lib seq_reproduce)
   endif()
   if(SEQ_FUZZ)
     add_executable(${t} tests/fuzz/${t}.c)
