@@ -86,6 +86,8 @@ int experiment_list_cells(const ExpRun *r, Err *e);
  * has none), with the settings that differ in why ("steps 30 -> 2500"),
  * 0 when they agree, -1 + Err when the check cannot run. */
 int experiment_stale(const ExpRun *r, const ExpPlan *p, int i, char *why, size_t cap, Err *e);
+/* The same for the result file `out` of the command line argv. */
+int experiment_result_stale(const ExpRun *r, int argc, char **argv, const char *out, char *why, size_t cap, Err *e);
 /* Each selected finished cell whose result is stale is moved aside, never
  * deleted (FILE.stale, FILE.stale2, ...), with a line on stderr naming the
  * differing settings, and marked not done, so it runs again. A dry run

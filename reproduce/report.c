@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "reproduce/report.h"
+#include "reproduce/experiment.h"
 #include "core/results.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
@@ -129,14 +130,67 @@ static int list_specs(const char *dir, char **specs, int cap, Err *e)
     return n;
 }
 
+/* The result files a spec plans at the report's profile and seeds that were made under the settings their
+ * cells have now (each checked by a dry run of its command line, with the thread count it ran with); the rest
+ * are named on stderr and counted in *left_out. keep gets malloc'd paths. */
+static int planned_results(const ReportSettings *s, const char *spec_path, char **keep, int cap, int *left_out,
+                           Err *e)
+{
+    cJSON *spec = json_read_file(spec_path, e);
+    if (!spec) return -1;
+    ExpRun r = {.cmd = "report", .spec_path = spec_path, .spec = spec, .profile = s->profile, .results = s->results,
+                .seeds = s->seeds, .run_command = s->run_command};
+    ExpPlan p;
+    if (experiment_plan(&r, "", &p, e)) {
+        cJSON_Delete(spec);
+        return -1;
+    }
+    int n = 0, rc = 0;
+    for (int i = 0; i < p.n && n < cap && !rc; i++) {
+        if (!p.cells[i].done) continue;
+        /* the cell's command line with the threads its result ran with: they are part of its settings */
+        char *argv[EXP_MAX_ARGS + 4], threads[32];
+        int argc = 0;
+        for (; argc < p.argc[i]; argc++) argv[argc] = p.argv[i][argc];
+        Err rd = {{0}};
+        cJSON *res = json_read_file(p.cells[i].out, &rd);
+        const cJSON *t = res ? cJSON_GetObjectItemCaseSensitive(res, "threads") : NULL;
+        if (cJSON_IsNumber(t) && strcmp(p.command, "params")) {
+            snprintf(threads, sizeof threads, "%d", t->valueint);
+            argv[argc++] = "--threads";
+            argv[argc++] = threads;
+        }
+        argv[argc] = NULL;
+        cJSON_Delete(res);
+        char why[600];
+        int stale = experiment_result_stale(&r, argc, argv, p.cells[i].out, why, sizeof why, e);
+        if (stale < 0) rc = -1;
+        else if (stale) {
+            fprintf(stderr, "seqbench report: leaving out %s: %s\n", p.cells[i].out, why);
+            ++*left_out;
+        } else {
+            keep[n++] = strdup(p.cells[i].out);
+        }
+    }
+    experiment_plan_free(&p);
+    cJSON_Delete(spec);
+    return rc ? -1 : n;
+}
+
 /* Every spec and its results; names each malformed claim on stderr, once. */
-static int load_all(RepExp *xs, char **specs, int n_specs, const ReportSettings *s, Err *e)
+static int load_all(RepExp *xs, char **specs, int n_specs, const ReportSettings *s, int *left_out, Err *e)
 {
     int found = 0;
     for (int i = 0; i < n_specs; i++) {
         char spec[1400];
         snprintf(spec, sizeof spec, "%s/%s", s->experiments, specs[i]);
-        if (rep_load(&xs[i], spec, s->results, e)) return -1;
+        int n_keep = -1;
+        char *keep[REP_MAX_CELLS * REP_MAX_RUNS];
+        if (s->run_command && (n_keep = planned_results(s, spec, keep, REP_MAX_CELLS * REP_MAX_RUNS, left_out, e)) < 0)
+            return -1;
+        int rc = rep_load_only(&xs[i], spec, s->results, keep, n_keep, e);
+        for (int k = 0; k < n_keep; k++) free(keep[k]);
+        if (rc) return -1;
         xs[i].no_times = s->no_times;
         for (int c = 0; c < xs[i].n_cells; c++) found += xs[i].cells[c].n_runs;
     }
@@ -158,7 +212,7 @@ static int load_all(RepExp *xs, char **specs, int n_specs, const ReportSettings 
 }
 
 /* The tables, then REPORT.md: the header, the summary of the verdicts, one section per spec. */
-static int write_files(RepExp *xs, int n_specs, const ReportSettings *s, Err *e)
+static int write_files(RepExp *xs, int n_specs, const ReportSettings *s, int left_out, Err *e)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/REPORT.md", s->results);
@@ -175,6 +229,11 @@ static int write_files(RepExp *xs, int n_specs, const ReportSettings *s, Err *e)
     AtomicFile *md = atomic_open(path, e);
     if (!md) return -1;
     header(md, xs, n_specs, s->profile, e);
+    if (left_out) /* a reader must know that files in the folder are not in the figures, and why */
+        atomic_printf(md, e, "%d result file%s in the folder %s left out: made under other settings than %s cell "
+                             "has at profile `%s` (another profile, a changed spec or thread count; `seqbench report` "
+                             "names each on stderr).\n\n", left_out, left_out == 1 ? "" : "s",
+                      left_out == 1 ? "was" : "were", left_out == 1 ? "its" : "their", s->profile);
     atomic_printf(md, e, "## Summary\n\n| experiment | claim | verdict |\n|---|---|---|\n");
     for (int i = 0; i < n_specs; i++) rep_write_summary_rows(md, &xs[i], e);
     atomic_printf(md, e, "\n");
@@ -194,9 +253,10 @@ int report_write(const ReportSettings *s, Err *e)
     int n_specs = list_specs(s->experiments, specs, REP_MAX_SPECS, e);
     if (n_specs < 0) return -1;
     if (!n_specs) return err_set(e, "report: no experiment specs (*.json) in %s", s->experiments);
+    int left_out = 0;
     RepExp *xs = calloc((size_t)n_specs, sizeof *xs);
     int rc = !xs ? err_set(e, "report: out of memory for %d specs", n_specs)
-                 : load_all(xs, specs, n_specs, s, e) ? -1 : write_files(xs, n_specs, s, e);
+                 : load_all(xs, specs, n_specs, s, &left_out, e) ? -1 : write_files(xs, n_specs, s, left_out, e);
     for (int i = 0; i < n_specs; i++) {
         if (xs) rep_free(&xs[i]);
         free(specs[i]);

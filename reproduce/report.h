@@ -24,6 +24,12 @@ typedef struct {
     const char *profile;     /* the profile the results were run at, for the settings lines */
     const char *plots;       /* path from the results directory to the rendered plots, for the image links */
     int no_times;            /* leave out training times and bench speeds, so two runs' reports compare equal */
+    const char *seeds;       /* NULL: each spec's seeds at the profile; else these ("4,5,6"), as the run had them */
+    /* With it, only the results the specs plan at this profile and seeds count, and each is first checked
+     * against the settings its cell has now (experiment_result_stale): a result made under other settings
+     * (another profile, a changed spec) is left out and named, so no figure mixes two settings. NULL: every
+     * result file in the folder counts. */
+    int (*run_command)(int argc, char **argv);
 } ReportSettings;
 
 /* Writes <results>/REPORT.md and the plot tables from every spec and its
@@ -62,6 +68,8 @@ typedef struct {
  * its cells under results/<name>/: <cell>.json or <cell>.seed<k>.json. A
  * result that does not parse is skipped with a line on stderr. */
 int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e);
+/* rep_load, keeping only the result files whose paths (<results>/<name>/<file>) are in keep (n_keep of them). */
+int rep_load_only(RepExp *x, const char *spec_path, const char *results, char *const *keep, int n_keep, Err *e);
 void rep_free(RepExp *x);
 /* The spec alone, no results: x->spec = spec (not copied; rep_free deletes it). -1 + Err without name or cells. */
 int rep_from_spec(RepExp *x, cJSON *spec, const char *spec_path, Err *e);

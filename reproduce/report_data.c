@@ -128,6 +128,19 @@ int rep_from_spec(RepExp *x, cJSON *spec, const char *spec_path, Err *e)
 
 int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
 {
+    return rep_load_only(x, spec_path, results, NULL, -1, e);
+}
+
+static int kept(const char *path, char *const *keep, int n_keep)
+{
+    if (n_keep < 0) return 1;
+    for (int i = 0; i < n_keep; i++)
+        if (!strcmp(keep[i], path)) return 1;
+    return 0;
+}
+
+int rep_load_only(RepExp *x, const char *spec_path, const char *results, char *const *keep, int n_keep, Err *e)
+{
     cJSON *spec = json_read_file(spec_path, e);
     if (!spec) {
         memset(x, 0, sizeof *x);
@@ -158,6 +171,7 @@ int rep_load(RepExp *x, const char *spec_path, const char *results, Err *e)
             if (!is_result_of(files[i], c->name, variant[c->n_runs], sizeof variant[0])) continue;
             char path[2400];
             snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+            if (!kept(path, keep, n_keep)) continue;
             Err re;
             cJSON *run = json_read_file(path, &re);
             if (!run) {

@@ -109,9 +109,13 @@ static void settings_diff(const cJSON *had, const cJSON *now, char *buf, size_t 
 
 int experiment_stale(const ExpRun *r, const ExpPlan *p, int i, char *why, size_t cap, Err *e)
 {
-    const ExpCell *c = &p->cells[i];
+    return experiment_result_stale(r, p->argc[i], p->argv[i], p->cells[i].out, why, cap, e);
+}
+
+int experiment_result_stale(const ExpRun *r, int argc, char **argv, const char *out, char *why, size_t cap, Err *e)
+{
     Err rd = {{0}};
-    cJSON *res = json_read_file(c->out, &rd);
+    cJSON *res = json_read_file(out, &rd);
     if (!res) {
         snprintf(why, cap, "it cannot be read (%s)", rd.msg);
         return 1;
@@ -122,7 +126,7 @@ int experiment_stale(const ExpRun *r, const ExpPlan *p, int i, char *why, size_t
         cJSON_Delete(res);
         return err_set(e, "%s: out of memory", r->cmd);
     }
-    int rc = dry_run(r->run_command, p->argc[i], p->argv[i], 1, problem, sizeof problem, said, said_cap, e);
+    int rc = dry_run(r->run_command, argc, argv, 1, problem, sizeof problem, said, said_cap, e);
     const char *line = rc ? NULL : strstr(said, "# settings digest ");
     const cJSON *had = cJSON_GetObjectItemCaseSensitive(res, "settings_digest");
     if (rc) {

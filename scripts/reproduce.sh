@@ -218,7 +218,8 @@ fi
 # the images go to plots/ for results/, else to RESULTS/plots/ (below): the report links them from there
 plots_link=../plots
 [ "$results" = results ] || plots_link=plots
-"$bin" report --experiments experiments --results "$results" --profile "$profile" --plots "$plots_link" || status=1
+"$bin" report --experiments experiments --results "$results" --profile "$profile" ${seeds:+--seeds "$seeds"} \
+    --plots "$plots_link" || status=1
 # The plot scripts read results/ and write plots/ from the repository root; for another RESULTS they run in
 # BUILD/reproduce/plots-run, where results/ is RESULTS, and the images go to RESULTS/plots/.
 # With ONLY, only the plots named after those experiments (plots/NAME*.gp): the others have no data.

@@ -958,7 +958,7 @@ static void report_empty(void)
     snprintf(spec, sizeof spec, "%s/probe.json", specs);
     write_text(spec, "{\"name\": \"probe\", \"command\": \"train\", \"cells\": [{\"name\": \"a\"}], \"seeds\": [1]}");
     snprintf(md, sizeof md, "%s/REPORT.md", results);
-    expect_fast_fail("report with no results", NULL, ARGS("report", "--experiments", specs, "--results", results), md,
+    expect_fast_fail("report with no results", NULL, ARGS("report", "--any-settings", "--experiments", specs, "--results", results), md,
                      "no results", results);
 }
 

@@ -245,6 +245,22 @@ static void stale_results(void)
     CHECK(rc == 0 && exists("st/tiny/tf.seed1.json.stale2") && strstr(err, "threads 1 -> 2"),
           "another thread count: moved to .stale2: %s", err);
     free(err);
+    /* the report counts only results made under the settings their cells have at its profile */
+    char exps[512];
+    snprintf(exps, sizeof exps, "%s/exps", tmp);
+    mkdir(exps, 0755);
+    write_file("exps/tiny.json", TINY);
+    CHECK(run(smoke) == 0, "smoke cell again");
+    rc = run("report --experiments exps --results st --profile smoke");
+    err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 0 && !strstr(err, "leaving out"), "report at smoke counts the smoke result: %d %s", rc, err);
+    free(err);
+    rc = run("report --experiments exps --results st --profile quick");
+    err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 2 && strstr(err, "leaving out st/tiny/tf.seed1.json: it was made under other settings (steps 5 -> "
+                                 "400000)") && strstr(err, "no results"),
+          "report at quick leaves the smoke result out and has nothing to report: %d %s", rc, err);
+    free(err);
 }
 
 /* --seeds replaces a training spec's seeds (the profile's own "seeds" otherwise); a bench spec keeps its own */
