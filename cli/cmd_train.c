@@ -18,31 +18,6 @@
 #include "tasks/eval.h"
 #include "tasks/train.h"
 
-/* The learning curve: each check's step, tokens and accuracy on the validation stream. */
-static cJSON *validation_json(const TrainCfg *tc, const TaskCfg *task, const TrainResult *tr)
-{
-    cJSON *v = cJSON_CreateObject();
-    cJSON_AddNumberToObject(v, "sequences", tc->val_seqs);
-    cJSON_AddNumberToObject(v, "every", train_val_every(tc));
-    cJSON_AddNumberToObject(v, "length", tc->val_len ? tc->val_len : task->max_len);
-    if (tc->stop_acc > 0) {
-        cJSON_AddNumberToObject(v, "stop_acc", tc->stop_acc);
-        cJSON_AddNumberToObject(v, "stop_holds", tc->stop_holds);
-    }
-    cJSON *curve = cJSON_AddArrayToObject(v, "curve");
-    for (int i = 0; i < tr->n_val; i++) {
-        const ValPoint *p = &tr->val[i];
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddNumberToObject(o, "step", p->step);
-        cJSON_AddNumberToObject(o, "tokens", p->tokens);
-        cJSON_AddNumberToObject(o, "string_acc", p->string_acc);
-        cJSON_AddNumberToObject(o, "token_acc", p->token_acc);
-        cJSON_AddNumberToObject(o, "loss", p->loss);
-        cJSON_AddItemToArray(curve, o);
-    }
-    return v;
-}
-
 int cmd_train(int argc, char **argv)
 {
     ModelArgs ma;
@@ -175,19 +150,13 @@ int cmd_train(int argc, char **argv)
     cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON_AddStringToObject(res, "status", tr.diverged ? "diverged" : "ok");
     if (tr.diverged) cJSON_AddNumberToObject(res, "diverged_step", tr.diverged_step);
-    cJSON *curve = cJSON_AddArrayToObject(res, "loss_curve");
-    for (int i = 0; i < tr.n_curve; i++) {
-        cJSON *pt = cJSON_CreateObject();
-        cJSON_AddNumberToObject(pt, "step", tr.curve_step[i]);
-        cJSON_AddNumberToObject(pt, "loss", tr.curve_loss[i]);
-        cJSON_AddItemToArray(curve, pt);
-    }
+    cJSON_AddItemToObject(res, "loss_curve", train_loss_curve_json(&tr));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     cJSON_AddNumberToObject(metrics, "steps", tr.steps_done);
     cJSON_AddNumberToObject(metrics, "tokens", tr.tokens_done);
     /* why training ended: every step given, the validation target reached, or a diverged loss */
     cJSON_AddStringToObject(metrics, "stopped", tr.diverged ? "diverged" : tr.stopped_at_target ? "target" : "steps");
-    if (tc.val_seqs) cJSON_AddItemToObject(metrics, "validation", validation_json(&tc, &ta.cfg, &tr));
+    if (tc.val_seqs) cJSON_AddItemToObject(metrics, "validation", train_validation_json(&tc, &ta.cfg, &tr));
     if (isfinite(tr.final_loss)) cJSON_AddNumberToObject(metrics, "final_train_loss", tr.final_loss);
     cJSON_AddNumberToObject(metrics, "train_seconds", tr.wall_seconds);
     cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);

@@ -241,3 +241,40 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     batch_free(&batch);
     return 0;
 }
+
+/* The learning curve: each check's step, tokens and accuracy on the validation stream. */
+cJSON *train_validation_json(const TrainCfg *tc, const TaskCfg *task, const TrainResult *tr)
+{
+    cJSON *v = cJSON_CreateObject();
+    cJSON_AddNumberToObject(v, "sequences", tc->val_seqs);
+    cJSON_AddNumberToObject(v, "every", train_val_every(tc));
+    cJSON_AddNumberToObject(v, "length", tc->val_len ? tc->val_len : task->max_len);
+    if (tc->stop_acc > 0) {
+        cJSON_AddNumberToObject(v, "stop_acc", tc->stop_acc);
+        cJSON_AddNumberToObject(v, "stop_holds", tc->stop_holds);
+    }
+    cJSON *curve = cJSON_AddArrayToObject(v, "curve");
+    for (int i = 0; i < tr->n_val; i++) {
+        const ValPoint *p = &tr->val[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "step", p->step);
+        cJSON_AddNumberToObject(o, "tokens", p->tokens);
+        cJSON_AddNumberToObject(o, "string_acc", p->string_acc);
+        cJSON_AddNumberToObject(o, "token_acc", p->token_acc);
+        cJSON_AddNumberToObject(o, "loss", p->loss);
+        cJSON_AddItemToArray(curve, o);
+    }
+    return v;
+}
+
+cJSON *train_loss_curve_json(const TrainResult *tr)
+{
+    cJSON *curve = cJSON_CreateArray();
+    for (int i = 0; i < tr->n_curve; i++) {
+        cJSON *pt = cJSON_CreateObject();
+        cJSON_AddNumberToObject(pt, "step", tr->curve_step[i]);
+        cJSON_AddNumberToObject(pt, "loss", tr->curve_loss[i]);
+        cJSON_AddItemToArray(curve, pt);
+    }
+    return curve;
+}

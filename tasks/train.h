@@ -7,6 +7,8 @@
 
 #include <stdint.h>
 
+#include <cjson/cJSON.h>
+
 #include "models/model.h"
 #include "task.h"
 
@@ -67,6 +69,12 @@ int train_validate(const TrainCfg *c, Err *e);
 double train_step_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c, int step);
 /* The sum of train_step_cost over the run's steps. */
 double train_total_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc, const TrainCfg *c);
+
+/* The result's record of a run: the loss curve [{step, loss}], and the
+ * learning curve {sequences, every, length, stop_acc?, curve: [{step, tokens,
+ * string_acc, token_acc, loss}]}. */
+cJSON *train_loss_curve_json(const TrainResult *tr);
+cJSON *train_validation_json(const TrainCfg *c, const TaskCfg *task, const TrainResult *tr);
 
 /* Trains m (weights already initialised) on task; progress on stderr. */
 int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e);
