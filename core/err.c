@@ -5,6 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* An Err is one line by contract, but its message may quote what the user
+ * wrote (a JSON key, a file name), which can hold a newline: those become '?'. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20) *s = '?';
+}
+
 int err_set(Err *e, const char *fmt, ...)
 {
     if (!e) return -1;
@@ -12,6 +20,7 @@ int err_set(Err *e, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
+    one_line(e->msg);
     return -1;
 }
 
@@ -26,6 +35,7 @@ int err_prefix(Err *e, const char *prefix)
     e->msg[p] = ':';
     e->msg[p + 1] = ' ';
     e->msg[p + 2 + m] = '\0';
+    one_line(e->msg);
     return -1;
 }
 
