@@ -25,6 +25,7 @@
 #include "reproduce/experiment.h"
 #include "core/atomic.h"
 #include "core/jsonio.h"
+#include "core/timer.h"
 
 /* Runs `seqbench COMMAND ARGS --dry-run` in a child, as the real run would
  * start it, and keeps its error line (without "seqbench: ") in problem;
@@ -235,13 +236,6 @@ static const char *duration(double s, char *buf, size_t cap)
     return buf;
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 /* Checks every selected cell still to run the way its run would (check_cell): problem[i] gets cell i's
  * failure, "" if none. A real run refuses the spec if any cell fails, before anything has run: -1 + Err
  * naming the first; a dry run lists them all later. */
@@ -333,7 +327,7 @@ static int run_cells(const ExpRun *r, ExpPlan *p, int at_once, double par, char 
                 continue;
             }
             fflush(NULL);
-            started[at] = now_s();
+            started[at] = now_seconds();
             pid_t pid = fork();
             /* the cells already started run on, as they would after an interrupt */
             if (pid < 0) return err_set(e, "%s: fork failed", r->cmd);
@@ -351,7 +345,7 @@ static int run_cells(const ExpRun *r, ExpPlan *p, int at_once, double par, char 
         running--;
         finished++;
         ExpCell *c = &out[k];
-        double took = now_s() - started[k], est = c->est >= 0 ? c->est : mean;
+        double took = now_seconds() - started[k], est = c->est >= 0 ? c->est : mean;
         c->status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
         char outcome[640];
         if (c->status) {
