@@ -10,6 +10,11 @@
 #include "core/timer.h"
 #include "train.h"
 
+Rng eval_stream(uint64_t seed, int n, int validation)
+{
+    return rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)n), validation ? STREAM_VAL : STREAM_TEST);
+}
+
 const char *eval_path_name(EvalPath p) { return p == EVAL_DECODE ? "decode" : p == EVAL_PARALLEL ? "parallel" : "auto"; }
 
 /* the instances themselves: tokens and targets (int) and the mask (byte) */
@@ -168,8 +173,7 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
     int T = task->seq_len(tc, n);
     eval_plan(&m->cfg, T, o, r);
     if (r->oom) return 0;
-    /* the test (or validation) stream, further split by length so each length is its own set */
-    Rng rng = rng_fork(o->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)n), o->validation ? STREAM_VAL : STREAM_TEST);
+    Rng rng = eval_stream(o->seed, n, o->validation);
     Tally tl = {0};
     Progress prog, *p = NULL;
     char label[32];

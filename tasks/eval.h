@@ -52,6 +52,12 @@ void eval_plan(const ModelCfg *c, int T, const EvalOpts *o, EvalResult *r);
 
 const char *eval_path_name(EvalPath p);
 
+/* The held-out instances of length n for a seed: the test stream, or with
+ * validation train's learning-curve stream, each split by length so that
+ * each length is its own set. eval, train's checks and sample all draw
+ * from here, so the instances sample shows are the ones scored. */
+Rng eval_stream(uint64_t seed, int n, int validation);
+
 int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpts *o, EvalResult *r, Err *e);
 
 /* eval_run with the automatic path and no progress line. */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/atomic.h"
+#include "tasks/eval.h"
 
 /* Output goes to an atomic file or to stdout through the same calls. */
 typedef struct {
@@ -72,9 +73,8 @@ int sample_write(const Task *task, const TaskCfg *cfg, const SampleSettings *s, 
     Batch b;
     if (batch_alloc(&b, s->batch, T, e)) return -1;
     /* the streams train_run and eval_run draw from (tasks/train.c, tasks/eval.c) */
-    Rng rng = s->split == STREAM_TRAIN
-                  ? rng_fork(s->seed, STREAM_TRAIN)
-                  : rng_fork(s->seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)s->length), (uint64_t)s->split);
+    Rng rng = s->split == STREAM_TRAIN ? rng_fork(s->seed, STREAM_TRAIN)
+                                       : eval_stream(s->seed, s->length, s->split == STREAM_VAL);
     Out o = {NULL, e, 0};
     if (out && !(o.f = atomic_open(out, e))) {
         batch_free(&b);
