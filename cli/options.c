@@ -395,12 +395,9 @@ void options_print_resolved(FILE *f, const char *cmd, const Option *opts, int n)
             fprintf(f, "%-36s # %s\n", line, from);
         }
     /* what a result of this run would record, for `experiment` to tell a result made under other settings */
-    cJSON *d = options_digest_json(cmd, opts, n);
-    char *text = cJSON_PrintUnformatted(d), hex[17];
-    results_digest(text ? text : "", hex);
+    char hex[17], *text = options_digest(cmd, opts, n, hex);
     fprintf(f, "# settings digest %s: %s\n", hex, text ? text : "");
     cJSON_free(text);
-    cJSON_Delete(d);
     fflush(f);
 }
 
@@ -436,19 +433,19 @@ cJSON *options_digest_json(const char *command, const Option *opts, int n)
     return o;
 }
 
-void options_digest(const char *command, const Option *opts, int n, char hex[17])
+char *options_digest(const char *command, const Option *opts, int n, char hex[17])
 {
     cJSON *o = options_digest_json(command, opts, n);
     char *text = cJSON_PrintUnformatted(o);
     results_digest(text ? text : "", hex);
-    cJSON_free(text);
     cJSON_Delete(o);
+    return text;
 }
 
 void options_add_digest(cJSON *res, const char *command, const Option *opts, int n)
 {
     char hex[17];
-    options_digest(command, opts, n, hex);
+    cJSON_free(options_digest(command, opts, n, hex));
     cJSON_AddStringToObject(res, "settings_digest", hex);
 }
 

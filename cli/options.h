@@ -56,8 +56,9 @@ cJSON *options_to_json(const Option *opts, int n);
  * values are merged in or do not change a figure), under "command"; the
  * thread count as the run has it (--threads 0 resolved). */
 cJSON *options_digest_json(const char *command, const Option *opts, int n);
-/* results_digest (core/results.h) of that JSON: the result's "settings_digest". */
-void options_digest(const char *command, const Option *opts, int n, char hex[17]);
+/* results_digest (core/results.h) of that JSON, the result's "settings_digest",
+ * into hex; returns the JSON text it hashed (free with cJSON_free). */
+char *options_digest(const char *command, const Option *opts, int n, char hex[17]);
 /* Adds "settings_digest" to a result. */
 void options_add_digest(cJSON *res, const char *command, const Option *opts, int n);
 
