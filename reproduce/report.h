@@ -57,7 +57,7 @@ typedef struct {
     char path[1024];     /* of the spec, for messages */
     const char *name, *command, *metric;
     RepCell cells[REP_MAX_CELLS];
-    int n_cells, n_seeds;
+    int n_cells;
     int n_cells_run;     /* cells with at least one result */
     int no_times;        /* leave out timings (training time, bench speeds), for comparing two runs' reports */
     double spec_lengths[REP_MAX_LEN]; /* every eval length the spec writes; a rule naming another is malformed */

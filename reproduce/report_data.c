@@ -107,14 +107,13 @@ int rep_from_spec(RepExp *x, cJSON *spec, const char *spec_path, Err *e)
     memset(x, 0, sizeof *x);
     snprintf(x->path, sizeof x->path, "%s", spec_path);
     x->spec = spec;
-    const cJSON *name = get(spec, "name"), *cells = get(spec, "cells"), *seeds = get(spec, "seeds");
+    const cJSON *name = get(spec, "name"), *cells = get(spec, "cells");
     const cJSON *command = get(spec, "command"), *metric = get(spec, "metric");
     if (!cJSON_IsString(name) || !cJSON_IsArray(cells))
         return err_set(e, "%s: needs \"name\" and \"cells\"", spec_path);
     x->name = name->valuestring;
     x->command = cJSON_IsString(command) ? command->valuestring : "train";
     x->metric = cJSON_IsString(metric) ? metric->valuestring : "string_acc";
-    x->n_seeds = cJSON_IsArray(seeds) ? cJSON_GetArraySize(seeds) : 1;
     for (const cJSON *cell = cells->child; cell && x->n_cells < REP_MAX_CELLS; cell = cell->next) {
         const cJSON *cn = get(cell, "name");
         if (!cJSON_IsString(cn)) continue;
