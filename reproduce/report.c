@@ -5,8 +5,10 @@
  * a function of the specs and result files only: no time of generation, no
  * path of the results directory, so two runs over the same files agree byte
  * for byte (the Slurm test compares reports of two runs). */
+#define _DEFAULT_SOURCE /* timegm */
 #include <dirent.h>
 #include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,7 +63,47 @@ static void distinct(RepExp *xs, int n, const char *key, char *out, size_t cap)
     if (!nv) snprintf(out, cap, "not recorded");
 }
 
-static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, Err *e)
+/* "2026-12-07T02:54:53Z" -> seconds since the epoch; -1 if it is not that form */
+static double utc_seconds(const char *iso)
+{
+    struct tm tm = {0};
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (double)timegm(&tm);
+}
+
+/* When the results were made: the first start, the last end (start + wall time) and the cells' wall time added
+ * up, so a shipped report says how long its run took without a clock of its own (the report stays a function
+ * of the result files). Nothing when no result records a start. */
+static void run_span(AtomicFile *md, const RepExp *xs, int n, Err *e)
+{
+    double first = -1, last = -1, cells_s = 0;
+    int runs = 0;
+    for (int i = 0; i < n; i++)
+        for (int c = 0; c < xs[i].n_cells; c++)
+            for (int r = 0; r < xs[i].cells[c].n_runs; r++) {
+                const cJSON *run = xs[i].cells[c].runs[r], *at = get(run, "started_at"), *w = get(run, "wall_time_s");
+                double t0 = cJSON_IsString(at) ? utc_seconds(at->valuestring) : -1;
+                if (t0 < 0) continue;
+                double wall = cJSON_IsNumber(w) ? w->valuedouble : 0;
+                if (first < 0 || t0 < first) first = t0;
+                if (t0 + wall > last) last = t0 + wall;
+                cells_s += wall;
+                runs++;
+            }
+    if (!runs) return;
+    char a[32], b[32];
+    time_t ta = (time_t)first, tb = (time_t)last;
+    strftime(a, sizeof a, "%Y-%m-%d %H:%M", gmtime(&ta));
+    strftime(b, sizeof b, "%Y-%m-%d %H:%M", gmtime(&tb));
+    atomic_printf(md, e, "- run: %d result%s made from %s to %s UTC (%.0f min from the first start to the last end; the "
+                         "cells' wall times add up to %.0f min)\n", runs, runs == 1 ? "" : "s", a, b, (last - first) / 60, cells_s / 60);
+}
+
+static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, int no_times, Err *e)
 {
     atomic_printf(md, e, "# seqbench report\n\n");
     /* a smoke run trains a few steps a cell: its verdicts say whether the pipeline works, nothing about the papers */
@@ -111,6 +153,7 @@ static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, Err *
         atomic_printf(md, e, "- roofline: sgemm %.1f GFLOP/s, memory bandwidth %.1f GB/s (%s)\n",
                       get(roof, "sgemm_gflops")->valuedouble, get(roof, "bandwidth_gbs")->valuedouble,
                       cJSON_IsString(get(roof, "bandwidth_kernel")) ? get(roof, "bandwidth_kernel")->valuestring : "stream");
+    if (!no_times) run_span(md, xs, n, e);
     atomic_printf(md, e, "\n");
 }
 
@@ -228,13 +271,14 @@ static int write_files(RepExp *xs, int n_specs, const ReportSettings *s, int lef
     snprintf(path, sizeof path, "%s/REPORT.md", s->results);
     AtomicFile *md = atomic_open(path, e);
     if (!md) return -1;
-    header(md, xs, n_specs, s->profile, e);
+    header(md, xs, n_specs, s->profile, s->no_times, e);
     if (left_out) /* a reader must know that files in the folder are not in the figures, and why */
         atomic_printf(md, e, "%d result file%s in the folder %s left out: made under other settings than %s cell "
                              "has at profile `%s` (another profile, a changed spec or thread count; `seqbench report` "
                              "names each on stderr).\n\n", left_out, left_out == 1 ? "" : "s",
                       left_out == 1 ? "was" : "were", left_out == 1 ? "its" : "their", s->profile);
-    atomic_printf(md, e, "## Summary\n\n| experiment | claim | verdict |\n|---|---|---|\n");
+    atomic_printf(md, e, "## Summary\n\n| experiment | claim | paper | ours (the deciding figures, mean over seeds) | "
+                         "seeds holding | verdict |\n|---|---|---|---|---|---|\n");
     for (int i = 0; i < n_specs; i++) rep_write_summary_rows(md, &xs[i], e);
     atomic_printf(md, e, "\n");
     for (int i = 0; i < n_specs; i++)

@@ -127,6 +127,10 @@ typedef struct {
     char verdict[96];
     char line[4096];     /* the seeds, each rule that decided it, and its figures; or the reason */
     int bad;             /* the claim or a rule is malformed: line says how */
+    /* for the summary table: the deciding rule's figures on the mean, and in how many seeds it holds
+     * ("3 of 3", "over the seeds together"); "" when no rule decided (a fixed verdict, a malformed claim) */
+    char figures[1536];
+    char seeds_holding[48];
 } Verdict;
 
 /* A rule "holds" when it holds on the mean over seeds AND in a clear majority of the n seeds whose figures it
@@ -147,7 +151,8 @@ int rep_write_tsvs(RepExp *x, const char *results, Err *e);
 /* ---- REPORT.md (report_md.c) ---- */
 /* plots: the path from the results directory to plots/ ("../plots"). */
 int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char *plots, Err *e);
-/* "| experiment | claim | verdict |" rows for the summary at the top. */
+/* The summary at the top: one row per claim, "| experiment | claim | paper | ours | seeds holding | verdict |",
+ * the paper's figure from the claim's "paper" text, ours the figures of the rule that decided. */
 int rep_write_summary_rows(AtomicFile *md, RepExp *x, Err *e);
 
 #endif

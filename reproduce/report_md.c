@@ -407,21 +407,36 @@ int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char
     return e->msg[0] ? -1 : 0;
 }
 
+/* text for a table cell: '|' would end the cell and a newline the row */
+static void cell_text(char *buf, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s && n + 3 < cap; s++) {
+        if (*s == '|') buf[n++] = '\\';
+        buf[n++] = *s == '\n' ? ' ' : *s;
+    }
+    buf[n] = 0;
+}
+
 int rep_write_summary_rows(AtomicFile *md, RepExp *x, Err *e)
 {
     const cJSON *claims = get(x->spec, "claims");
     char status[64] = "";
     if (x->n_cells_run < x->n_cells) snprintf(status, sizeof status, " (not run: %d of %d cells)", x->n_cells_run, x->n_cells);
     if (!cJSON_GetArraySize(claims)) {
-        atomic_printf(md, e, "| `%s`%s | (no claims in the spec) | – |\n", x->name, status);
+        atomic_printf(md, e, "| `%s`%s | (no claims in the spec) | – | – | – | – |\n", x->name, status);
         return 0;
     }
     for (const cJSON *c = claims->child; c; c = c->next) {
-        Verdict v;
+        static Verdict v; /* large: not on the stack */
         claim_verdict(c, x, &v);
-        const cJSON *text = get(c, "claim");
-        atomic_printf(md, e, "| `%s`%s | %s | **%s** |\n", x->name, c == claims->child ? status : "",
-                      cJSON_IsString(text) ? text->valuestring : "(no claim text)", v.verdict);
+        const cJSON *text = get(c, "claim"), *paper = get(c, "paper");
+        static char figures[2 * sizeof v.figures], claim[4096], printed[1024];
+        cell_text(figures, sizeof figures, v.figures[0] ? v.figures : "–");
+        cell_text(claim, sizeof claim, cJSON_IsString(text) ? text->valuestring : "(no claim text)");
+        cell_text(printed, sizeof printed, cJSON_IsString(paper) ? paper->valuestring : "–");
+        atomic_printf(md, e, "| `%s`%s | %s | %s | %s | %s | **%s** |\n", x->name, c == claims->child ? status : "",
+                      claim, printed, figures, v.seeds_holding[0] ? v.seeds_holding : "–", v.verdict);
     }
     return e->msg[0] ? -1 : 0;
 }

@@ -554,12 +554,17 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     const cJSON *qual = get(claim, "qualitative");
     for (const cJSON *k = claim ? claim->child : NULL; k; k = k->next)
         if (strcmp(k->string, "claim") && strcmp(k->string, "verdict") && strcmp(k->string, "reason") &&
-            strcmp(k->string, "check") && strcmp(k->string, "qualitative")) {
-            malformed(v, "unknown key \"%s\" in a claim (known: claim check qualitative verdict reason)", k->string);
+            strcmp(k->string, "check") && strcmp(k->string, "qualitative") && strcmp(k->string, "paper")) {
+            malformed(v, "unknown key \"%s\" in a claim (known: claim paper check qualitative verdict reason)",
+                      k->string);
             return;
         }
     if (!cJSON_IsObject(claim) || !cJSON_IsString(get(claim, "claim"))) {
         malformed(v, "a claim is an object with a \"claim\" sentence");
+        return;
+    }
+    if (get(claim, "paper") && !cJSON_IsString(get(claim, "paper"))) {
+        malformed(v, "a claim's \"paper\" is the paper's figure as text (e.g. \"99.8%% (Table 1)\")");
         return;
     }
     if (fixed) {
@@ -603,6 +608,12 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     int qual_decides = check && jc.over == RULE_FAILS && !jc.inconclusive;
     if (qual && (!check || qual_decides)) describe(rules, sizeof rules, "qualitative", qual, &jq);
     appendf(v->line, sizeof v->line, "; %s", rules);
+    const SeedJudged *decides = check && (!qual_decides || !qual) ? &jc : qual ? &jq : NULL;
+    if (decides && (decides->mean == RULE_HOLDS || decides->mean == RULE_FAILS)) {
+        snprintf(v->figures, sizeof v->figures, "%s", decides->why);
+        if (decides->n < 0) snprintf(v->seeds_holding, sizeof v->seeds_holding, "over the seeds together");
+        else snprintf(v->seeds_holding, sizeof v->seeds_holding, "%d of %d", decides->k, decides->n);
+    }
     if (check && jc.over == RULE_HOLDS) snprintf(v->verdict, sizeof v->verdict, "reproduced");
     else if (check && jc.inconclusive) inconclusive(v, &jc);
     else if (check && jc.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");

@@ -351,13 +351,13 @@ static void report(void)
     snprintf(dir, sizeof dir, "%s/hay", results);
     mkdir(dir, 0755);
     snprintf(path, sizeof path, "%s/h.seed1.json", dir);
-    write_text(path, "{\"status\": \"ok\", \"metrics\": {\"eval\": ["
+    write_text(path, "{\"status\": \"ok\", \"started_at\": \"2026-01-02T03:04:05Z\", \"wall_time_s\": 150, \"metrics\": {\"eval\": ["
                      "{\"length\": 64, \"depth\": 0, \"string_acc\": 1}, {\"length\": 64, \"depth\": 1, \"string_acc\": 0.5},"
                      "{\"length\": 128, \"depth\": 0, \"string_acc\": 0.25}, {\"length\": 128, \"depth\": 1, \"string_acc\": 0}]}}");
     /* a bench spec: one decode result with the roofline */
     snprintf(path, sizeof path, "%s/speed.json", specs);
     write_text(path, "{\"name\": \"speed\", \"command\": \"bench\", \"cells\": [{\"name\": \"decode\", \"subcommand\": \"decode\"}], \"seeds\": [1],"
-                     " \"claims\": [{\"claim\": \"m is 2x t\", \"check\": {\"ratio\": [{\"cell\": \"decode\", \"field\": \"models[name=m].points[batch=4].tokens_per_s_median\"},"
+                     " \"claims\": [{\"claim\": \"m is 2x t\", \"paper\": \"2-3x (Fig. 1)\", \"check\": {\"ratio\": [{\"cell\": \"decode\", \"field\": \"models[name=m].points[batch=4].tokens_per_s_median\"},"
                      " {\"cell\": \"decode\", \"field\": \"models[name=t].points[batch=4].tokens_per_s_median\"}], \">=\": 2}}]}");
     snprintf(dir, sizeof dir, "%s/speed", results);
     mkdir(dir, 0755);
@@ -394,7 +394,10 @@ static void report(void)
     CHECK(strstr(md, "- CPU: Test CPU, 2 cores, 4 hardware threads, AVX2") && strstr(md, "sgemm 100.0 GFLOP/s, memory bandwidth 20.0 GB/s"),
           "machine header: %.600s", md);
     CHECK(strstr(md, "## Summary") < strstr(md, "## Probe"), "summary before the sections");
-    CHECK(strstr(md, "| `later` (not run: 0 of 2 cells) | later works | **not measured** |"), "not-run spec in the summary");
+    /* the run's span from the one result that records its start: 03:04:05 + 150 s ends at 03:06:35 */
+    CHECK(strstr(md, "- run: 1 result made from 2026-01-02 03:04 to 2026-01-02 03:06 UTC (2 min from the first start to "
+                     "the last end; the cells' wall times add up to 2 min)"), "run span: %.800s", md);
+    CHECK(strstr(md, "| `later` (not run: 0 of 2 cells) | later works | – | – | – | **not measured** |"), "not-run spec in the summary");
     CHECK(strstr(md, "**not run (0 of 2 cells)**") && strstr(md, "**not run (2 of 3 cells)**"), "not run lines");
     CHECK(strstr(md, "cell a has no results"), "not-run claim gives the reason");
     CHECK(strstr(md, "Source: Someone 2024, Table 9."), "source line");
@@ -412,7 +415,9 @@ static void report(void)
     CHECK(strstr(md, "![probe](../plots/probe.png)") && !strstr(md, "![later]"), "figure links (none for a spec not run)");
     CHECK(strstr(md, "| 0 | 100 | 25 |") && strstr(md, "| 1 | 50 | 0 |"), "needle grid: %.800s", strstr(md, "Needle grid") ? strstr(md, "Needle grid") : md);
     CHECK(strstr(md, "| decode/m | 100 (50%) | 300 (25%) |") && strstr(md, "| decode/t | 90 | 100 |"), "bench series table");
-    CHECK(strstr(md, "| `speed` | m is 2x t | **reproduced** |"), "bench verdict");
+    /* the summary row: the paper's figure, the deciding figures and the seeds they hold in */
+    CHECK(strstr(md, "| `speed` | m is 2x t | 2-3x (Fig. 1) | ") && strstr(md, "= 300 / 100 = 3 (>= 2: yes) | 1 of 1 | **reproduced** |"),
+          "bench verdict in the summary: %.600s", strstr(md, "| `speed`") ? strstr(md, "| `speed`") : md);
 
     CHECK(strstr(md, "| *paper: One* | *7.2* | *32* | |\n| **ours: p1** | 7.242 | 32 | exact |"), "params exact: %.900s",
           strstr(md, "## sizes") ? strstr(md, "## sizes") : md);

@@ -300,6 +300,31 @@ else
     fail "resubmitting: exit $st, $queued jobs queued: $out"
 fi
 
+# --- --seeds replaces every training cell's seeds, as make reproduce SEEDS=... does: an independent second
+# run into its own directory, each task running its cell at the new seed and the report reading those seeds
+err=$(sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --seeds 4,,5 --results "$tmp/bad" 2>&1 >/dev/null)
+st=$?
+if [ "$st" = 2 ] && [ "$(printf '%s\n' "$err" | wc -l)" = 1 ]; then
+    ok "bad --seeds: exit 2, \"$err\""
+else
+    fail "bad --seeds: exit $st, stderr \"$err\" (want exit 2, one line)"
+fi
+kres=$tmp/seeds-results
+if sl scripts/slurm/submit.sh --seqbench "$bin" --profile "$profile" --only needle_cpu --seeds 7 --results "$kres" \
+    >"$tmp/seeds.out" 2>&1 && wait_queue "the --seeds 7 submission"; then
+    n7=$(ls "$kres"/needle_cpu/*.seed7.json 2>/dev/null | wc -l)
+    nother=$(ls "$kres"/needle_cpu/*.json 2>/dev/null | grep -cv '\.seed7\.json$')
+    if [ "$n7" -gt 0 ] && [ "$nother" = 0 ] && grep -Eq "seeds? 7[^0-9]" "$kres/REPORT.md" 2>/dev/null; then
+        ok "--seeds 7: $n7 results at seed 7, none at the spec's seeds, and the report reads seed 7"
+    else
+        fail "--seeds 7: $n7 results at seed 7, $nother at other seeds, report: $(grep -m 1 'seeds' "$kres/REPORT.md" 2>&1)"
+        cat "$tmp/seeds.out"
+    fi
+else
+    fail "--seeds 7 submission failed:"
+    cat "$tmp/seeds.out"
+fi
+
 # --- the same profile through make reproduce's driver, into another directory
 # (its generated makefile and logs in the temporary directory too). Its
 # training cells run one per core with one thread each, as the Slurm tasks

@@ -11,6 +11,7 @@
 #   against the clock (a verdict's detail line whole: whether a rule held
 #   decides which rules it goes on to show); and their verdicts in the
 #   summary table;
+# - the header's "- run:" line (when the results were made);
 # - elsewhere, a number followed by a unit of time or rate ("12 s", "3.1 ms",
 #   "850 tok/s", "12.5 GFLOP/s", "4.2×").
 # Training figures are left alone: with the same threads they are identical.
@@ -51,6 +52,8 @@ while (my $line = <STDIN>) {
     $line =~ s/\Q$results\E/<RESULTS>/g;
     $in_timing = $timing_title{$1} ? 1 : 0 if $line =~ /^## (.*?)\s*$/;
     $in_timing = $timing{$1} ? 1 : 0 if $line =~ /^Experiment `([^`]+)`/;
+    # when the results were made (the header's "- run:" line)
+    $line = "- run: #\n" if $line =~ /^- run: /;
     if ($line =~ /^\|/) {
         my @f = split /\|/, $line, -1;
         if (!$in_table) {
@@ -63,8 +66,12 @@ while (my $line = <STDIN>) {
                 # times happen to round alike
                 $f[$j] =~ s/#\s*\(#\.\.#\)/#/g;
             }
-            # the summary: | `name` | claim | **verdict** |
-            $f[-2] =~ s/\*\*[^*]+\*\*/**#**/ if $f[1] =~ /`([^`]+)`/ && $timing{$1} && @f > 2;
+            # the summary: | `name` | claim | paper | ours | seeds holding | **verdict** |: a timing claim's
+            # figures, seeds and verdict follow the clock
+            if ($f[1] =~ /`([^`]+)`/ && $timing{$1} && @f > 2) {
+                $f[-2] =~ s/\*\*[^*]+\*\*/**#**/;
+                @f[4, 5] = (' # ', ' # ') if @f >= 8;
+            }
             $line = join '|', @f;
         }
         $in_table = 1;

@@ -4,10 +4,12 @@
 # as scripts/reproduce.sh makes them: for results/ the pictures go to plots/,
 # for another results directory to RESULTS/plots/, and the report links them
 # from there.
-#   usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS(1|0)
+# SEEDS: the run's seeds when submit.sh had --seeds, else "-".
+#   usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS(1|0) SEEDS
 set -eu
-[ $# = 5 ] || { echo "report.sh: usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS" >&2; exit 2; }
-bin=$1 experiments=$2 profile=$3 results=$4 plots=$5
+[ $# = 6 ] || { echo "report.sh: usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS SEEDS" >&2; exit 2; }
+bin=$1 experiments=$2 profile=$3 results=$4 plots=$5 seeds=$6
+[ "$seeds" != - ] || seeds=
 # the job runs a spooled copy of this script, in the repository (sbatch --chdir)
 [ -d plots ] && [ -d experiments ] || {
     echo "report.sh: run from the repository, not $(pwd)" >&2
@@ -19,7 +21,8 @@ else
     link=plots outdir=$results/plots
 fi
 status=0
-"$bin" report --experiments "$experiments" --results "$results" --profile "$profile" --plots "$link" || status=1
+"$bin" report --experiments "$experiments" --results "$results" --profile "$profile" --plots "$link" \
+    ${seeds:+--seeds "$seeds"} || status=1
 echo "report: $results/REPORT.md"
 [ "$plots" = 1 ] || exit $status
 if ! command -v gnuplot >/dev/null 2>&1; then

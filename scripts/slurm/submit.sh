@@ -16,6 +16,8 @@ usage() {
 usage: scripts/slurm/submit.sh [options] [-- extra sbatch args, e.g. --partition=P --account=A]
 
   --profile P       profile of every spec (default quick)
+  --seeds 4,5,6     replace every training cell's seeds (an independent second run,
+                    into another --results; as make reproduce SEEDS=...)
   --only A,B        only these experiments (A.json, ... of --experiments)
   --experiments DIR the specs (default experiments)
   --results DIR     results directory, shared by all tasks (default results)
@@ -37,13 +39,14 @@ USAGE
 cd "$(dirname "$0")/../.."
 repo=$(pwd)
 again="scripts/slurm/submit.sh $*"   # to print how to resume
-profile=quick only="" experiments=experiments results=results threads="" cpus=1 mem=2G time=""
+profile=quick seeds="" only="" experiments=experiments results=results threads="" cpus=1 mem=2G time=""
 margin=3 min_time=600 limit="" bin=build/seqbench plots=1 dry=""
 need_arg() { [ $# -ge 2 ] || die "option $1 needs a value"; }
 while [ $# -gt 0 ]; do
     case $1 in
         --profile) need_arg "$@"; profile=$2; shift 2 ;;
         --only) need_arg "$@"; only=$2; shift 2 ;;
+        --seeds) need_arg "$@"; seeds=$2; shift 2 ;;
         --results) need_arg "$@"; results=$2; shift 2 ;;
         --experiments) need_arg "$@"; experiments=$2; shift 2 ;;
         --threads) need_arg "$@"; threads=$2; shift 2 ;;
@@ -66,6 +69,7 @@ done
 is_count() { case $1 in ''|*[!0-9]*) return 1 ;; *) [ "$1" -gt 0 ] ;; esac; }
 [ -z "$threads" ] || is_count "$threads" || die "--threads \"$threads\": not a positive integer"
 is_count "$cpus" || die "--cpus \"$cpus\": not a positive integer"
+case $seeds in *[!0-9,]*|,*|*,|*,,*) die "--seeds \"$seeds\": a comma-separated list of seeds, e.g. 4,5,6" ;; esac
 [ -z "$limit" ] || is_count "$limit" || die "--limit \"$limit\": not a positive integer"
 is_count "$min_time" || die "--min-time \"$min_time\": not a positive number of seconds"
 awk -v m="$margin" 'BEGIN { exit !(m + 0 > 0 && m ~ /^[0-9.]+$/) }' ||
@@ -105,8 +109,9 @@ move=--move-stale
 [ -z "$dry" ] || move=
 for spec in $specs; do
     if ! out=$("$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --list-cells $move \
-               --threads "${threads:-$cpus}" 2>"$err") ||
-        ! "$bin" experiment --spec "$spec" --profile "$profile" --results "$results" --dry-run >/dev/null 2>>"$err"; then
+               --threads "${threads:-$cpus}" ${seeds:+--seeds "$seeds"} 2>"$err") ||
+        ! "$bin" experiment --spec "$spec" --profile "$profile" --results "$results" ${seeds:+--seeds "$seeds"} \
+            --dry-run >/dev/null 2>>"$err"; then
         # seqbench's own line says what is wrong
         grep -m 1 -E "would fail|^seqbench" "$err" >&2 || head -n 1 "$err" >&2
         exit 2
@@ -143,14 +148,14 @@ total=$(wc -l <"$list")
 ntrain=0 ntiming=0
 [ -f "$jd/train.tsv" ] && ntrain=$(wc -l <"$jd/train.tsv")
 [ -f "$jd/timing.tsv" ] && ntiming=$(wc -l <"$jd/timing.tsv")
-report_cmd="$bin report --experiments $experiments --results $results --profile $profile"
+report_cmd="$bin report --experiments $experiments --results $results --profile $profile${seeds:+ --seeds $seeds}"
 if [ $((ntrain + ntiming)) = 0 ]; then
     rmdir "$jd/logs" "$jd"
     echo "all $total cells of profile $profile are finished in $results; nothing submitted"
     echo "report:  $report_cmd"
     exit 0
 fi
-echo "$total cells of profile $profile, $((total - ntrain - ntiming)) finished: submitting $ntrain training and $ntiming timing cells"
+echo "$total cells of profile $profile${seeds:+ (seeds $seeds)}, $((total - ntrain - ntiming)) finished: submitting $ntrain training and $ntiming timing cells"
 
 # a task's limit: its array's longest estimate x margin, at least min_time
 # ("-", no estimate: one hour)
@@ -186,7 +191,7 @@ if [ "$ntrain" -gt 0 ]; then
     train_id=$(submit TRAIN --job-name="$name" --array="$(array_of "$ntrain")" \
         --cpus-per-task="$t_threads" --mem="$mem" --time="$(limit_of "$jd/train.tsv")" \
         --output="$jd/logs/train-%A_%a.out" --chdir="$repo" "$@" \
-        "$repo/scripts/slurm/cell.sh" "$jd/train.tsv" "$bin" "$profile" "$results" "$t_threads") ||
+        "$repo/scripts/slurm/cell.sh" "$jd/train.tsv" "$bin" "$profile" "$results" "$t_threads" "${seeds:--}") ||
         die "sbatch failed for the training array"
     after=$train_id
 fi
@@ -196,14 +201,14 @@ if [ "$ntiming" -gt 0 ]; then
         --exclusive --mem=0 --time="$(limit_of "$jd/timing.tsv")" \
         ${train_id:+--dependency=afterany:$train_id} \
         --output="$jd/logs/timing-%A_%a.out" --chdir="$repo" "$@" \
-        "$repo/scripts/slurm/cell.sh" "$jd/timing.tsv" "$bin" "$profile" "$results" "${threads:-node}") ||
+        "$repo/scripts/slurm/cell.sh" "$jd/timing.tsv" "$bin" "$profile" "$results" "${threads:-node}" "${seeds:--}") ||
         die "sbatch failed for the timing array"
     after=${after:+$after:}$timing_id
 fi
 report_id=$(submit REPORT --job-name="$name-report" --dependency="afterany:$after" \
     --cpus-per-task=1 --mem="$mem" --time=00:30:00 \
     --output="$jd/logs/report-%j.out" --chdir="$repo" "$@" \
-    "$repo/scripts/slurm/report.sh" "$bin" "$experiments" "$profile" "$results" "${plots:-0}") ||
+    "$repo/scripts/slurm/report.sh" "$bin" "$experiments" "$profile" "$results" "${plots:-0}" "${seeds:--}") ||
     die "sbatch failed for the report job"
 
 if [ -n "$dry" ]; then
