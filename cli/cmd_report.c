@@ -7,7 +7,7 @@
 
 int cmd_report(int argc, char **argv)
 {
-    char experiments[1024] = "experiments", results[1024] = "results", profile[32] = "quick", plots[1024] = "../plots";
+    char experiments[1024] = "experiments", results[1024] = "results", profile[32] = "quick", plots[1024] = "plots";
     char seeds[256] = "";
     int no_times = 0, any = 0;
     Option opts[] = {

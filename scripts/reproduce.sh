@@ -86,6 +86,13 @@ case $seeds in
     exit 2
     ;;
 esac
+# the plot scripts take RESULTS inside a quoted gnuplot string
+case $results in
+*\'* | *\"* | *\\*)
+    echo "seqbench: RESULTS=$results: a folder name without quotes or backslashes" >&2
+    exit 2
+    ;;
+esac
 # the run's own files (generated makefile, logs, ETA clock) sit beside the build, one directory per results
 # folder, so two runs into different folders never share them
 case $results in
@@ -203,6 +210,12 @@ else
 fi
 echo "reproduce: profile $profile${seeds:+, seeds $seeds}, $total cells, $((total - to_run)) done, $to_run to run, $jobs at once with" \
     "$threads thread(s) each$excl_note; $est_note" >&2
+# results/ in the repository holds a shipped run's report, tables and plots: say that this run replaces them
+if [ "$results" = results ] && git ls-files --error-unmatch results/REPORT.md >/dev/null 2>&1; then
+    echo "reproduce: results/ holds the shipped report ($(sed -n 's/^- seqbench version: //p' results/REPORT.md | head -n 1));" \
+        "this run rewrites it: git diff results/ compares the two, git checkout results/ brings the shipped one back" \
+        "(RESULTS=DIR writes elsewhere)" >&2
+fi
 date +%s.%N >"$gen/start"
 : >"$gen/done.tsv" # the cells this run finishes, one line each (the progress lines count them)
 
@@ -215,14 +228,11 @@ if [ "$to_run" -gt 0 ]; then
         status=1
 fi
 
-# the images go to plots/ for results/, else to RESULTS/plots/ (below): the report links them from there
-plots_link=../plots
-[ "$results" = results ] || plots_link=plots
+# the images go to RESULTS/plots/, beside the report that links them
 "$bin" report --experiments experiments --results "$results" --profile "$profile" ${seeds:+--seeds "$seeds"} \
-    --plots "$plots_link" || status=1
-# The plot scripts read results/ and write plots/ from the repository root; for another RESULTS they run in
-# BUILD/reproduce/plots-run, where results/ is RESULTS, and the images go to RESULTS/plots/.
-# With ONLY, only the plots named after those experiments (plots/NAME*.gp): the others have no data.
+    --plots plots || status=1
+# The plot scripts read the tables from RESULTS and write the images to RESULTS/plots/ (plots/lib/common.gp's
+# variables). With ONLY, only the plots named after those experiments (plots/NAME*.gp): the others have no data.
 plots=
 for gp in plots/*.gp; do
     [ -e "$gp" ] || continue
@@ -233,18 +243,8 @@ for gp in plots/*.gp; do
     [ -n "$keep" ] || plots="$plots $gp"
 done
 if command -v gnuplot >/dev/null 2>&1; then
-    if [ "$results" = results ]; then
-        for gp in $plots; do gnuplot "$gp" || status=1; done
-    else
-        top=$(pwd)
-        stage="$gen/plots-run"
-        rm -rf "$stage"
-        mkdir -p "$stage/plots" "$results/plots"
-        ln -s "$(cd "$results" && pwd)" "$stage/results"
-        for f in plots/*; do ln -s "$top/$f" "$stage/$f"; done
-        for gp in $plots; do (cd "$stage" && gnuplot "$gp") || status=1; done
-        for f in "$stage"/plots/*; do [ -L "$f" ] || mv "$f" "$results/plots/"; done
-    fi
+    mkdir -p "$results/plots"
+    for gp in $plots; do gnuplot -e "results='$results'; outdir='$results/plots'" "$gp" || status=1; done
 else
     echo "seqbench: gnuplot not found; plots not rendered (scripts/install-deps.sh installs it)" >&2
 fi

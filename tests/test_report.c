@@ -412,7 +412,7 @@ static void report(void)
     CHECK(strstr(md, "`steps=10` `batch=4`; seeds 1, 2."), "settings line");
     CHECK(strstr(md, "clear majority") && strstr(md, "ceil(2n/3)") && !strstr(md, "Smoke profile"),
           "the preamble states the rule over seeds; no smoke banner at quick");
-    CHECK(strstr(md, "![probe](../plots/probe.png)") && !strstr(md, "![later]"), "figure links (none for a spec not run)");
+    CHECK(strstr(md, "![probe](plots/probe.png)") && !strstr(md, "![later]"), "figure links (none for a spec not run)");
     CHECK(strstr(md, "| 0 | 100 | 25 |") && strstr(md, "| 1 | 50 | 0 |"), "needle grid: %.800s", strstr(md, "Needle grid") ? strstr(md, "Needle grid") : md);
     CHECK(strstr(md, "| decode/m | 100 (50%) | 300 (25%) |") && strstr(md, "| decode/t | 90 | 100 |"), "bench series table");
     /* the summary row: the paper's figure, the deciding figures and the seeds they hold in */

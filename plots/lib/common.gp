@@ -1,12 +1,12 @@
 # Shared by the plot scripts: where the tables are, where the pictures go,
 # and a check that the table exists. Callers set `name` (the experiment);
-# `figure` names the pictures (plots/<figure>.png and .svg; default the
+# `figure` names the pictures (<figure>.png and .svg; default the
 # experiment's name), so one experiment can have several figures.
-# Defaults: tables in results/, pictures in plots/, run from the repository
-# root; override with
+# Defaults: tables in results/, pictures in results/plots/ beside the report
+# that links them, run from the repository root; override with
 #   gnuplot -e "results='DIR'; outdir='DIR'" plots/NAME.gp
 if (!exists("results")) results = "results"
-if (!exists("outdir")) outdir = "plots"
+if (!exists("outdir")) outdir = results."/plots"
 exists_file(f) = system("test -s '".f."' && echo y") eq "y"
 # colours that stay apart in print and for most colour-blind readers (Okabe-Ito)
 colours = "#0072B2 #D55E00 #009E73 #CC79A7 #E69F00 #56B4E9 #000000 #F0E442 #882255 #999999"

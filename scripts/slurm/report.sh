@@ -1,9 +1,8 @@
 #!/bin/sh
 # The last job of scripts/slurm/submit.sh, after every cell (whether it ran or
 # failed): REPORT.md from the results, then the plots if gnuplot is there,
-# as scripts/reproduce.sh makes them: for results/ the pictures go to plots/,
-# for another results directory to RESULTS/plots/, and the report links them
-# from there.
+# as scripts/reproduce.sh makes them: the pictures go to RESULTS/plots/,
+# beside the report that links them.
 # SEEDS: the run's seeds when submit.sh had --seeds, else "-".
 #   usage: report.sh SEQBENCH EXPERIMENTS PROFILE RESULTS PLOTS(1|0) SEEDS
 set -eu
@@ -15,11 +14,7 @@ bin=$1 experiments=$2 profile=$3 results=$4 plots=$5 seeds=$6
     echo "report.sh: run from the repository, not $(pwd)" >&2
     exit 2
 }
-if [ "$results" = "$(pwd)/results" ]; then
-    link=../plots outdir=plots
-else
-    link=plots outdir=$results/plots
-fi
+link=plots outdir=$results/plots
 status=0
 "$bin" report --experiments "$experiments" --results "$results" --profile "$profile" --plots "$link" \
     ${seeds:+--seeds "$seeds"} || status=1
