@@ -14,7 +14,7 @@ CMAKE_FLAGS += -DSANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
 CTEST_FLAGS += -E train_copy
 endif
 
-.PHONY: all deps configure test reproduce bench golden clean install
+.PHONY: all deps configure test reproduce findings bench golden clean install
 
 all: $(BUILD)/seqbench
 
@@ -45,6 +45,10 @@ SEEDS ?=
 reproduce: deps $(BUILD)/Makefile
 	@MAKEFLAGS=--no-print-directory cmake --build $(BUILD) -j $(JOBS) --target seqbench
 	@PROFILE='$(PROFILE)' ONLY='$(ONLY)' RESULTS='$(RESULTS)' SEEDS='$(SEEDS)' scripts/reproduce.sh $(BUILD)/seqbench $(BUILD)
+
+# the README's findings block, rewritten from the shipped results/REPORT.md (tests/findings.sh checks they agree)
+findings:
+	@scripts/findings.sh --update README.md results/REPORT.md
 
 # seqbench in $(PREFIX)/bin, its data (configs/paper, experiments) in
 # $(PREFIX)/share/seqbench; DESTDIR is honoured (cmake --install reads it).
