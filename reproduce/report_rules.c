@@ -551,14 +551,17 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
 {
     memset(v, 0, sizeof *v);
     const cJSON *fixed = get(claim, "verdict"), *reason = get(claim, "reason"), *check = get(claim, "check");
-    const cJSON *qual = get(claim, "qualitative");
-    for (const cJSON *k = claim ? claim->child : NULL; k; k = k->next)
-        if (strcmp(k->string, "claim") && strcmp(k->string, "verdict") && strcmp(k->string, "reason") &&
-            strcmp(k->string, "check") && strcmp(k->string, "qualitative") && strcmp(k->string, "paper")) {
-            malformed(v, "unknown key \"%s\" in a claim (known: claim paper check qualitative verdict reason)",
-                      k->string);
+    const cJSON *qual = get(claim, "qualitative"), *measurable = get(claim, "measurable");
+    static const char *const keys[] = {"claim", "paper", "measurable", "check", "qualitative", "verdict", "reason"};
+    for (const cJSON *k = claim ? claim->child : NULL; k; k = k->next) {
+        size_t i = 0;
+        while (i < sizeof keys / sizeof *keys && strcmp(k->string, keys[i])) i++;
+        if (i == sizeof keys / sizeof *keys) {
+            malformed(v, "unknown key \"%s\" in a claim (known: claim paper measurable check qualitative verdict "
+                         "reason)", k->string);
             return;
         }
+    }
     if (!cJSON_IsObject(claim) || !cJSON_IsString(get(claim, "claim"))) {
         malformed(v, "a claim is an object with a \"claim\" sentence");
         return;
@@ -568,7 +571,8 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         return;
     }
     if (fixed) {
-        if (!cJSON_IsString(fixed) || strcmp(fixed->valuestring, "not measurable at this scale") || check || qual) {
+        if (!cJSON_IsString(fixed) || strcmp(fixed->valuestring, "not measurable at this scale") || check || qual ||
+            measurable) {
             malformed(v, "a claim's \"verdict\" can only be \"not measurable at this scale\", without rules");
             return;
         }
@@ -580,9 +584,10 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         malformed(v, "the claim has neither \"check\" nor \"qualitative\" nor a \"verdict\"");
         return;
     }
-    static SeedJudged jc, jq; /* large: not on the stack (the report is single-threaded) */
+    static SeedJudged jc, jq, jm; /* large: not on the stack (the report is single-threaded) */
     memset(&jc, 0, sizeof jc);
     memset(&jq, 0, sizeof jq);
+    memset(&jm, 0, sizeof jm);
     jc.over = jc.mean = RULE_FAILS;
     jq.over = jq.mean = RULE_FAILS;
     if (check) judge(check, x, &jc);
@@ -595,6 +600,11 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         malformed(v, "bad qualitative rule: %s", jq.why);
         return;
     }
+    if (measurable) judge(measurable, x, &jm);
+    if (measurable && jm.over == RULE_BAD) {
+        malformed(v, "bad measurable rule: %s", jm.why);
+        return;
+    }
     /* the seeds the figures came from */
     long seeds[REP_MAX_RUNS];
     int ns = rep_seeds(x, seeds, REP_MAX_RUNS);
@@ -604,6 +614,23 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         n += (size_t)snprintf(v->line + n, sizeof v->line - n, "%s%ld", i ? ", " : " ", seeds[i]);
     if (!ns) snprintf(v->line, sizeof v->line, "no results");
     char rules[sizeof v->line] = "";
+    /* the claim can be judged only where its precondition holds (say, the model learned the task at all): where
+     * it fails the claim is not measurable at this scale, with the figures that show it, whatever the rules say */
+    if (measurable) {
+        describe(rules, sizeof rules, "measurable", measurable, &jm);
+        if (jm.over != RULE_HOLDS) {
+            appendf(v->line, sizeof v->line, "; %s", rules);
+            if (jm.mean == RULE_HOLDS || jm.mean == RULE_FAILS) {
+                snprintf(v->figures, sizeof v->figures, "%s", jm.why);
+                if (jm.n < 0) snprintf(v->seeds_holding, sizeof v->seeds_holding, "over the seeds together");
+                else snprintf(v->seeds_holding, sizeof v->seeds_holding, "%d of %d", jm.k, jm.n);
+            }
+            if (jm.inconclusive) inconclusive(v, &jm);
+            else if (jm.over == RULE_FAILS) snprintf(v->verdict, sizeof v->verdict, "not measurable at this scale");
+            else snprintf(v->verdict, sizeof v->verdict, "not measured");
+            return;
+        }
+    }
     if (check) describe(rules, sizeof rules, "check", check, &jc);
     int qual_decides = check && jc.over == RULE_FAILS && !jc.inconclusive;
     if (qual && (!check || qual_decides)) describe(rules, sizeof rules, "qualitative", qual, &jq);

@@ -212,6 +212,25 @@ static void rules(void)
     verdict_of(&x, "{\"claim\": \"c\", \"verdict\": \"not measurable at this scale\", \"reason\": \"needs a GPU\"}", &v);
     CHECK(!strcmp(v.verdict, "not measurable at this scale") && !strcmp(v.line, "needs a GPU"), "%s: %s", v.verdict, v.line);
 
+    /* a precondition: where the model did not learn the task at all, the claim is not measurable at this scale
+     * (with the figures that show it), whatever its rules would say; where it holds the rules decide */
+    verdict_of(&x, "{\"claim\": \"c\", \"measurable\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.9},"
+                   " \"check\": {\"cell\": \"good\", \"length\": 64, \"above\": \"weak\", \"by\": 0.4}}", &v);
+    CHECK(!strcmp(v.verdict, "not measurable at this scale") && strstr(v.line, "measurable `") &&
+          strstr(v.line, "weak token_acc@64 = 0.5 (>= 0.9: no)") && !strstr(v.line, "check `") &&
+          strstr(v.figures, "= 0.5 (>= 0.9: no)") && !strcmp(v.seeds_holding, "0 of 1"),
+          "measurable fails: %s: %s [%s | %s]", v.verdict, v.line, v.figures, v.seeds_holding);
+    verdict_of(&x, "{\"claim\": \"c\", \"measurable\": {\"cell\": \"weak\", \"length\": 64, \">=\": 0.4},"
+                   " \"check\": {\"cell\": \"good\", \"length\": 64, \"above\": \"weak\", \"by\": 0.4}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "measurable `") && strstr(v.line, "check `") &&
+          strstr(v.figures, "vs weak = 0.5"), "measurable holds: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"measurable\": {\"cell\": \"good\", \"length\": 256, \">=\": 0.8},"
+                   " \"check\": {\"cell\": \"good\", \"length\": 64, \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 2 seeds"), "measurable split: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"measurable\": {\"cell\": \"good\", \"length\": 64, \"=>\": 0.8},"
+                   " \"check\": {\"cell\": \"good\", \"length\": 64, \">=\": 0.5}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && v.bad && strstr(v.line, "bad measurable rule"), "bad measurable: %s: %s", v.verdict, v.line);
+
     /* comparisons between cells, ratios, every length, the min over seeds, any/all */
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"length\": 64, \"above\": \"weak\", \"by\": 0.4}}", &v);
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "vs weak = 0.5"), "above: %s: %s", v.verdict, v.line);
