@@ -94,3 +94,5 @@ add_test(NAME readme_commands COMMAND sh ${CMAKE_SOURCE_DIR}/tests/readme_comman
 set_tests_properties(readme_commands PROPERTIES ENVIRONMENT "${SEQ_TEST_ENV}" TIMEOUT 600)
 # make reproduce's progress lines: cells finishing together each count once, in order, failed ones too (issue 28)
 add_test(NAME reproduce_progress COMMAND sh ${CMAKE_SOURCE_DIR}/tests/reproduce_progress.sh ${CMAKE_SOURCE_DIR})
+# the README's findings block is made from the shipped results/REPORT.md, and its figures are in it (issue 29)
+add_test(NAME findings COMMAND sh ${CMAKE_SOURCE_DIR}/tests/findings.sh ${CMAKE_SOURCE_DIR})
