@@ -8,9 +8,9 @@
 #define _DEFAULT_SOURCE /* timegm */
 #include <dirent.h>
 #include <stdio.h>
-#include <time.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "reproduce/report.h"
 #include "reproduce/experiment.h"

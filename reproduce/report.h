@@ -149,7 +149,7 @@ int claims_check(const cJSON *spec, const char *spec_path, Err *e);
 int rep_write_tsvs(RepExp *x, const char *results, Err *e);
 
 /* ---- REPORT.md (report_md.c) ---- */
-/* plots: the path from the results directory to plots/ ("../plots"). */
+/* plots: the path from the results directory to the pictures ("plots": make reproduce draws them there). */
 int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char *plots, Err *e);
 /* The summary at the top: one row per claim, "| experiment | claim | paper | ours | seeds holding | verdict |",
  * the paper's figure from the claim's "paper" text, ours the figures of the rule that decided. */

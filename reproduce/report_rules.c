@@ -542,6 +542,15 @@ static void describe(char *buf, size_t cap, const char *which, const cJSON *rule
     appendf(buf, cap, "%s", j->why);
 }
 
+/* The summary's columns from the rule that decided: its figures on the mean and the seeds it holds in. */
+static void decided_by(Verdict *v, const SeedJudged *j)
+{
+    if (!j || (j->mean != RULE_HOLDS && j->mean != RULE_FAILS)) return;
+    snprintf(v->figures, sizeof v->figures, "%s", j->why);
+    if (j->n < 0) snprintf(v->seeds_holding, sizeof v->seeds_holding, "over the seeds together");
+    else snprintf(v->seeds_holding, sizeof v->seeds_holding, "%d of %d", j->k, j->n);
+}
+
 static void inconclusive(Verdict *v, const SeedJudged *j)
 {
     snprintf(v->verdict, sizeof v->verdict, "inconclusive at this scale: holds in %d of %d seeds", j->k, j->n);
@@ -620,11 +629,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
         describe(rules, sizeof rules, "measurable", measurable, &jm);
         if (jm.over != RULE_HOLDS) {
             appendf(v->line, sizeof v->line, "; %s", rules);
-            if (jm.mean == RULE_HOLDS || jm.mean == RULE_FAILS) {
-                snprintf(v->figures, sizeof v->figures, "%s", jm.why);
-                if (jm.n < 0) snprintf(v->seeds_holding, sizeof v->seeds_holding, "over the seeds together");
-                else snprintf(v->seeds_holding, sizeof v->seeds_holding, "%d of %d", jm.k, jm.n);
-            }
+            decided_by(v, &jm);
             if (jm.inconclusive) inconclusive(v, &jm);
             else if (jm.over == RULE_FAILS) snprintf(v->verdict, sizeof v->verdict, "not measurable at this scale");
             else snprintf(v->verdict, sizeof v->verdict, "not measured");
@@ -635,12 +640,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     int qual_decides = check && jc.over == RULE_FAILS && !jc.inconclusive;
     if (qual && (!check || qual_decides)) describe(rules, sizeof rules, "qualitative", qual, &jq);
     appendf(v->line, sizeof v->line, "; %s", rules);
-    const SeedJudged *decides = check && (!qual_decides || !qual) ? &jc : qual ? &jq : NULL;
-    if (decides && (decides->mean == RULE_HOLDS || decides->mean == RULE_FAILS)) {
-        snprintf(v->figures, sizeof v->figures, "%s", decides->why);
-        if (decides->n < 0) snprintf(v->seeds_holding, sizeof v->seeds_holding, "over the seeds together");
-        else snprintf(v->seeds_holding, sizeof v->seeds_holding, "%d of %d", decides->k, decides->n);
-    }
+    decided_by(v, check && (!qual_decides || !qual) ? &jc : qual ? &jq : NULL);
     if (check && jc.over == RULE_HOLDS) snprintf(v->verdict, sizeof v->verdict, "reproduced");
     else if (check && jc.inconclusive) inconclusive(v, &jc);
     else if (check && jc.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");

@@ -83,20 +83,28 @@ static void curve_result(const char *dir, const char *file, int done, int reach)
     write_text(path, text);
 }
 
+/* A report's fixture: the spec <tmp>/<tag>_specs/<name>.json holding spec_json and the folder of its results
+ * <tmp>/<tag>_results/<name>/, made; their paths go to specs (400), results (400), dir and spec (500 each). */
+static void fixture(const char *tag, const char *name, const char *spec_json, char *specs, char *results, char *dir,
+                    char *spec)
+{
+    snprintf(specs, 400, "%s/%s_specs", tmp, tag);
+    snprintf(results, 400, "%s/%s_results", tmp, tag);
+    snprintf(dir, 500, "%s/%s", results, name);
+    snprintf(spec, 500, "%s/%s.json", specs, name);
+    mkdir(specs, 0755);
+    mkdir(results, 0755);
+    mkdir(dir, 0755);
+    write_text(spec, spec_json);
+}
+
 /* steps-to-threshold rules (issue 28, item 3): a cell that never reaches the accuracy counts at its steps, a
  * lower bound that decides a ratio only when the bound does; and the learning-curve table */
 static void steps_rules(void)
 {
     char specs[400], results[400], dir[500], spec[500], path[700];
-    snprintf(specs, sizeof specs, "%s/steps_specs", tmp);
-    snprintf(results, sizeof results, "%s/steps_results", tmp);
-    snprintf(dir, sizeof dir, "%s/learn", results);
-    mkdir(specs, 0755);
-    mkdir(results, 0755);
-    mkdir(dir, 0755);
-    snprintf(spec, sizeof spec, "%s/learn.json", specs);
-    write_text(spec, "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"mid\"}, {\"name\": \"slow\"}],"
-                     " \"seeds\": [1, 2]}");
+    fixture("steps", "learn", "{\"name\": \"learn\", \"cells\": [{\"name\": \"fast\"}, {\"name\": \"mid\"}, {\"name\": \"slow\"}],"
+                              " \"seeds\": [1, 2]}", specs, results, dir, spec);
     curve_result(dir, "fast.seed1.json", 300, 200); /* reached at 200, stopped one check later */
     curve_result(dir, "fast.seed2.json", 400, 300);
     curve_result(dir, "mid.seed1.json", 700, 600);
@@ -176,20 +184,19 @@ static const char *verdict_of(RepExp *x, const char *claim_json, Verdict *v)
     return v->verdict;
 }
 
-static void rules(void)
+/* The probe spec (SPEC) with two seeds of "good" and one of "weak" (tables, rules and the report read it). */
+static void probe_fixture(const char *tag, char *specs, char *results, char *dir, char *spec)
 {
-    char specs[400], results[400], dir[500], spec[500];
-    snprintf(specs, sizeof specs, "%s/rules_specs", tmp);
-    snprintf(results, sizeof results, "%s/rules_results", tmp);
-    snprintf(dir, sizeof dir, "%s/probe", results);
-    mkdir(specs, 0755);
-    mkdir(results, 0755);
-    mkdir(dir, 0755);
-    snprintf(spec, sizeof spec, "%s/probe.json", specs);
-    write_text(spec, SPEC);
+    fixture(tag, "probe", SPEC, specs, results, dir, spec);
     train_result(dir, "good.seed1.json", 1.0, 0.9, 1000);
     train_result(dir, "good.seed2.json", 1.0, 0.7, 1000);
     train_result(dir, "weak.seed1.json", 0.5, NAN, 900);
+}
+
+static void rules(void)
+{
+    char specs[400], results[400], dir[500], spec[500];
+    probe_fixture("rules", specs, results, dir, spec);
     RepExp x;
     Err e = {{0}};
     CHECK(rep_load(&x, spec, results, &e) == 0, "rep_load: %s", e.msg);
@@ -349,17 +356,7 @@ static int contains_in_order(const char *text, const char *a, const char *b)
 static void report(void)
 {
     char specs[400], results[400], dir[500], path[700], cmd[3000];
-    snprintf(specs, sizeof specs, "%s/rep_specs", tmp);
-    snprintf(results, sizeof results, "%s/rep_results", tmp);
-    mkdir(specs, 0755);
-    mkdir(results, 0755);
-    snprintf(path, sizeof path, "%s/probe.json", specs);
-    write_text(path, SPEC);
-    snprintf(dir, sizeof dir, "%s/probe", results);
-    mkdir(dir, 0755);
-    train_result(dir, "good.seed1.json", 1.0, 0.9, 1000);
-    train_result(dir, "good.seed2.json", 1.0, 0.7, 1000);
-    train_result(dir, "weak.seed1.json", 0.5, NAN, 900);
+    probe_fixture("rep", specs, results, dir, path);
     /* a spec with no results at all, with a claim */
     snprintf(path, sizeof path, "%s/later.json", specs);
     write_text(path, "{\"name\": \"later\", \"cells\": [{\"name\": \"a\"}, {\"name\": \"b\"}], \"seeds\": [1],"
