@@ -210,7 +210,12 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
                 batch_free(&batch);
                 return -1;
             }
-            holds = cfg->stop_acc > 0 && res->val[res->n_val - 1].string_acc >= cfg->stop_acc ? holds + 1 : 0;
+            /* A check counts towards the stop only once the curriculum trains at the
+             * full length: a model that has only seen short sequences can score at the
+             * target while its circuit is not yet the one that holds at length (an
+             * induction Mamba stopped at length 32 was exact at 256, 83% at 1024). */
+            int at_length = train_len_at(cfg, tc->max_len, step) >= tc->max_len;
+            holds = cfg->stop_acc > 0 && at_length && res->val[res->n_val - 1].string_acc >= cfg->stop_acc ? holds + 1 : 0;
         }
         double dt = now_seconds() - t0;
         char extra[96];

@@ -30,7 +30,8 @@ typedef struct {
     int val_every;             /* steps between checks (0: steps / 20, at least 1); the last step is checked too */
     int val_len;               /* their length (0: the task's max_len) */
     /* Stop at the target: once the validation string accuracy has been >=
-     * stop_acc at stop_holds checks in a row (0: train every step). */
+     * stop_acc at stop_holds checks in a row (0: train every step); checks made
+     * while a length curriculum is still below max_len do not count. */
     double stop_acc;
     int stop_holds;
 } TrainCfg;

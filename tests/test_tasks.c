@@ -546,6 +546,27 @@ static void test_learning_curve(const char *tmp)
           "every step");
     cJSON_Delete(res);
 
+    /* Under a length curriculum the stop waits for the full length: validated at
+     * length 2 while it trains at 2 for 1000 steps, the model is at the target
+     * within a few hundred steps, yet the first check that counts is at 1250,
+     * after the ramp to 4 (steps 1000-1200). Without the wait it stopped at 300-500. */
+    snprintf(cmd, sizeof cmd, "\"%s\" train --task copy --max-len 4 --steps 3000 --len-from 2 --len-hold 1000 "
+             "--len-warmup 200 --val-len 2 --stop-acc 0.95 --val-every 50 --val-seqs 64 --eval-seqs 16 --threads 1 "
+             "--out \"%s\"", bin, out);
+    CHECK(sh(cmd, err) == 0, "train with a curriculum and --stop-acc: status");
+    res = json_read_file(out, &e);
+    m = field(res, "metrics");
+    curve = field(field(m, "validation"), "curve");
+    steps = cJSON_IsNumber(field(m, "steps")) ? field(m, "steps")->valueint : -1;
+    int early = 0;
+    for (int i = 0; i < cJSON_GetArraySize(curve); i++) {
+        const cJSON *p = cJSON_GetArrayItem(curve, i);
+        if (field(p, "step")->valueint <= 1000 && field(p, "string_acc")->valuedouble >= 0.95) early++;
+    }
+    CHECK(early >= 2, "at the target during the hold at length 2 (%d checks), so the wait is what is tested", early);
+    CHECK(steps >= 1300, "no stop before two checks at the full length (stopped at step %d)", steps);
+    cJSON_Delete(res);
+
     const char *bad[][2] = {
         {"--stop-acc 0.9 --val-seqs 0", "seqbench: stop-acc needs validation"},
         {"--val-len 99", "seqbench: --val-len 99 is longer than max-len 4"},
