@@ -166,6 +166,8 @@ int experiment_retire_stale(const ExpRun *r, ExpPlan *p, Err *e)
         if (!rc) continue;
         if (r->dry) {
             fprintf(stderr, "%s/%s seed %s: would run again: %s\n", p->name, c->cell, c->seed_s, why);
+            c->done = 0; /* the plan a dry run shows is the run's: this cell is to run, its file stays */
+            c->status = -1;
             continue;
         }
         char aside[1600];

@@ -217,6 +217,8 @@ static void stale_results(void)
     char *err = check_slurp(tmp, "err.txt");
     CHECK(rc == 0 && strstr(err, "would run again: it was made under other settings (steps 5 -> 400000)") &&
               exists("st/tiny/tf.seed1.json"), "a dry run at quick names the setting and moves nothing: %s", err);
+    CHECK(strstr(err, "1 cells to run, 0 with results") && !strstr(err, "done already"),
+          "a dry run counts the stale cell as to run, as the run will: %s", err);
     free(err);
     rc = run("experiment --spec tiny.json --results st --profile quick --cell tf --seed 1 --threads 1 --list-cells");
     CHECK(rc == 0 && exists("st/tiny/tf.seed1.json"), "list-cells without --move-stale moves nothing");
