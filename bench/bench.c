@@ -136,16 +136,19 @@ int bench_train_step(Model *m, int B, int T, int repeats, uint64_t seed, BenchPa
     return 0;
 }
 
-/* Fills the context with one parallel forward (decoder_prefill), untimed
- * but recorded: stepping there token by token took minutes at batch 16 x
- * context 1024, and how the context got there does not change a step's cost. */
+/* Fills the context with one sequence's parallel forward, its state copied
+ * to every sequence (decoder_prefill_shared), untimed but recorded: stepping
+ * there token by token took minutes at batch 16 x context 1024, a prefill of
+ * every sequence grows with the batch (a 124M model's 64 x 2048 tokens are
+ * about 30 TFLOP), and what the context holds does not change a step's cost:
+ * the timed steps feed each sequence tokens of its own. */
 static int fill_context(Decoder *d, int ctx, Rng *rng, double *seconds, Err *e)
 {
-    int *prompt = mem_alloc((size_t)d->B * ctx + 1, sizeof *prompt, "prefill tokens", e);
+    int *prompt = mem_alloc((size_t)ctx + 1, sizeof *prompt, "prefill tokens", e);
     if (!prompt) return -1;
-    random_tokens(prompt, (size_t)d->B * ctx, d->m->cfg.vocab_size, rng);
+    random_tokens(prompt, (size_t)ctx, d->m->cfg.vocab_size, rng);
     double t0 = now_seconds();
-    int rc = decoder_prefill(d, prompt, ctx, 0, e);
+    int rc = decoder_prefill_shared(d, prompt, ctx, e);
     *seconds = now_seconds() - t0;
     free(prompt);
     return rc;

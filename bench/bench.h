@@ -32,7 +32,7 @@ typedef struct {
  * `ctx` tokens. */
 typedef struct {
     int B, ctx, steps, repeats;
-    double prefill_s;                       /* the untimed prefill's seconds, for the record */
+    double prefill_s;                       /* the untimed context fill's seconds (one sequence's prefill), for the record */
     BenchTime sec;                          /* per run of `steps` steps */
     double tokens_per_s, tokens_per_s_best; /* B*steps / median and / min seconds */
     double latency_median, latency_p90;     /* seconds per step, over every timed step */

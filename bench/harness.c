@@ -142,7 +142,7 @@ cJSON *bench_decode_json(const BenchDecode *r)
     cJSON_AddNumberToObject(o, "state_bytes", r->state_bytes);
     cJSON_AddNumberToObject(o, "flops_per_token", r->flops_per_token);
     cJSON_AddNumberToObject(o, "gflops_per_s_median", r->gflops);
-    cJSON_AddNumberToObject(o, "prefill_seconds", r->prefill_s);
+    cJSON_AddNumberToObject(o, "context_fill_seconds", r->prefill_s);
     return o;
 }
 

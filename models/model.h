@@ -133,6 +133,11 @@ int decoder_step(Decoder *d, const int *tokens, Err *e);
  * model's activation arena becomes an inference one (model_reserve_inference):
  * call model_reserve again before training on the model. */
 int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e);
+/* The same for B sequences that share one prompt (tokens [T]): one forward of
+ * a single sequence, its state copied into every sequence's slot. What
+ * decoder_prefill gives for B equal prompts, at a B-th of the cost (bench
+ * decode fills long contexts at large batches with it). */
+int decoder_prefill_shared(Decoder *d, const int *tokens, int T, Err *e);
 
 /* Decode state (KV cache, recurrent state) in bytes for B sequences of ctx tokens. */
 double model_state_bytes(const ModelCfg *c, int B, int ctx);

@@ -32,8 +32,10 @@ static int chunk_batch(const ModelCfg *c, int B, int T, int max_batch)
 }
 
 /* Sequences b0..b0+Bc-1: the forward of model_forward, layer by layer, with
- * each layer's state taken before the next layer overwrites the acts. */
-static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0)
+ * each layer's state taken before the next layer overwrites the acts. With
+ * copies > 1 the same Bc states (and last logits) also go to the slots
+ * b0 + Bc, b0 + 2 Bc, ...: copies sequences that share one prompt. */
+static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0, int copies)
 {
     Model *m = d->m;
     const ModelCfg *c = &m->cfg;
@@ -44,9 +46,9 @@ static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0)
         real *x = m->res + (size_t)(l & 1) * M * D, *next = m->res + (size_t)((l + 1) & 1) * M * D;
         rmsnorm_forward(m->xn, NULL, x, m->params + ly->norm_offset, M, D, c->norm_eps, m->norm_offset_value);
         ly->sub.ops->forward(&ly->sub, m->xn, m->dtmp, Bc, T, m->acts + ly->act_offset, m->scratch);
-        if (ly->sub.ops->prefill_state)
+        for (int k = 0; k < copies && ly->sub.ops->prefill_state; k++)
             ly->sub.ops->prefill_state(&ly->sub, Bc, T, m->acts + ly->act_offset, m->scratch,
-                                       d->state + d->state_offset[l], d->B, b0, d->ctx);
+                                       d->state + d->state_offset[l], d->B, b0 + k * Bc, d->ctx);
         for (size_t i = 0; i < (size_t)M * D; i++) next[i] = x[i] + m->dtmp[i];
     }
     /* the logits of each sequence's last token, as its T-th decoder_step gives them */
@@ -57,6 +59,7 @@ static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0)
     real *logits = d->logits + (size_t)b0 * V;
     linear_fwd(logits, d->xn, m->params + m->head_offset, Bc, V, D, 0);
     model_soft_cap(m, logits, Bc);
+    for (int k = 1; k < copies; k++) memcpy(logits + (size_t)k * Bc * V, logits, sizeof(real) * Bc * V);
 }
 
 int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
@@ -71,8 +74,19 @@ int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
         else Bc = (Bc + 1) / 2;
     for (int b0 = 0; b0 < d->B; b0 += Bc) {
         int n = d->B - b0 < Bc ? d->B - b0 : Bc;
-        prefill_chunk(d, tokens + (size_t)b0 * T, n, T, b0);
+        prefill_chunk(d, tokens + (size_t)b0 * T, n, T, b0, 1);
     }
+    d->pos = T;
+    return 0;
+}
+
+int decoder_prefill_shared(Decoder *d, const int *tokens, int T, Err *e)
+{
+    decoder_reset(d);
+    if (T < 0 || T > d->ctx) return err_set(e, "prefill of %d tokens does not fit a decode context of %d", T, d->ctx);
+    if (T == 0) return 0;
+    if (model_reserve_inference(d->m, 1, T, e)) return -1;
+    prefill_chunk(d, tokens, 1, T, 0, d->B);
     d->pos = T;
     return 0;
 }

@@ -2,7 +2,10 @@
  * stepping gives the logits of stepping all the way, within 1e-5 relative,
  * for every sublayer family (* L M R - E, Mamba-1, its LTI ablation and
  * Mamba-2), for prompts shorter than the conv window, past the local
- * attention window (the ring has wrapped) and in chunks of sequences. */
+ * attention window (the ring has wrapped) and in chunks of sequences; and
+ * decoder_prefill_shared (one forward, its state copied to every sequence)
+ * gives what stepping B sequences with the same prompt gives, after which
+ * each sequence steps on with tokens of its own. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 
 #define EXTRA 5 /* steps after the prefill */
 
-static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch)
+static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch, int shared)
 {
     Err e;
     Model m;
@@ -25,6 +28,7 @@ static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch
     int ctx = T + EXTRA, V = c.vocab_size;
     int *tok = malloc(sizeof(int) * (size_t)B * ctx), *prompt = malloc(sizeof(int) * (size_t)B * (T + 1)), step_tok[8];
     for (int i = 0; i < B * ctx; i++) tok[i] = (int)rng_below(&r, (uint32_t)V);
+    for (int b = 1; shared && b < B; b++) memcpy(tok + (size_t)b * ctx, tok, sizeof(int) * T);
     for (int b = 0; b < B; b++) memcpy(prompt + (size_t)b * T, tok + (size_t)b * ctx, sizeof(int) * T);
     Decoder ref, pre;
     CHECK(decoder_create(&ref, &m, B, ctx, &e) == 0, "%s: %s", name, e.msg);
@@ -35,7 +39,8 @@ static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch
         CHECK(decoder_step(&ref, step_tok, &e) == 0, "%s: %s", name, e.msg);
         if (t >= T - 1) memcpy(want + (size_t)(t - T + 1) * B * V, ref.logits, sizeof(real) * B * V);
     }
-    CHECK(decoder_prefill(&pre, prompt, T, max_batch, &e) == 0, "%s: %s", name, e.msg);
+    int rc = shared ? decoder_prefill_shared(&pre, prompt, T, &e) : decoder_prefill(&pre, prompt, T, max_batch, &e);
+    CHECK(rc == 0, "%s: %s", name, e.msg);
     CHECK(pre.pos == T, "%s: pos %d after a prefill of %d", name, pre.pos, T);
     double worst = rel_err(pre.logits, want, (size_t)B * V);
     CHECK(worst <= 1e-5, "%s: prefill's last logits vs stepping: rel err %.3e", name, worst);
@@ -46,10 +51,13 @@ static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch
         CHECK(err <= 1e-5, "%s: step %d after the prefill: rel err %.3e", name, t, err);
     }
     /* a second prefill starts from a reset state, whatever the decoder held */
-    CHECK(decoder_prefill(&pre, prompt, T, max_batch, &e) == 0, "%s: %s", name, e.msg);
+    rc = shared ? decoder_prefill_shared(&pre, prompt, T, &e) : decoder_prefill(&pre, prompt, T, max_batch, &e);
+    CHECK(rc == 0, "%s: %s", name, e.msg);
     worst = rel_err(pre.logits, want, (size_t)B * V);
     CHECK(worst <= 1e-5, "%s: second prefill: rel err %.3e", name, worst);
     CHECK(decoder_prefill(&pre, prompt, ctx + 1, max_batch, &e) == -1, "%s: a prefill past the context must fail",
+          name);
+    CHECK(decoder_prefill_shared(&pre, prompt, ctx + 1, &e) == -1, "%s: a shared prefill past the context must fail",
           name);
     decoder_free(&ref);
     decoder_free(&pre);
@@ -100,7 +108,10 @@ int main(void)
         x.mamba_inner_norms = cases[i].inner_norms;
         if (cases[i].groups) x.n_groups = cases[i].groups;
         if (cases[i].lru) x.mlp_act = ACT_GELU_TANH;
-        check_case(cases[i].name, x, cases[i].B, cases[i].T, cases[i].max_batch);
+        check_case(cases[i].name, x, cases[i].B, cases[i].T, cases[i].max_batch, 0);
+        char shared[128];
+        snprintf(shared, sizeof shared, "%s, one prompt shared", cases[i].name);
+        check_case(shared, x, cases[i].B, cases[i].T, 0, 1);
     }
     /* Mamba Table 1's "No gate" block, S6 and LTI (the conv window comes from xz rows E wide) */
     for (int v = 0; v < 2; v++) {
@@ -109,8 +120,9 @@ int main(void)
         x.n_kv_heads = 2;
         x.mamba = v ? MAMBA_LTI : MAMBA1;
         x.mamba_no_gate = 1;
-        check_case(v ? "mamba lti, no gate, chunks of 2" : "mamba1, no gate", x, 3, 13, v ? 2 : 0);
-        check_case(v ? "mamba lti, no gate, short prompt" : "mamba1, no gate, prompt shorter than the conv", x, 3, 2, 0);
+        check_case(v ? "mamba lti, no gate, chunks of 2" : "mamba1, no gate", x, 3, 13, v ? 2 : 0, 0);
+        check_case(v ? "mamba lti, no gate, short prompt" : "mamba1, no gate, prompt shorter than the conv", x, 3, 2, 0, 0);
+        check_case(v ? "mamba lti, no gate, shared prompt" : "mamba1, no gate, shared prompt", x, 3, 13, 0, 1);
     }
     return check_summary();
 }
