@@ -6,7 +6,8 @@
  *   RULE:   VALUE + one of ">=" ">" "<=" "<" "==" (with "tol") and a number
  *           VALUE + "lengths": [L...] instead of "length": the comparison at every length
  *           VALUE + "above" (or "below"): C2 [, "by": x]   C's value beyond C2's by at least x
- *           {"ratio": [VALUE, VALUE], ">=": x}               first over second
+ *           {"ratio": [VALUE, VALUE], ">=": x}               first over second; a VALUE may be
+ *                                                            {"ratio": [VALUE, VALUE]} itself
  *           {"all": [RULE...]}, {"any": [RULE...]}
  *           {"cell": C, "field": F, "==": "text"}             a string in the result, compared exactly
  * Three-valued: a rule whose figure is missing is "unmeasured", never false;
@@ -391,6 +392,52 @@ static RuleOutcome steps_rule(const cJSON *rule, RepExp *x, char *why, size_t ca
     return out;
 }
 
+/* {"ratio": [VALUE, VALUE]}: *q = first over second, either of which may be a
+ * {"ratio": [...]} itself ("Mamba's lead at batch 128 over its lead at batch
+ * 1"). desc gets "a / b", fig "fa / fb = q". Nesting stops at depth 4. */
+static RuleOutcome ratio_value(const cJSON *ratio, RepExp *x, int depth, double *q, char *desc, size_t dcap, char *fig,
+                               size_t fcap, char *why, size_t cap)
+{
+    if (!cJSON_IsArray(ratio) || cJSON_GetArraySize(ratio) != 2)
+        return bad(why, cap, "%s", "\"ratio\" is a list of two values beside one comparison (>=, >, <=, <, ==)");
+    if (depth > 4) return bad(why, cap, "%s", "ratios nest at most 4 deep");
+    double v[2];
+    char d[2][340], f[2][200];
+    RuleOutcome o = RULE_HOLDS;
+    for (int i = 0; i < 2; i++) {
+        const cJSON *val = cJSON_GetArrayItem(ratio, i), *c = get(val, "cell"), *L = get(val, "length");
+        const cJSON *inner = get(val, "ratio");
+        RuleOutcome oi;
+        if (inner) {
+            if (cJSON_GetArraySize(val) != 1) return bad(why, cap, "%s", "a ratio inside a ratio stands alone: {\"ratio\": [VALUE, VALUE]}");
+            char di[300], fi[180];
+            oi = ratio_value(inner, x, depth + 1, &v[i], di, sizeof di, fi, sizeof fi, why, cap);
+            snprintf(d[i], sizeof d[i], "(%s)", di);
+            snprintf(f[i], sizeof f[i], "(%s)", fi);
+        } else {
+            for (const cJSON *k = cJSON_IsObject(val) ? val->child : NULL; k; k = k->next)
+                if (strcmp(k->string, "cell") && strcmp(k->string, "metric") && strcmp(k->string, "field") &&
+                    strcmp(k->string, "length") && strcmp(k->string, "depth") && strcmp(k->string, "stat")) {
+                    why[0] = 0;
+                    appendf(why, cap, "unknown key \"%s\" in a ratio's value (known: cell metric field length depth stat ratio)", k->string);
+                    return RULE_BAD;
+                }
+            if (L && !cJSON_IsNumber(L)) return bad(why, cap, "%s", "\"length\" must be a number");
+            oi = value(val, x, cJSON_IsString(c) ? c->valuestring : NULL, cJSON_IsNumber(L) ? L->valuedouble : NAN, &v[i],
+                       d[i], sizeof d[i], f[i], sizeof f[i], why, cap);
+        }
+        if (oi == RULE_BAD) return RULE_BAD;
+        if (oi != RULE_HOLDS) o = RULE_UNMEASURED;
+    }
+    if (o != RULE_HOLDS) return o;
+    *q = v[1] != 0 ? v[0] / v[1] : NAN;
+    char vq[40];
+    rep_num(vq, sizeof vq, *q);
+    snprintf(desc, dcap, "%s / %s", d[0], d[1]);
+    snprintf(fig, fcap, "%s / %s = %s", f[0], f[1], vq);
+    return RULE_HOLDS;
+}
+
 RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
 {
     if (!cJSON_IsObject(rule)) return bad(why, cap, "%s", "a rule must be a JSON object");
@@ -412,37 +459,18 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
     }
     if (ratio) {
         const char *op;
-        double rhs = 0;
+        double rhs = 0, q;
         const cJSON *tol = get(rule, "tol");
-        if (!cJSON_IsArray(ratio) || cJSON_GetArraySize(ratio) != 2 || find_op(rule, &op, &rhs) || !op ||
-            cJSON_GetArraySize(rule) != 2 + (tol != NULL))
+        if (find_op(rule, &op, &rhs) || !op || cJSON_GetArraySize(rule) != 2 + (tol != NULL))
             return bad(why, cap, "%s", "\"ratio\" is a list of two values beside one comparison (>=, >, <=, <, ==)");
-        double v[2];
-        char desc[2][300], part[600] = "", fig[2][128];
-        RuleOutcome o = RULE_HOLDS;
-        for (int i = 0; i < 2; i++) {
-            const cJSON *val = cJSON_GetArrayItem(ratio, i), *c = get(val, "cell"), *L = get(val, "length");
-            for (const cJSON *k = cJSON_IsObject(val) ? val->child : NULL; k; k = k->next)
-                if (strcmp(k->string, "cell") && strcmp(k->string, "metric") && strcmp(k->string, "field") &&
-                    strcmp(k->string, "length") && strcmp(k->string, "depth") && strcmp(k->string, "stat")) {
-                    why[0] = 0;
-                    appendf(why, cap, "unknown key \"%s\" in a ratio's value (known: cell metric field length depth stat)", k->string);
-                    return RULE_BAD;
-                }
-            if (L && !cJSON_IsNumber(L)) return bad(why, cap, "%s", "\"length\" must be a number");
-            RuleOutcome oi = value(val, x, cJSON_IsString(c) ? c->valuestring : NULL, cJSON_IsNumber(L) ? L->valuedouble : NAN,
-                                   &v[i], desc[i], sizeof desc[i], fig[i], sizeof fig[i], part, sizeof part);
-            if (oi == RULE_BAD) { snprintf(why, cap, "%s", part); return RULE_BAD; }
-            if (oi != RULE_HOLDS) o = RULE_UNMEASURED;
-        }
+        char desc[700], fig[480], part[1200] = "";
+        RuleOutcome o = ratio_value(ratio, x, 0, &q, desc, sizeof desc, fig, sizeof fig, part, sizeof part);
+        if (o == RULE_BAD) { snprintf(why, cap, "%s", part); return RULE_BAD; }
         if (o != RULE_HOLDS) { appendf(why, cap, "%s%s", *why ? "; " : "", part); return o; }
-        double q = v[1] != 0 ? v[0] / v[1] : NAN;
         int ok = !isnan(q) && compare(q, op, rhs, tol ? tol->valuedouble : 0);
-        char vq[40], vr[40];
-        rep_num(vq, sizeof vq, q);
+        char vr[40];
         rep_num(vr, sizeof vr, rhs);
-        appendf(why, cap, "%s%s / %s = %s / %s = %s (%s %s: %s)", *why ? "; " : "", desc[0], desc[1], fig[0], fig[1], vq,
-                op, vr, ok ? "yes" : "no");
+        appendf(why, cap, "%s%s = %s (%s %s: %s)", *why ? "; " : "", desc, fig, op, vr, ok ? "yes" : "no");
         return ok ? RULE_HOLDS : RULE_FAILS;
     }
     for (const cJSON *k = rule->child; k; k = k->next) {

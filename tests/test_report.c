@@ -245,6 +245,18 @@ static void rules(void)
     CHECK(!strcmp(v.verdict, "not reproduced"), "below: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"weak\", \"length\": 64}], \">=\": 2}}", &v);
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "= 2 (>= 2: yes)"), "ratio: %s: %s", v.verdict, v.line);
+    /* a ratio of ratios (a lead that grows with the batch): (good / weak) over (weak / good) = 2 / 0.5 */
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"weak\", \"length\": 64}]},"
+                   " {\"ratio\": [{\"cell\": \"weak\", \"length\": 64}, {\"cell\": \"good\", \"length\": 64}]}], \">=\": 4}}", &v);
+    CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "(good token_acc@64 / weak token_acc@64) / (weak") &&
+          strstr(v.line, "= 4 (>= 4: yes)"), "ratio of ratios: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"weak\", \"length\": 64}], \"cell\": \"good\"},"
+                   " {\"cell\": \"weak\", \"length\": 64}], \">=\": 1}}", &v);
+    CHECK(v.bad && strstr(v.line, "stands alone"), "a nested ratio with other keys: %s", v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"ratio\": [{\"ratio\": [{\"cell\": \"good\", \"length\": 64}, {\"cell\": \"absent\", \"length\": 64}]},"
+                   " {\"cell\": \"weak\", \"length\": 64}], \">=\": 1}}", &v);
+    CHECK(!strcmp(v.verdict, "not measured") && !v.bad && strstr(v.line, "has no results"), "a nested ratio not measured: %s: %s",
+          v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"good\", \"lengths\": [64, 256], \">=\": 0.85}}", &v);
     CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 2 seeds") && strstr(v.line, "@64") &&
           strstr(v.line, "@256"), "lengths: %s: %s", v.verdict, v.line);
