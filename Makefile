@@ -119,6 +119,16 @@ interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 	$(INTEROP_VENV)/bin/python scripts/interop/run.py --seqbench $(BUILD)/seqbench \
 		--work $(BUILD)/interop-work --out results/interop.json
 
+# seqbench's Transformer and transformers' LlamaForCausalLM trained side by side (issue 29):
+# the same initial weights (train --steps 0 --save), the same batches (sample --split train),
+# the same masked loss, AdamW, schedule and clipping; their learning curves compared
+# (scripts/interop/learning_curve.py, docs/checkpoints.md). One thread, about a minute;
+# writes results/learning-curve.json. The interop venv; not part of `make test`.
+.PHONY: learning-curve
+learning-curve: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
+	$(INTEROP_VENV)/bin/python scripts/interop/learning_curve.py --seqbench $(BUILD)/seqbench \
+		--work $(BUILD)/learning-curve-work --out results/learning-curve.json
+
 # seqbench side by side with PyTorch and Hugging Face transformers (scripts/peers/,
 # docs/benchmarks.md "Peers"): the same shapes, fp32, random weights, PEERS_THREADS
 # threads, in one run; writes results/bench-peers.json and .md and the table between

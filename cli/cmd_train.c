@@ -33,7 +33,7 @@ int cmd_train(int argc, char **argv)
     int n = model_options(&ma, opts);
     n += task_args_options(&ta, opts + n);
     Option more[] = {
-        OPT_I("steps", &tc.steps, 1, 1e8, "optimizer steps"),
+        OPT_I("steps", &tc.steps, 0, 1e8, "optimizer steps (0: none; --save then writes the initial weights)"),
         OPT_I("batch", &tc.batch, 1, 1 << 20, "sequences per step"),
         OPT_D("lr", &tc.lr, 1e-9, 10, "peak learning rate"),
         OPT_I("warmup", &tc.warmup, 0, 1e8, "linear warmup steps"),

@@ -38,7 +38,9 @@ int train_val_every(const TrainCfg *c)
 
 int train_validate(const TrainCfg *c, Err *e)
 {
-    if (c->steps < 1 || c->steps > 100000000) return err_set(e, "steps must be in [1, 1e8] (got %d)", c->steps);
+    /* 0: no step, the model as initialised (train --steps 0 --save: the start of a run, for a comparison
+     * that trains the same weights elsewhere, scripts/interop/learning_curve.py) */
+    if (c->steps < 0 || c->steps > 100000000) return err_set(e, "steps must be in [0, 1e8] (got %d)", c->steps);
     if (c->batch < 1 || c->batch > 1 << 20) return err_set(e, "batch must be in [1, 2^20] (got %d)", c->batch);
     if (!(c->lr > 0 && c->lr < 10)) return err_set(e, "lr must be in (0, 10) (got %g)", c->lr);
     if (c->warmup < 0) return err_set(e, "warmup must be >= 0 (got %d)", c->warmup);

@@ -10,7 +10,9 @@
  *      a step is trained or measured, and the messages and numbers a person
  *      reads;
  *   7. what a new user met (issue 28): help and dry runs that say what the
- *      command will do. */
+ *      command will do;
+ *   8. train --steps 0 --save: the initial weights (issue 29's learning-curve
+ *      comparison starts PyTorch from them). */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
 #define _POSIX_C_SOURCE 200809L
 #endif
@@ -31,6 +33,7 @@
 
 #include "check.h"
 #include "core/jsonio.h"
+#include "core/safetensors.h"
 
 #ifndef TIMEOUT_S /* -DTIMEOUT_S=5 to run these tests quickly against an old binary */
 #define TIMEOUT_S 120
@@ -1067,6 +1070,69 @@ static void output_directories(void)
     CHECK(access(p, F_OK) == 0, "train --save did not make %s with its parents", p);
 }
 
+/* ---- 8. --steps 0: the initial weights ---- */
+
+#define TRAIN_INIT(steps, lr, out, save)                                                                          \
+    ARGS("train", "--task", "copy", "--max-len", "4", "--alphabet", "4", "--steps", steps, "--lr", lr,            \
+         "--warmup", "0", "--weight-decay", "0", "--batch", "8", "--d-model", "16", "--heads", "2", "--out", out, \
+         "--save", save, "--eval-seqs", "20", "--threads", "1")
+
+/* Largest |a - b - tol(a)| over every tensor of two checkpoints (1 if their tensors differ in name or size),
+ * with tol(a) = 1e-9 + 2^-23 |a|: one Adam step at lr 1e-9 moves a weight by at most 1e-9 (m/sqrt(v) is
+ * sign(g) at the first step) plus the rounding of the result. *moved: how many elements differ at all. */
+static double init_excess(const char *d0, const char *d1, size_t *moved)
+{
+    char p0[700], p1[700];
+    snprintf(p0, sizeof p0, "%s/model.safetensors", d0);
+    snprintf(p1, sizeof p1, "%s/model.safetensors", d1);
+    StFile a, b;
+    Err e = {{0}};
+    *moved = 0;
+    if (st_open(&a, p0, &e)) { CHECK(0, "%s", e.msg); return 1; }
+    if (st_open(&b, p1, &e)) { CHECK(0, "%s", e.msg); st_close(&a); return 1; }
+    double worst = a.n == b.n ? -1 : 1;
+    for (int i = 0; i < a.n && worst < 1; i++) {
+        const StTensor *ta = &a.t[i], *tb = st_find(&b, ta->name);
+        if (!tb || tb->numel != ta->numel) { worst = 1; break; }
+        float *x = malloc(sizeof(float) * ta->numel), *y = malloc(sizeof(float) * ta->numel);
+        if (x && y && !st_read_f32(&a, ta, x, ta->numel, &e) && !st_read_f32(&b, tb, y, tb->numel, &e))
+            for (size_t j = 0; j < ta->numel; j++) {
+                double d = fabs((double)x[j] - y[j]), over = d - (1e-9 + ldexp(fabs(x[j]), -23));
+                *moved += d > 0;
+                worst = over > worst ? over : worst;
+            }
+        else worst = 1;
+        free(x);
+        free(y);
+    }
+    st_close(&a);
+    st_close(&b);
+    return worst;
+}
+
+static void initial_weights(void)
+{
+    char out[600], d0[600], d1[600];
+    path_in(out, sizeof out, "I0.json");
+    path_in(d0, sizeof d0, "I0");
+    path_in(d1, sizeof d1, "I1");
+    ok("train --steps 0", TRAIN_INIT("0", "0.001", out, d0));
+    cJSON *r = read_json(out);
+    CHECK(r && num(r, "metrics.steps") == 0 && cJSON_GetArraySize(get(r, "loss_curve")) == 0 &&
+              !get(r, "metrics.final_train_loss") && get(r, "metrics.eval"),
+          "train --steps 0: metrics.steps %g, %d loss_curve points, a final_train_loss or no eval",
+          r ? num(r, "metrics.steps") : -1, r ? cJSON_GetArraySize(get(r, "loss_curve")) : -1);
+    cJSON_Delete(r);
+    path_in(out, sizeof out, "I1.json");
+    ok("train --steps 1 --lr 1e-9", TRAIN_INIT("1", "1e-9", out, d1));
+    /* one step at lr 1e-9 from the same seed: within that step of the --steps 0 weights, and moved by it */
+    size_t moved;
+    double excess = init_excess(d0, d1, &moved);
+    CHECK(excess <= 0, "--steps 0 vs one step at lr 1e-9: %.3g beyond the step's reach (not the initial weights)",
+          excess);
+    CHECK(moved > 0, "--steps 0 and one step at lr 1e-9 saved the same weights: the step did not show");
+}
+
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -1110,6 +1176,7 @@ int main(void)
     eval_help_task();
     dry_run_resolved();
     output_directories();
+    initial_weights();
     nftw(tmp, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     return check_summary();
 }
