@@ -9,7 +9,7 @@ int model_options(ModelArgs *a, Option *o)
                                "transformer-local (L- pairs, 2), mamba, mamba2, mamba-lti (M blocks, 4), hawk (R- pairs, 2), "
                                "griffin (R-R-L- groups, 1), jamba (8-layer Jamba blocks M-MEM-ME*-MEM-ME, 1), "
                                "mamba2-hybrid (sublayers placed by Algorithm 1, 8)"),
-        OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (overrides --arch)"),
+        OPT_S("pattern", a->pattern, "sublayer pattern per repeat, e.g. \"*-\" (replaces --arch's layout; its conventions, e.g. Griffin's GeGLU, MQA and soft cap, stay)"),
         OPT_I("layers", &a->layers, 0, SEQ_MAX_SUBLAYERS,
               "repeats of the preset's unit (see --arch) or of --pattern (0 = the preset's default, 2 for --pattern)"),
         OPT_I("d-model", &a->d_model, 0, 65536, "model width (0 = 64; 24 for jamba, 40 for mamba2-hybrid)"),

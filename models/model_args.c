@@ -85,8 +85,8 @@ static const char *stack_symbols(const ModelArgs *a)
 
 static int uses_mamba2(const ModelArgs *a)
 {
-    if (!*a->pattern && (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid"))) return 1;
-    if (!*a->pattern && !strcmp(a->arch, "mamba-lti")) return 0;
+    if (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid")) return 1;
+    if (!strcmp(a->arch, "mamba-lti")) return 0;
     return !strcmp(a->mamba, "mamba2");
 }
 
@@ -322,13 +322,15 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
         return err_set(e, "--heads %d does not divide --d-model %d (give --head-dim to choose the head size)", a->heads,
                        a->d_model);
     c->head_dim = a->head_dim ? a->head_dim : (a->d_model / a->heads > 0 ? a->d_model / a->heads : 1);
-    int griffin_family = !*a->pattern && (!strcmp(a->arch, "hawk") || !strcmp(a->arch, "griffin"));
+    /* an --arch's conventions hold with or without --pattern, which replaces its layout alone: `--arch griffin
+     * --pattern R-R-L-R-R-` is a Griffin of another layout (it used to be a generic model with Griffin's layout) */
+    int griffin_family = !strcmp(a->arch, "hawk") || !strcmp(a->arch, "griffin");
     const char *act = *a->act ? a->act : griffin_family ? "gelu" : "silu";
     if (!strcmp(act, "silu") || !strcmp(act, "swiglu")) c->mlp_act = ACT_SILU;
     else if (!strcmp(act, "gelu") || !strcmp(act, "geglu")) c->mlp_act = ACT_GELU_TANH;
     else return err_set(e, "--act must be silu or gelu (got \"%s\")", a->act);
     c->d_ff = a->d_ff ? a->d_ff : (c->mlp_act == ACT_SILU ? 4 : 3) * a->d_model;
-    int jamba = !*a->pattern && !strcmp(a->arch, "jamba");
+    int jamba = !strcmp(a->arch, "jamba");
     const char *pos = *a->pos ? a->pos : jamba ? "none" : "rope";
     if (!strcmp(pos, "rope")) c->pos_encoding = POS_ROPE;
     else if (!strcmp(pos, "none")) c->pos_encoding = POS_NONE;
@@ -342,8 +344,8 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     else if (!strcmp(a->mamba, "lti")) c->mamba = MAMBA_LTI;
     else if (!strcmp(a->mamba, "mamba2")) c->mamba = MAMBA2;
     else return err_set(e, "--mamba must be mamba1, lti or mamba2 (got \"%s\")", a->mamba);
-    if (!*a->pattern && (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid"))) c->mamba = MAMBA2;
-    if (!*a->pattern && !strcmp(a->arch, "mamba-lti")) c->mamba = MAMBA_LTI;
+    if (!strcmp(a->arch, "mamba2") || !strcmp(a->arch, "mamba2-hybrid")) c->mamba = MAMBA2;
+    if (!strcmp(a->arch, "mamba-lti")) c->mamba = MAMBA_LTI;
     if (strcmp(a->mamba_gate, "silu") && strcmp(a->mamba_gate, "none"))
         return err_set(e, "--mamba-gate must be silu or none (got \"%s\")", a->mamba_gate);
     c->mamba_no_gate = !strcmp(a->mamba_gate, "none");

@@ -175,6 +175,32 @@ static void explicit_sizes_unchanged(void)
     }
 }
 
+/* --pattern replaces an --arch's layout, not its conventions: --arch griffin --pattern R-R-L- builds what
+ * --arch griffin builds (it built a generic model with 4 KV heads, SwiGLU, full RoPE and no soft cap, which
+ * two experiments' Griffin cells were until 2026-12-07), and --arch mamba2 --pattern MM Mamba-2 mixers. */
+static void pattern_keeps_conventions(void)
+{
+    ModelArgs a = preset("griffin", 0), p = a;
+    a.layers = 1;
+    strcpy(p.pattern, "R-R-L-");
+    p.layers = 1;
+    Built x = build(&a, COPY_VOCAB), y = build(&p, COPY_VOCAB);
+    CHECK(x.ok && y.ok && !strcmp(x.cfg.pattern, y.cfg.pattern) && x.pc.total == y.pc.total &&
+              y.cfg.n_kv_heads == 1 && y.cfg.logits_soft_cap == 30 && y.cfg.mlp_act == ACT_GELU_TANH &&
+              y.cfg.partial_rotary_factor == 0.5 && y.cfg.norm_plus_one && y.cfg.embed_scale > 0,
+          "--arch griffin --pattern R-R-L-: kv %d, soft cap %g, rotary %g, %ld parameters against --arch griffin's %ld",
+          y.cfg.n_kv_heads, y.cfg.logits_soft_cap, y.cfg.partial_rotary_factor, (long)y.pc.total, (long)x.pc.total);
+    ModelArgs m = preset("mamba2", 0);
+    strcpy(m.pattern, "MM");
+    Built z = build(&m, COPY_VOCAB);
+    CHECK(z.ok && z.cfg.mamba == MAMBA2, "--arch mamba2 --pattern MM: Mamba-2 mixers (%d)", z.cfg.mamba);
+    ModelArgs t = preset("transformer", 0); /* the default arch adds nothing to a pattern */
+    strcpy(t.pattern, "R-L-");
+    Built w = build(&t, COPY_VOCAB);
+    CHECK(w.ok && w.cfg.n_kv_heads == 4 && w.cfg.logits_soft_cap == 0 && w.cfg.mlp_act == ACT_SILU,
+          "--pattern R-L- alone: a generic model (kv %d, soft cap %g)", w.cfg.n_kv_heads, w.cfg.logits_soft_cap);
+}
+
 static void warnings(void)
 {
     /* a depth the user fixed cannot shrink: the miss is said with its reason */
@@ -258,6 +284,7 @@ int main(int argc, char **argv)
     budgets();
     budget_sweep();
     explicit_sizes_unchanged();
+    pattern_keeps_conventions();
     warnings();
     no_weights_allocated();
     return check_summary();
