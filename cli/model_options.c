@@ -29,6 +29,9 @@ int model_options(ModelArgs *a, Option *o)
         OPT_S("mamba", a->mamba, "Mamba variant for M: mamba1 (selective S6), lti (S4D-like ablation), mamba2 (SSD)"),
         OPT_S("mamba-gate", a->mamba_gate, "mamba1/lti block's output gate: silu (out_proj(y * SiLU(z)), the Mamba "
                                            "block) or none (out_proj(y), Mamba Table 1's \"No gate\" block)"),
+        OPT_S("mamba-init", a->mamba_init, "mamba1/lti block's in_proj, conv1d, x_proj and out_proj at the start: normal "
+                                           "(N(0, 0.02), as every matrix) or mamba_ssm (PyTorch's defaults, as the official "
+                                           "code leaves them: U(+-1/sqrt(fan_in)), out_proj / sqrt(Mamba layers))"),
         OPT_I("d-state", &a->d_state, 1, 4096, "Mamba state size N"),
         OPT_I("expand", &a->expand, 1, 64, "Mamba expansion: E = expand x d-model"),
         OPT_I("d-conv", &a->d_conv, 1, 64, "Mamba causal conv width"),

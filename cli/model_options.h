@@ -6,7 +6,7 @@
 #include "cli/options.h"
 #include "models/model_args.h"
 
-#define MODEL_OPTIONS_N 44
+#define MODEL_OPTIONS_N 45
 
 /* Writes the option table entries into out (MODEL_OPTIONS_N of them). */
 int model_options(ModelArgs *a, Option *out);

@@ -30,6 +30,7 @@ typedef struct {
     int dt_rank;                /* mamba1: time_step_rank R (0 = ceil(d_model / 16)) */
     int mamba_inner_norms;      /* Jamba's flavour: RMSNorm on δ, B and C */
     int mamba_no_gate;          /* mamba1/lti: Mamba Table 1's "No gate" block, out_proj(y) without ⊙ SiLU(z) */
+    int mamba_init_ssm;         /* mamba1/lti: init in_proj, conv1d, x_proj, out_proj as mamba_ssm (mamba_block_init_ssm) */
     int ssm_head_dim, n_groups, chunk_size; /* mamba2: heads of ssm_head_dim, G groups of B/C */
     /* mixture of experts (`E`): SwiGLU experts of expert_d_ff (0 = d_ff) */
     int n_experts, experts_per_tok, expert_d_ff;

@@ -21,6 +21,7 @@ void model_args_defaults(ModelArgs *a)
     a->expert_offset = 1;
     strcpy(a->mamba, "mamba1");
     strcpy(a->mamba_gate, "silu");
+    strcpy(a->mamba_init, "normal");
     a->d_state = 16;
     a->expand = 2;
     a->d_conv = 4;
@@ -349,6 +350,9 @@ static int build_cfg(const ModelArgs *a, int task_vocab, ModelCfg *c, Err *e)
     if (strcmp(a->mamba_gate, "silu") && strcmp(a->mamba_gate, "none"))
         return err_set(e, "--mamba-gate must be silu or none (got \"%s\")", a->mamba_gate);
     c->mamba_no_gate = !strcmp(a->mamba_gate, "none");
+    if (strcmp(a->mamba_init, "normal") && strcmp(a->mamba_init, "mamba_ssm"))
+        return err_set(e, "--mamba-init must be normal or mamba_ssm (got \"%s\")", a->mamba_init);
+    c->mamba_init_ssm = !strcmp(a->mamba_init, "mamba_ssm");
     c->d_state = a->d_state;
     c->expand = a->expand;
     c->d_conv = a->d_conv;

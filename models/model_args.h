@@ -11,7 +11,7 @@
 #include "models/config.h"
 
 typedef struct {
-    char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24], mamba[16], mamba_gate[8];
+    char arch[32], pattern[SEQ_MAX_SUBLAYERS + 1], pos[8], act[24], mamba[16], mamba_gate[8], mamba_init[16];
     int layers, d_model, heads, kv_heads, head_dim, d_ff, window, untie, vocab;
     int d_state, expand, d_conv, dt_rank, inner_norms, ssm_head_dim, n_groups, chunk, pad_vocab;
     int lru_width, lru_blocks, conv1d_width, gemma;

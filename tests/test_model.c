@@ -299,6 +299,60 @@ static void test_no_gate(void)
     rmdir(d);
 }
 
+/* max |w| and the std of one tensor of layer l's mixer */
+static void tensor_stats(const Model *m, int l, const char *name, double *max, double *sd)
+{
+    char full[128];
+    snprintf(full, sizeof full, "model.layers.%d.mixer.%s", l, name);
+    const ModelTensor *t = model_find_tensor(m, full);
+    *max = *sd = -1;
+    if (!t) return;
+    double s2 = 0, mx = 0;
+    for (size_t i = 0; i < t->numel; i++) {
+        double v = m->params[t->offset + i];
+        s2 += v * v;
+        mx = fabs(v) > mx ? fabs(v) : mx;
+    }
+    *max = mx;
+    *sd = sqrt(s2 / (double)t->numel);
+}
+
+/* --mamba-init mamba_ssm draws in_proj, conv1d, x_proj and out_proj as the official code leaves them
+ * (U(+-1/sqrt(fan_in)): std bound/sqrt(3); out_proj also / sqrt(Mamba layers)); the default keeps N(0, 0.02)
+ * for every matrix, and the conv bias at 0. D = 32, E = 64, K = 4, two Mamba layers. */
+static void test_mamba_init(void)
+{
+    for (int v = 0; v < 2; v++)
+        for (int ssm = 0; ssm < 2; ssm++) {
+            ModelCfg c = small();
+            strcpy(c.pattern, "MM");
+            c.mamba = v ? MAMBA_LTI : MAMBA1;
+            c.mamba_init_ssm = ssm;
+            Model m;
+            Err e = {{0}};
+            if (model_create(&m, &c, &e)) { CHECK(0, "%s", e.msg); continue; }
+            model_init_weights(&m, 3);
+            struct { const char *name; double bound; } want[] = {
+                {"in_proj.weight", 1 / sqrt(32.0)}, {"conv1d.weight", 0.5}, {"conv1d.bias", 0.5},
+                {"x_proj.weight", 1 / sqrt(64.0)}, {"out_proj.weight", 1 / sqrt(64.0) / sqrt(2.0)}};
+            for (int i = 0; i < 5; i++) {
+                double mx, sd;
+                tensor_stats(&m, 1, want[i].name, &mx, &sd);
+                if (mx < 0) { CHECK(v == 1 && i == 3, "%s missing", want[i].name); continue; } /* LTI: no x_proj */
+                if (ssm)
+                    CHECK(mx <= want[i].bound && mx > 0.9 * want[i].bound && fabs(sd / (want[i].bound / sqrt(3.0)) - 1) < 0.25,
+                          "%s mamba_ssm %s: max %g (bound %g), std %g (want %g)", v ? "lti" : "mamba1", want[i].name, mx,
+                          want[i].bound, sd, want[i].bound / sqrt(3.0));
+                else if (i == 2)
+                    CHECK(mx == 0, "%s normal init: conv bias %g, want 0", v ? "lti" : "mamba1", mx);
+                else
+                    CHECK(fabs(sd / 0.02 - 1) < 0.25, "%s normal init %s: std %g, want 0.02", v ? "lti" : "mamba1",
+                          want[i].name, sd);
+            }
+            model_free(&m);
+        }
+}
+
 int main(void)
 {
     test_pattern();
@@ -308,5 +362,6 @@ int main(void)
     test_mamba_paper_sizes();
     test_save_load();
     test_no_gate();
+    test_mamba_init();
     return check_summary();
 }

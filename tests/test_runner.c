@@ -205,6 +205,33 @@ static void other_commands(void)
 /* A result made under other settings is not done (issue 28): the smoke-then-quick sequence. A smoke result
  * listed at quick is moved aside (FILE.stale, then .stale2: never over an earlier one) with the differing
  * settings named, a dry run only says so, and the same settings again find it done. */
+/* The settings digest of `train --dry-run` (its last line holds it). */
+static void digest_of(const char *args, char hex[17], int *names_init)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "train --arch mamba --steps 3 --threads 1 --dry-run %s", args);
+    hex[0] = 0;
+    if (run(cmd) != 0) return;
+    char *out = check_slurp(tmp, "out.txt"), *d = out ? strstr(out, "# settings digest ") : NULL;
+    if (d) sscanf(d + strlen("# settings digest "), "%16[0-9a-f]", hex);
+    *names_init = d && strstr(d, "\"mamba-init\"") != NULL;
+    free(out);
+}
+
+/* An option added after results were recorded stays out of the digest at the value that does what seqbench did
+ * before it (--mamba-init normal), so those results still count as done; another value is another setting. */
+static void digest_added_option(void)
+{
+    char before[17], normal[17], ssm[17];
+    int in_before, in_normal, in_ssm;
+    digest_of("", before, &in_before);
+    digest_of("--mamba-init normal", normal, &in_normal);
+    digest_of("--mamba-init mamba_ssm", ssm, &in_ssm);
+    CHECK(before[0] && !strcmp(before, normal) && !in_before && !in_normal,
+          "--mamba-init normal is not in the digest (%s vs %s; named %d %d)", before, normal, in_before, in_normal);
+    CHECK(ssm[0] && strcmp(before, ssm) && in_ssm, "--mamba-init mamba_ssm is: %s", ssm);
+}
+
 static void stale_results(void)
 {
     write_file("tiny.json", TINY);
@@ -396,6 +423,7 @@ int main(void)
     one_cell();
     other_commands();
     stale_results();
+    digest_added_option();
     spec_input();
     seeds();
     sweeps();

@@ -70,6 +70,7 @@ static void m1_init(const Sub *s, Rng *r)
         w.dt_b[e] = (real)(dt + log(-expm1(-dt)));
         for (int k = 0; k < R; k++) w.dt_w[(size_t)e * R + k] = (real)((2 * rng_uniform(r) - 1) / sqrt((double)R));
     }
+    if (c->mamba_init_ssm) mamba_block_init_ssm(c, w.in, w.conv_w, w.conv_b, w.x, R + 2 * N, w.out, r);
 }
 
 

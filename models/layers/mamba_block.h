@@ -16,9 +16,11 @@
 #ifndef SEQ_MAMBA_BLOCK_H
 #define SEQ_MAMBA_BLOCK_H
 
+#include <math.h>
 #include <string.h>
 
 #include "core/cpu.h"
+#include "core/rng.h"
 #include "models/config.h"
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
@@ -154,6 +156,28 @@ static inline void mamba_block_output_backward(const ModelCfg *c, const real *ou
     }
     linear_bwd(dy, out_gw, dout, g, out_w, M, c->d_model, E, 0); /* dg, turned into dy in place */
     mamba_pass(MB_GATE_BACKWARD, M, E, dy, E, dxz + E, 2 * (size_t)E, y, E, xz + E, 2 * (size_t)E);
+}
+
+/* The block's matrices as the official code (mamba_ssm) starts them, for
+ * cfg->mamba_init_ssm: it leaves PyTorch's defaults on in_proj, conv1d and
+ * x_proj, U(±1/sqrt(fan_in)) (the depthwise conv's fan-in is its width K, so
+ * weight and bias are U(±1/2) at K = 4), and draws out_proj the same way
+ * divided by sqrt(n_layer). seqbench's default, N(0, 0.02) for every
+ * matrix, makes the conv's output ~0.006 and S6's B and C ~7e-4, a saddle
+ * (its SSM path is a product u·B·C) that selective copying left or not by
+ * seed. x_proj may be NULL (the LTI layer has none); P its rows. */
+static inline void mamba_block_init_ssm(const ModelCfg *c, real *in, real *conv_w, real *conv_b, real *x_proj, int P,
+                                        real *out, Rng *r)
+{
+    int D = c->d_model, E = cfg_d_inner(c), K = c->d_conv, IW = mamba_block_in_width(c), layers = 0;
+    for (const char *p = c->pattern; *p; p++) layers += *p == 'M';
+    double b_in = 1 / sqrt((double)D), b_conv = 1 / sqrt((double)K), b_e = 1 / sqrt((double)E);
+    double b_out = b_e / sqrt((double)(layers > 0 ? layers : 1));
+    for (size_t i = 0; i < (size_t)IW * D; i++) in[i] = (real)((2 * rng_uniform(r) - 1) * b_in);
+    for (size_t i = 0; i < (size_t)E * K; i++) conv_w[i] = (real)((2 * rng_uniform(r) - 1) * b_conv);
+    for (int i = 0; i < E; i++) conv_b[i] = (real)((2 * rng_uniform(r) - 1) * b_conv);
+    for (size_t i = 0; x_proj && i < (size_t)P * E; i++) x_proj[i] = (real)((2 * rng_uniform(r) - 1) * b_e);
+    for (size_t i = 0; i < (size_t)D * E; i++) out[i] = (real)((2 * rng_uniform(r) - 1) * b_out);
 }
 
 #endif

@@ -80,6 +80,7 @@ static void lti_init(const Sub *s, Rng *r)
         dt = dt < 1e-4 ? 1e-4 : dt;
         w.dt_b[e] = (real)(dt + log(-expm1(-dt)));
     }
+    if (c->mamba_init_ssm) mamba_block_init_ssm(c, w.in, w.conv_w, w.conv_b, NULL, 0, w.out, r);
 }
 
 
