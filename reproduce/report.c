@@ -121,7 +121,10 @@ static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, int n
                          "3, 3 of 4, 4 of 5), and **fails** when it fails on the mean and in a clear majority. A claim is "
                          "**reproduced** when its check holds, **reproduced qualitatively** when its check fails and "
                          "its qualitative rule holds, and **inconclusive at this scale: holds in k of n seeds** when the "
-                         "rule that decides it does neither (the mean and the seeds disagree, or the seeds split). A claim "
+                         "rule that decides it does neither (the mean and the seeds disagree, or the seeds split). It is **not "
+                         "reproduced** only when the rule that decides it (the qualitative one, if any) fails on the mean "
+                         "and in every seed: a seed where it holds shows the claim can hold at this scale, so the claim is "
+                         "inconclusive instead. A claim "
                          "whose precondition (its measurable rule, say that a model learned the task at all) fails is "
                          "**not measurable at this scale**, with the figures that show it. Each "
                          "verdict line names its seeds, its rules and the figures that decided it.\n\n## Machine\n\n");

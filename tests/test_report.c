@@ -334,8 +334,16 @@ static void rules(void)
     CHECK(!strcmp(v.verdict, "reproduced") && strstr(v.line, "seeds 1, 2, 3;") && strstr(v.line, "holds in 2 of 3 seeds"),
           "mean 0.867, 2 of 3: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"one\", \"length\": 64, \">=\": 0.8}}", &v);
-    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "fails on the mean, holds in 1 of 3 seeds"),
-          "mean 0.7, 1 of 3: %s: %s", v.verdict, v.line);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 3 seeds") &&
+              strstr(v.line, "fails on the mean, holds in 1 of 3 seeds"),
+          "mean 0.7, 1 of 3: a seed where it holds is no failure at this scale: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"one\", \"length\": 64, \">=\": 0.95}}", &v);
+    CHECK(!strcmp(v.verdict, "not reproduced") && strstr(v.line, "fails on the mean, holds in 0 of 3 seeds"),
+          "mean 0.7, 0 of 3: %s: %s", v.verdict, v.line);
+    verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"one\", \"length\": 64, \">=\": 0.95},"
+                   " \"qualitative\": {\"cell\": \"one\", \"length\": 64, \">=\": 0.8}}", &v);
+    CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 1 of 3 seeds"),
+          "the qualitative rule decides, and holds in 1 of 3: %s: %s", v.verdict, v.line);
     verdict_of(&x, "{\"claim\": \"c\", \"check\": {\"cell\": \"none\", \"length\": 64, \">=\": 0.8}}", &v);
     CHECK(!strcmp(v.verdict, "inconclusive at this scale: holds in 2 of 3 seeds"), "mean 0.767, 2 of 3: %s: %s",
           v.verdict, v.line);
