@@ -45,6 +45,22 @@ class Report:
         return p, len(self.checks) - p
 
 
+def quiet_library():
+    """transformers without its warnings, logging and progress bars: the checks print their own lines."""
+    import warnings
+    import transformers
+    warnings.filterwarnings("ignore")
+    transformers.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+
+
+def fresh_dir(path):
+    """path, emptied: a work folder from an earlier run never feeds this one."""
+    if os.path.exists(path):
+        shutil.rmtree(path)
+    os.makedirs(path)
+
+
 def rel_err(a, b):
     """max|a - b| / max|b| (b: the transformers side)."""
     a = torch.as_tensor(a, dtype=torch.float64)

@@ -44,10 +44,8 @@ import json
 import math
 import os
 import platform
-import shutil
 import sys
 import time
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -55,7 +53,7 @@ sys.path.insert(0, HERE)
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from common import Seqbench, write_json_atomic  # noqa: E402
+from common import Seqbench, fresh_dir, quiet_library, write_json_atomic  # noqa: E402
 
 # Tolerances.  FIRST_TOL: same weights, same batches, float order only.  Measured
 # (copy 16, seed 1): at most 8e-8 over the first 20 steps (1e-5 over all 400 windows),
@@ -195,15 +193,11 @@ def main(argv=None):
     if a.steps < 3 * FIRST:
         ap.error(f"--steps must be at least {3 * FIRST}")
 
-    warnings.filterwarnings("ignore")
-    import transformers
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_library()
+    import transformers  # its version goes into the summary
     torch.set_num_threads(1)
     t0 = time.time()
-    if os.path.exists(a.work):
-        shutil.rmtree(a.work)
-    os.makedirs(a.work)
+    fresh_dir(a.work)
     sb = Seqbench(a.seqbench, a.work)
     w = lambda name: os.path.join(a.work, name)  # noqa: E731
 

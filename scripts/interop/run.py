@@ -46,7 +46,6 @@ import platform
 import shutil
 import sys
 import time
-import warnings
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -54,8 +53,8 @@ sys.path.insert(0, HERE)
 import torch  # noqa: E402
 
 from common import (TOL, Report, Seqbench, check_config, check_load, check_logits, copy_checkpoint,  # noqa: E402
-                    hf_greedy, hf_load, hf_logits, one_line, read_config, read_tensors, rel_err,
-                    slow_path_status, write_json_atomic)
+                    fresh_dir, hf_greedy, hf_load, hf_logits, one_line, read_config, read_tensors, rel_err,
+                    quiet_library, slow_path_status, write_json_atomic)
 
 T = 24          # tokens compared (longer than the recurrent_gemma window)
 PROMPT = 8      # greedy decoding: prompt length ...
@@ -349,15 +348,11 @@ def main(argv=None):
     ap.add_argument("--no-tasks", action="store_true", help="skip the task-layout and scoring checks (tasks_check.py)")
     args = ap.parse_args(argv)
 
-    warnings.filterwarnings("ignore")
-    import transformers
-    transformers.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
+    quiet_library()
+    import transformers  # its version goes into the summary
     torch.manual_seed(0)
     t0 = time.time()
-    if os.path.exists(args.work):
-        shutil.rmtree(args.work)
-    os.makedirs(args.work)
+    fresh_dir(args.work)
     sb = Seqbench(args.seqbench, args.work)
     rep = Report()
     summary = {"versions": versions(sb), "tolerance": TOL, "relative_error": "max|seqbench - transformers| / "
