@@ -158,7 +158,12 @@ fi
 echo "$total cells of profile $profile${seeds:+ (seeds $seeds)}, $((total - ntrain - ntiming)) finished: submitting $ntrain training and $ntiming timing cells"
 
 # a task's limit: its array's longest estimate x margin, at least min_time
-# ("-", no estimate: one hour)
+# ("-", no estimate: one hour, said once before anything is submitted, since
+# the paper profile's cells have none and some take hours)
+if [ -z "$time" ]; then
+    unknown=$(cat "$jd/train.tsv" "$jd/timing.tsv" 2>/dev/null | awk -F '\t' '$6 == "-"' | wc -l)
+    [ "$unknown" -eq 0 ] || echo "submit.sh: warning: $unknown cells have no \"seconds\" estimate for profile $profile: their tasks get 1 hour; give --time for longer" >&2
+fi
 limit_of() {
     [ -n "$time" ] && { echo "$time"; return; }
     awk -F '\t' -v m="$margin" -v floor="$min_time" '
