@@ -62,17 +62,20 @@ static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0, 
     for (int k = 1; k < copies; k++) memcpy(logits + (size_t)k * Bc * V, logits, sizeof(real) * Bc * V);
 }
 
-int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
+/* Both entry points: every sequence its own prompt in chunks, or (shared) one
+ * prompt's forward written into every sequence's slot. */
+static int prefill(Decoder *d, const int *tokens, int T, int max_batch, int shared, Err *e)
 {
     decoder_reset(d);
     if (T < 0 || T > d->ctx) return err_set(e, "prefill of %d tokens does not fit a decode context of %d", T, d->ctx);
     if (T == 0) return 0;
-    int Bc = chunk_batch(&d->m->cfg, d->B, T, max_batch);
+    int Bc = shared ? 1 : chunk_batch(&d->m->cfg, d->B, T, max_batch);
     /* the arena's check counts its logits too: fewer sequences a chunk until it passes */
     while (model_reserve_inference(d->m, Bc, T, e))
         if (Bc == 1) return -1;
         else Bc = (Bc + 1) / 2;
-    for (int b0 = 0; b0 < d->B; b0 += Bc) {
+    if (shared) prefill_chunk(d, tokens, 1, T, 0, d->B);
+    for (int b0 = 0; !shared && b0 < d->B; b0 += Bc) {
         int n = d->B - b0 < Bc ? d->B - b0 : Bc;
         prefill_chunk(d, tokens + (size_t)b0 * T, n, T, b0, 1);
     }
@@ -80,13 +83,9 @@ int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
     return 0;
 }
 
-int decoder_prefill_shared(Decoder *d, const int *tokens, int T, Err *e)
+int decoder_prefill(Decoder *d, const int *tokens, int T, int max_batch, Err *e)
 {
-    decoder_reset(d);
-    if (T < 0 || T > d->ctx) return err_set(e, "prefill of %d tokens does not fit a decode context of %d", T, d->ctx);
-    if (T == 0) return 0;
-    if (model_reserve_inference(d->m, 1, T, e)) return -1;
-    prefill_chunk(d, tokens, 1, T, 0, d->B);
-    d->pos = T;
-    return 0;
+    return prefill(d, tokens, T, max_batch, 0, e);
 }
+
+int decoder_prefill_shared(Decoder *d, const int *tokens, int T, Err *e) { return prefill(d, tokens, T, 1, 1, e); }

@@ -669,6 +669,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     if (qual && (!check || qual_decides)) describe(rules, sizeof rules, "qualitative", qual, &jq);
     appendf(v->line, sizeof v->line, "; %s", rules);
     decided_by(v, check && (!qual_decides || !qual) ? &jc : qual ? &jq : NULL);
+    const SeedJudged *last = qual ? &jq : &jc; /* the rule a claim that fails fails by */
     if (check && jc.over == RULE_HOLDS) snprintf(v->verdict, sizeof v->verdict, "reproduced");
     else if (check && jc.inconclusive) inconclusive(v, &jc);
     else if (check && jc.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");
@@ -677,7 +678,7 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
     else if (qual && jq.mean == RULE_UNMEASURED) snprintf(v->verdict, sizeof v->verdict, "not measured");
     /* "not reproduced" says the claim fails at this scale: a seed where the deciding rule holds says it need not,
      * so the claim is on the edge (a model that learns the task in some seeds and not in others) */
-    else if ((qual ? &jq : &jc)->n > 0 && (qual ? &jq : &jc)->k > 0) inconclusive(v, qual ? &jq : &jc);
+    else if (last->n > 0 && last->k > 0) inconclusive(v, last);
     else snprintf(v->verdict, sizeof v->verdict, "not reproduced");
 }
 
