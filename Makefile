@@ -105,15 +105,21 @@ fuzz:
 # Interoperability with the real Hugging Face library (scripts/interop/,
 # docs/checkpoints.md): a virtual environment in build/interop-venv, made once with
 # the python3 on PATH and reused, holding the pinned torch, transformers and
-# safetensors from PyPI (scripts/requirements.txt); then seqbench -> transformers
+# safetensors from PyPI, and llama-cpp-python and gguf for bench-peers
+# (scripts/requirements.txt); then seqbench -> transformers
 # and transformers -> seqbench for every model type, and the broken-checkpoint
 # tests. Writes results/interop.json. Not part of `make test`.
 INTEROP_VENV ?= build/interop-venv
+# llama-cpp-python's build of llama.cpp: the CPU library alone (the bench drives it through
+# its C API; the multimodal, example, tool and server targets would double the build time)
+LLAMACPP_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF
 .PHONY: interop
 $(INTEROP_VENV)/.installed: scripts/requirements.txt
 	@test -x $(INTEROP_VENV)/bin/python || python3 -m venv $(INTEROP_VENV) || \
 		{ echo "make interop: 'python3 -m venv' failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
-	PIP_DISABLE_PIP_VERSION_CHECK=1 $(INTEROP_VENV)/bin/python -m pip install -r scripts/requirements.txt
+	CMAKE_ARGS="$(LLAMACPP_CMAKE_ARGS)" CMAKE_BUILD_PARALLEL_LEVEL=$(JOBS) PIP_DISABLE_PIP_VERSION_CHECK=1 \
+		$(INTEROP_VENV)/bin/python -m pip install -r scripts/requirements.txt
 	touch $@
 interop: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 	$(INTEROP_VENV)/bin/python scripts/interop/run.py --seqbench $(BUILD)/seqbench \
@@ -129,14 +135,17 @@ learning-curve: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 	$(INTEROP_VENV)/bin/python scripts/interop/learning_curve.py --seqbench $(BUILD)/seqbench \
 		--work $(BUILD)/learning-curve-work --out results/learning-curve.json
 
-# seqbench side by side with PyTorch and Hugging Face transformers (scripts/peers/,
-# docs/benchmarks.md "Peers"): the same shapes, fp32, random weights, PEERS_THREADS
-# threads, in one run; writes results/bench-peers.json and .md and the table between
+# seqbench side by side with PyTorch, Hugging Face transformers and llama.cpp (scripts/peers/,
+# docs/benchmarks.md "Peers"): the same shapes, fp32 (llama.cpp also f16 and bf16), random
+# weights, PEERS_THREADS threads, in one run; writes results/bench-peers.json and .md and the table between
 # the bench-peers markers of PEERS_DOC (docs/benchmarks.md; PEERS_DOC= writes no page).
 # Uses the interop venv (made if missing; an existing one is
-# not reinstalled); not part of `make test`. Every seqbench figure is measured again with
+# not reinstalled: one made before llama-cpp-python was pinned gets it with
+# `make build/interop-venv/.installed`, or PEERS_FLAGS=--no-llamacpp skips llama.cpp);
+# not part of `make test`. Every seqbench figure is measured again with
 # one core kept busy (PEERS_FLAGS=--no-busy skips that). About 15 minutes on 2 cores at
-# load 7, a quarter of it the busy-core reruns.
+# load 7, a quarter of it the busy-core reruns. PEERS_FLAGS=--only-llamacpp: the
+# llama.cpp rows alone, about 3 minutes.
 PEERS_THREADS ?= 2
 PEERS_DOC ?= docs/benchmarks.md
 PEERS_FLAGS ?=
