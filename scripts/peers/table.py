@@ -3,12 +3,8 @@ the layout of issue 17's, and its place in docs/benchmarks.md (between two marke
 """
 
 import re
+import statistics
 import textwrap
-
-# llama.cpp is not a dependency: its figures are those of issue 17 (llama-bench on
-# f32 GGUFs of the same shapes, a 2-core AMD EPYC Zen 3, 2 threads), kept as measured.
-LLAMA_CPP = {"mamba_decode_b1": 26.9, "llama_decode_b1": 32.3, "mamba_prefill": 164, "llama_prefill": 341}
-LLAMA_CPP_NOTE = "issue 17: llama-bench on f32 GGUFs of the same shapes, measured by hand on a 2-core Zen 3, not rerun"
 
 BEGIN, END = "<!-- bench-peers:begin -->", "<!-- bench-peers:end -->"
 
@@ -63,6 +59,18 @@ def compute_bound_tps(flops_per_token):
     return lambda roof: roof["peak_flops_per_s"] / flops_per_token if roof.get("peak_flops_per_s") else None
 
 
+def paired(seqbench, peer, unit):
+    """Figures of runs made in alternation (seqbench's i-th run, then the peer's): the
+    peer's median, the ratio of each pair, their median and range. A ratio per pair
+    rather than a ratio of medians: the two runs of a pair share the machine's state
+    of that moment, so their ratio moves less than either figure."""
+    ratios = [speed_ratio(s, p, unit) for s, p in zip(seqbench, peer)]
+    ok = [r for r in ratios if r]
+    return {"value": statistics.median(peer), "values": peer, "seqbench_values": seqbench, "ratios": ratios,
+            "ratio": statistics.median(ok) if ok else None, "ratio_min": min(ok, default=None),
+            "ratio_max": max(ok, default=None)}
+
+
 def finish_row(row):
     """Ratios of seqbench to each peer, the fraction of the bound it reaches and its
     slowdown with one core busy."""
@@ -102,13 +110,41 @@ def _busy_cell(row):
     return fmt(b["value"]) + (f" (÷{s:.2f})" if s else "")
 
 
-def markdown(rows, torch_v, transformers_v):
-    """The table; the column of seqbench with one core busy only when some row has it."""
+def _lc_value(p):
+    """'48.1 (×1.06, 0.98–1.10)': the peer's median over the pairs, the median ratio
+    and the range of the ratios."""
+    if not p or p.get("value") is None:
+        return "—"
+    r, lo, hi = p.get("ratio"), p.get("ratio_min"), p.get("ratio_max")
+    if not r:
+        return fmt(p["value"])
+    spread = f", {lo:.2f}–{hi:.2f}" if len(p.get("values", ())) > 1 and lo is not None else ""
+    return f"{fmt(p['value'])} (×{r:.2f}{spread})"
+
+
+def _lc_cells(row, dtypes):
+    """The llama.cpp f32 cell and the half-precision one (every other dtype, named)."""
+    lc = row.get("llama_cpp") or {}
+    half = [d for d in dtypes if d != "f32"]
+    cells = [_lc_value(lc.get("f32"))] if "f32" in dtypes else []
+    if half:
+        got = [f"{d} {_lc_value(lc[d])}" for d in half if lc.get(d)]
+        cells.append("; ".join(got) if got else "—")
+    return cells
+
+
+def markdown(rows, torch_v, transformers_v, lc_label=None, lc_dtypes=()):
+    """The table; the column of seqbench with one core busy only when some row has it,
+    the llama.cpp columns when it ran (lc_label names its version)."""
     busy = any(r.get("seqbench_busy") for r in rows)
-    lines = ["| measure | seqbench | " + ("seqbench, one core busy (÷ slowdown) | " if busy else "")
-             + "llama.cpp (measured by hand, not rerun) | "
-             f"PyTorch {torch_v} | HF transformers {transformers_v} | roofline bound |",
-             "|---|---:|" + ("---:|" if busy else "") + "---:|---:|---:|---:|"]
+    lc_head = []
+    if lc_label:
+        lc_head = ([f"{lc_label}, f32"] if "f32" in lc_dtypes else []) + \
+                  ([f"llama.cpp, {' / '.join(d for d in lc_dtypes if d != 'f32')}"]
+                   if any(d != "f32" for d in lc_dtypes) else [])
+    head = ["measure", "seqbench"] + (["seqbench, one core busy (÷ slowdown)"] if busy else []) + lc_head + \
+           [f"PyTorch {torch_v}", f"HF transformers {transformers_v}", "roofline bound"]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for r in rows:
         b = r.get("bound") or {}
         bound = "—"
@@ -116,10 +152,9 @@ def markdown(rows, torch_v, transformers_v):
             bound = fmt(b["value"])
             if b.get("fraction") is not None:
                 bound += f" ({100 * b['fraction']:.0f}%)"
-        lc = r.get("llama_cpp")
-        lines.append(f"| {r['measure']} | {fmt(r['seqbench'])} | " + (f"{_busy_cell(r)} | " if busy else "")
-                     + f"{fmt(lc) if lc is not None else '—'} | "
-                     f"{_torch_cell(r)} | {_cell(r, 'transformers')} | {bound} |")
+        cells = [r["measure"], fmt(r["seqbench"])] + ([_busy_cell(r)] if busy else []) + \
+                (_lc_cells(r, lc_dtypes) if lc_label else []) + [_torch_cell(r), _cell(r, "transformers"), bound]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -140,6 +175,40 @@ def _busy_sentence(out):
     return (" One core busy: each seqbench figure measured again, right after its idle run with the same "
             "settings (OMP_WAIT_POLICY " + (b.get("omp_wait_policy") or "unset") + "), while another process "
             f"spins in a tight loop{held}; (÷s): s times slower than idle.")
+
+
+def _check_phrase(checks):
+    """'f32 2.5e-04 at 24 layers (transformers' own fp32 4.6e-04), f16 6.3e-03 at 2 layers, ...'
+    for one model's checks, in the order they ran."""
+    parts, lib = [], None
+    for c in checks:
+        if c["dtype"] == "transformers fp32":
+            lib = f" (transformers' own fp32 {c['max_rel_err']:.1e})"
+            continue
+        parts.append(f"{c['dtype']} {c['max_rel_err']:.1e} at {c['layers']} layers" + (lib or ""))
+        lib = None
+    return ", ".join(parts)
+
+
+def _llamacpp_paragraph(out):
+    lc = out.get("llama_cpp")
+    if not lc:
+        return ""
+    by_model = {}
+    for c in lc["checks"]:
+        by_model.setdefault(c["label"], []).append(c)
+    errs = "; ".join(f"{m}: {_check_phrase(v)}" for m, v in by_model.items())
+    order = ", ".join(lc["dtypes"])
+    return (f"{lc['label']}: built from source by pip for this CPU, run through its C API in its own process, "
+            "with seqbench's threads and OMP_WAIT_POLICY, on GGUFs written from the same checkpoints: f32 with an "
+            "f32 KV cache and no flash attention (its f16 rounding moves the logits by 1e-3); f16 and bf16 with "
+            "llama.cpp's defaults (f16 cache, flash attention). Before any timing, the logits at every position "
+            "of a prefill and of decode steps are checked against transformers' float64 forward, the f32 files "
+            "at full depth, f16 and bf16 on 2-layer models of the same widths (these random weights amplify a "
+            f"rounding some 8000 times over 24 layers); max relative error: {errs}. Its rows alternate "
+            f"{lc['rounds']} rounds of seqbench, then llama.cpp {order}, each run as above (a prefill keeps the "
+            "logits of every position, as seqbench's does); figure: median over the rounds; (×r, a–b): the "
+            "median and the range of the ratios of the rounds' pairs.")
 
 
 def report_text(out, md, roof, a):
@@ -165,5 +234,8 @@ def report_text(out, md, roof, a):
                 "GFLOP/s. Decode bound = min(batch × bandwidth / (weight bytes + 2 × state bytes), peak / FLOPs "
                 "per token); prefill and training bound = peak / FLOPs; in brackets the share seqbench reaches.")
     else:
-        tail = "Roofline bound: not measured (this seqbench has no `bench roofline`), so that column is empty."
-    return f"{textwrap.fill(head, 76)}\n\n{md}\n\n{textwrap.fill(tail, 76)}"
+        why = "an --only-llamacpp run" if a.only_llamacpp else "this seqbench has no `bench roofline`"
+        tail = f"Roofline bound: not measured ({why}), so that column is empty."
+    lc = _llamacpp_paragraph(out)
+    lc = f"{textwrap.fill(lc, 76)}\n\n" if lc else ""
+    return f"{textwrap.fill(head, 76)}\n\n{md}\n\n{lc}{textwrap.fill(tail, 76)}"
