@@ -144,8 +144,9 @@ learning-curve: $(BUILD)/seqbench $(INTEROP_VENV)/.installed
 # `make build/interop-venv/.installed`, or PEERS_FLAGS=--no-llamacpp skips llama.cpp);
 # not part of `make test`. Every seqbench figure is measured again with
 # one core kept busy (PEERS_FLAGS=--no-busy skips that). About 15 minutes on 2 cores at
-# load 7, a quarter of it the busy-core reruns. PEERS_FLAGS=--only-llamacpp: the
-# llama.cpp rows alone, about 3 minutes.
+# load 7, a quarter of it the busy-core reruns, before llama.cpp was added; llama.cpp's
+# checks and rounds take 2.3 minutes more (6.1 in all at load 1.2-3.2). PEERS_FLAGS=
+# --only-llamacpp: the llama.cpp rows alone, about 3 minutes.
 PEERS_THREADS ?= 2
 PEERS_DOC ?= docs/benchmarks.md
 PEERS_FLAGS ?=

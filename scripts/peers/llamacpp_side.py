@@ -132,10 +132,10 @@ class Runner:
 
 
 def summary(sec, tokens):
-    import statistics
-    return {"seconds_median": statistics.median(sec), "seconds_min": min(sec), "repeats": len(sec),
-            "seconds": sec, "tokens_per_s_median": tokens / statistics.median(sec),
-            "tokens_per_s_best": tokens / min(sec)}
+    """common.summary's fields and the tokens/s of the median and the fastest run."""
+    from common import summary as timing
+    r = timing(sec)
+    return {**r, "tokens_per_s_median": tokens / r["seconds_median"], "tokens_per_s_best": tokens / r["seconds_min"]}
 
 
 def time_decode(r, prompt, steps, repeats):
