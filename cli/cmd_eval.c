@@ -18,8 +18,10 @@
 #include "models/hf.h"
 #include "tasks/eval.h"
 
-/* Fills task options not given on the command line from the training record. */
-static void defaults_from_training(const char *dir, Option *opts, int n)
+/* Fills task options not given on the command line from the training record,
+ * and for a text the seed: it split the corpus, and another seed's test text
+ * would be partly the training text. */
+static void defaults_from_training(const char *dir, Option *opts, int n, uint64_t *seed)
 {
     char path[1100];
     snprintf(path, sizeof path, "%s/seqbench_train.json", dir);
@@ -39,6 +41,10 @@ static void defaults_from_training(const char *dir, Option *opts, int n)
         else if (o->type == OPT_INT && cJSON_IsNumber(v)) *(int *)o->dest = v->valueint;
         else if (o->type == OPT_DOUBLE && cJSON_IsNumber(v)) *(double *)o->dest = v->valuedouble;
     }
+    const cJSON *trained_seed = cJSON_GetObjectItemCaseSensitive(root, "seed");
+    if (cJSON_GetObjectItemCaseSensitive(root, "data") && cJSON_IsNumber(trained_seed) &&
+        !options_find(opts, n, "seed")->set)
+        *seed = (uint64_t)trained_seed->valuedouble;
     cJSON_Delete(root);
 }
 
@@ -60,7 +66,9 @@ int cmd_eval(int argc, char **argv)
         OPT_D("max-tokens", &max_tokens, 0, 1e15,
               "tokens one length may cost: longer lengths test fewer sequences, at least 1 (0 = no cap)"),
         OPT_I("batch", &batch, 1, 1 << 16, "sequences per pass (lowered when memory needs it)"),
-        OPT_U("seed", &seed, "seed of the held-out data (use the training seed for the same test set)"),
+        OPT_U("seed", &seed,
+              "seed of the held-out data (use the training seed for the same test set; lm: the checkpoint's by "
+              "default, as it split the text)"),
         OPT_S("depths", depths_s, "needle: a grid of depths, a count (11: 0, 0.1, ..., 1) or a list (0,0.5,1)"),
         OPT_S("path", path_s, "auto, parallel (whole sequences at once) or decode (one token at a time, constant "
                               "memory without global attention)"),
@@ -75,7 +83,7 @@ int cmd_eval(int argc, char **argv)
      * until then, so --help shows no "(default copy)" that eval does not use. */
     Option *task_opt = options_find(opts, n, "task");
     ta.task[0] = '\0';
-    task_opt->help = "task: copy, selective_copy, induction, mqar, needle (default: the checkpoint's, from "
+    task_opt->help = "task: copy, selective_copy, induction, mqar, needle, lm (default: the checkpoint's, from "
                      "DIR/seqbench_train.json, as for the other task options; copy without that file)";
     Err e = {{0}};
     int rc = options_parse(opts, n, argc, argv, 2, "eval", "--model DIR [options]", &e);
@@ -98,15 +106,17 @@ int cmd_eval(int argc, char **argv)
     if (*out && results_check_file("--out", out, &e)) die_err(&e); /* before loading or evaluating anything */
     threads_init(threads);
     cJSON *res = results_new("eval", argc, argv); /* threads, load average and start time */
-    defaults_from_training(model_dir, opts, n);
+    defaults_from_training(model_dir, opts, n, &seed);
+    eo.seed = seed;
     if (!task_opt->set && !*ta.task) snprintf(ta.task, sizeof ta.task, "copy");
-    const Task *task = task_args_resolve(&ta, &e);
+    const Task *task = task_args_resolve(&ta, seed, &e);
     if (!task) die_err(&e);
+    task_args_digest_data(&ta, opts, n);
     if (*lengths_s) {
         g.n_lengths = parse_int_list(lengths_s, g.lengths, EVAL_GRID_MAX_LENGTHS, 1, 1 << 22, "--lengths", &e);
         if (g.n_lengths < 0) die_err(&e);
     } else {
-        g.n_lengths = 3;
+        g.n_lengths = task->text ? 1 : 3; /* a text at its training length (the others are lm_context's question) */
         g.lengths[0] = ta.cfg.max_len;
         g.lengths[1] = 2 * ta.cfg.max_len;
         g.lengths[2] = 4 * ta.cfg.max_len;
@@ -123,6 +133,7 @@ int cmd_eval(int argc, char **argv)
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     options_add_digest(res, "eval", opts, n);
     cJSON_AddNumberToObject(res, "seed", (double)seed);
+    if (ta.corpus) cJSON_AddItemToObject(res, "data", task_args_data_json(&ta));
     cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON *metrics = cJSON_AddObjectToObject(res, "metrics");
     cJSON_AddNumberToObject(metrics, "mem_limit", (double)mem_available());
@@ -131,5 +142,6 @@ int cmd_eval(int argc, char **argv)
     if (*out && json_write_file(out, res, &e)) die_err(&e);
     cJSON_Delete(res);
     model_free(&m);
+    task_args_free(&ta);
     return 0;
 }

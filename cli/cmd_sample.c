@@ -43,7 +43,7 @@ int cmd_sample(int argc, char **argv)
     int train = !strcmp(split, "train"), val = !strcmp(split, "val");
     if (!train && !val && strcmp(split, "test")) die("--split must be test, val or train (got \"%s\")", split);
     if (*out && results_check_file("--out", out, &e)) die_err(&e);
-    const Task *task = task_args_resolve(&ta, &e);
+    const Task *task = task_args_resolve(&ta, seed, &e);
     if (!task) die_err(&e);
     if (!length) length = ta.cfg.max_len;
     task_args_check_lengths(task, &ta.cfg, &length, 1);
@@ -61,5 +61,6 @@ int cmd_sample(int argc, char **argv)
     SampleSettings s = {.split = train ? STREAM_TRAIN : val ? STREAM_VAL : STREAM_TEST, .split_name = split,
                         .seed = seed, .length = length, .seqs = seqs, .batch = batch};
     if (sample_write(task, &ta.cfg, &s, *out ? out : NULL, &e)) die_err(&e);
+    task_args_free(&ta);
     return 0;
 }

@@ -95,8 +95,11 @@ int cmd_train(int argc, char **argv)
     else if (!strcmp(schedule, "constant")) tc.cosine = 0;
     else die("--schedule must be cosine or constant (got \"%s\")", schedule);
     if (train_validate(&tc, &e)) die_err(&e);
-    const Task *task = task_args_resolve(&ta, &e);
+    const Task *task = task_args_resolve(&ta, tc.seed, &e);
     if (!task) die_err(&e);
+    task_args_digest_data(&ta, opts, n);
+    if (task->text && tc.stop_acc > 0)
+        die("--stop-acc is for accuracy tasks: %s is measured in bits per byte (train for --steps)", task->name);
     if (tc.len_warmup) {
         if (!tc.len_from) tc.len_from = ta.cfg.max_len / 4;
         if (tc.len_from > ta.cfg.max_len)
@@ -110,10 +113,10 @@ int cmd_train(int argc, char **argv)
     if (*eval_lengths) {
         g.n_lengths = parse_int_list(eval_lengths, g.lengths, EVAL_GRID_MAX_LENGTHS, 1, 1 << 22, "--eval-lengths", &e);
         if (g.n_lengths < 0) die_err(&e);
-    } else {
+    } else { /* a text is tested at the length it was trained at: longer contexts are another question */
         g.lengths[0] = ta.cfg.max_len;
         g.lengths[1] = 2 * ta.cfg.max_len;
-        g.n_lengths = 2;
+        g.n_lengths = task->text ? 1 : 2;
     }
     if (*eval_depths) {
         if (strcmp(task->name, "needle")) die("--eval-depths is for the needle task (task is %s)", task->name);
@@ -136,7 +139,10 @@ int cmd_train(int argc, char **argv)
     fprintf(stderr, "seqbench train: %s on %s, pattern %s, %zu parameters (%s), %d threads%s\n", cfg.model_type,
             task->name, cfg.pattern, n_params, results_count((double)n_params, count, sizeof count), threads_count(),
             dry ? "; dry run, nothing trained" : "");
-    if (dry) return 0;
+    if (dry) {
+        task_args_free(&ta);
+        return 0;
+    }
     if (model_create(&m, &cfg, &e)) die_err(&e);
     model_init_weights(&m, tc.seed);
     cJSON *res = results_new("train", argc, argv);
@@ -147,6 +153,7 @@ int cmd_train(int argc, char **argv)
     options_add_digest(res, "train", opts, n);
     cJSON_AddNumberToObject(res, "seed", (double)tc.seed);
     cJSON_AddStringToObject(res, "task", task->name);
+    if (ta.corpus) cJSON_AddItemToObject(res, "data", task_args_data_json(&ta));
     cJSON_AddItemToObject(res, "model", model_describe(&m));
     cJSON_AddStringToObject(res, "status", tr.diverged ? "diverged" : "ok");
     if (tr.diverged) cJSON_AddNumberToObject(res, "diverged_step", tr.diverged_step);
@@ -181,5 +188,6 @@ int cmd_train(int argc, char **argv)
     }
     cJSON_Delete(res);
     model_free(&m);
+    task_args_free(&ta);
     return tr.diverged ? 1 : 0;
 }

@@ -430,12 +430,15 @@ cJSON *options_digest_json(const char *command, const Option *opts, int n)
     /* Options added after results were recorded: at the value that does what seqbench did before them they stay
      * out of the digest, so those results still count as made under these settings (they were); any other
      * value is a setting like every other. */
-    static const struct { const char *name, *as_before; } added_later[] = {{"mamba-init", "normal"}};
+    static const struct { const char *name, *as_before; } added_later[] = {{"mamba-init", "normal"}, {"data", ""}};
     for (size_t i = 0; i < sizeof added_later / sizeof *added_later; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, added_later[i].name);
         if (cJSON_IsString(v) && !strcmp(v->valuestring, added_later[i].as_before))
             cJSON_DeleteItemFromObjectCaseSensitive(all, added_later[i].name);
     }
+    for (int i = 0; i < n; i++)
+        if (opts[i].digest_as && cJSON_GetObjectItemCaseSensitive(all, opts[i].name))
+            cJSON_ReplaceItemInObjectCaseSensitive(all, opts[i].name, cJSON_CreateString(opts[i].digest_as));
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "command", command);
     cJSON_AddItemToObject(o, "settings", all);

@@ -30,13 +30,15 @@ typedef struct {
     int set;            /* given on the command line or in the config */
     OptFrom from;       /* what set it last (the one that won) */
     const char *from_name; /* the preset's name or the --config file (points into argv) */
+    const char *digest_as; /* when set, the settings digest takes this in place of the value (--data: the corpus's
+                            * identity, its checksum and size, not where it lies) */
 } Option;
 
-#define OPT_I(n, d, l, h, help) {n, OPT_INT, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL}
-#define OPT_D(n, d, l, h, help) {n, OPT_DOUBLE, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL}
-#define OPT_S(n, d, help) {n, OPT_STRING, d, sizeof(d), 0, 0, help, 0, OPT_FROM_DEFAULT, NULL}
-#define OPT_F(n, d, help) {n, OPT_FLAG, d, 0, 0, 1, help, 0, OPT_FROM_DEFAULT, NULL}
-#define OPT_U(n, d, help) {n, OPT_U64, d, 0, 0, 1.8e19, help, 0, OPT_FROM_DEFAULT, NULL}
+#define OPT_I(n, d, l, h, help) {n, OPT_INT, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL, NULL}
+#define OPT_D(n, d, l, h, help) {n, OPT_DOUBLE, d, 0, l, h, help, 0, OPT_FROM_DEFAULT, NULL, NULL}
+#define OPT_S(n, d, help) {n, OPT_STRING, d, sizeof(d), 0, 0, help, 0, OPT_FROM_DEFAULT, NULL, NULL}
+#define OPT_F(n, d, help) {n, OPT_FLAG, d, 0, 0, 1, help, 0, OPT_FROM_DEFAULT, NULL, NULL}
+#define OPT_U(n, d, help) {n, OPT_U64, d, 0, 0, 1.8e19, help, 0, OPT_FROM_DEFAULT, NULL, NULL}
 
 /* Parses argv[first..argc); returns 0, -1 with Err, or 1 when --help was printed. */
 int options_parse(Option *opts, int n, int argc, char **argv, int first, const char *cmd, const char *usage, Err *e);

@@ -13,7 +13,9 @@ fuzz=""
 # node daemon, with munge for its authentication
 slurm=""
 [ "${1:-}" = slurm ] && slurm="slurm-wlm slurmctld slurmd slurm-client munge"
-for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox $fuzz $slurm; do
+# bible-kjv-text and its reader bible-kjv: the King James Bible, the text the
+# lm task trains on by default (--data debian:bible-kjv, tasks/corpus.c)
+for pkg in cmake make gcc libopenblas-openmp-dev libcjson-dev gnuplot-nox bible-kjv bible-kjv-text $fuzz $slurm; do
     have_pkg "$pkg" || need="$need $pkg"
 done
 [ -z "$need" ] && exit 0

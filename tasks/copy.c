@@ -31,8 +31,9 @@ static int copy_check_length(const TaskCfg *c, int n, Err *e)
     return n < 1 || n > 1 << 22 ? err_set(e, "copy: length must be in [1, 2^22] (got %d)", n) : 0;
 }
 
-static void copy_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b)
+static void copy_make_batch(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b)
 {
+    (void)split; /* each split has its own stream */
     int T = b->T;
     for (int s = 0; s < b->B; s++) {
         int n = n_lo + (int)rng_below(r, (uint32_t)(n_hi - n_lo + 1));

@@ -95,7 +95,7 @@ static int run_parallel(Model *m, const Task *task, const TaskCfg *tc, int n, in
     for (int done = 0; done < o->sequences;) {
         int nb = o->sequences - done < batch ? o->sequences - done : batch;
         b.B = nb;
-        task->make_batch(tc, rng, n, n, &b);
+        task->make_batch(tc, o->validation ? SPLIT_VALIDATION : SPLIT_TEST, rng, n, n, &b);
         model_forward(m, b.tokens, nb, T);
         for (int s = 0; s < nb; s++) {
             int all = 1;
@@ -129,7 +129,7 @@ static int run_decode(Model *m, const Task *task, const TaskCfg *tc, int n, int 
     for (int done = 0; done < o->sequences;) {
         int nb = o->sequences - done < batch ? o->sequences - done : batch;
         b.B = nb;
-        task->make_batch(tc, rng, n, n, &b);
+        task->make_batch(tc, o->validation ? SPLIT_VALIDATION : SPLIT_TEST, rng, n, n, &b);
         if (dB != nb) { /* the state is laid out for its batch: a smaller last batch needs its own */
             if (dB) decoder_free(&d);
             dB = 0;
@@ -193,6 +193,7 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
     r->string_acc = (double)tl.strings_right / o->sequences;
     r->token_acc = tl.tokens ? (double)tl.tokens_right / tl.tokens : 0;
     r->loss = tl.tokens ? tl.loss_sum / tl.tokens : 0;
+    if (task->text) r->bits_per_byte = r->loss / log(2.0); /* one token is one byte */
     return 0;
 }
 

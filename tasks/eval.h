@@ -32,7 +32,8 @@ typedef struct {
     int sequences;
     double string_acc;      /* all scored predictions right */
     double token_acc;       /* scored predictions right (teacher forced) */
-    double loss;            /* mean cross-entropy over the scored predictions */
+    double loss;            /* mean cross-entropy over the scored predictions, nats per token */
+    double bits_per_byte;   /* text tasks (lm, byte tokens): loss / ln 2; else 0 */
     int oom;                /* no path fits in the memory limit: nothing was evaluated */
     double bytes;           /* memory the path used needs (oom: the least any path needs) */
     double bytes_limit;     /* the memory limit it was checked against */

@@ -34,17 +34,23 @@ int eval_grid_sequences(const EvalGrid *g, int sequences, int n)
     return s < 1 ? 1 : s;
 }
 
-/* The accuracy table on stdout: the header, then a row per cell as it is measured. */
-static void eval_header(void)
+/* The accuracy table on stdout: the header, then a row per cell as it is measured. A text's
+ * instances are windows of running text, where a whole window right means little: its table has
+ * the loss (nats per token) and bits per byte first, token accuracy after them. */
+static void eval_header(int text)
 {
-    printf("%-8s %-10s %-12s %-10s %-9s %-6s %s\n", "length", "string_acc", "token_acc", "loss", "path", "batch",
-           "tokens/s");
+    if (text)
+        printf("%-8s %-10s %-10s %-12s %-9s %-6s %s\n", "length", "loss", "bits/byte", "token_acc", "path", "batch",
+               "tokens/s");
+    else
+        printf("%-8s %-10s %-12s %-10s %-9s %-6s %s\n", "length", "string_acc", "token_acc", "loss", "path", "batch",
+               "tokens/s");
 }
 
 /* An "oom" cell has no accuracy: status, the bytes its cheapest path needs
  * and the limit, so readers (report) that look for string_acc skip it. The row is
  * printed and added to the result's metrics.eval array. */
-static void eval_row(cJSON *evals, const EvalResult *er)
+static void eval_row(cJSON *evals, const EvalResult *er, int text)
 {
     char need[32], lim[32];
     mem_human(er->bytes, need, sizeof need);
@@ -53,6 +59,9 @@ static void eval_row(cJSON *evals, const EvalResult *er)
     if (er->depth >= 0) snprintf(where, sizeof where, " depth %.3g", er->depth);
     if (er->oom)
         printf("%-8d OOM%s: %s path needs %s, limit %s\n", er->length, where, eval_path_name(er->path), need, lim);
+    else if (text)
+        printf("%-8d %-10.4f %-10.4f %-12.4f %-9s %-6d %.0f\n", er->length, er->loss, er->bits_per_byte, er->token_acc,
+               eval_path_name(er->path), er->batch, er->tokens_per_s);
     else
         printf("%-8d %-10.4f %-12.4f %-10.4f %-9s %-6d %.0f%s\n", er->length, er->string_acc, er->token_acc, er->loss,
                eval_path_name(er->path), er->batch, er->tokens_per_s, where);
@@ -67,9 +76,10 @@ static void eval_row(cJSON *evals, const EvalResult *er)
         cJSON_AddNumberToObject(x, "mem_limit", er->bytes_limit);
     } else {
         cJSON_AddNumberToObject(x, "sequences", er->sequences);
-        cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
+        if (!text) cJSON_AddNumberToObject(x, "string_acc", er->string_acc);
         cJSON_AddNumberToObject(x, "token_acc", er->token_acc);
         cJSON_AddNumberToObject(x, "loss", er->loss);
+        if (text) cJSON_AddNumberToObject(x, "bits_per_byte", er->bits_per_byte);
         cJSON_AddNumberToObject(x, "batch", er->batch);
         cJSON_AddNumberToObject(x, "bytes", er->bytes);
     } /* no timings here: two runs with one seed and thread count write the same eval array */
@@ -107,7 +117,7 @@ int eval_grid_run(Model *m, const Task *task, const TaskCfg *tc, const EvalGrid 
     int per_length = g->n_depths ? g->n_depths : 1;
     EvalResult *cells = calloc((size_t)g->n_lengths * per_length, sizeof *cells);
     if (!cells) return err_set(e, "out of memory for %d results", g->n_lengths * per_length);
-    eval_header();
+    eval_header(task->text);
     for (int i = 0; i < g->n_lengths; i++)
         for (int d = 0; d < per_length; d++) {
             TaskCfg c = *tc;
@@ -120,7 +130,7 @@ int eval_grid_run(Model *m, const Task *task, const TaskCfg *tc, const EvalGrid 
                 return -1;
             }
             if (g->n_depths) er->depth = g->depths[d];
-            eval_row(evals, er);
+            eval_row(evals, er, task->text);
         }
     if (g->n_depths) needle_grid(metrics, cells, g);
     free(cells);

@@ -43,8 +43,9 @@ static int ind_validate(const TaskCfg *c, Err *e)
     return task_check_range(&induction_task, c, e);
 }
 
-static void ind_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b)
+static void ind_make_batch(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b)
 {
+    (void)split; /* each split has its own stream */
     int T = b->T, trigger = c->vocab - 1;
     for (int s = 0; s < b->B; s++) {
         int n = n_lo + (int)rng_below(r, (uint32_t)(n_hi - n_lo + 1));

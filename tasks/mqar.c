@@ -92,8 +92,9 @@ static void power_law_gaps(Rng *r, int space, int P, double a, Draw *top)
     if (have < P) qsort(top, (size_t)have, sizeof *top, by_key_desc);
 }
 
-static void mq_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b)
+static void mq_make_batch(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b)
 {
+    (void)split; /* each split has its own stream */
     int T = b->T, P = c->n_pairs, V = c->vocab;
     int *kv = malloc(sizeof(int) * 2 * (size_t)P);
     Draw *top = malloc(sizeof(Draw) * (size_t)P);

@@ -61,8 +61,9 @@ static int needle_start(const TaskCfg *c, int n, Rng *r)
     return (int)floor(c->depth * room + 0.5);
 }
 
-static void nd_make_batch(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b)
+static void nd_make_batch(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b)
 {
+    (void)split; /* each split has its own stream */
     int T = b->T, K = c->key_len, W = c->value_len;
     uint32_t symbols = (uint32_t)(c->vocab - FIRST_SYMBOL);
     for (int s = 0; s < b->B; s++) {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/atomic.h"
+#include "tasks/corpus.h"
 #include "tasks/eval.h"
 
 /* Output goes to an atomic file or to stdout through the same calls. */
@@ -39,7 +40,11 @@ static void write_settings(Out *o, const char *t, const TaskCfg *c)
 {
     out_printf(o, "\"settings\": {\"min-len\": %d, \"max-len\": %d", c->min_len, c->max_len);
     if (!strcmp(t, "copy")) out_printf(o, ", \"alphabet\": %d", c->alphabet);
-    else out_printf(o, ", \"task-vocab\": %d", c->vocab);
+    else if (c->corpus) { /* the text by its identity: the name may hold anything, the checksum not */
+        char id[64];
+        corpus_identity(c->corpus, id, sizeof id);
+        out_printf(o, ", \"data\": \"%s\"", id);
+    } else out_printf(o, ", \"task-vocab\": %d", c->vocab);
     if (!strcmp(t, "selective_copy")) out_printf(o, ", \"n-data\": %d", c->n_data);
     if (!strcmp(t, "mqar"))
         out_printf(o, ", \"n-pairs\": %d, \"power-a\": %.17g, \"zero-noise\": %s", c->n_pairs, c->power_a,
@@ -75,6 +80,7 @@ int sample_write(const Task *task, const TaskCfg *cfg, const SampleSettings *s, 
     /* the streams train_run and eval_run draw from (tasks/train.c, tasks/eval.c) */
     Rng rng = s->split == STREAM_TRAIN ? rng_fork(s->seed, STREAM_TRAIN)
                                        : eval_stream(s->seed, s->length, s->split == STREAM_VAL);
+    TaskSplit split = s->split == STREAM_TRAIN ? SPLIT_TRAIN : s->split == STREAM_VAL ? SPLIT_VALIDATION : SPLIT_TEST;
     Out o = {NULL, e, 0};
     if (out && !(o.f = atomic_open(out, e))) {
         batch_free(&b);
@@ -89,7 +95,7 @@ int sample_write(const Task *task, const TaskCfg *cfg, const SampleSettings *s, 
         /* make_batch draws instance after instance from the stream, so the
          * instances do not depend on how train or eval batch them (tested) */
         b.B = s->seqs - done < s->batch ? s->seqs - done : s->batch;
-        task->make_batch(cfg, &rng, s->length, s->length, &b);
+        task->make_batch(cfg, split, &rng, s->length, s->length, &b);
         for (int k = 0; k < b.B && done < s->seqs; k++, done++) write_instance(&o, &b, k, T, done == 0);
     }
     out_printf(&o, "\n]}\n");

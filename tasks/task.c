@@ -5,9 +5,10 @@
 
 #include "core/mem.h"
 
-extern const Task copy_task, selective_copy_task, induction_task, mqar_task, needle_task;
+extern const Task copy_task, selective_copy_task, induction_task, mqar_task, needle_task, lm_task;
 
-static const Task *const TASKS[] = {&copy_task, &selective_copy_task, &induction_task, &mqar_task, &needle_task};
+static const Task *const TASKS[] = {&copy_task, &selective_copy_task, &induction_task, &mqar_task, &needle_task,
+                                     &lm_task};
 
 const Task *task_find(const char *name)
 {
@@ -16,7 +17,7 @@ const Task *task_find(const char *name)
     return NULL;
 }
 
-const char *task_list(void) { return "copy, selective_copy, induction, mqar, needle"; }
+const char *task_list(void) { return "copy, selective_copy, induction, mqar, needle, lm"; }
 
 void task_defaults(const Task *t, TaskCfg *c)
 {

@@ -1,7 +1,8 @@
-/* Synthetic capability probes (DESIGN §7). A task generates batches of
- * (tokens, targets, score mask) from a seed and an instance length n, so a
- * model trained at one length can be tested at others, and scores a model's
- * predictions. Tasks use models only through models/model.h. */
+/* Synthetic capability probes (DESIGN §7) and language modelling on a text
+ * (lm). A task generates batches of (tokens, targets, score mask) from a seed
+ * and an instance length n, so a model trained at one length can be tested
+ * at others, and scores a model's predictions. Tasks use models only through
+ * models/model.h. */
 #ifndef SEQ_TASK_H
 #define SEQ_TASK_H
 
@@ -28,20 +29,27 @@ typedef struct {
     int zero_noise;         /* mqar: 1 puts token 0 between the queries, 0 random tokens (Zoology's default) */
     int key_len, value_len; /* needle: tokens of the key and of the value */
     double depth;           /* needle: where the needle sits, in [0, 1]; < 0 draws it per instance */
+    const struct Corpus *corpus; /* lm: the text, loaded and split (tasks/corpus.h); not a setting */
 } TaskCfg;
+
+/* Which split a batch is for. The generators draw every split from its own
+ * random stream (train.c, eval.c), so they need not know it; a task over a
+ * fixed text (lm) must, to read each split's own part of the text. */
+typedef enum { SPLIT_TRAIN, SPLIT_VALIDATION, SPLIT_TEST } TaskSplit;
 
 typedef struct Task {
     const char *name;
     const char *summary;
     int default_max_len;                           /* when max-len is 0 */
     int default_min_len;                           /* when min-len is 0; 0 here: min-len = max-len */
+    int text;                                      /* a text (lm): measured in bits per byte, not string accuracy */
     void (*defaults)(TaskCfg *c);                  /* fills the task's own zero fields; may be NULL */
     int (*vocab_size)(const TaskCfg *c);
     int (*seq_len)(const TaskCfg *c, int n);       /* T needed for instances of length n */
     int (*validate)(const TaskCfg *c, Err *e);     /* settings, and min-len and max-len */
     int (*check_length)(const TaskCfg *c, int n, Err *e);  /* can an instance have length n? */
-    /* Fills b (B sequences, b->T >= seq_len(n_hi)) with lengths drawn from [n_lo, n_hi]. */
-    void (*make_batch)(const TaskCfg *c, Rng *r, int n_lo, int n_hi, Batch *b);
+    /* Fills b (B sequences, b->T >= seq_len(n_hi)) with lengths drawn from [n_lo, n_hi], for split. */
+    void (*make_batch)(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b);
 } Task;
 
 const Task *task_find(const char *name);

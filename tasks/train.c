@@ -148,13 +148,14 @@ static int validate(Model *m, const Task *task, const TaskCfg *tc, const TrainCf
     if (eval_run(m, task, tc, n, &o, &r, e) || model_reserve(m, cfg->batch, T, e)) return -1;
     if (r.oom) return err_set(e, "validation at length %d does not fit in memory (give a smaller --val-len)", n);
     if (res->n_val < TRAIN_MAX_VAL)
-        res->val[res->n_val++] = (ValPoint){step, tokens, r.string_acc, r.token_acc, r.loss};
+        res->val[res->n_val++] = (ValPoint){step, tokens, r.string_acc, r.token_acc, r.loss, r.bits_per_byte};
     return 0;
 }
 
 int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg, TrainResult *res, Err *e)
 {
     memset(res, 0, sizeof *res);
+    res->text = task->text;
     int T = task->seq_len(tc, tc->max_len), B = cfg->batch;
     Batch batch;
     if (model_alloc_grads(m, e) || model_reserve(m, B, T, e) || batch_alloc(&batch, B, T, e)) return -1;
@@ -176,7 +177,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
          * longest: short sequences are what make its early steps cheap. */
         int hi = train_len_at(cfg, tc->max_len, step), lo = tc->min_len < hi ? tc->min_len : hi;
         batch.T = hi < tc->max_len ? task->seq_len(tc, hi) : T;
-        task->make_batch(tc, &data, lo, hi, &batch);
+        task->make_batch(tc, SPLIT_TRAIN, &data, lo, hi, &batch);
         model_forward(m, batch.tokens, B, batch.T);
         double loss = model_loss(m, batch.targets, batch.mask, B, batch.T);
         memset(m->grads, 0, sizeof(real) * m->n_params);
@@ -222,7 +223,9 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
         double dt = now_seconds() - t0;
         char extra[96];
         int k = snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
-        if (res->n_val) snprintf(extra + k, sizeof extra - k, "  val %.3f", res->val[res->n_val - 1].string_acc);
+        const ValPoint *last = res->n_val ? &res->val[res->n_val - 1] : NULL;
+        if (last && task->text) snprintf(extra + k, sizeof extra - k, "  val %.3f bits/byte", last->bits_per_byte);
+        else if (last) snprintf(extra + k, sizeof extra - k, "  val %.3f", last->string_acc);
         work += train_step_cost(&m->cfg, task, tc, cfg, step);
         progress_update_work(&prog, step + 1, work, extra);
         if (holds >= cfg->stop_holds) {
@@ -266,9 +269,10 @@ cJSON *train_validation_json(const TrainCfg *tc, const TaskCfg *task, const Trai
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "step", p->step);
         cJSON_AddNumberToObject(o, "tokens", p->tokens);
-        cJSON_AddNumberToObject(o, "string_acc", p->string_acc);
+        if (!tr->text) cJSON_AddNumberToObject(o, "string_acc", p->string_acc);
         cJSON_AddNumberToObject(o, "token_acc", p->token_acc);
         cJSON_AddNumberToObject(o, "loss", p->loss);
+        if (tr->text) cJSON_AddNumberToObject(o, "bits_per_byte", p->bits_per_byte);
         cJSON_AddItemToArray(curve, o);
     }
     return v;

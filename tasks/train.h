@@ -43,6 +43,7 @@ typedef struct {
     int step;                  /* steps done when it was measured */
     double tokens;             /* training tokens seen by then */
     double string_acc, token_acc, loss;
+    double bits_per_byte;      /* text tasks: loss / ln 2 */
 } ValPoint;
 
 typedef struct {
@@ -56,6 +57,7 @@ typedef struct {
     double tokens_done;        /* training tokens over the steps done */
     double wall_seconds, ms_per_step;
     int n_val;
+    int text;                  /* the task is a text (lm): the curve is in bits per byte, not string accuracy */
     ValPoint val[TRAIN_MAX_VAL];
 } TrainResult;
 
@@ -73,7 +75,8 @@ double train_total_cost(const ModelCfg *mc, const Task *task, const TaskCfg *tc,
 
 /* The result's record of a run: the loss curve [{step, loss}], and the
  * learning curve {sequences, every, length, stop_acc?, curve: [{step, tokens,
- * string_acc, token_acc, loss}]}. */
+ * string_acc, token_acc, loss}]}; for a text, bits_per_byte in place of
+ * string_acc. */
 cJSON *train_loss_curve_json(const TrainResult *tr);
 cJSON *train_validation_json(const TrainCfg *c, const TaskCfg *task, const TrainResult *tr);
 

@@ -101,7 +101,8 @@ static void check_against_generator(const Case *c, const char *split, uint64_t s
     if (batch_alloc(&b, seqs, T, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
     int stream = !strcmp(split, "val") ? STREAM_VAL : STREAM_TEST;
     Rng rng = train ? rng_fork(seed, STREAM_TRAIN) : rng_fork(seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)c->n), stream);
-    t->make_batch(&cfg, &rng, c->n, c->n, &b);
+    TaskSplit sp = train ? SPLIT_TRAIN : stream == STREAM_VAL ? SPLIT_VALIDATION : SPLIT_TEST;
+    t->make_batch(&cfg, sp, &rng, c->n, c->n, &b);
     int bad_tok = 0, bad_score = 0, s = 0;
     const cJSON *inst;
     cJSON_ArrayForEach(inst, insts) {

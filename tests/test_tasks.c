@@ -40,7 +40,8 @@ static Batch gen(const Task *t, const TaskCfg *c, uint64_t seed, uint64_t stream
     Err e;
     if (batch_alloc(&b, B, t->seq_len(c, hi), &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
     Rng r = rng_fork(seed, stream);
-    t->make_batch(c, &r, lo, hi, &b);
+    TaskSplit sp = stream == STREAM_TRAIN ? SPLIT_TRAIN : stream == STREAM_VAL ? SPLIT_VALIDATION : SPLIT_TEST;
+    t->make_batch(c, sp, &r, lo, hi, &b);
     return b;
 }
 
@@ -444,7 +445,7 @@ static void test_cli(const char *tmp)
         {"--task needle --depth 2", "seqbench: --depth"},
         {"--task induction --max-len 2", "seqbench: induction: length must be in [4, 2^22] (got 2)\n"},
         {"--task selective_copy --task-vocab 2", "seqbench: selective_copy: task-vocab must be in [3, 2^20]"},
-        {"--task sel", "seqbench: unknown task \"sel\" (known: copy, selective_copy, induction, mqar, needle)\n"},
+        {"--task sel", "seqbench: unknown task \"sel\" (known: copy, selective_copy, induction, mqar, needle, lm)\n"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(cmd, sizeof cmd, "\"%s\" train %s --steps 1 --d-model 8 --heads 1", bin, bad[i][0]);
