@@ -1,4 +1,5 @@
 /* The lm task (issue 31) against what docs/tasks.md promises:
+ *   0. a directory is its files in name order;
  *   1. the split: blocks partition the corpus about 90/5/5, a seed gives one
  *      split and another seed another, and no validation or test window
  *      touches a training byte (nor a training window a held-out one), for
@@ -168,12 +169,32 @@ static void check_layout(const char *path)
     corpus_free(c);
 }
 
-static ModelCfg tiny_cfg(int layers_x2)
+/* A directory is its regular files in name order, hidden ones and subdirectories left out. */
+static void check_directory(void)
+{
+    char dir[600], p[700];
+    snprintf(dir, sizeof dir, "%s/texts", tmp);
+    snprintf(p, sizeof p, "mkdir -p '%s/sub'", dir);
+    CHECK(system(p) == 0, "mkdir");
+    static const struct { const char *name, *text; } files[] = {
+        {"b.txt", "second "}, {"a.txt", "first "}, {"C.txt", "capital "}, {".hidden", "never "}, {"sub/x.txt", "nor "}};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i].name);
+        write_file(p, files[i].text, strlen(files[i].text));
+    }
+    Corpus *c = load(dir);
+    const char *want = "capital first second ";
+    CHECK(c->n_files == 3 && c->n_bytes == strlen(want) && !memcmp(c->bytes, want, c->n_bytes),
+          "directory: %d files, \"%.*s\" (want 3, \"%s\")", c->n_files, (int)c->n_bytes, (const char *)c->bytes, want);
+    corpus_free(c);
+}
+
+static ModelCfg tiny_cfg(int layers)
 {
     ModelArgs a;
     model_args_defaults(&a);
     strcpy(a.arch, "transformer");
-    a.layers = layers_x2;
+    a.layers = layers;
     a.d_model = 32;
     a.heads = 2;
     ModelCfg mc;
@@ -401,6 +422,7 @@ int main(void)
     free(text);
     check_split(path);
     check_layout(path);
+    check_directory();
     check_uniform(path);
     check_overfit();
     if (bin) check_cli(path);
