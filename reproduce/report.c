@@ -75,13 +75,40 @@ static double utc_seconds(const char *iso)
     return (double)timegm(&tm);
 }
 
+/* A gap this long between one result's end and the next one's start means the results came from separate runs
+ * (a spec rerun later, results copied in): the span from the first start to the last end would then read as one
+ * run's duration, so each run is listed with its own. */
+enum { SESSION_GAP_S = 600 };
+
+typedef struct { double t0, t1; } Span;
+
+static int by_start(const void *a, const void *b)
+{
+    double x = ((const Span *)a)->t0, y = ((const Span *)b)->t0;
+    return (x > y) - (x < y);
+}
+
+/* "2026-12-07 07:44 to 08:14 UTC"; the end's date too when asked or when it is another day */
+static void span_text(char *out, size_t cap, double t0, double t1, int with_day)
+{
+    char a[32], b[32];
+    time_t ta = (time_t)t0, tb = (time_t)t1;
+    strftime(a, sizeof a, "%Y-%m-%d %H:%M", gmtime(&ta));
+    strftime(b, sizeof b, "%Y-%m-%d", gmtime(&tb));
+    with_day = with_day || strncmp(a, b, 10);
+    strftime(b, sizeof b, with_day ? "%Y-%m-%d %H:%M" : "%H:%M", gmtime(&tb));
+    snprintf(out, cap, "%s to %s UTC", a, b);
+}
+
 /* When the results were made: the first start, the last end (start + wall time) and the cells' wall time added
  * up, so a shipped report says how long its run took without a clock of its own (the report stays a function
- * of the result files). Nothing when no result records a start. */
+ * of the result files); results from separate runs are listed run by run. Nothing when no result records a
+ * start. */
 static void run_span(AtomicFile *md, const RepExp *xs, int n, Err *e)
 {
-    double first = -1, last = -1, cells_s = 0;
-    int runs = 0;
+    Span *spans = NULL;
+    int runs = 0, cap = 0;
+    double cells_s = 0;
     for (int i = 0; i < n; i++)
         for (int c = 0; c < xs[i].n_cells; c++)
             for (int r = 0; r < xs[i].cells[c].n_runs; r++) {
@@ -89,18 +116,41 @@ static void run_span(AtomicFile *md, const RepExp *xs, int n, Err *e)
                 double t0 = cJSON_IsString(at) ? utc_seconds(at->valuestring) : -1;
                 if (t0 < 0) continue;
                 double wall = cJSON_IsNumber(w) ? w->valuedouble : 0;
-                if (first < 0 || t0 < first) first = t0;
-                if (t0 + wall > last) last = t0 + wall;
+                if (runs == cap) {
+                    Span *grown = realloc(spans, (size_t)(cap = cap ? 2 * cap : 64) * sizeof *spans);
+                    if (!grown) { free(spans); err_set(e, "out of memory listing the results' times"); return; }
+                    spans = grown;
+                }
+                spans[runs++] = (Span){t0, t0 + wall};
                 cells_s += wall;
-                runs++;
             }
     if (!runs) return;
-    char a[32], b[32];
-    time_t ta = (time_t)first, tb = (time_t)last;
-    strftime(a, sizeof a, "%Y-%m-%d %H:%M", gmtime(&ta));
-    strftime(b, sizeof b, "%Y-%m-%d %H:%M", gmtime(&tb));
-    atomic_printf(md, e, "- run: %d result%s made from %s to %s UTC (%.0f min from the first start to the last end; the "
-                         "cells' wall times add up to %.0f min)\n", runs, runs == 1 ? "" : "s", a, b, (last - first) / 60, cells_s / 60);
+    qsort(spans, (size_t)runs, sizeof *spans, by_start);
+    /* merge into sessions: [first, last] of results that follow each other without a long gap */
+    int sessions = 0;
+    for (int k = 0; k < runs; k++) {
+        if (sessions && spans[k].t0 <= spans[sessions - 1].t1 + SESSION_GAP_S) {
+            if (spans[k].t1 > spans[sessions - 1].t1) spans[sessions - 1].t1 = spans[k].t1;
+            continue;
+        }
+        spans[sessions++] = spans[k];
+    }
+    char text[96];
+    if (sessions == 1) {
+        span_text(text, sizeof text, spans[0].t0, spans[0].t1, 1);
+        atomic_printf(md, e, "- run: %d result%s made from %s (%.0f min from the first start to the last end; the "
+                             "cells' wall times add up to %.0f min)\n", runs, runs == 1 ? "" : "s", text,
+                      (spans[0].t1 - spans[0].t0) / 60, cells_s / 60);
+    } else {
+        atomic_printf(md, e, "- run: %d results made in %d separate runs (no result started within %d min of the one "
+                             "before ending):", runs, sessions, SESSION_GAP_S / 60);
+        for (int k = 0; k < sessions; k++) {
+            span_text(text, sizeof text, spans[k].t0, spans[k].t1, 0);
+            atomic_printf(md, e, "%s %s (%.0f min)", k ? "," : "", text, (spans[k].t1 - spans[k].t0) / 60);
+        }
+        atomic_printf(md, e, "; the cells' wall times add up to %.0f min\n", cells_s / 60);
+    }
+    free(spans);
 }
 
 static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, int no_times, Err *e)

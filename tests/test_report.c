@@ -520,6 +520,22 @@ static void report(void)
           !strstr(md2, "300 (25%)") && strstr(md2, "speed figures left out"), "--no-times: %.3000s", md2 ? md2 : "");
     free(md2);
 
+    /* results from two separate runs (a spec rerun a day later) are listed run by run: one span from the first
+     * start to the last end would read as a 26-hour run */
+    snprintf(dir, sizeof dir, "%s/later", results);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/a.seed1.json", dir);
+    write_text(path, "{\"status\": \"ok\", \"started_at\": \"2026-01-03T05:00:00Z\", \"wall_time_s\": 90,"
+                     " \"metrics\": {\"eval\": [{\"length\": 8, \"token_acc\": 1}]}}");
+    CHECK(run(cmd) == 0, "report with results of two runs failed");
+    snprintf(path, sizeof path, "%s/REPORT.md", results);
+    md2 = slurp(path);
+    CHECK(md2 && strstr(md2, "- run: 2 results made in 2 separate runs (no result started within 10 min of the one before "
+                             "ending): 2026-01-02 03:04 to 03:06 UTC (2 min), 2026-01-03 05:00 to 05:01 UTC (2 min); the "
+                             "cells' wall times add up to 4 min\n"),
+          "two runs: %.600s", md2 ? md2 : "");
+    free(md2);
+
     /* a malformed claim is named on stderr and the report still written */
     snprintf(path, sizeof path, "%s/later.json", specs);
     write_text(path, "{\"name\": \"later\", \"cells\": [{\"name\": \"a\"}], \"seeds\": [1],"

@@ -26,7 +26,8 @@ miss = (exists("logy") && logy) ? 1e-300 : -1e9
 val(c) = (column(c) == column(c)) ? yscale * column(c) : miss
 lab(c) = (column(c) == column(c)) ? sprintf(fmt_value, yscale * column(c)) : ""
 w = 0.8 / nb
-# the error bars sit on the bar of column err_for
+# the error bars sit on the bar of column err_for; skip 1 as for the values: without a
+# columnheader title the header line counts as a record and would shift them one group right
 ek = sum [k=1:nb] (word(bar_cols, k) + 0 == err_for ? k : 0)
 set title plot_title noenhanced
 set ylabel ylabel_text
@@ -48,7 +49,7 @@ px_wide = (STATS_max + 1 > 12) ? 240 + 60 * (STATS_max + 1) : 960
 labels = "file skip 1 using 0:(-1e9):xtic(1) with points pt 7 ps 0 notitle"
 bars = "for [k=1:nb] file using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)) with boxes lc rgb word(bar_colours, k) title columnheader(word(bar_cols,k)+0)"
 values = "for [k=1:nb] file skip 1 using ($0 - 0.4 + w*(k-0.5)):(val(word(bar_cols,k)+0)):(lab(word(bar_cols,k)+0)) with labels offset 0,0.6 font ',8' notitle"
-errors = "file using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : miss):(val(err_for+1)):(val(err_for+2)) with yerrorbars lc rgb 'black' pt -1 notitle"
+errors = "file skip 1 using ($0 - 0.4 + w*(ek-0.5)):(column(err_for+1) < column(err_for+2) ? yscale*column(err_for) : miss):(val(err_for+1)):(val(err_for+2)) with yerrorbars lc rgb 'black' pt -1 notitle"
 # labels once, centred under each group; error bars only where the seeds differ
 curves = labels.", ".bars.", ".values.(ek > 0 ? ", ".errors : "")
 do for [fmt in "png svg"] {
