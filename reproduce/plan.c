@@ -5,9 +5,10 @@
  * quick only), and the profile's "override" (options that must win over
  * every cell's own, e.g. the smoke profile's step count over a cell that
  * sets its own "steps"). Keys the runner reads itself are never passed on:
- * "name", "seconds" (the measured wall time per profile), "profiles" and
+ * "name", "seconds" (the measured wall time per profile), "profiles",
  * "subcommand" (bench's: roofline, decode, ..., or none for the model
- * benchmark). Every command writes its result with
+ * benchmark) and a profile's "scaled" (what it runs smaller than the paper,
+ * for the report). Every command writes its result with
  * --out, atomically; train gets --seed, train and bench --threads. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,7 @@
 static int runner_key(const char *k)
 {
     return !strcmp(k, "name") || !strcmp(k, "seconds") || !strcmp(k, "subcommand") || !strcmp(k, "profiles") ||
-           !strcmp(k, "seeds") || !strcmp(k, "sweep");
+           !strcmp(k, "seeds") || !strcmp(k, "sweep") || !strcmp(k, "scaled");
 }
 
 /* Appends "--key value" for every entry of obj to argv; skip_override for the profile itself. */
@@ -236,6 +237,10 @@ static int plan(const ExpRun *r, const char *threads_s, ExpPlan *p, Err *e)
     const cJSON *over = cJSON_GetObjectItemCaseSensitive(prof, "override");
     if (over && !cJSON_IsObject(over))
         return err_set(e, "%s: profile %s: \"override\" must be an object of options", spec_path, r->profile);
+    const cJSON *scaled = cJSON_GetObjectItemCaseSensitive(prof, "scaled");
+    if (scaled && !cJSON_IsString(scaled))
+        return err_set(e, "%s: profile %s: \"scaled\" must be a string (what it runs smaller than the paper, and why)",
+                       spec_path, r->profile);
     const cJSON *base = cJSON_GetObjectItemCaseSensitive(spec, "base");
     const cJSON *cells = cJSON_GetObjectItemCaseSensitive(spec, "cells");
     if (!cJSON_IsArray(cells) || !cJSON_GetArraySize(cells))

@@ -320,7 +320,8 @@ static void settings(AtomicFile *md, RepExp *x, const char *profile, Err *e)
     if (!(objs[0] && objs[0]->child) && !(objs[1] && objs[1]->child)) atomic_printf(md, e, " the commands' defaults");
     for (int k = 0; k < 2; k++)
         for (const cJSON *it = objs[k] ? objs[k]->child : NULL; it; it = it->next) {
-            if (!strcmp(it->string, "seconds") || !strcmp(it->string, "seeds")) continue;
+            if (!strcmp(it->string, "seconds") || !strcmp(it->string, "seeds") || !strcmp(it->string, "scaled"))
+                continue; /* the runner's; "scaled" has its own line under the heading */
             if (k == 0 && cJSON_GetObjectItemCaseSensitive(objs[1], it->string)) continue; /* the profile's wins */
             int over = !strcmp(it->string, "override") && cJSON_IsObject(it);
             /* a profile's override comes after each cell's own options: say so beside its entries */
@@ -370,6 +371,10 @@ int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char
     atomic_printf(md, e, "Experiment `%s` (`experiments/%s.json`, command `%s`): ", x->name, x->name, x->command);
     if (x->n_cells_run == x->n_cells) atomic_printf(md, e, "all %d cells run.\n\n", x->n_cells);
     else atomic_printf(md, e, "**not run (%d of %d cells)**.\n\n", x->n_cells_run, x->n_cells);
+    /* a profile that runs the paper's experiment smaller than printed says what it cut and why */
+    const cJSON *scaled = get(get(get(x->spec, "profiles"), profile), "scaled");
+    if (cJSON_IsString(scaled) && *scaled->valuestring)
+        atomic_printf(md, e, "Scaled from the paper's settings at profile `%s`: %s\n\n", profile, scaled->valuestring);
     if (cJSON_IsString(get(source, "paper")))
         atomic_printf(md, e, "Source: %s%s%s.\n\n", get(source, "paper")->valuestring, cJSON_IsString(get(source, "where")) ? ", " : "",
                       cJSON_IsString(get(source, "where")) ? get(source, "where")->valuestring : "");

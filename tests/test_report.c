@@ -172,7 +172,7 @@ static const char *SPEC =
     " \"paper_table\": {\"metric\": \"accuracy\", \"unit\": \"%\", \"columns\": [64, 256, 1024],"
     "   \"rows\": {\"Big model\": [\"✓\", 99.8, \"✗\"], \"Other\": [50, 40, 30]}, \"symbols\": {\"✓\": 100, \"✗\": null},"
     "   \"cell_of_row\": {\"Big model\": \"good\"}},"
-    " \"base\": {\"steps\": 10}, \"profiles\": {\"quick\": {\"batch\": 4}},"
+    " \"base\": {\"steps\": 10}, \"profiles\": {\"quick\": {\"batch\": 4, \"scaled\": \"10 steps, not 10000\"}},"
     " \"cells\": [{\"name\": \"good\"}, {\"name\": \"weak\"}, {\"name\": \"absent\"}], \"seeds\": [1, 2]}";
 
 static const char *verdict_of(RepExp *x, const char *claim_json, Verdict *v)
@@ -438,6 +438,9 @@ static void report(void)
     CHECK(strstr(md, "cell a has no results"), "not-run claim gives the reason");
     CHECK(strstr(md, "Source: Someone 2024, Table 9."), "source line");
     CHECK(strstr(md, "\n\nNotes: tried lr 1e-2 first\n\n"), "the spec's notes are not a paragraph of its section");
+    /* a profile's "scaled" is a line under the heading, not an option among the settings */
+    CHECK(contains_in_order(md, "## Probe", "\n\nScaled from the paper's settings at profile `quick`: 10 steps, not 10000\n\n") &&
+          !strstr(md, "`scaled="), "the profile's \"scaled\": %.1500s", strstr(md, "## Probe") ? strstr(md, "## Probe") : md);
     /* the paper's row as printed, ours below it in percent with the spread of the two seeds, paper-only rows alone */
     CHECK(contains_in_order(md, "| *paper: Big model* | *✓* | *99.8* | *✗* |", "| **ours: good** | 100.0 | 80.0 (70.0..90.0) | – |"),
           "paper table: %.2000s", strstr(md, "### The paper") ? strstr(md, "### The paper") : md);
@@ -612,7 +615,22 @@ static void shipped_specs(void)
             int n_seeds = n_cells ? p.n / n_cells : 0;
             CHECK(k ? n_seeds >= MIN[k] : n_seeds == 1, "%s at %s runs %d seeds (want %s%d)", NAMES[i], PROF[k],
                   n_seeds, k ? ">= " : "", MIN[k]);
+            /* "scaled" is for the report, never an option of the command */
+            for (int c = 0; c < p.n; c++)
+                for (int a = 0; p.argv[c][a]; a++) CHECK(strcmp(p.argv[c][a], "--scaled"), "%s %s passes --scaled", NAMES[i], PROF[k]);
             experiment_plan_free(&p);
+        }
+        /* every cell has an estimate at quick and paper: the printed plan and submit.sh's time limits read them,
+         * and a cell without one is counted at the mean (a paper cell at the mean was hours off) */
+        const cJSON *cell;
+        cJSON_ArrayForEach(cell, cJSON_GetObjectItemCaseSensitive(spec, "cells")) {
+            const cJSON *secs = cJSON_GetObjectItemCaseSensitive(cell, "seconds");
+            const cJSON *name = cJSON_GetObjectItemCaseSensitive(cell, "name");
+            for (int k = 1; k < 3; k++) {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(secs, PROF[k]);
+                CHECK(cJSON_IsNumber(v) && v->valuedouble > 0, "%s/%s has no \"seconds\" estimate at %s", NAMES[i],
+                      cJSON_IsString(name) ? name->valuestring : "?", PROF[k]);
+            }
         }
         n_train++;
         cJSON_Delete(spec);

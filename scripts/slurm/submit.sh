@@ -158,8 +158,8 @@ fi
 echo "$total cells of profile $profile${seeds:+ (seeds $seeds)}, $((total - ntrain - ntiming)) finished: submitting $ntrain training and $ntiming timing cells"
 
 # a task's limit: its array's longest estimate x margin, at least min_time
-# ("-", no estimate: one hour, said once before anything is submitted, since
-# the paper profile's cells have none and some take hours)
+# ("-", no estimate: one hour, said once before anything is submitted: a
+# spec without "seconds" for this profile may hold cells that take hours)
 if [ -z "$time" ]; then
     unknown=$(cat "$jd/train.tsv" "$jd/timing.tsv" 2>/dev/null | awk -F '\t' '$6 == "-"' | wc -l)
     [ "$unknown" -eq 0 ] || echo "submit.sh: warning: $unknown cells have no \"seconds\" estimate for profile $profile: their tasks get 1 hour; give --time for longer" >&2
