@@ -108,7 +108,8 @@ fuzz:
 # safetensors from PyPI, and llama-cpp-python and gguf for bench-peers
 # (scripts/requirements.txt); then seqbench -> transformers
 # and transformers -> seqbench for every model type, and the broken-checkpoint
-# tests. Writes results/interop.json. Not part of `make test`.
+# tests, the task checks and a text model's test loss (lm_check.py). Writes
+# results/interop.json. Not part of `make test`.
 INTEROP_VENV ?= build/interop-venv
 # llama-cpp-python's build of llama.cpp: the CPU library alone (the bench drives it through
 # its C API; the multimodal, example, tool and server targets would double the build time)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bounds.h"
 #include "core/mem.h"
 #include "core/rng.h"
 #include "core/timer.h"
@@ -128,8 +129,7 @@ int bench_train_step(Model *m, int B, int T, int repeats, uint64_t seed, BenchPa
         model_backward(m, tokens, B, T);
         if (i >= 0) sec[i] = now_seconds() - t0;
     }
-    /* backward costs about twice the forward (one gemm for dx, one for dW) */
-    pass_result(r, B, T, repeats, sec, 3 * model_flops_per_token(&m->cfg, (T + 1) / 2), &m->cfg, 1);
+    pass_result(r, B, T, repeats, sec, bench_train_flops_per_token(&m->cfg, T), &m->cfg, 1);
     free(tokens);
     free(mask);
     free(sec);

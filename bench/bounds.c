@@ -24,6 +24,11 @@ void bench_bound_compute(double flops_per_token, const Roofline *r, BenchBound *
     b->kind = "compute";
 }
 
+double bench_train_flops_per_token(const ModelCfg *c, int T)
+{
+    return BENCH_TRAIN_FORWARDS * model_flops_per_token(c, (T + 1) / 2);
+}
+
 void bench_bound_decode(const Model *m, int B, int ctx, double flops_per_token, const Roofline *r, BenchBound *b)
 {
     bench_bound_compute(flops_per_token, r, b);

@@ -38,4 +38,12 @@ double bench_decode_bytes(const Model *m, int B, int ctx);
 void bench_bound_decode(const Model *m, int B, int ctx, double flops_per_token, const Roofline *r, BenchBound *b);
 void bench_bound_compute(double flops_per_token, const Roofline *r, BenchBound *b);
 
+/* A training step (forward, loss, backward) counts as this many forwards:
+ * each gemm of the forward has two in the backward (one for dx, one for dW). */
+#define BENCH_TRAIN_FORWARDS 3.0
+/* FLOPs per token of a training step on sequences of length T, the figure
+ * `bench`'s training step and `train` report: a causal pass, each token
+ * attending to (T + 1) / 2 keys on average. */
+double bench_train_flops_per_token(const ModelCfg *c, int T);
+
 #endif

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/bounds.h"
+#include "bench/harness.h"
 #include "cli/commands.h"
 #include "tasks/eval_grid.h"
 #include "cli/model_options.h"
@@ -13,10 +15,33 @@
 #include "cli/task_args.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
+#include "core/roofline.h"
 #include "core/threads.h"
 #include "models/hf.h"
 #include "tasks/eval.h"
 #include "tasks/train.h"
+
+/* Training speed as the benchmarks count it (bench/bounds.h): the steps'
+ * tokens/s, FLOPs per token as 3 x the forward, and with a roofline the
+ * fraction of its sgemm peak; on stderr and in the metrics. */
+static void add_throughput(cJSON *metrics, const TrainResult *tr, const Roofline *rf)
+{
+    if (!(tr->tokens_done > 0 && tr->step_seconds > 0)) return; /* --steps 0, or a first step that diverged */
+    double tps = tr->tokens_done / tr->step_seconds;
+    double fpt = BENCH_TRAIN_FORWARDS * tr->forward_flops / tr->tokens_done;
+    cJSON_AddNumberToObject(metrics, "train_tokens_per_s", tps);
+    cJSON_AddNumberToObject(metrics, "train_flops_per_token", fpt);
+    cJSON_AddNumberToObject(metrics, "train_gflops", tps * fpt / 1e9);
+    fprintf(stderr, "train: %.0f tokens/s in the steps (validation left out), %.4g FLOPs/token, %.2f GFLOP/s", tps,
+            fpt, tps * fpt / 1e9);
+    if (rf) {
+        BenchBound b;
+        bench_bound_compute(fpt, rf, &b);
+        bench_add_bound(metrics, &b, tps);
+        fprintf(stderr, ": %.1f%% of the sgemm peak (%.1f GFLOP/s)", 100 * tps / b.tokens_per_s, rf->sgemm_gflops);
+    }
+    fputc('\n', stderr);
+}
 
 int cmd_train(int argc, char **argv)
 {
@@ -26,7 +51,8 @@ int cmd_train(int argc, char **argv)
     model_args_defaults(&ma);
     task_args_defaults(&ta);
     train_defaults(&tc);
-    char schedule[16] = "cosine", eval_lengths[256] = "", eval_depths[512] = "", out[1024] = "", save[1024] = "", mem_s[32] = "";
+    char schedule[16] = "cosine", eval_lengths[256] = "", eval_depths[512] = "", out[1024] = "", save[1024] = "", mem_s[32] = "",
+         roofline[1024] = "";
     int eval_seqs = 1000, threads = 0, dry = 0;
     EvalGrid g = {0};
     Option opts[MODEL_OPTIONS_N + TASK_ARGS_N_OPTIONS + 32];
@@ -67,6 +93,8 @@ int cmd_train(int argc, char **argv)
                                   "cell (default: available memory, or SEQ_MEM_LIMIT)"),
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
+        OPT_S("roofline", roofline, "a `seqbench bench roofline --out FILE` result: report the training's FLOP/s as "
+                                    "a fraction of its sgemm peak (not measured here: it takes seconds)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
         OPT_F("dry-run", &dry, "check every option, size and output, " OPTIONS_DRY_RUN_NOTE
               " on stdout, and stop before training"),
@@ -94,6 +122,8 @@ int cmd_train(int argc, char **argv)
     if (!strcmp(schedule, "cosine")) tc.cosine = 1;
     else if (!strcmp(schedule, "constant")) tc.cosine = 0;
     else die("--schedule must be cosine or constant (got \"%s\")", schedule);
+    Roofline rf;
+    if (*roofline && roofline_read_file(roofline, &rf, &e)) die_err(&e);
     if (train_validate(&tc, &e)) die_err(&e);
     const Task *task = task_args_resolve(&ta, tc.seed, &e);
     if (!task) die_err(&e);
@@ -147,6 +177,10 @@ int cmd_train(int argc, char **argv)
     model_init_weights(&m, tc.seed);
     cJSON *res = results_new("train", argc, argv);
 
+    if (*roofline && rf.threads && rf.threads != threads_count())
+        fprintf(stderr, "train: warning: --roofline %s was measured with %d threads, this run uses %d\n", roofline,
+                rf.threads, threads_count());
+
     TrainResult tr;
     if (train_run(&m, task, &ta.cfg, &tc, &tr, &e)) die_err(&e);
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
@@ -167,6 +201,8 @@ int cmd_train(int argc, char **argv)
     if (isfinite(tr.final_loss)) cJSON_AddNumberToObject(metrics, "final_train_loss", tr.final_loss);
     cJSON_AddNumberToObject(metrics, "train_seconds", tr.wall_seconds);
     cJSON_AddNumberToObject(metrics, "ms_per_step", tr.ms_per_step);
+    add_throughput(metrics, &tr, *roofline ? &rf : NULL);
+    if (*roofline) cJSON_AddItemToObject(res, "roofline", roofline_json(&rf, roofline));
     if (!tr.diverged) {
         EvalOpts eo = {eval_seqs, tc.batch, tc.seed, EVAL_AUTO, 1, 0};
         if (eval_grid_run(&m, task, &ta.cfg, &g, &eo, metrics, &e)) die_err(&e);

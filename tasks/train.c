@@ -175,6 +175,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
     for (int step = 0; step < cfg->steps; step++) {
         /* A curriculum step trains at its own (shorter) T, not padded to the
          * longest: short sequences are what make its early steps cheap. */
+        double step_t0 = now_seconds();
         int hi = train_len_at(cfg, tc->max_len, step), lo = tc->min_len < hi ? tc->min_len : hi;
         batch.T = hi < tc->max_len ? task->seq_len(tc, hi) : T;
         task->make_batch(tc, SPLIT_TRAIN, &data, lo, hi, &batch);
@@ -193,6 +194,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
         }
         double scale = cfg->grad_clip > 0 && gn > cfg->grad_clip ? cfg->grad_clip / gn : 1;
         adamw_update(m, mom, vel, cfg, step, lr_at(cfg, step), scale);
+        res->step_seconds += now_seconds() - step_t0;
         window_sum += loss;
         window_n++;
         if (step >= tail_from) { tail_sum += loss; tail_n++; }
@@ -220,13 +222,14 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
             int at_length = train_len_at(cfg, tc->max_len, step) >= tc->max_len;
             holds = cfg->stop_acc > 0 && at_length && res->val[res->n_val - 1].string_acc >= cfg->stop_acc ? holds + 1 : 0;
         }
-        double dt = now_seconds() - t0;
+        double dt = res->step_seconds; /* the steps' own speed: validation checks would drag it down */
         char extra[96];
         int k = snprintf(extra, sizeof extra, "loss %.4f  %.0f tok/s", loss, dt > 0 ? tokens / dt : 0.0);
         const ValPoint *last = res->n_val ? &res->val[res->n_val - 1] : NULL;
         if (last && task->text) snprintf(extra + k, sizeof extra - k, "  val %.3f bits/byte", last->bits_per_byte);
         else if (last) snprintf(extra + k, sizeof extra - k, "  val %.3f", last->string_acc);
         work += train_step_cost(&m->cfg, task, tc, cfg, step);
+        res->forward_flops = work;
         progress_update_work(&prog, step + 1, work, extra);
         if (holds >= cfg->stop_holds) {
             res->stopped_at_target = 1;

@@ -56,6 +56,11 @@ typedef struct {
     int stopped_at_target;     /* stop_acc held: steps_done is where training stopped */
     double tokens_done;        /* training tokens over the steps done */
     double wall_seconds, ms_per_step;
+    /* Throughput: the seconds spent in the steps alone (batch, forward, loss,
+     * backward, optimizer; validation checks left out), and the forward FLOPs
+     * of the steps done (train_step_cost summed), which the caller turns into
+     * a training step's FLOPs as the benchmarks count them. */
+    double step_seconds, forward_flops;
     int n_val;
     int text;                  /* the task is a text (lm): the curve is in bits per byte, not string accuracy */
     ValPoint val[TRAIN_MAX_VAL];

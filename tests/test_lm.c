@@ -293,6 +293,13 @@ static void check_overfit(void)
     corpus_free(c);
 }
 
+/* A number of a result object, NAN when it is missing. */
+static double check_num(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
 /* Runs cmd with stderr into err.txt and stdout into out.txt; the exit status. */
 static int sh(const char *cmd)
 {
@@ -360,11 +367,23 @@ static void check_cli(const char *text_path)
     expect_refused("--data for copy", args, "--data is for the lm task (task is copy)");
     expect_refused("unknown debian text", "--task lm --data debian:nothing", "debian:nothing: unknown");
 
-    /* a short run: the corpus and its split in the result, bits per byte on validation and test */
+    snprintf(args, sizeof args, "--task lm --data '%s' --roofline '%s/no-roofline.json'", text_path, tmp);
+    expect_refused("missing --roofline file", args, "no-roofline.json");
+
+    /* a short run: the corpus and its split in the result, bits per byte on validation and test; a roofline no
+     * machine reaches (as test_bench's), so the fraction is checked by its arithmetic, never by a timing */
+    char rf_path[600];
+    snprintf(rf_path, sizeof rf_path, "%s/rf.json", tmp);
+    FILE *rf = fopen(rf_path, "w");
+    CHECK(rf != NULL, "write %s", rf_path);
+    if (rf) {
+        fputs("{\"roofline\": {\"threads\": 1, \"sgemm_gflops\": 1e7, \"bandwidth_gbs\": 1e6}}\n", rf);
+        fclose(rf);
+    }
     char cmd[3000];
     snprintf(cmd, sizeof cmd, "'%s' train --task lm --data '%s' --max-len 32 --steps 20 --batch 4 --d-model 16 "
-             "--heads 2 --layers 1 --val-seqs 8 --val-every 10 --eval-seqs 16 --threads 1 --out '%s/lm.json'",
-             bin, text_path, tmp);
+             "--heads 2 --layers 1 --val-seqs 8 --val-every 10 --eval-seqs 16 --threads 1 --roofline '%s' "
+             "--out '%s/lm.json'", bin, text_path, rf_path, tmp);
     CHECK(sh(cmd) == 0, "lm train: %s", check_slurp(tmp, "err.txt"));
     char res[600];
     snprintf(res, sizeof res, "%s/lm.json", tmp);
@@ -391,6 +410,12 @@ static void check_cli(const char *text_path)
     CHECK(cJSON_IsNumber(tb) && cJSON_IsNumber(tl) && fabs(tb->valuedouble - tl->valuedouble / log(2.0)) < 1e-9 &&
               !cJSON_GetObjectItemCaseSensitive(t0, "string_acc"),
           "lm result: test bits per byte = loss / ln 2, no string accuracy");
+    /* throughput as bench counts it: tokens/s of the steps, FLOPs per token, the fraction of the sgemm peak */
+    double tps = check_num(metrics, "train_tokens_per_s"), fpt = check_num(metrics, "train_flops_per_token");
+    double frac = check_num(metrics, "roofline_fraction");
+    CHECK(tps > 0 && fpt > 0 && fabs(frac - tps * fpt / 1e16) <= 1e-9 * frac,
+          "lm result: %g tokens/s x %g FLOPs/token = %g of a 1e7 GFLOP/s peak", tps, fpt, frac);
+    CHECK(cJSON_GetObjectItemCaseSensitive(j, "roofline") != NULL, "lm result: the roofline it was measured against");
     cJSON_Delete(j);
     /* the digest knows the corpus by its bytes: the same text elsewhere agrees, another text does not */
     char copy[600], digest[3][17];
@@ -409,6 +434,14 @@ static void check_cli(const char *text_path)
     }
     CHECK(*digest[0] && !strcmp(digest[0], digest[1]) && strcmp(digest[0], digest[2]),
           "digests %s (text), %s (the same text moved), %s (another text)", digest[0], digest[1], digest[2]);
+    /* --roofline changes no figure but the fraction: the settings digest leaves it out */
+    snprintf(cmd, sizeof cmd, "'%s' train --task lm --data '%s' --max-len 32 --roofline '%s' --dry-run", bin,
+             text_path, rf_path);
+    CHECK(sh(cmd) == 0, "dry run with --roofline");
+    char *out = check_slurp(tmp, "out.txt"), *d = strstr(out, "# settings digest ");
+    CHECK(d && !strncmp(d + strlen("# settings digest "), digest[0], 16), "--roofline leaves the digest %s",
+          digest[0]);
+    free(out);
 }
 
 int main(void)

@@ -36,6 +36,10 @@ alone) against `seqbench sample`, and tiny models of every task trained by
 `seqbench train --save`, loaded here and scored on the page's layout, against
 `seqbench eval`.
 
+Then lm_check.py: a Transformer and a Mamba trained on a text (task lm) load
+with the byte vocabulary, and their test loss through transformers equals
+`seqbench eval`'s within 1e-5 relative.
+
 Output: one line per check, a closing `N passed, N failed` line, and a JSON
 summary (versions, per-check max relative error) written atomically.
 """
@@ -346,6 +350,7 @@ def main(argv=None):
     ap.add_argument("--types", default=",".join(TYPES), help="comma-separated subset of " + ",".join(TYPES))
     ap.add_argument("--no-broken", action="store_true", help="skip the broken-checkpoint tests")
     ap.add_argument("--no-tasks", action="store_true", help="skip the task-layout and scoring checks (tasks_check.py)")
+    ap.add_argument("--no-lm", action="store_true", help="skip the text model checks (lm_check.py)")
     args = ap.parse_args(argv)
 
     quiet_library()
@@ -390,6 +395,15 @@ def main(argv=None):
             tasks_check.run(rep, sb, work)
         except Exception as e:  # noqa: BLE001
             rep.add("tasks: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
+
+    if not args.no_lm:
+        import lm_check
+        work = os.path.join(args.work, "lm")
+        os.makedirs(work)
+        try:
+            lm_check.run(rep, sb, work)
+        except Exception as e:  # noqa: BLE001
+            rep.add("lm: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
 
     passed, failed = rep.counts()
     summary.update({"checks": rep.checks, "passed": passed, "failed": failed,
