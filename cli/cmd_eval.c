@@ -121,6 +121,8 @@ int cmd_eval(int argc, char **argv)
         g.lengths[1] = 2 * ta.cfg.max_len;
         g.lengths[2] = 4 * ta.cfg.max_len;
     }
+    /* before the weights are read: a length the text cannot hold (lm) is refused at once */
+    task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     Model m;
     if (hf_load(&m, model_dir, &e)) die_err(&e);
     int need = task->vocab_size(&ta.cfg);
@@ -128,7 +130,6 @@ int cmd_eval(int argc, char **argv)
         die("%s: vocabulary of %d tokens, but task %s with these settings needs %d", model_dir, m.cfg.vocab_size,
             task->name, need);
     if (g.n_depths && strcmp(task->name, "needle")) die("--depths is for the needle task (task is %s)", task->name);
-    task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     /* memory is not checked here: a length that fits no path is an OOM cell */
     cJSON_AddItemToObject(res, "settings", options_to_json(opts, n));
     options_add_digest(res, "eval", opts, n);

@@ -60,20 +60,36 @@ void eval_plan(const ModelCfg *c, int T, const EvalOpts *o, EvalResult *r)
     }
 }
 
+int eval_position_bucket(int p)
+{
+    int k = 0;
+    while (k < 31 && 1 << k < p) k++;
+    return k;
+}
+
+/* The position sums beside the totals, not instead of them: the overall
+ * loss is summed in the order it always was, so its digits do not move. */
 typedef struct {
     long tokens_right, tokens, strings_right;
     double loss_sum;
+    long pos_tokens[EVAL_MAX_BUCKETS];
+    double pos_loss[EVAL_MAX_BUCKETS];
 } Tally;
 
-/* Argmax (the first of equal maxima) and cross-entropy of one scored row. */
-static int score_row(const real *z, int V, int target, Tally *tl)
+/* Argmax (the first of equal maxima) and cross-entropy of one scored row at
+ * position t (0-based: t + 1 tokens of context). */
+static int score_row(const real *z, int V, int target, int t, Tally *tl)
 {
     int best = 0;
     for (int v = 1; v < V; v++) best = z[v] > z[best] ? v : best;
     double sum = 0, mx = z[best];
     for (int v = 0; v < V; v++) sum += exp((double)z[v] - mx);
-    tl->loss_sum += log(sum) + mx - (double)z[target];
+    double loss = log(sum) + mx - (double)z[target];
+    int k = eval_position_bucket(t + 1);
+    tl->loss_sum += loss;
     tl->tokens++;
+    tl->pos_loss[k] += loss;
+    tl->pos_tokens[k]++;
     tl->tokens_right += best == target;
     return best == target;
 }
@@ -101,7 +117,7 @@ static int run_parallel(Model *m, const Task *task, const TaskCfg *tc, int n, in
             int all = 1;
             for (int t = 0; t < T; t++) {
                 size_t i = (size_t)s * T + t;
-                if (b.mask[i]) all &= score_row(m->logits + i * V, V, b.targets[i], tl);
+                if (b.mask[i]) all &= score_row(m->logits + i * V, V, b.targets[i], t, tl);
             }
             tl->strings_right += all;
         }
@@ -147,7 +163,7 @@ static int run_decode(Model *m, const Task *task, const TaskCfg *tc, int n, int 
             if (decoder_step(&d, tok, e)) goto out;
             for (int s = 0; s < nb; s++) {
                 size_t i = (size_t)s * T + t;
-                if (b.mask[i]) all[s] &= score_row(d.logits + (size_t)s * V, V, b.targets[i], tl);
+                if (b.mask[i]) all[s] &= score_row(d.logits + (size_t)s * V, V, b.targets[i], t, tl);
             }
             if ((t & 255) == 255) progress_tick(p, (long)done * T + (long)nb * (t + 1), n, done, o->sequences);
         }
@@ -162,6 +178,20 @@ out:
     free(all);
     batch_free(&b);
     return rc;
+}
+
+/* Every bucket up to position T, each cut at T. */
+static void by_position(const Tally *tl, int T, int text, EvalResult *r)
+{
+    r->n_buckets = eval_position_bucket(T) + 1;
+    for (int k = 0; k < r->n_buckets; k++) {
+        EvalBucket *b = &r->by_position[k];
+        b->from = k ? (1 << (k - 1)) + 1 : 1;
+        b->to = 1 << k < T ? 1 << k : T; /* k <= 22 */
+        b->tokens = tl->pos_tokens[k];
+        b->loss = b->tokens ? tl->pos_loss[k] / b->tokens : 0;
+        b->bits_per_byte = text ? b->loss / log(2.0) : 0;
+    }
 }
 
 int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpts *o, EvalResult *r, Err *e)
@@ -194,6 +224,7 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
     r->token_acc = tl.tokens ? (double)tl.tokens_right / tl.tokens : 0;
     r->loss = tl.tokens ? tl.loss_sum / tl.tokens : 0;
     if (task->text) r->bits_per_byte = r->loss / log(2.0); /* one token is one byte */
+    by_position(&tl, T, task->text, r);
     return 0;
 }
 

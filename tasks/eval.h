@@ -26,6 +26,29 @@ typedef struct {
     int validation;         /* draw from the validation stream, not the test stream (training's learning curve) */
 } EvalOpts;
 
+/* Loss by position in the window, for the Griffin long-context figure
+ * (loss against position, trained at T, tested at 2T, 4T, 8T). Position p
+ * (1-based) is the prediction made after p tokens of context; bucket 0 is
+ * position 1, bucket k >= 1 positions [2^(k-1) + 1, 2^k], the last one cut
+ * at the length. Doubling widths because the figure's axis is log position:
+ * each bucket is one step along it, and the late buckets, where models
+ * differ by little, hold the most tokens. Edges at powers of 2, closed at
+ * the top, because lengths are powers of 2: a bucket ends exactly at the
+ * training length T, so the buckets past it are the extrapolation and
+ * nothing else, and no length ends in a bucket of one position. 23 buckets
+ * reach 2^22, the longest length. */
+enum { EVAL_MAX_BUCKETS = 23 };
+
+typedef struct {
+    int from, to;           /* positions, 1-based, inclusive */
+    long tokens;            /* scored predictions in the bucket */
+    double loss;            /* their mean cross-entropy, nats per token */
+    double bits_per_byte;   /* text tasks: loss / ln 2; else 0 */
+} EvalBucket;
+
+/* The bucket of 1-based position p: ceil(log2 p). */
+int eval_position_bucket(int p);
+
 typedef struct {
     int length;             /* instance length n */
     double depth;           /* needle grid cell: the depth; else -1 */
@@ -34,6 +57,8 @@ typedef struct {
     double token_acc;       /* scored predictions right (teacher forced) */
     double loss;            /* mean cross-entropy over the scored predictions, nats per token */
     double bits_per_byte;   /* text tasks (lm, byte tokens): loss / ln 2; else 0 */
+    int n_buckets;          /* by_position[0 .. n_buckets): every bucket up to the length's */
+    EvalBucket by_position[EVAL_MAX_BUCKETS];
     int oom;                /* no path fits in the memory limit: nothing was evaluated */
     double bytes;           /* memory the path used needs (oom: the least any path needs) */
     double bytes_limit;     /* the memory limit it was checked against */

@@ -47,6 +47,28 @@ static void eval_header(int text)
                "tokens/s");
 }
 
+/* A text's loss against position: one line under its row, bits per byte by
+ * bucket ("1:5.21 2:4.80 3-4:4.35 5-8:3.95 ..."), and the array in the result. */
+static void by_position(cJSON *x, const EvalResult *er)
+{
+    printf("  bits/byte by position:");
+    cJSON *a = cJSON_AddArrayToObject(x, "by_position");
+    for (int k = 0; k < er->n_buckets; k++) {
+        const EvalBucket *b = &er->by_position[k];
+        if (b->from == b->to) printf(" %d:%.3f", b->from, b->bits_per_byte);
+        else printf(" %d-%d:%.3f", b->from, b->to, b->bits_per_byte);
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "from", b->from);
+        cJSON_AddNumberToObject(o, "to", b->to);
+        cJSON_AddNumberToObject(o, "loss", b->loss);
+        cJSON_AddNumberToObject(o, "bits_per_byte", b->bits_per_byte);
+        cJSON_AddNumberToObject(o, "tokens", (double)b->tokens);
+        cJSON_AddItemToArray(a, o);
+    }
+    printf("\n");
+    fflush(stdout);
+}
+
 /* An "oom" cell has no accuracy: status, the bytes its cheapest path needs
  * and the limit, so readers (report) that look for string_acc skip it. The row is
  * printed and added to the result's metrics.eval array. */
@@ -82,6 +104,7 @@ static void eval_row(cJSON *evals, const EvalResult *er, int text)
         if (text) cJSON_AddNumberToObject(x, "bits_per_byte", er->bits_per_byte);
         cJSON_AddNumberToObject(x, "batch", er->batch);
         cJSON_AddNumberToObject(x, "bytes", er->bytes);
+        if (text) by_position(x, er);
     } /* no timings here: two runs with one seed and thread count write the same eval array */
     cJSON_AddItemToArray(evals, x);
 }

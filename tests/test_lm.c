@@ -7,11 +7,14 @@
  *   2. the layout: input the window's first n bytes, target the next byte,
  *      every position scored;
  *   3. a model that predicts uniformly (all weights 0: every logit 0) scores
- *      exactly 8 bits per byte;
+ *      exactly 8 bits per byte, at every position;
+ *   3b. the loss by position: buckets 1, 2, 3-4, 5-8, ... cover every position
+ *      once per window, their token-weighted mean is the loss, and the
+ *      decode path (a recurrent model) fills them as the parallel one;
  *   4. a tiny model overfits a 1 KB text to near-zero training loss;
  *   5. the command line: a missing, empty or binary file, a text too short,
  *      --data without lm and lm without --data are one-line errors (status
- *      2) before any work; a short run records the corpus and its bits per
+ *      2) before any work, as is an eval length the text cannot hold; a short run records the corpus and its bits per
  *      byte, and the corpus's identity (not its path) is in the settings
  *      digest. */
 #if !defined(_GNU_SOURCE) && !defined(_POSIX_C_SOURCE)
@@ -189,11 +192,11 @@ static void check_directory(void)
     corpus_free(c);
 }
 
-static ModelCfg tiny_cfg(int layers)
+static ModelCfg tiny_arch(const char *arch, int layers)
 {
     ModelArgs a;
     model_args_defaults(&a);
-    strcpy(a.arch, "transformer");
+    snprintf(a.arch, sizeof a.arch, "%s", arch);
     a.layers = layers;
     a.d_model = 32;
     a.heads = 2;
@@ -202,6 +205,8 @@ static ModelCfg tiny_cfg(int layers)
     if (model_args_to_cfg(&a, 256, &mc, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
     return mc;
 }
+
+static ModelCfg tiny_cfg(int layers) { return tiny_arch("transformer", layers); }
 
 /* All weights 0: every logit is 0, the prediction uniform over 256 bytes, ln 256 nats = 8 bits a byte. */
 static void check_uniform(const char *path)
@@ -219,7 +224,76 @@ static void check_uniform(const char *path)
     CHECK(!eval_length(&m, t, &cfg, 64, 40, 20, 1, &r, &e), "eval: %s", e.msg);
     CHECK(fabs(r.bits_per_byte - 8) < 1e-9 && fabs(r.loss - log(256.0)) < 1e-9,
           "uniform prediction: %.12f bits per byte, %.12f nats (want 8, ln 256)", r.bits_per_byte, r.loss);
+    /* and at every position: a length not a power of 2, so the last bucket is cut */
+    CHECK(!eval_length(&m, t, &cfg, 100, 20, 20, 1, &r, &e), "eval: %s", e.msg);
+    CHECK(r.n_buckets == 8, "length 100: %d position buckets (want 8: 1, 2, 3-4, ..., 65-100)", r.n_buckets);
+    for (int k = 0; k < r.n_buckets; k++)
+        CHECK(fabs(r.by_position[k].bits_per_byte - 8) < 1e-9, "uniform prediction: %.12f bits per byte at %d-%d",
+              r.by_position[k].bits_per_byte, r.by_position[k].from, r.by_position[k].to);
     model_free(&m);
+    corpus_free(c);
+}
+
+/* The buckets of r (n positions, seqs windows) tile 1..n in doubling widths (1, 2, 3-4, 5-8, ...), each
+ * position scored once per window, and their token-weighted mean is the overall loss. */
+static void check_buckets(const char *label, const EvalResult *r, int n, int seqs)
+{
+    double sum = 0;
+    long tokens = 0;
+    int next = 1;
+    for (int k = 0; k < r->n_buckets; k++) {
+        const EvalBucket *b = &r->by_position[k];
+        int want_from = k ? (1 << (k - 1)) + 1 : 1, want_to = 1 << k < n ? 1 << k : n;
+        CHECK(b->from == next && b->from == want_from && b->to == want_to &&
+                  b->tokens == (long)seqs * (want_to - want_from + 1),
+              "%s: bucket %d is %d-%d with %ld tokens (want %d-%d, %ld)", label, k, b->from, b->to, b->tokens,
+              want_from, want_to, (long)seqs * (want_to - want_from + 1));
+        CHECK(fabs(b->bits_per_byte - b->loss / log(2.0)) <= 1e-12 * b->loss, "%s: bucket %d bits per byte", label, k);
+        next = b->to + 1;
+        sum += b->loss * (double)b->tokens;
+        tokens += b->tokens;
+    }
+    CHECK(next == n + 1 && tokens == (long)seqs * n, "%s: buckets end at %d with %ld tokens (want %d, %ld)", label,
+          next - 1, tokens, n, (long)seqs * n);
+    CHECK(fabs(sum / (double)tokens - r->loss) <= 1e-9 * r->loss, "%s: buckets' mean %.12f, overall loss %.12f", label,
+          sum / (double)tokens, r->loss);
+}
+
+/* Loss by position on a model that is not uniform (random weights): the buckets' arithmetic at a length
+ * that is a power of 2 and one that is not, and for a recurrent model the decode path (eval's choice
+ * beyond EVAL_PARALLEL_MAX_T) puts every position in the bucket the parallel path does. */
+static void check_by_position(const char *path)
+{
+    const Task *t = task_find("lm");
+    Corpus *c = load(path);
+    Err e;
+    corpus_split(c, 1, CORPUS_BLOCK, &e);
+    TaskCfg cfg = {.min_len = 64, .max_len = 64, .corpus = c};
+    const char *archs[2] = {"transformer", "hawk"};
+    for (int a = 0; a < 2; a++) {
+        ModelCfg mc = tiny_arch(archs[a], 1);
+        Model m;
+        if (model_create(&m, &mc, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+        model_init_weights(&m, 3);
+        int lengths[2] = {64, 200};
+        for (int i = 0; i < 2; i++) {
+            EvalOpts par = {12, 6, 1, EVAL_PARALLEL, 0, 0}, dec = par;
+            dec.path = EVAL_DECODE;
+            EvalResult r, d;
+            char label[64];
+            snprintf(label, sizeof label, "%s at %d", archs[a], lengths[i]);
+            CHECK(!eval_run(&m, t, &cfg, lengths[i], &par, &r, &e), "%s: %s", label, e.msg);
+            check_buckets(label, &r, lengths[i], 12);
+            if (a == 0) continue;
+            CHECK(!eval_run(&m, t, &cfg, lengths[i], &dec, &d, &e), "%s decode: %s", label, e.msg);
+            check_buckets(label, &d, lengths[i], 12);
+            for (int k = 0; k < r.n_buckets; k++)
+                CHECK(fabs(r.by_position[k].loss - d.by_position[k].loss) <= 1e-4 * r.by_position[k].loss,
+                      "%s: bucket %d-%d: parallel %.6f, decode %.6f nats", label, r.by_position[k].from,
+                      r.by_position[k].to, r.by_position[k].loss, d.by_position[k].loss);
+        }
+        model_free(&m);
+    }
     corpus_free(c);
 }
 
@@ -360,6 +434,13 @@ static void check_cli(const char *text_path)
     expect_refused("too short for the length", args, "too short for length 9000");
     snprintf(args, sizeof args, "--task lm --data '%s' --max-len 64 --eval-lengths 64,8192", p);
     expect_refused("an eval length too long", args, "too short for length 8192");
+    /* eval refuses it before reading the weights: no checkpoint needed to see the message */
+    snprintf(args, sizeof args, "'%s' eval --model '%s/no-model' --task lm --data '%s' --lengths 64,8192", bin, tmp, p);
+    int rc = sh(args);
+    char *err = check_slurp(tmp, "err.txt");
+    CHECK(rc == 2 && strstr(err, "too short for length 8192") && strchr(err, '\n') == err + strlen(err) - 1,
+          "eval at a length the text cannot hold: want status 2 and one line, got %d [%s]", rc, err);
+    free(err);
     snprintf(args, sizeof args, "--task lm --data '%s/no-such-file.txt'", tmp);
     expect_refused("missing file", args, "no-such-file.txt: cannot open");
     expect_refused("lm without --data", "--task lm", "lm needs --data");
@@ -385,6 +466,10 @@ static void check_cli(const char *text_path)
              "--heads 2 --layers 1 --val-seqs 8 --val-every 10 --eval-seqs 16 --threads 1 --roofline '%s' "
              "--out '%s/lm.json'", bin, text_path, rf_path, tmp);
     CHECK(sh(cmd) == 0, "lm train: %s", check_slurp(tmp, "err.txt"));
+    char *table = check_slurp(tmp, "out.txt");
+    CHECK(strstr(table, "bits/byte by position: 1:") && strstr(table, " 2:") && strstr(table, " 17-32:"),
+          "lm train prints the loss by position: [%s]", table);
+    free(table);
     char res[600];
     snprintf(res, sizeof res, "%s/lm.json", tmp);
     Err e;
@@ -410,6 +495,11 @@ static void check_cli(const char *text_path)
     CHECK(cJSON_IsNumber(tb) && cJSON_IsNumber(tl) && fabs(tb->valuedouble - tl->valuedouble / log(2.0)) < 1e-9 &&
               !cJSON_GetObjectItemCaseSensitive(t0, "string_acc"),
           "lm result: test bits per byte = loss / ln 2, no string accuracy");
+    const cJSON *bp = cJSON_GetObjectItemCaseSensitive(t0, "by_position"), *last = cJSON_GetArrayItem(bp, 5);
+    CHECK(cJSON_GetArraySize(bp) == 6 && check_num(cJSON_GetArrayItem(bp, 0), "from") == 1 &&
+              check_num(last, "from") == 17 && check_num(last, "to") == 32 && check_num(last, "tokens") == 16 * 16 &&
+              check_num(last, "bits_per_byte") > 0,
+          "lm result: eval[0].by_position has buckets 1, 2, 3-4, ..., 17-32");
     /* throughput as bench counts it: tokens/s of the steps, FLOPs per token, the fraction of the sgemm peak */
     double tps = check_num(metrics, "train_tokens_per_s"), fpt = check_num(metrics, "train_flops_per_token");
     double frac = check_num(metrics, "roofline_fraction");
@@ -457,6 +547,7 @@ int main(void)
     check_layout(path);
     check_directory();
     check_uniform(path);
+    check_by_position(path);
     check_overfit();
     if (bin) check_cli(path);
     else CHECK(0, "SEQ_BINARY is not set (ctest sets it)");
