@@ -44,6 +44,13 @@ class Report:
         p = sum(c["passed"] for c in self.checks)
         return p, len(self.checks) - p
 
+    def finish(self, seconds):
+        """The closing lines of a check run on its own, and its exit status (1 when any check failed)."""
+        passed, failed = self.counts()
+        print(f"({seconds:.0f} s)")
+        print(f"{passed} passed, {failed} failed")
+        return 1 if failed else 0
+
 
 def quiet_library():
     """transformers without its warnings, logging and progress bars: the checks print their own lines."""

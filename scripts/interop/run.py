@@ -387,23 +387,16 @@ def main(argv=None):
         except Exception as e:  # noqa: BLE001
             rep.add("broken checkpoints: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
 
-    if not args.no_tasks:
-        import tasks_check
-        work = os.path.join(args.work, "tasks")
+    # the checks that train with seqbench, each in its own work folder; one that breaks is one failed check
+    for name, skip, module in (("tasks", args.no_tasks, "tasks_check"), ("lm", args.no_lm, "lm_check")):
+        if skip:
+            continue
+        work = os.path.join(args.work, name)
         os.makedirs(work)
         try:
-            tasks_check.run(rep, sb, work)
+            __import__(module).run(rep, sb, work)
         except Exception as e:  # noqa: BLE001
-            rep.add("tasks: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
-
-    if not args.no_lm:
-        import lm_check
-        work = os.path.join(args.work, "lm")
-        os.makedirs(work)
-        try:
-            lm_check.run(rep, sb, work)
-        except Exception as e:  # noqa: BLE001
-            rep.add("lm: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
+            rep.add(f"{name}: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
 
     passed, failed = rep.counts()
     summary.update({"checks": rep.checks, "passed": passed, "failed": failed,

@@ -318,10 +318,7 @@ def main(argv=None):
     rep = Report()
     t0 = time.time()
     run(rep, sb, args.work, models=not args.layouts_only)
-    passed, failed = rep.counts()
-    print(f"({time.time() - t0:.0f} s)")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return rep.finish(time.time() - t0)
 
 
 if __name__ == "__main__":
