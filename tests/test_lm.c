@@ -71,6 +71,15 @@ static Corpus *load(const char *path)
     return c;
 }
 
+/* A corpus split at seed 1 into the standard blocks, as train and eval split it. */
+static Corpus *load_split(const char *path)
+{
+    Corpus *c = load(path);
+    Err e;
+    if (corpus_split(c, 1, CORPUS_BLOCK, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    return c;
+}
+
 /* The split of byte i, from the spans. */
 static int split_of(const Corpus *c, size_t i)
 {
@@ -212,9 +221,8 @@ static ModelCfg tiny_cfg(int layers) { return tiny_arch("transformer", layers); 
 static void check_uniform(const char *path)
 {
     const Task *t = task_find("lm");
-    Corpus *c = load(path);
+    Corpus *c = load_split(path);
     Err e;
-    corpus_split(c, 1, CORPUS_BLOCK, &e);
     TaskCfg cfg = {.min_len = 64, .max_len = 64, .corpus = c};
     ModelCfg mc = tiny_cfg(1);
     Model m;
@@ -265,9 +273,8 @@ static void check_buckets(const char *label, const EvalResult *r, int n, int seq
 static void check_by_position(const char *path)
 {
     const Task *t = task_find("lm");
-    Corpus *c = load(path);
+    Corpus *c = load_split(path);
     Err e;
-    corpus_split(c, 1, CORPUS_BLOCK, &e);
     TaskCfg cfg = {.min_len = 64, .max_len = 64, .corpus = c};
     const char *archs[2] = {"transformer", "hawk"};
     for (int a = 0; a < 2; a++) {
