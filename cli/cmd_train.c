@@ -70,6 +70,9 @@ int cmd_train(int argc, char **argv)
         OPT_I("len-hold", &tc.len_hold, 0, 1e8, "steps at --len-from before the curriculum's ramp"),
         OPT_S("schedule", schedule, "after warmup: cosine (to lr x min-lr-ratio) or constant"),
         OPT_D("min-lr-ratio", &tc.min_lr_ratio, 0, 1, "final lr / peak lr for cosine"),
+        OPT_I("decay-steps", &tc.decay_steps, 0, 1e8,
+              "cosine: the decay ends at this step, past --warmup, and the lr stays at lr x min-lr-ratio after, so "
+              "the schedule's shape does not follow the --steps cap (0 = it ends at --steps)"),
         OPT_D("weight-decay", &tc.weight_decay, 0, 10, "AdamW decoupled weight decay (matrices only)"),
         OPT_D("beta1", &tc.beta1, 0, 0.999999, "Adam beta1"),
         OPT_D("beta2", &tc.beta2, 0, 0.999999, "Adam beta2"),

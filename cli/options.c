@@ -436,6 +436,12 @@ cJSON *options_digest_json(const char *command, const Option *opts, int n)
         if (cJSON_IsString(v) && !strcmp(v->valuestring, added_later[i].as_before))
             cJSON_DeleteItemFromObjectCaseSensitive(all, added_later[i].name);
     }
+    static const struct { const char *name; double as_before; } added_later_n[] = {{"decay-steps", 0}};
+    for (size_t i = 0; i < sizeof added_later_n / sizeof *added_later_n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, added_later_n[i].name);
+        if (cJSON_IsNumber(v) && v->valuedouble == added_later_n[i].as_before)
+            cJSON_DeleteItemFromObjectCaseSensitive(all, added_later_n[i].name);
+    }
     for (int i = 0; i < n; i++)
         if (opts[i].digest_as && cJSON_GetObjectItemCaseSensitive(all, opts[i].name))
             cJSON_ReplaceItemInObjectCaseSensitive(all, opts[i].name, cJSON_CreateString(opts[i].digest_as));

@@ -49,6 +49,10 @@ int train_validate(const TrainCfg *c, Err *e)
     if (!(c->weight_decay >= 0)) return err_set(e, "weight decay must be >= 0 (got %g)", c->weight_decay);
     if (!(c->grad_clip >= 0)) return err_set(e, "grad clip must be >= 0 (0 = off) (got %g)", c->grad_clip);
     if (!(c->min_lr_ratio >= 0 && c->min_lr_ratio <= 1)) return err_set(e, "min lr ratio must be in [0, 1]");
+    if (c->decay_steps < 0 || (c->decay_steps && c->decay_steps <= c->warmup))
+        return err_set(e, "decay-steps must be 0 (the cosine ends at the last step) or past warmup %d (got %d)",
+                       c->warmup, c->decay_steps);
+    if (c->decay_steps && !c->cosine) return err_set(e, "decay-steps is for the cosine schedule (schedule is constant)");
     if (c->len_warmup < 0 || c->len_hold < 0 || (int64_t)c->len_hold + c->len_warmup > c->steps)
         return err_set(e, "len-hold + len-warmup must be in [0, steps = %d] (got %d + %d)", c->steps, c->len_hold,
                        c->len_warmup);
@@ -65,11 +69,14 @@ int train_validate(const TrainCfg *c, Err *e)
     return 0;
 }
 
-static double lr_at(const TrainCfg *c, int step)
+double train_lr_at(const TrainCfg *c, int step)
 {
     if (step < c->warmup) return c->lr * (step + 1) / c->warmup;
     if (!c->cosine) return c->lr;
-    double span = c->steps - c->warmup, progress = span > 0 ? (step - c->warmup) / span : 1;
+    /* the cosine ends at decay_steps when given (flat at its floor after), so its shape does not follow the cap */
+    double span = (c->decay_steps ? c->decay_steps : c->steps) - c->warmup;
+    double progress = span > 0 ? (step - c->warmup) / span : 1;
+    if (progress > 1) progress = 1;
     double floor = c->lr * c->min_lr_ratio;
     return floor + (c->lr - floor) * 0.5 * (1 + cos(M_PI * progress));
 }
@@ -193,7 +200,7 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
             break;
         }
         double scale = cfg->grad_clip > 0 && gn > cfg->grad_clip ? cfg->grad_clip / gn : 1;
-        adamw_update(m, mom, vel, cfg, step, lr_at(cfg, step), scale);
+        adamw_update(m, mom, vel, cfg, step, train_lr_at(cfg, step), scale);
         res->step_seconds += now_seconds() - step_t0;
         window_sum += loss;
         window_n++;

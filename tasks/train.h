@@ -17,6 +17,7 @@ typedef struct {
     double lr, min_lr_ratio;   /* cosine decays lr to lr * min_lr_ratio */
     int warmup;
     int cosine;                /* 0: constant after warmup */
+    int decay_steps;           /* cosine: it ends at this step, then lr * min_lr_ratio (0: at steps) */
     double weight_decay, beta1, beta2, adam_eps, grad_clip;
     uint64_t seed;
     int curve_points;          /* loss curve subsampled to about this many points */
@@ -93,5 +94,8 @@ int train_run(Model *m, const Task *task, const TaskCfg *tc, const TrainCfg *cfg
 enum { STREAM_WEIGHTS = 0, STREAM_TRAIN = 1, STREAM_TEST = 2, STREAM_VAL = 3 };
 /* Steps between validations as train_run takes them (val_every resolved). */
 int train_val_every(const TrainCfg *c);
+/* The learning rate of a step (0-based): linear warmup, then constant or a cosine to lr * min_lr_ratio that ends
+ * at decay_steps (0: at steps) and stays at its floor after. */
+double train_lr_at(const TrainCfg *c, int step);
 
 #endif

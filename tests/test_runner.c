@@ -206,7 +206,7 @@ static void other_commands(void)
  * listed at quick is moved aside (FILE.stale, then .stale2: never over an earlier one) with the differing
  * settings named, a dry run only says so, and the same settings again find it done. */
 /* The settings digest of `train --dry-run` (its last line holds it). */
-static void digest_of(const char *args, char hex[17], int *names_init)
+static void digest_of(const char *args, char hex[17], const char *name, int *names_it)
 {
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "train --arch mamba --steps 3 --threads 1 --dry-run %s", args);
@@ -214,7 +214,9 @@ static void digest_of(const char *args, char hex[17], int *names_init)
     if (run(cmd) != 0) return;
     char *out = check_slurp(tmp, "out.txt"), *d = out ? strstr(out, "# settings digest ") : NULL;
     if (d) sscanf(d + strlen("# settings digest "), "%16[0-9a-f]", hex);
-    *names_init = d && strstr(d, "\"mamba-init\"") != NULL;
+    char quoted[64];
+    snprintf(quoted, sizeof quoted, "\"%s\"", name);
+    *names_it = d && strstr(d, quoted) != NULL;
     free(out);
 }
 
@@ -224,12 +226,21 @@ static void digest_added_option(void)
 {
     char before[17], normal[17], ssm[17];
     int in_before, in_normal, in_ssm;
-    digest_of("", before, &in_before);
-    digest_of("--mamba-init normal", normal, &in_normal);
-    digest_of("--mamba-init mamba_ssm", ssm, &in_ssm);
+    digest_of("", before, "mamba-init", &in_before);
+    digest_of("--mamba-init normal", normal, "mamba-init", &in_normal);
+    digest_of("--mamba-init mamba_ssm", ssm, "mamba-init", &in_ssm);
     CHECK(before[0] && !strcmp(before, normal) && !in_before && !in_normal,
           "--mamba-init normal is not in the digest (%s vs %s; named %d %d)", before, normal, in_before, in_normal);
     CHECK(ssm[0] && strcmp(before, ssm) && in_ssm, "--mamba-init mamba_ssm is: %s", ssm);
+    /* a number the same way: --decay-steps 0 (the cosine ends at --steps, as before the option) is left out */
+    char zero[17], set[17];
+    int in_zero, in_set;
+    digest_of("", before, "decay-steps", &in_before);
+    digest_of("--decay-steps 0", zero, "decay-steps", &in_zero);
+    digest_of("--decay-steps 200", set, "decay-steps", &in_set);
+    CHECK(before[0] && !strcmp(before, zero) && !in_before && !in_zero,
+          "--decay-steps 0 is not in the digest (%s vs %s; named %d %d)", before, zero, in_before, in_zero);
+    CHECK(set[0] && strcmp(before, set) && in_set, "--decay-steps 200 is: %s", set);
 }
 
 static void stale_results(void)

@@ -573,6 +573,9 @@ static void test_learning_curve(const char *tmp)
         {"--val-len 99", "seqbench: --val-len 99 is longer than max-len 4"},
         {"--val-every 1 --steps 5000", "seqbench: val-every 1: 5000 validations"},
         {"--stop-acc 2", "seqbench: --stop-acc"},
+        {"--decay-steps 100", "seqbench: decay-steps must be 0 (the cosine ends at the last step) or past warmup 100"},
+        {"--decay-steps -5", "seqbench: --decay-steps"},
+        {"--schedule constant --decay-steps 500", "seqbench: decay-steps is for the cosine schedule"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(cmd, sizeof cmd, "\"%s\" train --task copy --max-len 4 %s", bin, bad[i][0]);
@@ -582,6 +585,44 @@ static void test_learning_curve(const char *tmp)
               "train %s: want status 2 and one line \"%s...\", got %d \"%s\"", bad[i][0], bad[i][1], rc, msg);
         free(msg);
     }
+}
+
+/* The learning rate: linear warmup, then a cosine to lr x min-lr-ratio over the steps, or with --decay-steps N
+ * over the first N steps and flat at the floor after, whatever the cap; --schedule constant stays at lr. */
+static void test_lr_schedule(void)
+{
+    TrainCfg c;
+    train_defaults(&c);
+    c.steps = 1000;
+    c.warmup = 100;
+    c.lr = 1e-2;
+    c.min_lr_ratio = 0.1;
+    CHECK(fabs(train_lr_at(&c, 0) - 1e-4) < 1e-15 && fabs(train_lr_at(&c, 99) - 1e-2) < 1e-15, "warmup: %g .. %g",
+          train_lr_at(&c, 0), train_lr_at(&c, 99));
+    CHECK(fabs(train_lr_at(&c, 550) - 5.5e-3) < 1e-12 && fabs(train_lr_at(&c, 1000) - 1e-3) < 1e-12,
+          "cosine over the steps: %g at the middle, %g at the end", train_lr_at(&c, 550), train_lr_at(&c, 1000));
+    double before[3] = {train_lr_at(&c, 100), train_lr_at(&c, 300), train_lr_at(&c, 999)};
+    c.decay_steps = 300;
+    CHECK(fabs(train_lr_at(&c, 200) - 5.5e-3) < 1e-12 && fabs(train_lr_at(&c, 300) - 1e-3) < 1e-12,
+          "--decay-steps 300: the cosine ends at 300 (%g at 200, %g at 300)", train_lr_at(&c, 200),
+          train_lr_at(&c, 300));
+    CHECK(train_lr_at(&c, 301) == 1e-3 && train_lr_at(&c, 999) == 1e-3, "then flat at the floor");
+    c.steps = 50000; /* another cap: the same schedule */
+    CHECK(fabs(train_lr_at(&c, 200) - 5.5e-3) < 1e-12 && train_lr_at(&c, 40000) == 1e-3, "the cap does not move it");
+    c.steps = 1000;
+    c.decay_steps = 0;
+    CHECK(train_lr_at(&c, 100) == before[0] && train_lr_at(&c, 300) == before[1] && train_lr_at(&c, 999) == before[2],
+          "--decay-steps 0 is the cosine over the steps, as before the option");
+    c.cosine = 0;
+    CHECK(train_lr_at(&c, 100) == 1e-2 && train_lr_at(&c, 999) == 1e-2, "constant after warmup");
+    Err e = {{0}};
+    c.decay_steps = 300;
+    CHECK(train_validate(&c, &e) != 0 && strstr(e.msg, "cosine"), "--decay-steps with a constant lr is refused");
+    c.cosine = 1;
+    c.decay_steps = 100;
+    CHECK(train_validate(&c, &e) != 0 && strstr(e.msg, "past warmup"), "--decay-steps within the warmup is refused");
+    c.decay_steps = 101;
+    CHECK(train_validate(&c, &e) == 0, "--decay-steps 101 past a warmup of 100: %s", e.msg);
 }
 
 /* The ETA weighs training steps by their cost (tasks/train.h): under the
@@ -624,6 +665,7 @@ int main(void)
 {
     test_registry();
     test_step_cost();
+    test_lr_schedule();
     test_copy_unchanged();
     test_selective_copy();
     test_induction();
