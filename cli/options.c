@@ -430,17 +430,14 @@ cJSON *options_digest_json(const char *command, const Option *opts, int n)
     /* Options added after results were recorded: at the value that does what seqbench did before them they stay
      * out of the digest, so those results still count as made under these settings (they were); any other
      * value is a setting like every other. */
-    static const struct { const char *name, *as_before; } added_later[] = {{"mamba-init", "normal"}, {"data", ""}};
+    static const struct { const char *name, *as_before; } added_later[] = {
+        {"mamba-init", "normal"}, {"data", ""}, {"decay-steps", "0"}};
     for (size_t i = 0; i < sizeof added_later / sizeof *added_later; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, added_later[i].name);
-        if (cJSON_IsString(v) && !strcmp(v->valuestring, added_later[i].as_before))
-            cJSON_DeleteItemFromObjectCaseSensitive(all, added_later[i].name);
-    }
-    static const struct { const char *name; double as_before; } added_later_n[] = {{"decay-steps", 0}};
-    for (size_t i = 0; i < sizeof added_later_n / sizeof *added_later_n; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, added_later_n[i].name);
-        if (cJSON_IsNumber(v) && v->valuedouble == added_later_n[i].as_before)
-            cJSON_DeleteItemFromObjectCaseSensitive(all, added_later_n[i].name);
+        const char *was = added_later[i].as_before;
+        int as_before = cJSON_IsString(v) ? !strcmp(v->valuestring, was)
+                                          : cJSON_IsNumber(v) && *was && v->valuedouble == strtod(was, NULL);
+        if (as_before) cJSON_DeleteItemFromObjectCaseSensitive(all, added_later[i].name);
     }
     for (int i = 0; i < n; i++)
         if (opts[i].digest_as && cJSON_GetObjectItemCaseSensitive(all, opts[i].name))

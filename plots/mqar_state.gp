@@ -1,7 +1,7 @@
 # Zoology Fig. 2 at CPU scale: MQAR token accuracy against d_model, one panel
 # per (length, key-value pairs) setting, one line per model, min..max over
 # seeds as error bars. A cell is named MODEL_l<length>_d<width> and scored at
-# its own length; cells named otherwise (the state ablation) are left out.
+# its own length; cells named otherwise are left out.
 # Data: results/mqar_state_cells.tsv (seqbench report).
 load "plots/lib/common.gp"
 name = "mqar_state"
@@ -14,7 +14,7 @@ models = system(rows." | cut -f1 | awk '!seen[$0]++' | tr '\\n' ' '")
 lengths = system(rows." | cut -f2 | sort -n -u | tr '\\n' ' '")
 widths = system(rows." | cut -f3 | sort -n -u | tr '\\n' ' '")
 if (words(models) == 0) { print "plots/".figure.".gp: ".file." has no sweep cells (MODEL_l<length>_d<width>) yet; skipped"; exit }
-pairs(L) = system("awk -v L=".L." 'BEGIN { printf \"%d\", L / 16 }'")
+# the sweep's settings are Zoology's, length / 16 pairs: (64, 4), (128, 8), (256, 16)
 set logscale x 2
 set format x "%.0f"
 set xlabel "d_model (log scale)" noenhanced
@@ -31,7 +31,7 @@ do for [fmt in "png svg"] {
     if (fmt eq "svg") { set terminal svg size 480 * words(lengths) + 160, 560 font "sans,10" dynamic; set output outdir."/".figure.".svg" }
     set multiplot layout 1, words(lengths) title "Multi-query associative recall against width (Zoology, Figure 2 is a plot)" noenhanced
     do for [L in lengths] {
-        set title sprintf("%s tokens, %s key-value pairs", L, pairs(L)) noenhanced
+        set title sprintf("%s tokens, %d key-value pairs", L, (L + 0) / 16) noenhanced
         # the models this panel has, each in its colour from the whole list
         here = system(rows." | awk -F'\t' -v L=".L." '$2 == L { print $1 }' | awk '!seen[$0]++' | tr '\\n' ' '")
         ks = ""

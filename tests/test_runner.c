@@ -221,26 +221,26 @@ static void digest_of(const char *args, char hex[17], const char *name, int *nam
 }
 
 /* An option added after results were recorded stays out of the digest at the value that does what seqbench did
- * before it (--mamba-init normal), so those results still count as done; another value is another setting. */
+ * before it, so those results still count as done; another value is another setting. */
+static void check_added_option(const char *name, const char *as_before, const char *other)
+{
+    char none[17], before[17], set[17], arg[96];
+    int in_none, in_before, in_set;
+    digest_of("", none, name, &in_none);
+    snprintf(arg, sizeof arg, "--%s %s", name, as_before);
+    digest_of(arg, before, name, &in_before);
+    snprintf(arg, sizeof arg, "--%s %s", name, other);
+    digest_of(arg, set, name, &in_set);
+    CHECK(none[0] && !strcmp(none, before) && !in_none && !in_before,
+          "--%s %s is not in the digest (%s vs %s; named %d %d)", name, as_before, none, before, in_none, in_before);
+    CHECK(set[0] && strcmp(none, set) && in_set, "--%s %s is: %s", name, other, set);
+}
+
 static void digest_added_option(void)
 {
-    char before[17], normal[17], ssm[17];
-    int in_before, in_normal, in_ssm;
-    digest_of("", before, "mamba-init", &in_before);
-    digest_of("--mamba-init normal", normal, "mamba-init", &in_normal);
-    digest_of("--mamba-init mamba_ssm", ssm, "mamba-init", &in_ssm);
-    CHECK(before[0] && !strcmp(before, normal) && !in_before && !in_normal,
-          "--mamba-init normal is not in the digest (%s vs %s; named %d %d)", before, normal, in_before, in_normal);
-    CHECK(ssm[0] && strcmp(before, ssm) && in_ssm, "--mamba-init mamba_ssm is: %s", ssm);
-    /* a number the same way: --decay-steps 0 (the cosine ends at --steps, as before the option) is left out */
-    char zero[17], set[17];
-    int in_zero, in_set;
-    digest_of("", before, "decay-steps", &in_before);
-    digest_of("--decay-steps 0", zero, "decay-steps", &in_zero);
-    digest_of("--decay-steps 200", set, "decay-steps", &in_set);
-    CHECK(before[0] && !strcmp(before, zero) && !in_before && !in_zero,
-          "--decay-steps 0 is not in the digest (%s vs %s; named %d %d)", before, zero, in_before, in_zero);
-    CHECK(set[0] && strcmp(before, set) && in_set, "--decay-steps 200 is: %s", set);
+    check_added_option("mamba-init", "normal", "mamba_ssm");
+    /* a number the same way: --decay-steps 0 (the cosine ends at --steps, as before the option) */
+    check_added_option("decay-steps", "0", "200");
 }
 
 static void stale_results(void)
