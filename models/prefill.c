@@ -31,6 +31,16 @@ static int chunk_batch(const ModelCfg *c, int B, int T, int max_batch)
     return Bc;
 }
 
+/* Sequences from..from+n-1 of a sublayer's state (for Bs sequences of up
+ * to ctx tokens) into to..to+n-1, array by array (SubOps.state_first). */
+static void copy_sequences(const Sub *s, real *state, int Bs, int ctx, int from, int to, int n)
+{
+    size_t first = s->ops->state_first(s->cfg, ctx), second = s->ops->state_size(s->cfg, 1, ctx) - first;
+    real *rest = state + (size_t)Bs * first;
+    memcpy(state + (size_t)to * first, state + (size_t)from * first, sizeof(real) * n * first);
+    memcpy(rest + (size_t)to * second, rest + (size_t)from * second, sizeof(real) * n * second);
+}
+
 /* Sequences b0..b0+Bc-1: the forward of model_forward, layer by layer, with
  * each layer's state taken before the next layer overwrites the acts. With
  * copies > 1 the same Bc states (and last logits) also go to the slots
@@ -46,9 +56,11 @@ static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0, 
         real *x = m->res + (size_t)(l & 1) * M * D, *next = m->res + (size_t)((l + 1) & 1) * M * D;
         rmsnorm_forward(m->xn, NULL, x, m->params + ly->norm_offset, M, D, c->norm_eps, m->norm_offset_value);
         ly->sub.ops->forward(&ly->sub, m->xn, m->dtmp, Bc, T, m->acts + ly->act_offset, m->scratch);
-        for (int k = 0; k < copies && ly->sub.ops->prefill_state; k++)
-            ly->sub.ops->prefill_state(&ly->sub, Bc, T, m->acts + ly->act_offset, m->scratch,
-                                       d->state + d->state_offset[l], d->B, b0 + k * Bc, d->ctx);
+        if (ly->sub.ops->prefill_state) {
+            real *state = d->state + d->state_offset[l];
+            ly->sub.ops->prefill_state(&ly->sub, Bc, T, m->acts + ly->act_offset, m->scratch, state, d->B, b0, d->ctx);
+            for (int k = 1; k < copies; k++) copy_sequences(&ly->sub, state, d->B, d->ctx, b0, b0 + k * Bc, Bc);
+        }
         for (size_t i = 0; i < (size_t)M * D; i++) next[i] = x[i] + m->dtmp[i];
     }
     /* the logits of each sequence's last token, as its T-th decoder_step gives them */

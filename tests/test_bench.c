@@ -228,6 +228,15 @@ int main(void)
     res = load("decode.json");
     check_models("bench decode", res, 3, 4, 1);
     cJSON_Delete(res);
+    /* Each timed run restarts from a saved state that leaves out the global KV caches
+     * (append-only); a local-attention ring that wraps within the steps must be saved, or a
+     * later run's logits differ from the first's and decode stops (local attention first, so its
+     * output at every step reaches the last logits; recurrent states restored too). */
+    snprintf(args, sizeof args,
+             "bench decode --arch griffin --pattern L-R-*- --window 4 --d-model 16 --heads 2 --vocab 32 "
+             "--batches 1,2 --context 4 --contexts 9 --steps 2 --repeats 2 --roofline %s --out %s/rewind.json",
+             fake, tmp);
+    CHECK(run(args) == 0, "bench decode, a wrapping local-attention ring: %s", slurp("err.txt"));
 
     snprintf(args, sizeof args,
              "bench latency --archs hawk,griffin,jamba --d-model 16 --heads 2 --vocab 32 --batch 2 --prefills 0,7 "

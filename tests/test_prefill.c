@@ -5,7 +5,8 @@
  * attention window (the ring has wrapped) and in chunks of sequences; and
  * decoder_prefill_shared (one forward, its state copied to every sequence)
  * gives what stepping B sequences with the same prompt gives, after which
- * each sequence steps on with tokens of its own. */
+ * each sequence steps on with tokens of its own (its state copied, not
+ * derived again, through SubOps.state_first). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ static void check_case(const char *name, ModelCfg c, int B, int T, int max_batch
     Model m;
     if (model_create(&m, &c, &e)) { CHECK(0, "%s: %s", name, e.msg); return; }
     model_init_weights(&m, 5);
+    for (int l = 0; l < m.n_layers; l++) { /* a shared prefill copies each state through its two arrays */
+        const SubOps *o = m.layers[l].sub.ops;
+        if (!o->prefill_state) continue;
+        CHECK(o->state_first && o->state_first(&c, T + EXTRA) < o->state_size(&c, 1, T + EXTRA),
+              "%s: %s keeps a state but does not say where its second array starts", name, o->name);
+        if (!o->state_first) { model_free(&m); return; }
+    }
     Rng r = rng_fork(7, 0);
     for (size_t i = 0; i < m.n_params; i++) m.params[i] += (real)(0.3 * rng_normal(&r));
     int ctx = T + EXTRA, V = c.vocab_size;
@@ -112,6 +120,17 @@ int main(void)
         char shared[128];
         snprintf(shared, sizeof shared, "%s, one prompt shared", cases[i].name);
         check_case(shared, x, cases[i].B, cases[i].T, 0, 1);
+    }
+    /* enough keys that the decode attention runs in parallel (2 B H n d >= PAR_MIN_WORK) with
+     * one key/value head for 16 query heads: with fewer groups than threads each thread takes a
+     * share of the group's query heads */
+    {
+        ModelCfg x = c;
+        strcpy(x.pattern, "*");
+        x.n_heads = 16;
+        x.n_kv_heads = 1;
+        x.head_dim = 64;
+        check_case("MQA, 16 heads, parallel decode attention", x, 1, 2100, 0, 0);
     }
     /* Mamba Table 1's "No gate" block, S6 and LTI (the conv window comes from xz rows E wide) */
     for (int v = 0; v < 2; v++) {

@@ -171,6 +171,15 @@ static size_t attn_state_size(const ModelCfg *c, int B, int ctx)
     return 2 * (size_t)B * ctx * c->n_kv_heads * c->head_dim;
 }
 
+/* keys [B, G, slots, d] | values [B, G, slots, d]: head-major, so a head's
+ * step reads its keys and values as one contiguous run (token-major rows,
+ * a head's 256 bytes every kvd, streamed at about half the bandwidth) */
+static size_t attn_state_first(const ModelCfg *c, int ctx) { return (size_t)ctx * c->n_kv_heads * c->head_dim; }
+static size_t attn_local_state_first(const ModelCfg *c, int ctx)
+{
+    return (size_t)attn_cache_slots(c->window, ctx) * c->n_kv_heads * c->head_dim;
+}
+
 static size_t attn_local_state_size(const ModelCfg *c, int B, int ctx)
 {
     return 2 * (size_t)B * attn_cache_slots(c->window, ctx) * c->n_kv_heads * c->head_dim;
@@ -183,56 +192,85 @@ static size_t attn_step_scratch_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * (2 * qd + 2 * kvd) + (size_t)B * c->n_heads * ctx + (size_t)attn_rot(c);
 }
 
-/* sc[j] = scale · q·k_j for n keys `stride` apart */
-static void step_scores(const real *q, const real *k, size_t stride, int n, int d, real scale, real *sc)
-{
-    dot_rows(sc, q, k, stride, n, d);
-    for (int j = 0; j < n; j++) sc[j] *= scale;
-}
+/* Keys (then values) go through in blocks this long: a block stays in L1
+ * while every query head of its group uses it. */
+#define STEP_KEYS 16
 
-/* o += Σ_j p[j] · v_j over n values `stride` apart, four a pass */
-static void step_mix(const real *p, const real *v, size_t stride, int n, int d, real *o)
+/* sc[i, j] (rows ctx apart) = q_i·k_j for nh query heads and n consecutive keys */
+static void heads_scores(const real *q, int nh, int d, const real *k, int n, real *sc, int ctx)
 {
-    int j = 0;
-    for (; j + 4 <= n; j += 4) {
-        const real *v0 = v + (size_t)j * stride, *v1 = v0 + stride, *v2 = v1 + stride, *v3 = v2 + stride;
-        real p0 = p[j], p1 = p[j + 1], p2 = p[j + 2], p3 = p[j + 3];
-#pragma omp simd
-        for (int i = 0; i < d; i++) o[i] += p0 * v0[i] + p1 * v1[i] + p2 * v2[i] + p3 * v3[i];
-    }
-    for (; j < n; j++) {
-        const real *vj = v + (size_t)j * stride;
-        real pj = p[j];
-#pragma omp simd
-        for (int i = 0; i < d; i++) o[i] += pj * vj[i];
+    for (int j0 = 0; j0 < n; j0 += STEP_KEYS) {
+        int nb = n - j0 < STEP_KEYS ? n - j0 : STEP_KEYS;
+        for (int i = 0; i < nh; i++)
+            dot_rows(sc + (size_t)i * ctx + j0, q + (size_t)i * d, k + (size_t)j0 * d, (size_t)d, nb, d);
     }
 }
 
-/* Head h of sequence b at one decode position: its n keys lo..pos sit in
- * slots lo % slots onwards, wrapping at most once (the ring of `L`): two
- * contiguous runs, with no division per key. At d_model 64 the scalar
- * per-key loops and the `%` were 80% of a batch-64 Transformer decode step. */
-static void attn_step_head(const ModelCfg *c, const real *q, const real *kc, const real *vc, real *scores, real *o,
-                           int b, int h, int lo, int n, int slots, int ctx, real scale)
+/* o_i += Σ_j p[i, j] · v_j (rows of p ctx apart) for nh heads over n consecutive values, four a pass */
+static void heads_mix(const real *p, int nh, int ctx, const real *v, int n, int d, real *o)
 {
-    int H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, qd = H * d, kvd = G * d;
-    int g = h / (H / G), s0 = lo % slots;
+    for (int j0 = 0; j0 < n; j0 += STEP_KEYS) {
+        int nb = n - j0 < STEP_KEYS ? n - j0 : STEP_KEYS;
+        for (int i = 0; i < nh; i++) {
+            const real *pi = p + (size_t)i * ctx + j0, *vj = v + (size_t)j0 * d;
+            real *oi = o + (size_t)i * d;
+            int j = 0;
+            for (; j + 4 <= nb; j += 4) {
+                const real *v0 = vj + (size_t)j * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
+                real p0 = pi[j], p1 = pi[j + 1], p2 = pi[j + 2], p3 = pi[j + 3];
+#pragma omp simd
+                for (int e = 0; e < d; e++) oi[e] += p0 * v0[e] + p1 * v1[e] + p2 * v2[e] + p3 * v3[e];
+            }
+            for (; j < nb; j++) {
+                const real *v0 = vj + (size_t)j * d;
+                real p0 = pi[j];
+#pragma omp simd
+                for (int e = 0; e < d; e++) oi[e] += p0 * v0[e];
+            }
+        }
+    }
+}
+
+/* One decode step of query heads h0..h0+nh-1 of sequence b, all in one
+ * key/value group: softmax(scale · q·K^T) V over the n cached positions
+ * lo..pos. Its group's keys and values are read once for all nh heads, so
+ * multi-query and grouped-query attention read their shared cache once a
+ * step rather than once a query head. */
+static void attn_step_heads(const ModelCfg *c, const real *q, const real *kc, const real *vc, real *scores, real *o,
+                            int b, int h0, int nh, int lo, int n, int slots, int ctx, real scale)
+{
+    int H = c->n_heads, G = c->n_kv_heads, d = c->head_dim, qd = H * d;
+    int g = h0 / (H / G), s0 = lo % slots;
     int n1 = n < slots - s0 ? n : slots - s0, n2 = n - n1; /* run 1: slots s0.., run 2: slots 0.. */
-    const real *qh = q + (size_t)b * qd + (size_t)h * d;
-    const real *kb = kc + (size_t)b * slots * kvd + (size_t)g * d, *vb = vc + (size_t)b * slots * kvd + (size_t)g * d;
-    real *sc = scores + ((size_t)b * H + h) * ctx, *oh = o + (size_t)b * qd + (size_t)h * d, mx = -INFINITY, sum = 0;
-    step_scores(qh, kb + (size_t)s0 * kvd, (size_t)kvd, n1, d, scale, sc);
-    step_scores(qh, kb, (size_t)kvd, n2, d, scale, sc + n1);
-    for (int j = 0; j < n; j++) mx = sc[j] > mx ? sc[j] : mx;
+    size_t head = ((size_t)b * G + g) * slots * d;
+    const real *kb = kc + head, *vb = vc + head, *qh = q + (size_t)b * qd + (size_t)h0 * d;
+    real *sc = scores + ((size_t)b * H + h0) * ctx, *oh = o + (size_t)b * qd + (size_t)h0 * d;
+    heads_scores(qh, nh, d, kb + (size_t)s0 * d, n1, sc, ctx);
+    heads_scores(qh, nh, d, kb, n2, sc + n1, ctx);
+    for (int i = 0; i < nh; i++) {
+        real *si = sc + (size_t)i * ctx, mx = -INFINITY, sum = 0;
 #pragma omp simd
-    for (int j = 0; j < n; j++) sc[j] -= mx;
-    vexp(sc, sc, n); /* one vector pass, not libm's expf a key */
-    for (int j = 0; j < n; j++) sum += sc[j];
-    real inv = 1 / sum;
-    for (int j = 0; j < n; j++) sc[j] *= inv;
-    memset(oh, 0, sizeof(real) * d);
-    step_mix(sc, vb + (size_t)s0 * kvd, (size_t)kvd, n1, d, oh);
-    step_mix(sc + n1, vb, (size_t)kvd, n2, d, oh);
+        for (int j = 0; j < n; j++) si[j] *= scale;
+        for (int j = 0; j < n; j++) mx = si[j] > mx ? si[j] : mx;
+#pragma omp simd
+        for (int j = 0; j < n; j++) si[j] -= mx;
+        vexp(si, si, n); /* one vector pass, not libm's expf a key */
+        for (int j = 0; j < n; j++) sum += si[j];
+        real inv = 1 / sum;
+        for (int j = 0; j < n; j++) si[j] *= inv;
+    }
+    memset(oh, 0, sizeof(real) * nh * d);
+    heads_mix(sc, nh, ctx, vb + (size_t)s0 * d, n1, d, oh);
+    heads_mix(sc + n1, nh, ctx, vb, n2, d, oh);
+}
+
+/* Task t of a step: sequence b, group g, the part-th of `parts` shares of the group's query heads. */
+static void attn_step_task(const ModelCfg *c, const real *q, const real *kc, const real *vc, real *scores, real *o,
+                           int t, int parts, int lo, int n, int slots, int ctx, real scale)
+{
+    int G = c->n_kv_heads, hpg = c->n_heads / G, b = t / (G * parts), g = t / parts % G, part = t % parts;
+    int a = hpg * part / parts, z = hpg * (part + 1) / parts;
+    attn_step_heads(c, q, kc, vc, scores, o, b, g * hpg + a, z - a, lo, n, slots, ctx, scale);
 }
 
 static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int ctx, real *state, real *scratch)
@@ -264,19 +302,23 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
             rope_apply(k + (size_t)b * kvd, G, d, rot, cs);
         }
     }
-    for (int b = 0; b < B; b++) {
-        size_t slot = ((size_t)b * slots + (size_t)(pos % slots)) * kvd;
-        memcpy(kc + slot, k + (size_t)b * kvd, sizeof(real) * kvd);
-        memcpy(vc + slot, v + (size_t)b * kvd, sizeof(real) * kvd);
-    }
-    int n = pos - lo + 1;
-    if (2.0 * B * H * n * d >= PAR_MIN_WORK) { /* scores and mix: two multiply-adds a key and dimension */
-#pragma omp parallel for collapse(2) schedule(static)
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < H; h++) attn_step_head(c, q, kc, vc, scores, o, b, h, lo, n, slots, ctx, scale);
+    for (int b = 0; b < B; b++)
+        for (int g = 0; g < G; g++) {
+            size_t slot = (((size_t)b * G + g) * slots + (size_t)(pos % slots)) * d, src = (size_t)b * kvd + (size_t)g * d;
+            memcpy(kc + slot, k + src, sizeof(real) * d);
+            memcpy(vc + slot, v + src, sizeof(real) * d);
+        }
+    /* a task: the query heads of one group of one sequence, or a share of them when there are fewer
+     * groups than threads (batch-1 multi-query attention still uses every core) */
+    int n = pos - lo + 1, hpg = H / G, parts = 1, tasks;
+    int parallel = 2.0 * B * H * n * d >= PAR_MIN_WORK; /* scores and mix: two multiply-adds a key and dimension */
+    while (parallel && parts < hpg && B * G * parts < par_max_threads()) parts++;
+    tasks = B * G * parts;
+    if (parallel) {
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < tasks; t++) attn_step_task(c, q, kc, vc, scores, o, t, parts, lo, n, slots, ctx, scale);
     } else /* even an `omp parallel if (false)` builds a team: 0.4 us */
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < H; h++) attn_step_head(c, q, kc, vc, scores, o, b, h, lo, n, slots, ctx, scale);
+        for (int t = 0; t < tasks; t++) attn_step_task(c, q, kc, vc, scores, o, t, parts, lo, n, slots, ctx, scale);
     linear_fwd(y, o, w.wo, B, D, qd, 0);
     bias_fwd(y, w.bo, B, D);
 }
@@ -288,16 +330,18 @@ static void attn_prefill_state(const Sub *s, int B, int T, const real *acts, rea
 {
     (void)scratch;
     const ModelCfg *c = s->cfg;
-    int qd = c->n_heads * c->head_dim, kvd = c->n_kv_heads * c->head_dim, slots = attn_cache_slots(attn_window(s), ctx);
+    int d = c->head_dim, G = c->n_kv_heads, qd = c->n_heads * d, kvd = G * d, slots = attn_cache_slots(attn_window(s), ctx);
     size_t M = (size_t)B * T;
     const real *k = acts + M * qd, *v = k + M * kvd;
     real *kc = state, *vc = state + (size_t)Bs * slots * kvd;
     for (int b = 0; b < B; b++)
-        for (int p = T > slots ? T - slots : 0; p < T; p++) {
-            size_t src = ((size_t)b * T + p) * kvd, dst = ((size_t)(b0 + b) * slots + (size_t)(p % slots)) * kvd;
-            memcpy(kc + dst, k + src, sizeof(real) * kvd);
-            memcpy(vc + dst, v + src, sizeof(real) * kvd);
-        }
+        for (int g = 0; g < G; g++)
+            for (int p = T > slots ? T - slots : 0; p < T; p++) {
+                size_t src = ((size_t)b * T + p) * kvd + (size_t)g * d;
+                size_t dst = (((size_t)(b0 + b) * G + g) * slots + (size_t)(p % slots)) * d;
+                memcpy(kc + dst, k + src, sizeof(real) * d);
+                memcpy(vc + dst, v + src, sizeof(real) * d);
+            }
 }
 
 static double attn_flops_window(const ModelCfg *c, int T, int W)
@@ -313,7 +357,8 @@ const SubOps attention_ops = {
     .name = "attention", .symbol = '*', .tensors = attn_tensors, .init = attn_init,
     .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
     .forward = attn_forward,
-    .backward = attn_backward, .state_size = attn_state_size, .step = attn_step,
+    .backward = attn_backward, .step = attn_step,
+    .state_size = attn_state_size, .state_first = attn_state_first, .append_only = 1,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_flops, .prefill_state = attn_prefill_state,
 };
 
@@ -321,6 +366,7 @@ const SubOps local_attention_ops = {
     .name = "local_attention", .symbol = 'L', .tensors = attn_tensors, .init = attn_init,
     .act_size = attn_act_size, .scratch_size = attn_scratch_size, .infer_act_size = attn_infer_act_size,
     .forward = attn_forward,
-    .backward = attn_backward, .state_size = attn_local_state_size, .step = attn_step,
+    .backward = attn_backward, .step = attn_step,
+    .state_size = attn_local_state_size, .state_first = attn_local_state_first,
     .step_scratch_size = attn_step_scratch_size, .flops = attn_local_flops, .prefill_state = attn_prefill_state,
 };

@@ -410,7 +410,8 @@ static double m1_flops(const ModelCfg *c, int T)
 const SubOps mamba1_ops = {
     .name = "mamba1", .symbol = 'M', .tensors = m1_tensors, .init = m1_init,
     .act_size = m1_act_size, .scratch_size = m1_scratch_size, .infer_act_size = m1_infer_act_size, .forward = m1_forward,
-    .backward = m1_backward, .state_size = m1_state_size, .step = m1_step,
+    .backward = m1_backward, .step = m1_step,
+    .state_size = m1_state_size, .state_first = mamba_block_state_first,
     .step_scratch_size = m1_step_scratch_size, .step_consts_size = m1_step_consts_size,
     .step_consts = m1_step_consts, .flops = m1_flops, .prefill_state = m1_prefill_state,
 };

@@ -297,6 +297,14 @@ static size_t m2_state_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * ((size_t)(d.K - 1) * d.conv_dim + (size_t)d.E * d.N);
 }
 
+/* conv window [B, K-1, conv_dim] | S [B, H, P, N] */
+static size_t m2_state_first(const ModelCfg *c, int ctx)
+{
+    (void)ctx;
+    M2Dims d = m2_dims(c);
+    return (size_t)(d.K - 1) * d.conv_dim;
+}
+
 /* step scratch: A [H] | zx [B,Z] | pre, xbc [B,conv] | delta [B,H] | y, v, vn [B,E] | rstd [B,G] */
 static size_t m2_step_scratch_size(const ModelCfg *c, int B, int ctx)
 {
@@ -368,6 +376,7 @@ static double m2_flops(const ModelCfg *c, int T)
 const SubOps mamba2_ops = {
     .name = "mamba2", .symbol = 'M', .tensors = m2_tensors, .init = m2_init,
     .act_size = m2_act_size, .scratch_size = m2_scratch_size, .infer_act_size = m2_infer_act_size, .forward = m2_forward,
-    .backward = m2_backward, .state_size = m2_state_size, .step = m2_step, .prefill_state = m2_prefill_state,
+    .backward = m2_backward, .step = m2_step, .prefill_state = m2_prefill_state,
+    .state_size = m2_state_size, .state_first = m2_state_first,
     .step_scratch_size = m2_step_scratch_size, .flops = m2_flops,
 };

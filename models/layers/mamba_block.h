@@ -117,6 +117,13 @@ static inline size_t mamba_block_state_size(const ModelCfg *c, int B)
     return (size_t)B * cfg_d_inner(c) * ((size_t)(c->d_conv - 1) + c->d_state);
 }
 
+/* conv window [B, d_conv-1, E] | h [B, E, N]: the first array's reals a sequence */
+static inline size_t mamba_block_state_first(const ModelCfg *c, int ctx)
+{
+    (void)ctx;
+    return (size_t)cfg_d_inner(c) * (c->d_conv - 1);
+}
+
 /* Backward from du (dL/du, overwritten) to dx (overwritten). dxz [M,IW]
  * already holds dz in its second half (gated); uc is the conv output before SiLU. */
 static inline void mamba_block_input_backward(const ModelCfg *c, const real *in_w, real *in_gw, const real *conv_w,

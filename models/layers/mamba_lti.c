@@ -293,6 +293,7 @@ static double lti_flops(const ModelCfg *c, int T)
 const SubOps mamba_lti_ops = {
     .name = "mamba_lti", .symbol = 'M', .tensors = lti_tensors, .init = lti_init,
     .act_size = lti_act_size, .scratch_size = lti_scratch_size, .infer_act_size = lti_infer_act_size, .forward = lti_forward,
-    .backward = lti_backward, .state_size = lti_state_size, .step = lti_step, .prefill_state = lti_prefill_state,
+    .backward = lti_backward, .step = lti_step, .prefill_state = lti_prefill_state,
+    .state_size = lti_state_size, .state_first = mamba_block_state_first,
     .step_scratch_size = lti_step_scratch_size, .flops = lti_flops,
 };

@@ -190,6 +190,13 @@ static size_t rg_state_size(const ModelCfg *c, int B, int ctx)
     return (size_t)B * cfg_lru_width(c) * (size_t)c->conv1d_width;
 }
 
+/* conv window [B, K-1, W] | h [B, W] */
+static size_t rg_state_first(const ModelCfg *c, int ctx)
+{
+    (void)ctx;
+    return (size_t)(c->conv1d_width - 1) * cfg_lru_width(c);
+}
+
 /* acts of one row per sequence | c [W] (rg_lambda_terms) */
 static size_t rg_step_scratch_size(const ModelCfg *c, int B, int ctx) { return rg_act_size(c, B, 1) + cfg_lru_width(c); }
 
@@ -254,6 +261,7 @@ static double rg_flops(const ModelCfg *c, int T)
 const SubOps rglru_ops = {
     .name = "rglru", .symbol = 'R', .tensors = rg_tensors, .init = rg_init,
     .act_size = rg_act_size, .scratch_size = rg_scratch_size, .forward = rg_forward,
-    .backward = rg_backward, .state_size = rg_state_size, .step = rg_step, .prefill_state = rg_prefill_state,
+    .backward = rg_backward, .step = rg_step, .prefill_state = rg_prefill_state,
+    .state_size = rg_state_size, .state_first = rg_state_first,
     .step_scratch_size = rg_step_scratch_size, .flops = rg_flops,
 };
