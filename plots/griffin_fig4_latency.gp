@@ -1,6 +1,6 @@
 # Griffin Figure 4 at CPU scale: time per decode step at batch 16 against the
 # prefill length (0 = an empty prompt), MQA Transformer, Hawk and Griffin of
-# equal size.
+# equal size (the 100M rows of Table 2).
 # Data: results/griffin_fig4_latency_prefill.tsv (seqbench report).
 name = "griffin_fig4_latency"
 sweep = "prefill"

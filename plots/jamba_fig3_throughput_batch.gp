@@ -1,5 +1,5 @@
 # Jamba Figure 3 (throughput against batch) at CPU scale: a one-block Jamba
-# and a Mixtral-like attention + MoE stack of equal size, context 512.
+# and a Mixtral-like attention + MoE stack of equal size (100M), context 2048.
 # Data: results/jamba_fig3_throughput_batch.tsv (seqbench report).
 name = "jamba_fig3_throughput"
 sweep = "batch"

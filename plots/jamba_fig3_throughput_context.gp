@@ -1,5 +1,5 @@
 # Jamba Figure 3 (throughput against context) at CPU scale: batch 1, a
-# one-block Jamba and a Mixtral-like attention + MoE stack of equal size.
+# one-block Jamba and a Mixtral-like attention + MoE stack of equal size (100M).
 # Data: results/jamba_fig3_throughput_context.tsv (seqbench report).
 name = "jamba_fig3_throughput"
 sweep = "context"

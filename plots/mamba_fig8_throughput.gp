@@ -1,5 +1,5 @@
-# Mamba Figure 8 (right) at CPU scale: decode throughput against batch, a
-# Mamba and a Transformer fitted to the same parameters; prompt 256, 16 steps.
+# Mamba Figure 8 (right) at CPU scale: decode throughput against batch,
+# Mamba-130M and a 124M Llama-style Transformer; prompt 1024, 16 steps.
 # Data: results/mamba_fig8_throughput_batch.tsv (seqbench report).
 name = "mamba_fig8_throughput"
 sweep = "batch"

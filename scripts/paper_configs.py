@@ -6,7 +6,8 @@ data transcribed from the papers' tables; this script is the one place where
 that transcription is written down, so a reader can check a row against the
 paper without reading JSON. Run it from the repository root; it needs only
 Python's standard library and rewrites the files it owns (the hand-written
-Llama-2 7B, Mistral 7B, Mixtral 8x7B and Jamba files are left alone).
+Llama-2 7B, Mistral 7B, Mixtral 8x7B, Jamba and 124M llama files are left
+alone).
 
     python3 scripts/paper_configs.py
 """

@@ -16,28 +16,26 @@ import torch
 
 from common import summary
 
-# 124M llama: no configs/paper entry has these shapes, so they are GPT-2 small's
-# width and depth with a Llama block (SwiGLU 2048 keeps the MLP at 8/3 x d as
-# Llama does) and the Mamba-130M vocabulary, tied: 123.6M parameters, 494 MB fp32.
-LLAMA_124M = dict(vocab_size=50280, hidden_size=768, intermediate_size=2048, num_hidden_layers=12,
-                  num_attention_heads=12, num_key_value_heads=12, tie_word_embeddings=True,
-                  max_position_embeddings=4096, rms_norm_eps=1e-5,
-                  rope_parameters={"rope_type": "default", "rope_theta": 10000.0})
-
 # keys of configs/paper/*.json that describe the source, not the model
 NOT_CONFIG = ("source", "architectures", "torch_dtype", "model_type")
 
 
-def mamba_config_from_paper(path):
-    from transformers import MambaConfig
+def _paper_keys(path):
     with open(path) as f:
         c = json.load(f)
-    return MambaConfig(**{k: v for k, v in c.items() if k not in NOT_CONFIG})
+    return {k: v for k, v in c.items() if k not in NOT_CONFIG}
 
 
-def llama_config():
+def mamba_config_from_paper(path):
+    from transformers import MambaConfig
+    return MambaConfig(**_paper_keys(path))
+
+
+def llama_config_from_paper(path):
+    """configs/paper/llama-124m.json: GPT-2 small's width and depth with a Llama block and
+    the Mamba-130M vocabulary, tied (123.6M parameters, 494 MB fp32)."""
     from transformers import LlamaConfig
-    return LlamaConfig(**LLAMA_124M)
+    return LlamaConfig(**_paper_keys(path))
 
 
 def make_checkpoint(config, out_dir, seed):

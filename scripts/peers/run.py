@@ -3,7 +3,7 @@
 
 In one run, on this machine, with the same shapes, fp32, random weights and the
 same thread count:
- - Mamba-130M (configs/paper/mamba-130m.json) and a 124M Llama (hf_side.LLAMA_124M)
+ - Mamba-130M (configs/paper/mamba-130m.json) and a 124M Llama (configs/paper/llama-124m.json)
    are made at random with transformers and saved with save_pretrained; seqbench
    benchmarks that same checkpoint (`seqbench bench --model DIR`), transformers
    runs `generate` (decode, batch 1, 16 and 64) and one forward (prefill 512), and
@@ -79,6 +79,7 @@ def parse_args():
     ap.add_argument("--long-context", type=int, default=1024,
                     help="the seqbench-only row: 124M llama decode at this context, batch 1 (0 = skip)")
     ap.add_argument("--mamba-config", default=os.path.join(ROOT, "configs", "paper", "mamba-130m.json"))
+    ap.add_argument("--llama-config", default=os.path.join(ROOT, "configs", "paper", "llama-124m.json"))
     ap.add_argument("--figure", choices=("median", "best"), default="median",
                     help="which of the repeats each figure is, on both sides (best: the fastest run, "
                          "steadier on a busy machine)")
@@ -363,7 +364,7 @@ def main():
         return tiny, tiny_busy
 
     # ---------------------------------------------------------------- the two 130M-class models
-    big = {"mamba": H.mamba_config_from_paper(a.mamba_config), "llama": H.llama_config()}
+    big = {"mamba": H.mamba_config_from_paper(a.mamba_config), "llama": H.llama_config_from_paper(a.llama_config)}
     label = {"mamba": "Mamba-130M", "llama": "124M llama"}
     if a.quick:
         for c in big.values():
