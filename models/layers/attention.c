@@ -166,23 +166,21 @@ static void attn_backward(const Sub *s, const real *x, const real *dy, real *dx,
 /* Ring capacity of the KV cache: every position for `*`, window + 1 for `L`. */
 static int attn_cache_slots(int window, int ctx) { return window && window + 1 < ctx ? window + 1 : ctx; }
 
-static size_t attn_state_size(const ModelCfg *c, int B, int ctx)
-{
-    return 2 * (size_t)B * ctx * c->n_kv_heads * c->head_dim;
-}
-
 /* keys [B, G, slots, d] | values [B, G, slots, d]: head-major, so a head's
  * step reads its keys and values as one contiguous run (token-major rows,
- * a head's 256 bytes every kvd, streamed at about half the bandwidth) */
+ * a head's 256 bytes every kvd, streamed at about half the bandwidth).
+ * A sequence's keys: */
 static size_t attn_state_first(const ModelCfg *c, int ctx) { return (size_t)ctx * c->n_kv_heads * c->head_dim; }
 static size_t attn_local_state_first(const ModelCfg *c, int ctx)
 {
     return (size_t)attn_cache_slots(c->window, ctx) * c->n_kv_heads * c->head_dim;
 }
 
+/* ... and the whole cache, keys and values of B sequences */
+static size_t attn_state_size(const ModelCfg *c, int B, int ctx) { return 2 * (size_t)B * attn_state_first(c, ctx); }
 static size_t attn_local_state_size(const ModelCfg *c, int B, int ctx)
 {
-    return 2 * (size_t)B * attn_cache_slots(c->window, ctx) * c->n_kv_heads * c->head_dim;
+    return 2 * (size_t)B * attn_local_state_first(c, ctx);
 }
 
 /* step scratch: q [B,qd] | k, v [B,kvd] | o [B,qd] | scores [B,H,slots] | rope row [rot] */
@@ -206,28 +204,30 @@ static void heads_scores(const real *q, int nh, int d, const real *k, int n, rea
     }
 }
 
-/* o_i += Σ_j p[i, j] · v_j (rows of p ctx apart) for nh heads over n consecutive values, four a pass */
+/* o += Σ_j p[j] · v_j over n consecutive values, four a pass */
+static void step_mix(const real *p, const real *v, int n, int d, real *o)
+{
+    int j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const real *v0 = v + (size_t)j * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
+        real p0 = p[j], p1 = p[j + 1], p2 = p[j + 2], p3 = p[j + 3];
+#pragma omp simd
+        for (int e = 0; e < d; e++) o[e] += p0 * v0[e] + p1 * v1[e] + p2 * v2[e] + p3 * v3[e];
+    }
+    for (; j < n; j++) {
+        const real *vj = v + (size_t)j * d;
+        real pj = p[j];
+#pragma omp simd
+        for (int e = 0; e < d; e++) o[e] += pj * vj[e];
+    }
+}
+
+/* o_i += Σ_j p[i, j] · v_j (rows of p ctx apart) for nh heads over n consecutive values */
 static void heads_mix(const real *p, int nh, int ctx, const real *v, int n, int d, real *o)
 {
     for (int j0 = 0; j0 < n; j0 += STEP_KEYS) {
         int nb = n - j0 < STEP_KEYS ? n - j0 : STEP_KEYS;
-        for (int i = 0; i < nh; i++) {
-            const real *pi = p + (size_t)i * ctx + j0, *vj = v + (size_t)j0 * d;
-            real *oi = o + (size_t)i * d;
-            int j = 0;
-            for (; j + 4 <= nb; j += 4) {
-                const real *v0 = vj + (size_t)j * d, *v1 = v0 + d, *v2 = v1 + d, *v3 = v2 + d;
-                real p0 = pi[j], p1 = pi[j + 1], p2 = pi[j + 2], p3 = pi[j + 3];
-#pragma omp simd
-                for (int e = 0; e < d; e++) oi[e] += p0 * v0[e] + p1 * v1[e] + p2 * v2[e] + p3 * v3[e];
-            }
-            for (; j < nb; j++) {
-                const real *v0 = vj + (size_t)j * d;
-                real p0 = pi[j];
-#pragma omp simd
-                for (int e = 0; e < d; e++) oi[e] += p0 * v0[e];
-            }
-        }
+        for (int i = 0; i < nh; i++) step_mix(p + (size_t)i * ctx + j0, v + (size_t)j0 * d, nb, d, o + (size_t)i * d);
     }
 }
 
