@@ -80,6 +80,12 @@ void rep_select_seed(RepExp *x, long seed);
 int rep_counts(const RepCell *c, int r);
 int rep_seeds(const RepExp *x, long *out, int cap);
 
+/* Whether smaller is better for a metric (loss, bits_per_byte: a text model's), else it is an accuracy
+ * (a fraction, printed in percent). rep_curve_metric: the validation curve's field the report reads for a
+ * metric, the metric itself for loss and bits_per_byte, else the string accuracy. */
+int rep_lower_is_better(const char *metric);
+const char *rep_curve_metric(const char *metric);
+
 /* A figure over a cell's runs: mean, min and max over the runs that have it. */
 typedef struct {
     double mean, lo, hi;
@@ -95,6 +101,18 @@ void rep_metric(const RepCell *c, const char *metric, double length, double dept
  * "metrics.train_seconds". why gets the reason when no run has it. */
 void rep_field(const RepCell *c, const char *path, RepStat *s, char *why, size_t cap);
 const cJSON *rep_path(const cJSON *root, const char *path, char *why, size_t cap);
+/* A scaling figure's point (the spec's "scaling": series of cells, one cell a size): the cell's
+ * non-embedding parameters (total - embedding - untied LM head, as the scaling papers count them), its
+ * training tokens and FLOPs (metrics.train_flops: the steps', validation left out), the metric on test
+ * at `length` and at the last validation check; each over the cell's runs. */
+typedef struct {
+    RepStat params, tokens, flops, test, val;
+} RepScalePoint;
+void rep_scale_point(const RepCell *c, const char *metric, double length, RepScalePoint *p);
+/* The spec's "scaling": {"length": L, "series": [{"name": N, "cells": [C...]}...]} checked against its cells:
+ * NULL when absent, else the object; -1 + Err naming what is wrong (an unknown cell, a missing length). */
+int rep_scaling(const RepExp *x, const cJSON **scaling, Err *e);
+
 /* The eval lengths (depths) any run of the experiment has, ascending. */
 int rep_lengths(const RepExp *x, double *out, int cap);
 int rep_depths(const RepExp *x, double *out, int cap);
@@ -141,7 +159,8 @@ int rep_clear_majority(int n);
 void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v);
 
 /* Every claim of a spec judged against the spec alone, before any cell runs: -1 + Err, one line, for the
- * first malformed one (an unknown key, cell, length or metric, a bad field path). The spec is not changed. */
+ * first malformed one (an unknown key, cell, length or metric, a bad field path), or for a "scaling" series
+ * naming no cell of the spec. The spec is not changed. */
 int claims_check(const cJSON *spec, const char *spec_path, Err *e);
 
 /* ---- tables for the plots (report_tsv.c) ---- */

@@ -28,20 +28,32 @@ static int is_result_of(const char *file, const char *cell, char *variant, size_
     return 1;
 }
 
-/* The last validation check's string accuracy of a run, NaN without a curve */
-static double final_val(const cJSON *run)
+int rep_lower_is_better(const char *metric)
+{
+    return !strcmp(metric, "loss") || !strcmp(metric, "bits_per_byte");
+}
+
+const char *rep_curve_metric(const char *metric)
+{
+    return rep_lower_is_better(metric) ? metric : "string_acc";
+}
+
+/* The last validation check's figure of a run (rep_curve_metric), NaN without a curve */
+static double final_val(const cJSON *run, const char *metric)
 {
     const cJSON *curve = get(get(get(run, "metrics"), "validation"), "curve"), *last = NULL;
     for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) last = p;
-    const cJSON *a = get(last, "string_acc");
+    const cJSON *a = get(last, rep_curve_metric(metric));
     return cJSON_IsNumber(a) ? a->valuedouble : NAN;
 }
 
-/* A swept cell keeps the runs of one value: the one whose runs end with the best validation string accuracy,
- * mean over seeds (the validation stream, never the test instances); the first value in name order on a tie
- * or when no run has a curve. The others are dropped, and c->sweep says what was chosen from what. */
-static void choose_value(RepCell *c, char (*variant)[64])
+/* A swept cell keeps the runs of one value: the one whose runs end with the best validation figure (the
+ * highest string accuracy, or the lowest loss for a text model), mean over seeds (the validation stream, never
+ * the test instances); the first value in name order on a tie or when no run has a curve. The others are
+ * dropped, and c->sweep says what was chosen from what. */
+static void choose_value(RepCell *c, char (*variant)[64], const char *metric)
 {
+    int lower = rep_lower_is_better(metric);
     char vals[REP_MAX_RUNS][64];
     double score[REP_MAX_RUNS];
     int nv = 0, best = -1;
@@ -51,19 +63,23 @@ static void choose_value(RepCell *c, char (*variant)[64])
         if (k == nv) memcpy(vals[nv++], variant[r], sizeof vals[0]);
     }
     if (nv < 2 && (!nv || !vals[0][0])) return;
-    size_t at = (size_t)snprintf(c->sweep, sizeof c->sweep, "chosen on the final validation string accuracy:");
+    size_t at = (size_t)snprintf(c->sweep, sizeof c->sweep, "chosen on the final validation %s:",
+                                 lower ? rep_curve_metric(metric) : "string accuracy");
     for (int k = 0; k < nv; k++) {
         double sum = 0;
         int n = 0;
         for (int r = 0; r < c->n_runs; r++)
-            if (!strcmp(variant[r], vals[k]) && !isnan(final_val(c->runs[r]))) sum += final_val(c->runs[r]), n++;
+            if (!strcmp(variant[r], vals[k]) && !isnan(final_val(c->runs[r], metric)))
+                sum += final_val(c->runs[r], metric), n++;
         score[k] = n ? sum / n : NAN;
-        if (best < 0 || (!isnan(score[k]) && (isnan(score[best]) || score[k] > score[best]))) best = k;
+        if (best < 0 || (!isnan(score[k]) && (isnan(score[best]) || (lower ? score[k] < score[best] : score[k] > score[best]))))
+            best = k;
     }
     snprintf(c->chosen, sizeof c->chosen, "%s", vals[best]);
     for (int k = 0; k < nv && at < sizeof c->sweep; k++) {
         char pct[32] = "no curve";
-        if (!isnan(score[k])) snprintf(pct, sizeof pct, "%.1f%%", 100 * score[k]);
+        if (!isnan(score[k]) && lower) snprintf(pct, sizeof pct, "%.4f", score[k]);
+        else if (!isnan(score[k])) snprintf(pct, sizeof pct, "%.1f%%", 100 * score[k]);
         at += (size_t)snprintf(c->sweep + at, sizeof c->sweep - at, "%s %s %s%s", k ? "," : "", vals[k], pct,
                                k == best ? " (chosen)" : "");
     }
@@ -184,7 +200,7 @@ int rep_load_only(RepExp *x, const char *spec_path, const char *results, char *c
             c->seeds[c->n_runs] = sd ? strtol(sd + 5, NULL, 10) : -1;
             c->runs[c->n_runs++] = run;
         }
-        choose_value(c, variant);
+        choose_value(c, variant, x->metric);
         x->n_cells_run += c->n_runs > 0;
     }
     for (int i = 0; i < n_files; i++) free(files[i]);
@@ -329,6 +345,47 @@ void rep_field(const RepCell *c, const char *path, RepStat *s, char *why, size_t
         else if (v) snprintf(why, cap, "%s is not a number", path);
     }
     stat_end(s);
+}
+
+void rep_scale_point(const RepCell *c, const char *metric, double length, RepScalePoint *p)
+{
+    memset(p, 0, sizeof *p);
+    for (int r = 0; r < c->n_runs; r++) {
+        if (!rep_counts(c, r)) continue;
+        const cJSON *run = c->runs[r], *params = get(get(run, "model"), "params"), *m = get(run, "metrics");
+        const cJSON *total = get(params, "total"), *emb = get(params, "embedding"), *head = get(params, "lm_head");
+        if (cJSON_IsNumber(total) && cJSON_IsNumber(emb))
+            stat_add(&p->params, total->valuedouble - emb->valuedouble - (cJSON_IsNumber(head) ? head->valuedouble : 0));
+        const cJSON *tokens = get(m, "tokens"), *flops = get(m, "train_flops");
+        if (cJSON_IsNumber(tokens)) stat_add(&p->tokens, tokens->valuedouble);
+        if (cJSON_IsNumber(flops)) stat_add(&p->flops, flops->valuedouble);
+        double v = final_val(run, metric);
+        if (!isnan(v)) stat_add(&p->val, v);
+    }
+    stat_end(&p->params);
+    stat_end(&p->tokens);
+    stat_end(&p->flops);
+    stat_end(&p->val);
+    rep_metric(c, metric, length, -1, &p->test);
+}
+
+int rep_scaling(const RepExp *x, const cJSON **scaling, Err *e)
+{
+    *scaling = get(x->spec, "scaling");
+    if (!*scaling) return 0;
+    const cJSON *len = get(*scaling, "length"), *series = get(*scaling, "series"), *sr;
+    if (!cJSON_IsNumber(len) || !cJSON_IsArray(series) || !cJSON_GetArraySize(series))
+        return err_set(e, "%s: \"scaling\" needs \"length\" (a test length) and \"series\" (a list)", x->path);
+    cJSON_ArrayForEach(sr, series) {
+        const cJSON *name = get(sr, "name"), *cells = get(sr, "cells"), *cn;
+        if (!cJSON_IsString(name) || !cJSON_IsArray(cells) || !cJSON_GetArraySize(cells))
+            return err_set(e, "%s: each scaling series needs \"name\" and \"cells\" (a list)", x->path);
+        cJSON_ArrayForEach(cn, cells)
+            if (!cJSON_IsString(cn) || !rep_cell((RepExp *)x, cn->valuestring))
+                return err_set(e, "%s: scaling series %s names no cell of the spec (%s)", x->path, name->valuestring,
+                               cJSON_IsString(cn) ? cn->valuestring : "not a name");
+    }
+    return 0;
 }
 
 static int collect(const RepExp *x, const char *key, double *out, int cap)

@@ -122,7 +122,9 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
 {
     double L[REP_MAX_LEN];
     int nL = rep_lengths(x, L, REP_MAX_LEN), grid = rep_has_depths(x);
-    atomic_printf(md, e, "Ours: %s (%%) on held-out sequences by test length, mean over seeds (min..max)%s.\n\n", x->metric,
+    int pct = !rep_lower_is_better(x->metric); /* accuracies in percent; a text model's loss as it is */
+    atomic_printf(md, e, "Ours: %s%s on held-out %s by test length, mean over seeds (min..max)%s.\n\n", x->metric,
+                  pct ? " (%)" : " (lower is better)", pct ? "sequences" : "windows of the test split",
                   grid ? ", averaged over the needle depths" : "");
     atomic_printf(md, e, "| cell | params | seeds |");
     for (int k = 0; k < nL; k++) atomic_printf(md, e, " %.10g |", L[k]);
@@ -146,9 +148,9 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
         for (int k = 0; k < nL; k++) {
             RepStat s;
             rep_metric(c, x->metric, L[k], -1, &s);
-            s.mean *= 100, s.lo *= 100, s.hi *= 100;
+            if (pct) s.mean *= 100, s.lo *= 100, s.hi *= 100;
             char b[96];
-            spread(b, sizeof b, &s, 1);
+            spread(b, sizeof b, &s, pct ? 1 : 3);
             atomic_printf(md, e, " %s |", b);
         }
         if (!tcols) { atomic_printf(md, e, "\n"); continue; }
@@ -191,6 +193,33 @@ static void train_tables(AtomicFile *md, RepExp *x, Err *e)
         }
         atomic_printf(md, e, "\n");
     }
+}
+
+/* A scaling spec's points: per series and size, what it cost (non-embedding parameters, tokens, training
+ * FLOPs) and what it reached (the metric on test and at the last validation check), mean (min..max) */
+static void scaling_table(AtomicFile *md, RepExp *x, Err *e)
+{
+    const cJSON *sc, *sr, *cn;
+    if (rep_scaling(x, &sc, e) || !sc) return;
+    double length = get(sc, "length")->valuedouble;
+    atomic_printf(md, e, "Scaling: each size's cost and its %s on test windows of %.10g bytes and at the last validation "
+                  "check (lower is better), mean over seeds (min..max); parameters without the embedding, FLOPs of the "
+                  "training steps.\n\n| series | cell | parameters | tokens | training FLOPs | test | validation |\n"
+                  "|---|---|---|---|---|---|---|\n", x->metric, length);
+    cJSON_ArrayForEach(sr, get(sc, "series")) cJSON_ArrayForEach(cn, get(sr, "cells")) {
+        RepScalePoint p;
+        rep_scale_point(rep_cell(x, cn->valuestring), x->metric, length, &p);
+        char a[40], b[40], c[40], t[96], v[96];
+        rep_num(a, sizeof a, p.params.mean);
+        rep_num(b, sizeof b, p.tokens.mean);
+        snprintf(c, sizeof c, "%.3g", p.flops.mean);
+        spread(t, sizeof t, &p.test, 3);
+        spread(v, sizeof v, &p.val, 3);
+        if (!p.tokens.n) atomic_printf(md, e, "| %s | %s | | | | not run | |\n", get(sr, "name")->valuestring, cn->valuestring);
+        else atomic_printf(md, e, "| %s | %s | %s | %s | %s | %s | %s |\n", get(sr, "name")->valuestring, cn->valuestring,
+                           a, b, p.flops.n ? c : "–", t, v);
+    }
+    atomic_printf(md, e, "\n");
 }
 
 /* bench decode/latency/throughput/prefill: per sweep, series × x; kernels: kernel × length */
@@ -391,7 +420,10 @@ int rep_write_section(AtomicFile *md, RepExp *x, const char *profile, const char
         atomic_printf(md, e, "### Ours\n\n");
         if (!strcmp(x->command, "bench")) bench_tables(md, x, profile, e);
         else if (!strcmp(x->command, "params")) params_table(md, x, e);
-        else train_tables(md, x, e);
+        else {
+            train_tables(md, x, e);
+            scaling_table(md, x, e);
+        }
     }
     settings(md, x, profile, e);
     /* what the spec's author found out on the way (a setting's reason, a slip in a source) */

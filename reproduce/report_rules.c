@@ -10,6 +10,9 @@
  *                                                            {"ratio": [VALUE, VALUE]} itself
  *           {"all": [RULE...]}, {"any": [RULE...]}
  *           {"cell": C, "field": F, "==": "text"}             a string in the result, compared exactly
+ *           {"scaling": S, "over": S2, "at": "flops", "<=": x}  series S's test metric over S2's at equal
+ *                                                            training FLOPs (or "params"), S2 read between its
+ *                                                            sizes; the worst size decides
  * Three-valued: a rule whose figure is missing is "unmeasured", never false;
  * all() fails if any part fails, any() holds if any part holds. A malformed
  * rule is RULE_BAD with the reason, and the claim's verdict says so. */
@@ -86,7 +89,7 @@ static void stat_text(char *fig, size_t cap, double v, const RepStat *s)
 
 static int known_metric(const char *m)
 {
-    return !strcmp(m, "string_acc") || !strcmp(m, "token_acc") || !strcmp(m, "loss");
+    return !strcmp(m, "string_acc") || !strcmp(m, "token_acc") || !strcmp(m, "loss") || !strcmp(m, "bits_per_byte");
 }
 
 /* A length a rule names must be one the spec evaluates at, when the spec shows them (no preset) */
@@ -142,7 +145,7 @@ static RuleOutcome value(const cJSON *rule, RepExp *x, const char *c, double L, 
         return RULE_BAD;
     }
     if (metric && !known_metric(metric->valuestring))
-        return bad(why, cap, "unknown metric \"%.60s\" (known: string_acc token_acc loss)", metric->valuestring);
+        return bad(why, cap, "unknown metric \"%.60s\" (known: string_acc token_acc loss bits_per_byte)", metric->valuestring);
     if (field && path_syntax(field->valuestring, why, cap)) return RULE_BAD;
     if (!field && !isnan(L) && !spec_has_length(x, L)) {
         why[0] = 0;
@@ -392,6 +395,83 @@ static RuleOutcome steps_rule(const cJSON *rule, RepExp *x, char *why, size_t ca
     return out;
 }
 
+/* A series' points of a scaling figure (the spec's "scaling"): x (training FLOPs or parameters) and the metric on
+ * test, for the sizes that have both, ascending in x. */
+static int series_points(RepExp *x, const cJSON *series, double length, int flops, double *px, double *py, int cap)
+{
+    int n = 0;
+    const cJSON *cn;
+    cJSON_ArrayForEach(cn, get(series, "cells")) {
+        RepScalePoint p;
+        rep_scale_point(rep_cell(x, cn->valuestring), x->metric, length, &p);
+        const RepStat *at = flops ? &p.flops : &p.params;
+        if (!p.test.n || !at->n || !(at->mean > 0) || n == cap) continue;
+        int k = n++;
+        for (; k > 0 && px[k - 1] > at->mean; k--) px[k] = px[k - 1], py[k] = py[k - 1];
+        px[k] = at->mean;
+        py[k] = p.test.mean;
+    }
+    return n;
+}
+
+/* {"scaling": A, "over": B, "at": "flops" | "params", OP: N}: series A's metric over series B's at equal training
+ * FLOPs (or parameters), B's curve read between its sizes (linear in log x, no extrapolation), at every size of A
+ * inside B's range; the figure is the worst of them: the largest for <= and <, the smallest for >= and >. */
+static RuleOutcome scaling_rule(const cJSON *rule, RepExp *x, char *why, size_t cap)
+{
+    static const char *const OWN[] = {"scaling", "over", "at", ">=", ">", "<=", "<", "tol"};
+    for (const cJSON *k = rule->child; k; k = k->next) {
+        int known = 0;
+        for (size_t i = 0; i < sizeof OWN / sizeof *OWN; i++) known |= !strcmp(k->string, OWN[i]);
+        if (!known) return bad(why, cap, "unknown key \"%s\" in a scaling rule (known: scaling over at >= > <= < tol)", k->string);
+    }
+    const cJSON *sa = get(rule, "scaling"), *sb = get(rule, "over"), *at = get(rule, "at"), *tol = get(rule, "tol"), *sc;
+    const char *op;
+    double rhs = 0;
+    if (find_op(rule, &op, &rhs) || !op) return bad(why, cap, "%s", "a scaling rule needs one comparison (>= > <= <)");
+    if (!cJSON_IsString(sa) || !cJSON_IsString(sb)) return bad(why, cap, "%s", "\"scaling\" and \"over\" name two series");
+    if (!cJSON_IsString(at) || (strcmp(at->valuestring, "flops") && strcmp(at->valuestring, "params")))
+        return bad(why, cap, "%s", "\"at\" is \"flops\" (equal training compute) or \"params\"");
+    Err e = {{0}};
+    if (rep_scaling(x, &sc, &e) || !sc) return bad(why, cap, "%s", *e.msg ? e.msg : "the spec has no \"scaling\" series");
+    const cJSON *series[2] = {NULL, NULL}, *sr;
+    cJSON_ArrayForEach(sr, get(sc, "series")) for (int i = 0; i < 2; i++)
+        if (!strcmp(get(sr, "name")->valuestring, (i ? sb : sa)->valuestring)) series[i] = sr;
+    for (int i = 0; i < 2; i++)
+        if (!series[i]) return bad(why, cap, "no scaling series \"%s\" in the spec", (i ? sb : sa)->valuestring);
+    int flops = !strcmp(at->valuestring, "flops"), greater = op[0] == '>';
+    double ax[16], ay[16], bx[16], by[16], length = get(sc, "length")->valuedouble;
+    int na = series_points(x, series[0], length, flops, ax, ay, 16), nb = series_points(x, series[1], length, flops, bx, by, 16);
+    char list[400] = "";
+    double worst = NAN;
+    for (int i = 0; i < na; i++) {
+        if (nb < 1 || ax[i] < bx[0] || ax[i] > bx[nb - 1]) continue;
+        int k = 0;
+        while (k + 1 < nb && bx[k + 1] < ax[i]) k++;
+        double yb = by[k];
+        if (ax[i] > bx[k] && k + 1 < nb) yb += (by[k + 1] - by[k]) * log(ax[i] / bx[k]) / log(bx[k + 1] / bx[k]);
+        double q = ay[i] / yb;
+        char vq[40];
+        rep_num(vq, sizeof vq, q);
+        appendf(list, sizeof list, "%s%s", *list ? ", " : "", vq);
+        if (isnan(worst) || (greater ? q < worst : q > worst)) worst = q;
+    }
+    const char *axis = flops ? "training FLOPs" : "parameters";
+    if (isnan(worst)) {
+        appendf(why, cap, "%s%s / %s %s at equal %s: not measured (%s)", *why ? "; " : "", sa->valuestring,
+                sb->valuestring, x->metric, axis,
+                na && nb ? "no size of the first inside the second's range" : "a series has no results");
+        return RULE_UNMEASURED;
+    }
+    int ok = compare(worst, op, rhs, tol ? tol->valuedouble : 0);
+    char vw[40], vr[40];
+    rep_num(vw, sizeof vw, worst);
+    rep_num(vr, sizeof vr, rhs);
+    appendf(why, cap, "%s%s / %s %s at equal %s: %s (%s %s) (%s %s: %s)", *why ? "; " : "", sa->valuestring,
+            sb->valuestring, x->metric, axis, list, greater ? "least" : "most", vw, op, vr, ok ? "yes" : "no");
+    return ok ? RULE_HOLDS : RULE_FAILS;
+}
+
 /* {"ratio": [VALUE, VALUE]}: *q = first over second, either of which may be a
  * {"ratio": [...]} itself ("Mamba's lead at batch 128 over its lead at batch
  * 1"). desc gets "a / b", fig "fa / fb = q". Nesting stops at depth 4. */
@@ -443,6 +523,7 @@ RuleOutcome rule_eval(const cJSON *rule, RepExp *x, char *why, size_t cap)
     if (!cJSON_IsObject(rule)) return bad(why, cap, "%s", "a rule must be a JSON object");
     const cJSON *all = get(rule, "all"), *any = get(rule, "any"), *ratio = get(rule, "ratio");
     if (get(rule, "steps_to")) return steps_rule(rule, x, why, cap);
+    if (get(rule, "scaling")) return scaling_rule(rule, x, why, cap);
     if (all || any) {
         const cJSON *list = all ? all : any;
         if ((all && any) || cJSON_GetArraySize(rule) != 1 || !cJSON_IsArray(list) || !cJSON_GetArraySize(list))
@@ -684,13 +765,14 @@ void claim_verdict(const cJSON *claim, RepExp *x, Verdict *v)
 
 int claims_check(const cJSON *spec, const char *spec_path, Err *e)
 {
-    const cJSON *claims = get(spec, "claims");
-    if (!claims) return 0;
-    if (!cJSON_IsArray(claims)) return err_set(e, "%s: \"claims\" must be a list", spec_path);
+    const cJSON *claims = get(spec, "claims"), *scaling;
+    if (!claims && !get(spec, "scaling")) return 0;
+    if (claims && !cJSON_IsArray(claims)) return err_set(e, "%s: \"claims\" must be a list", spec_path);
     RepExp *x = calloc(1, sizeof *x); /* large (a table of cells): not on the stack */
     if (!x) return err_set(e, "%s: out of memory", spec_path);
     int rc = rep_from_spec(x, (cJSON *)spec, spec_path, e), k = 1;
-    for (const cJSON *c = claims->child; !rc && c; c = c->next, k++) {
+    if (!rc) rc = rep_scaling(x, &scaling, e); /* its series must name the spec's cells */
+    for (const cJSON *c = claims ? claims->child : NULL; !rc && c; c = c->next, k++) {
         Verdict v;
         claim_verdict(c, x, &v);
         if (v.bad) rc = err_set(e, "%s: claim %d: %s", spec_path, k, v.line);

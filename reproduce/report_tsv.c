@@ -12,9 +12,17 @@
  *                      "index"), each headed "x<TAB>series name": x, tokens/s,
  *                      latency ms, roofline fraction
  *   <name>_kernels.tsv bench kernels: one block per kernel and direction: length, ms
+ *   <name>_position.tsv a text model (lower-better metric): the metric against the position in the window at
+ *                      the longest test length, one block per cell headed "position<TAB>cell": the bucket's
+ *                      last position, mean, min, max over seeds (eval's by_position buckets 1, 2, 3-4, ...)
+ *   <name>_scaling.tsv train with "scaling": one block per series (blank lines between), a line per cell
+ *                      (size), headed "params<TAB>series": non-embedding parameters, then mean/min/max of the
+ *                      metric on test at the scaling length, training FLOPs, tokens, and mean/min/max of the
+ *                      last validation check
  *   <name>_curve.tsv   train: the validation curves, one block per cell (blank lines between), each headed
- *                      "step<TAB>cell": step, mean, min, max of the validation string accuracy over seeds, a seed
- *                      that stopped early (--stop-acc) counted at its last check from there on
+ *                      "step<TAB>cell": step, mean, min, max of the validation string accuracy over seeds (a text
+ *                      model's loss or bits per byte: rep_curve_metric), a seed that stopped early (--stop-acc)
+ *                      counted at its last check from there on
  * A table with nothing in it is not written (and an old one is removed), so a
  * plot of an experiment not yet run finds no file and says so. */
 #include <math.h>
@@ -279,11 +287,11 @@ static int params_tsv(RepExp *x, const char *results, Err *e)
 
 /* The value of one run's curve at `step`: its last check at or before it (a run that stopped at its target
  * keeps its last accuracy); 0 if the run has no check that early. */
-static int curve_at(const cJSON *curve, double step, double *v)
+static int curve_at(const cJSON *curve, const char *field, double step, double *v)
 {
     int found = 0;
     for (const cJSON *p = curve ? curve->child : NULL; p; p = p->next) {
-        const cJSON *st = get(p, "step"), *a = get(p, "string_acc");
+        const cJSON *st = get(p, "step"), *a = get(p, field);
         if (!cJSON_IsNumber(st) || !cJSON_IsNumber(a) || st->valuedouble > step) continue;
         *v = a->valuedouble;
         found = 1;
@@ -323,7 +331,8 @@ static int curve_tsv(RepExp *x, const char *results, Err *e)
             double sum = 0, lo = 0, hi = 0, v;
             int n = 0;
             for (int r = 0; r < c->n_runs; r++)
-                if (curve_at(get(get(get(c->runs[r], "metrics"), "validation"), "curve"), steps[k], &v)) {
+                if (curve_at(get(get(get(c->runs[r], "metrics"), "validation"), "curve"), rep_curve_metric(x->metric),
+                             steps[k], &v)) {
                     lo = n ? fmin(lo, v) : v;
                     hi = n ? fmax(hi, v) : v;
                     sum += v;
@@ -339,11 +348,93 @@ static int curve_tsv(RepExp *x, const char *results, Err *e)
     return finish(f, path, blocks, e);
 }
 
+/* by_position[k] of the eval entry at length L of a run, or NULL */
+static const cJSON *bucket_at(const cJSON *run, double L, int k)
+{
+    const cJSON *ev;
+    cJSON_ArrayForEach(ev, get(get(run, "metrics"), "eval")) {
+        const cJSON *len = get(ev, "length");
+        if (cJSON_IsNumber(len) && len->valuedouble == L) return cJSON_GetArrayItem(get(ev, "by_position"), k);
+    }
+    return NULL;
+}
+
+static int position_tsv(RepExp *x, const char *results, Err *e)
+{
+    if (!rep_lower_is_better(x->metric)) return 0;
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_position");
+    double L[REP_MAX_LEN];
+    int nL = rep_lengths(x, L, REP_MAX_LEN), blocks = 0;
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    for (int i = 0; nL && i < x->n_cells; i++) {
+        const RepCell *c = &x->cells[i];
+        int rows = 0;
+        for (int k = 0; k < 32; k++) {
+            RepStat s = {0};
+            double to = NAN;
+            for (int r = 0; r < c->n_runs; r++) {
+                const cJSON *b = rep_counts(c, r) ? bucket_at(c->runs[r], L[nL - 1], k) : NULL;
+                const cJSON *v = get(b, x->metric), *t = get(b, "to");
+                if (!cJSON_IsNumber(v) || !cJSON_IsNumber(t)) continue;
+                to = t->valuedouble;
+                s.lo = s.n ? fmin(s.lo, v->valuedouble) : v->valuedouble;
+                s.hi = s.n ? fmax(s.hi, v->valuedouble) : v->valuedouble;
+                s.mean += v->valuedouble;
+                s.n++;
+            }
+            if (!s.n) break;
+            if (!rows++) atomic_printf(f, e, "%sposition\t%s\n", blocks++ ? "\n\n" : "", c->name);
+            atomic_printf(f, e, "%.10g", to);
+            num(f, e, s.mean / s.n);
+            num(f, e, s.lo);
+            num(f, e, s.hi);
+            atomic_printf(f, e, "\n");
+        }
+    }
+    return finish(f, path, blocks, e);
+}
+
+static int scaling_tsv(RepExp *x, const char *results, Err *e)
+{
+    const cJSON *sc, *sr, *cn;
+    if (rep_scaling(x, &sc, e)) return -1;
+    if (!sc) return 0;
+    char path[1400];
+    path_of(path, sizeof path, results, x->name, "_scaling");
+    AtomicFile *f = atomic_open(path, e);
+    if (!f) return -1;
+    double length = cJSON_GetObjectItemCaseSensitive(sc, "length")->valuedouble;
+    int blocks = 0;
+    cJSON_ArrayForEach(sr, cJSON_GetObjectItemCaseSensitive(sc, "series")) {
+        int rows = 0;
+        cJSON_ArrayForEach(cn, cJSON_GetObjectItemCaseSensitive(sr, "cells")) {
+            RepScalePoint p;
+            rep_scale_point(rep_cell(x, cn->valuestring), x->metric, length, &p);
+            if (!p.test.n && !p.val.n) continue;
+            if (!rows++)
+                atomic_printf(f, e, "%sparams\t%s\ttest_min\ttest_max\tflops\ttokens\tval\tval_min\tval_max\n",
+                              blocks++ ? "\n\n" : "", get(sr, "name")->valuestring);
+            atomic_printf(f, e, "%.12g", p.params.mean);
+            const RepStat *st[] = {&p.test, &p.flops, &p.tokens, &p.val};
+            for (int k = 0; k < 4; k++) {
+                num(f, e, st[k]->n ? st[k]->mean : NAN);
+                if (k == 0 || k == 3) num(f, e, st[k]->n ? st[k]->lo : NAN), num(f, e, st[k]->n ? st[k]->hi : NAN);
+            }
+            atomic_printf(f, e, "\n");
+        }
+    }
+    return finish(f, path, blocks, e);
+}
+
 int rep_write_tsvs(RepExp *x, const char *results, Err *e)
 {
     if (paper_tsvs(x, results, e)) return -1;
     if (!strcmp(x->command, "bench")) return bench_tsvs(x, results, e);
     if (!strcmp(x->command, "params")) return params_tsv(x, results, e);
-    if (accuracy_tsv(x, results, e) || cells_tsv(x, results, e) || curve_tsv(x, results, e)) return -1;
+    if (accuracy_tsv(x, results, e) || cells_tsv(x, results, e) || curve_tsv(x, results, e) || scaling_tsv(x, results, e) ||
+        position_tsv(x, results, e))
+        return -1;
     return rep_has_depths(x) ? grid_tsv(x, results, e) : 0;
 }

@@ -14,6 +14,7 @@
  * The commands themselves (train, bench, params) live in the cli, above this
  * folder: the children run them through the caller's ExpRun.run_command. */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,7 +187,7 @@ int experiment_retire_stale(const ExpRun *r, ExpPlan *p, Err *e)
 }
 
 /* "ok in 83 s: token_acc 0.998 at 128, 0.512 at 256": the line that ends a
- * cell, from the result it wrote. */
+ * cell, from the result it wrote; a text model's is its bits_per_byte. */
 static void cell_outcome(const char *path, char *buf, size_t cap)
 {
     Err e;
@@ -202,15 +203,17 @@ static void cell_outcome(const char *path, char *buf, size_t cap)
     const cJSON *evals = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "metrics"), "eval");
     /* a needle grid has one entry per depth: a length's depths become one min-max */
     int first = 1;
+    const char *field = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(evals, 0), "bits_per_byte") ? "bits_per_byte"
+                                                                                                       : "token_acc";
     for (const cJSON *x = cJSON_IsArray(evals) ? evals->child : NULL; x && k < cap; first = 0) {
         const cJSON *len = cJSON_GetObjectItemCaseSensitive(x, "length");
         int n = cJSON_IsNumber(len) ? len->valueint : 0, count = 0;
-        double lo = 2, hi = -1;
+        double lo = HUGE_VAL, hi = -1;
         const char *other = NULL;
         for (; x && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "length")) &&
                cJSON_GetObjectItemCaseSensitive(x, "length")->valueint == n;
              x = x->next, count++) {
-            const cJSON *acc = cJSON_GetObjectItemCaseSensitive(x, "token_acc");
+            const cJSON *acc = cJSON_GetObjectItemCaseSensitive(x, field);
             const cJSON *st = cJSON_GetObjectItemCaseSensitive(x, "status");
             if (cJSON_IsNumber(acc)) {
                 lo = acc->valuedouble < lo ? acc->valuedouble : lo;
@@ -224,7 +227,8 @@ static void cell_outcome(const char *path, char *buf, size_t cap)
         if (hi < 0) snprintf(v, sizeof v, "%s", other ? other : "-");
         else if (count == 1 || lo == hi) snprintf(v, sizeof v, "%.4f", lo);
         else snprintf(v, sizeof v, "%.4f-%.4f over %d depths", lo, hi, count);
-        k += (size_t)snprintf(buf + k, cap - k, "%s%s at %d", first ? ": token_acc " : ", ", v, n);
+        if (first) k += (size_t)snprintf(buf + k, cap - k, ": %s %s at %d", field, v, n);
+        else k += (size_t)snprintf(buf + k, cap - k, ", %s at %d", v, n);
     }
     cJSON_Delete(res);
 }

@@ -550,6 +550,105 @@ static void report(void)
     free(err);
 }
 
+/* A text model's result: parameters (total, embedding), tokens and training FLOPs, a validation curve ending at
+ * val bits per byte, and test bits per byte at 128. */
+static void lm_result(const char *dir, const char *file, long total, long emb, double flops, double val, double test)
+{
+    char path[700], text[1500];
+    snprintf(text, sizeof text,
+             "{\"command\": \"train\", \"status\": \"ok\", \"model\": {\"params\": {\"total\": %ld, \"embedding\": %ld,"
+             " \"lm_head\": 0}}, \"metrics\": {\"steps\": 20, \"tokens\": 5000, \"train_flops\": %g, \"train_seconds\": 2,"
+             " \"ms_per_step\": 100, \"validation\": {\"curve\": [{\"step\": 10, \"bits_per_byte\": 5}, {\"step\": 20,"
+             " \"bits_per_byte\": %g}]}, \"eval\": [{\"length\": 128, \"loss\": %g, \"bits_per_byte\": %g,"
+             " \"by_position\": [{\"from\": 1, \"to\": 1, \"bits_per_byte\": %g}, {\"from\": 2, \"to\": 128,"
+             " \"bits_per_byte\": %g}]}]}}",
+             total, emb, flops, val, test * log(2.0), test, test + 1, test);
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    write_text(path, text);
+}
+
+/* A scaling spec (issue 31): the series' table for the plots (non-embedding parameters, test and validation bits
+ * per byte with their spread, FLOPs), the loss against position, the report's scaling table, bits per byte printed as they are (not as a
+ * percentage), a learning-rate sweep choosing the LOWEST validation loss, and a series naming no cell refused. */
+static void scaling(void)
+{
+    char specs[400], results[400], dir[500], spec[500], path[700], cmd[2000];
+    fixture("scal", "lmx",
+            "{\"name\": \"lmx\", \"metric\": \"bits_per_byte\", \"cells\": [{\"name\": \"a_s\"}, {\"name\": \"a_m\"},"
+            " {\"name\": \"b_s\", \"lr\": [0.001, 0.01]}, {\"name\": \"b_m\"}], \"seeds\": [1, 2],"
+            " \"scaling\": {\"length\": 128, \"series\": [{\"name\": \"Alpha\", \"cells\": [\"a_s\", \"a_m\"]},"
+            " {\"name\": \"Beta\", \"cells\": [\"b_s\", \"b_m\"]}]},"
+            " \"claims\": [{\"claim\": \"Alpha m beats Beta s\", \"check\": {\"cell\": \"a_m\", \"length\": 128,"
+            " \"metric\": \"bits_per_byte\", \"<\": 2.5}},"
+            " {\"claim\": \"Alpha trails Beta at equal compute\", \"check\": {\"scaling\": \"Alpha\", \"over\": \"Beta\","
+            " \"at\": \"flops\", \">=\": 1.1}},"
+            " {\"claim\": \"Alpha within 10% of Beta at equal size\", \"check\": {\"scaling\": \"Alpha\", \"over\": \"Beta\","
+            " \"at\": \"params\", \"<=\": 1.1}},"
+            " {\"claim\": \"Beta beside Alpha at equal compute\", \"check\": {\"scaling\": \"Beta\", \"over\": \"Alpha\","
+            " \"at\": \"flops\", \"<=\": 1}}]}",
+            specs, results, dir, spec);
+    lm_result(dir, "a_s.seed1.json", 1300, 300, 6e9, 3.1, 3.0);
+    lm_result(dir, "a_s.seed2.json", 1300, 300, 6e9, 3.3, 3.2);
+    lm_result(dir, "a_m.seed1.json", 4300, 300, 2.4e10, 2.6, 2.4);
+    lm_result(dir, "a_m.seed2.json", 4300, 300, 2.4e10, 2.4, 2.2);
+    lm_result(dir, "b_s.lr_0.001.seed1.json", 1100, 100, 5e9, 2.9, 2.9); /* lower validation: the one kept */
+    lm_result(dir, "b_s.lr_0.001.seed2.json", 1100, 100, 5e9, 2.9, 2.9);
+    lm_result(dir, "b_s.lr_0.01.seed1.json", 1100, 100, 5e9, 3.9, 1.0);
+    lm_result(dir, "b_s.lr_0.01.seed2.json", 1100, 100, 5e9, 3.9, 1.0);
+    lm_result(dir, "b_m.seed1.json", 4100, 100, 2e10, 2.1, 2.0);
+    lm_result(dir, "b_m.seed2.json", 4100, 100, 2e10, 2.1, 2.0);
+    snprintf(cmd, sizeof cmd, "%s report --any-settings --experiments %s --results %s >%s/out.txt 2>%s/err.txt", bin,
+             specs, results, tmp, tmp);
+    CHECK(run(cmd) == 0, "scaling report failed: see %s/err.txt", tmp);
+    snprintf(path, sizeof path, "%s/lmx_scaling.tsv", results);
+    char *tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "params\tAlpha\ttest_min\ttest_max\tflops\ttokens\tval\tval_min\tval_max\n"
+                             "1000\t3.1\t3\t3.2\t6000000000\t5000\t3.2\t3.1\t3.3\n"
+                             "4000\t2.3\t2.2\t2.4\t24000000000\t5000\t2.5\t2.4\t2.6\n\n\n"
+                             "params\tBeta\ttest_min\ttest_max\tflops\ttokens\tval\tval_min\tval_max\n"
+                             "1000\t2.9\t2.9\t2.9\t5000000000\t5000\t2.9\t2.9\t2.9\n"
+                             "4000\t2\t2\t2\t20000000000\t5000\t2.1\t2.1\t2.1\n"),
+          "lmx_scaling.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/lmx_position.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "position\ta_s\n1\t4.1\t4\t4.2\n128\t3.1\t3\t3.2\n\n\nposition\ta_m\n"),
+          "lmx_position.tsv: %s", tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/lmx_curve.tsv", results);
+    tsv = slurp(path);
+    CHECK(tsv && strstr(tsv, "step\ta_m\n10\t5\t5\t5\n20\t2.5\t2.4\t2.6\n"), "a text model's curve is its bits per byte: %s",
+          tsv ? tsv : "(none)");
+    free(tsv);
+    snprintf(path, sizeof path, "%s/REPORT.md", results);
+    char *md = slurp(path);
+    CHECK(md && strstr(md, "Ours: bits_per_byte (lower is better)") && strstr(md, "| a_m | 4300 | 2 | 2.300 (2.200..2.400) |"),
+          "bits per byte as they are: %.1500s", md && strstr(md, "### Ours") ? strstr(md, "### Ours") : "");
+    CHECK(md && strstr(md, "| Alpha | a_m | 4000 | 5000 | 2.4e+10 | 2.300 (2.200..2.400) | 2.500 (2.400..2.600) |") &&
+              strstr(md, "| Beta | b_s | 1000 | 5000 | 5e+09 | 2.900 | 2.900 |"),
+          "scaling table: %.2500s", md && strstr(md, "Scaling:") ? strstr(md, "Scaling:") : "");
+    CHECK(md && strstr(md, "chosen on the final validation bits_per_byte: lr_0.001 2.9000 (chosen), lr_0.01 3.9000"),
+          "a text model's sweep keeps the lowest validation figure");
+    CHECK(md && strstr(md, "**reproduced** — Alpha m beats Beta s"), "a bits-per-byte rule");
+    /* at equal FLOPs: Alpha's 6e9 point against Beta read between 5e9 and 2e10 (2.9 - 0.9 log(1.2) / log(4)), its
+     * 2.4e10 point past Beta's range left out; at equal size: both of Alpha's sizes, the worst deciding */
+    CHECK(md && strstr(md, "Alpha / Beta bits_per_byte at equal training FLOPs: 1.114 (least 1.114) (>= 1.1: yes)"),
+          "scaling rule at equal compute: %.3000s", md && strstr(md, "### Verdicts") ? strstr(md, "### Verdicts") : "");
+    CHECK(md && strstr(md, "Alpha / Beta bits_per_byte at equal parameters: 1.069, 1.15 (most 1.15) (<= 1.1: no)"),
+          "scaling rule at equal size");
+    CHECK(md && strstr(md, "Beta / Alpha bits_per_byte at equal training FLOPs: 0.8315 (most 0.8315) (<= 1: yes)"),
+          "Beta's 5e9 point is below Alpha's range and left out; its 2e10 against Alpha read between its sizes: %.200s",
+          md && strstr(md, "Beta / Alpha") ? strstr(md, "Beta / Alpha") : "");
+    free(md);
+    /* a series naming a cell the spec lacks is refused before anything runs */
+    Err e = {{0}};
+    cJSON *bad = cJSON_Parse("{\"name\": \"lmy\", \"cells\": [{\"name\": \"a\"}], \"scaling\": {\"length\": 128,"
+                             " \"series\": [{\"name\": \"A\", \"cells\": [\"a\", \"z\"]}]}}");
+    CHECK(claims_check(bad, "lmy.json", &e) == -1 && strstr(e.msg, "scaling series A names no cell of the spec (z)"),
+          "unknown scaling cell: %s", e.msg);
+    cJSON_Delete(bad);
+}
+
 /* gnuplot, if installed: a figure from a fixture table; a missing table is skipped with a message and status 0 */
 static void plots(void)
 {
@@ -656,6 +755,7 @@ int main(void)
     shipped_specs();
     rules();
     steps_rules();
+    scaling();
     report();
     plots();
     check_rmtree(tmp);
