@@ -48,6 +48,32 @@ static void defaults_from_training(const char *dir, Option *opts, int n, uint64_
     cJSON_Delete(root);
 }
 
+/* A checkpoint trained on BPE tokens carries its merges (seqbench_bpe.json): the ones learnt again here, from
+ * the text and seed of its training record, must be the same, or its token ids would mean other text. */
+static void check_bpe(const char *dir, const Corpus *c)
+{
+    char path[1100];
+    snprintf(path, sizeof path, "%s/seqbench_bpe.json", dir);
+    FILE *f = fopen(path, "r");
+    if (!f) return;
+    fclose(f);
+    Err e;
+    cJSON *saved = json_read_file(path, &e);
+    if (!saved) die_err(&e);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(saved, "vocab_size");
+    if (!c || !c->tokens)
+        die("%s was trained on a BPE vocabulary of %d tokens (%s): evaluate it with --bpe %d on its text", dir,
+            cJSON_IsNumber(v) ? v->valueint : 0, path, cJSON_IsNumber(v) ? v->valueint : 0);
+    cJSON *now = bpe_to_json(&c->bpe);
+    int same = cJSON_Compare(cJSON_GetObjectItemCaseSensitive(saved, "merges"),
+                             cJSON_GetObjectItemCaseSensitive(now, "merges"), 1);
+    cJSON_Delete(now);
+    cJSON_Delete(saved);
+    if (!same)
+        die("%s: the BPE merges learnt from --data %s at this seed are not the ones it was trained with (%s): "
+            "another text or seed", dir, c->name, path);
+}
+
 int cmd_eval(int argc, char **argv)
 {
     TaskArgs ta;
@@ -123,6 +149,7 @@ int cmd_eval(int argc, char **argv)
     }
     /* before the weights are read: a length the text cannot hold (lm) is refused at once */
     task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
+    check_bpe(model_dir, ta.corpus);
     Model m;
     if (hf_load(&m, model_dir, &e)) die_err(&e);
     int need = task->vocab_size(&ta.cfg);

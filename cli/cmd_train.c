@@ -23,7 +23,8 @@
 
 /* Training speed as the benchmarks count it (bench/bounds.h): the steps'
  * tokens/s, FLOPs per token as 3 x the forward, and with a roofline the
- * fraction of its sgemm peak; on stderr and in the metrics. */
+ * fraction of its sgemm peak; on stderr and in the metrics. train_flops, the
+ * steps' FLOPs in all, is a scaling figure's x axis (loss against compute). */
 static void add_throughput(cJSON *metrics, const TrainResult *tr, const Roofline *rf)
 {
     if (!(tr->tokens_done > 0 && tr->step_seconds > 0)) return; /* --steps 0, or a first step that diverged */
@@ -31,6 +32,7 @@ static void add_throughput(cJSON *metrics, const TrainResult *tr, const Roofline
     double fpt = BENCH_TRAIN_FORWARDS * tr->forward_flops / tr->tokens_done;
     cJSON_AddNumberToObject(metrics, "train_tokens_per_s", tps);
     cJSON_AddNumberToObject(metrics, "train_flops_per_token", fpt);
+    cJSON_AddNumberToObject(metrics, "train_flops", BENCH_TRAIN_FORWARDS * tr->forward_flops);
     cJSON_AddNumberToObject(metrics, "train_gflops", tps * fpt / 1e9);
     fprintf(stderr, "train: %.0f tokens/s in the steps (validation left out), %.4g FLOPs/token, %.2f GFLOP/s", tps,
             fpt, tps * fpt / 1e9);
@@ -114,7 +116,8 @@ int cmd_train(int argc, char **argv)
     }
     /* Everything that can be refused is refused here, before a step is
      * trained: outputs first, as nothing else depends on them. */
-    static const char *const save_files[] = {"config.json", "model.safetensors", "seqbench_train.json", NULL};
+    static const char *const save_files[] = {"config.json", "model.safetensors", "seqbench_train.json", "seqbench_bpe.json",
+                                             NULL};
     if (*mem_s) { /* first: every memory check below counts against it */
         size_t lim;
         if (mem_parse_size(mem_s, &lim, &e)) die("--mem-limit: %s", e.msg);
@@ -219,6 +222,13 @@ int cmd_train(int argc, char **argv)
         char path[1100];
         snprintf(path, sizeof path, "%s/seqbench_train.json", save);
         if (json_write_file(path, res, &e)) die_err(&e);
+        /* a BPE model's merges beside it, for readers outside seqbench (eval learns them again and compares) */
+        if (ta.corpus && ta.corpus->tokens) {
+            cJSON *bpe = bpe_to_json(&ta.corpus->bpe);
+            snprintf(path, sizeof path, "%s/seqbench_bpe.json", save);
+            if (json_write_file(path, bpe, &e)) die_err(&e);
+            cJSON_Delete(bpe);
+        }
         fprintf(stderr, "saved %s\n", save);
     }
     if (*out) {

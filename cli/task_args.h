@@ -6,6 +6,7 @@
 
 #include "cli/options.h"
 #include "core/mem.h"
+#include "core/timer.h"
 #include "models/model.h"
 #include "tasks/corpus.h"
 #include "tasks/task.h"
@@ -19,7 +20,7 @@ typedef struct {
     char data_identity[64]; /* the corpus's checksum and size, what the settings digest takes for --data */
 } TaskArgs;
 
-#define TASK_ARGS_N_OPTIONS 14
+#define TASK_ARGS_N_OPTIONS 15
 
 /* Zero means "the task's default" (task_defaults), so one set of options
  * serves every task; each task reads only its own (docs/tasks.md). */
@@ -54,6 +55,8 @@ static inline int task_args_options(TaskArgs *a, Option *o)
         OPT_S("data", a->data,
               "lm: the text, a UTF-8 file, a directory of them (read in name order) or debian:bible-kjv (the King "
               "James Bible from Debian's bible-kjv-text, scripts/install-deps.sh)"),
+        OPT_I("bpe", &a->cfg.bpe, 0, BPE_MAX_VOCAB,
+              "lm: tokens of a byte-level BPE vocabulary learnt from the training text (0: the 256 bytes)"),
         OPT_S("preset", a->preset,
               "a paper's settings, configs/presets/NAME.json, under --config and the command line (--preset list)"),
     };
@@ -72,8 +75,8 @@ static inline const Task *task_args_resolve(TaskArgs *a, uint64_t seed, Err *e)
         err_set(e, "unknown task \"%s\" (known: %s)", a->task, task_list());
         return NULL;
     }
-    if (*a->data && !t->text) {
-        err_set(e, "--data is for the lm task (task is %s)", t->name);
+    if ((*a->data || a->cfg.bpe) && !t->text) {
+        err_set(e, "--%s is for the lm task (task is %s)", *a->data ? "data" : "bpe", t->name);
         return NULL;
     }
     if (t->text && !*a->data) {
@@ -84,6 +87,15 @@ static inline const Task *task_args_resolve(TaskArgs *a, uint64_t seed, Err *e)
     task_defaults(t, &a->cfg);
     if (t->text) {
         if (!(a->corpus = corpus_load(a->data, e)) || corpus_split(a->corpus, seed, CORPUS_BLOCK, e)) return NULL;
+        if (a->cfg.bpe) {
+            double t0 = now_seconds();
+            if (corpus_tokenize(a->corpus, a->cfg.bpe, e)) return NULL;
+            const Corpus *c = a->corpus;
+            fprintf(stderr, "bpe: %d tokens (%d merges) learnt from the %zu training bytes in %.1f s; %zu bytes are "
+                    "%zu tokens, %.2f bytes a token\n", c->bpe.vocab, c->bpe.n_merges, c->split_bytes[SPLIT_TRAIN],
+                    now_seconds() - t0, c->n_bytes, c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2],
+                    (double)c->n_bytes / (double)(c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2]));
+        }
         a->cfg.corpus = a->corpus;
         corpus_identity(a->corpus, a->data_identity, sizeof a->data_identity);
     }
@@ -126,7 +138,12 @@ static inline cJSON *task_args_data_json(const TaskArgs *a)
         char key[32];
         snprintf(key, sizeof key, "%s_bytes", corpus_split_name(k));
         cJSON_AddNumberToObject(s, key, (double)c->split_bytes[k]);
+        snprintf(key, sizeof key, "%s_tokens", corpus_split_name(k));
+        if (c->tokens) cJSON_AddNumberToObject(s, key, (double)c->split_tokens[k]);
     }
+    cJSON *tk = cJSON_AddObjectToObject(d, "tokenizer");
+    cJSON_AddStringToObject(tk, "type", c->tokens ? "byte-level BPE, learnt from the training split" : "bytes");
+    cJSON_AddNumberToObject(tk, "vocab_size", c->tokens ? c->bpe.vocab : BPE_BYTES);
     return d;
 }
 

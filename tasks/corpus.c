@@ -186,5 +186,8 @@ void corpus_free(Corpus *c)
     if (!c) return;
     free(c->bytes);
     free(c->spans);
+    free(c->tokens);
+    free(c->tok_spans);
+    bpe_free(&c->bpe);
     free(c);
 }

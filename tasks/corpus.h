@@ -16,6 +16,7 @@
 
 #include "core/err.h"
 #include "core/rng.h"
+#include "tasks/bpe.h"
 #include "tasks/task.h"
 
 /* Large enough for windows of a few thousand bytes inside one held-out
@@ -42,6 +43,13 @@ typedef struct Corpus {
     int n_spans;
     CorpusSpan *spans;        /* every split's spans, in text order */
     unsigned char *span_split;/* the TaskSplit of each span */
+    /* --bpe (corpus_tokenize): the merges learnt from the training spans and every span encoded on its own, span
+     * i's tokens at tokens[tok_spans[i].start ..], so a window of tokens never leaves its split either. NULL
+     * tokens: the bytes are the tokens. */
+    Bpe bpe;
+    int *tokens;
+    CorpusSpan *tok_spans;
+    size_t split_tokens[3];
 } Corpus;
 
 /* --data: a UTF-8 text file, a directory of them (regular files whose name
@@ -60,11 +68,19 @@ void corpus_identity(const Corpus *c, char *buf, size_t cap);
 /* Splits c by seed into blocks of `block` bytes (CORPUS_BLOCK outside the
  * tests). Fails when there are fewer than 3 blocks. */
 int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e);
-/* The longest span of split s: windows longer than it cannot be drawn. */
+/* --bpe N: learns a byte-level BPE of N tokens from the training spans
+ * alone (tasks/bpe.h) and encodes every span; after corpus_split, which
+ * drops an earlier tokenization. */
+int corpus_tokenize(Corpus *c, int vocab, Err *e);
+/* "tokens" with --bpe, else "bytes": the unit of corpus_longest and corpus_draw. */
+const char *corpus_unit(const Corpus *c);
+/* The longest span of split s, in the corpus's unit: windows longer than it
+ * cannot be drawn. */
 size_t corpus_longest(const Corpus *c, TaskSplit s);
-/* A window of w bytes inside one span of split s, uniform over every
- * position it can start at; returns its first byte's offset. The split
- * must have a span of at least w bytes. */
+/* A window of w units (bytes, or tokens with --bpe) inside one span of split
+ * s, uniform over every position it can start at; returns its first unit's
+ * offset into c->bytes (or c->tokens). The split must have a span of at
+ * least w units. */
 size_t corpus_draw(const Corpus *c, TaskSplit s, size_t w, Rng *r);
 const char *corpus_split_name(TaskSplit s);
 

@@ -55,6 +55,11 @@ int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e)
     CorpusSpan *spans = malloc(n_spans * (sizeof *spans + 1));
     if (!spans) { free(tag); return err_set(e, "--data %s: out of memory for %zu spans", c->name, n_spans); }
     free(c->spans);
+    free(c->tokens); /* a tokenization belongs to the split it was learnt on */
+    free(c->tok_spans);
+    bpe_free(&c->bpe);
+    c->tokens = NULL;
+    c->tok_spans = NULL;
     c->spans = spans;
     c->span_split = (unsigned char *)(spans + n_spans);
     c->n_spans = 0;
@@ -75,25 +80,63 @@ int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e)
     return 0;
 }
 
+int corpus_tokenize(Corpus *c, int vocab, Err *e)
+{
+    free(c->tokens); /* a second call replaces the first */
+    free(c->tok_spans);
+    bpe_free(&c->bpe);
+    c->tokens = NULL;
+    c->tok_spans = NULL;
+    const unsigned char **texts = malloc((size_t)c->n_spans * sizeof *texts);
+    size_t *lens = malloc((size_t)c->n_spans * sizeof *lens);
+    int n = 0, rc = -1;
+    if (!texts || !lens) { err_set(e, "--bpe: out of memory"); goto out; }
+    for (int i = 0; i < c->n_spans; i++)
+        if (c->span_split[i] == SPLIT_TRAIN) texts[n] = c->bytes + c->spans[i].start, lens[n++] = c->spans[i].len;
+    if (bpe_train(&c->bpe, texts, lens, n, vocab, e)) goto out;
+    c->tokens = malloc((c->n_bytes ? c->n_bytes : 1) * sizeof *c->tokens); /* at most a token a byte */
+    c->tok_spans = malloc((size_t)c->n_spans * sizeof *c->tok_spans);
+    if (!c->tokens || !c->tok_spans) { err_set(e, "--bpe: out of memory for %zu tokens", c->n_bytes); goto out; }
+    size_t at = 0;
+    c->split_tokens[0] = c->split_tokens[1] = c->split_tokens[2] = 0;
+    for (int i = 0; i < c->n_spans; i++) {
+        size_t k = bpe_encode(&c->bpe, c->bytes + c->spans[i].start, c->spans[i].len, c->tokens + at);
+        c->tok_spans[i] = (CorpusSpan){at, k};
+        c->split_tokens[c->span_split[i]] += k;
+        at += k;
+    }
+    rc = 0;
+out:
+    free(texts);
+    free(lens);
+    return rc;
+}
+
+const char *corpus_unit(const Corpus *c) { return c->tokens ? "tokens" : "bytes"; }
+
+/* A span in the corpus's unit: bytes, or tokens with --bpe. */
+static CorpusSpan span(const Corpus *c, int i) { return c->tokens ? c->tok_spans[i] : c->spans[i]; }
+
 size_t corpus_longest(const Corpus *c, TaskSplit s)
 {
     size_t best = 0;
     for (int i = 0; i < c->n_spans; i++)
-        if (c->span_split[i] == s && c->spans[i].len > best) best = c->spans[i].len;
+        if (c->span_split[i] == s && span(c, i).len > best) best = span(c, i).len;
     return best;
 }
 
 size_t corpus_draw(const Corpus *c, TaskSplit s, size_t w, Rng *r)
 {
-    /* a span of len bytes holds len - w + 1 windows: count them all, pick one */
+    /* a span of len units holds len - w + 1 windows: count them all, pick one */
     uint64_t total = 0;
     for (int i = 0; i < c->n_spans; i++)
-        if (c->span_split[i] == s && c->spans[i].len >= w) total += c->spans[i].len - w + 1;
+        if (c->span_split[i] == s && span(c, i).len >= w) total += span(c, i).len - w + 1;
     uint64_t u = rng_u64(r) % total; /* total < 2^40 for any corpus that fits: the bias is below 2^-24 */
     for (int i = 0; i < c->n_spans; i++) {
-        if (c->span_split[i] != s || c->spans[i].len < w) continue;
-        uint64_t here = c->spans[i].len - w + 1;
-        if (u < here) return c->spans[i].start + (size_t)u;
+        CorpusSpan sp = span(c, i);
+        if (c->span_split[i] != s || sp.len < w) continue;
+        uint64_t here = sp.len - w + 1;
+        if (u < here) return sp.start + (size_t)u;
         u -= here;
     }
     return 0; /* not reached: u < total */

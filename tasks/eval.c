@@ -71,14 +71,21 @@ int eval_position_bucket(int p)
  * loss is summed in the order it always was, so its digits do not move. */
 typedef struct {
     long tokens_right, tokens, strings_right;
-    double loss_sum;
+    double loss_sum, bytes; /* bytes: what the scored targets stand for (a text; one a token without --bpe) */
     long pos_tokens[EVAL_MAX_BUCKETS];
-    double pos_loss[EVAL_MAX_BUCKETS];
+    double pos_loss[EVAL_MAX_BUCKETS], pos_bytes[EVAL_MAX_BUCKETS];
 } Tally;
 
+/* The bytes a target stands for: a BPE token's, else 1. */
+static int target_bytes(const Task *task, const TaskCfg *tc, int target)
+{
+    return task->token_bytes ? task->token_bytes(tc, target) : 1;
+}
+
 /* Argmax (the first of equal maxima) and cross-entropy of one scored row at
- * position t (0-based: t + 1 tokens of context). */
-static int score_row(const real *z, int V, int target, int t, Tally *tl)
+ * position t (0-based: t + 1 tokens of context); the target stands for
+ * `bytes` bytes of text. */
+static int score_row(const real *z, int V, int target, int t, int bytes, Tally *tl)
 {
     int best = 0;
     for (int v = 1; v < V; v++) best = z[v] > z[best] ? v : best;
@@ -90,6 +97,8 @@ static int score_row(const real *z, int V, int target, int t, Tally *tl)
     tl->tokens++;
     tl->pos_loss[k] += loss;
     tl->pos_tokens[k]++;
+    tl->bytes += bytes;
+    tl->pos_bytes[k] += bytes;
     tl->tokens_right += best == target;
     return best == target;
 }
@@ -117,7 +126,8 @@ static int run_parallel(Model *m, const Task *task, const TaskCfg *tc, int n, in
             int all = 1;
             for (int t = 0; t < T; t++) {
                 size_t i = (size_t)s * T + t;
-                if (b.mask[i]) all &= score_row(m->logits + i * V, V, b.targets[i], t, tl);
+                if (b.mask[i])
+                    all &= score_row(m->logits + i * V, V, b.targets[i], t, target_bytes(task, tc, b.targets[i]), tl);
             }
             tl->strings_right += all;
         }
@@ -163,7 +173,8 @@ static int run_decode(Model *m, const Task *task, const TaskCfg *tc, int n, int 
             if (decoder_step(&d, tok, e)) goto out;
             for (int s = 0; s < nb; s++) {
                 size_t i = (size_t)s * T + t;
-                if (b.mask[i]) all[s] &= score_row(d.logits + (size_t)s * V, V, b.targets[i], t, tl);
+                if (b.mask[i])
+                    all[s] &= score_row(d.logits + (size_t)s * V, V, b.targets[i], t, target_bytes(task, tc, b.targets[i]), tl);
             }
             if ((t & 255) == 255) progress_tick(p, (long)done * T + (long)nb * (t + 1), n, done, o->sequences);
         }
@@ -190,7 +201,7 @@ static void by_position(const Tally *tl, int T, int text, EvalResult *r)
         b->to = 1 << k < T ? 1 << k : T; /* k <= 22 */
         b->tokens = tl->pos_tokens[k];
         b->loss = b->tokens ? tl->pos_loss[k] / b->tokens : 0;
-        b->bits_per_byte = text ? b->loss / log(2.0) : 0;
+        b->bits_per_byte = text && b->tokens ? tl->pos_loss[k] / tl->pos_bytes[k] / log(2.0) : 0;
     }
 }
 
@@ -223,7 +234,8 @@ int eval_run(Model *m, const Task *task, const TaskCfg *tc, int n, const EvalOpt
     r->string_acc = (double)tl.strings_right / o->sequences;
     r->token_acc = tl.tokens ? (double)tl.tokens_right / tl.tokens : 0;
     r->loss = tl.tokens ? tl.loss_sum / tl.tokens : 0;
-    if (task->text) r->bits_per_byte = r->loss / log(2.0); /* one token is one byte */
+    /* one token is one byte without --bpe: then bytes == tokens and this is loss / ln 2 to the last digit */
+    if (task->text && tl.tokens) r->bits_per_byte = tl.loss_sum / tl.bytes / log(2.0);
     by_position(&tl, T, task->text, r);
     return 0;
 }

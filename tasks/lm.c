@@ -3,7 +3,10 @@
  * (corpus.h): the input is its first n bytes, the target at every position
  * the byte after it, and every position is scored. The tokenizer is the
  * bytes themselves, 256 symbols, so nothing is downloaded and bits per byte
- * is the loss over ln 2.
+ * is the loss over ln 2. With --bpe N the same holds in tokens of a BPE
+ * vocabulary learnt from the training text (tasks/bpe.h): a window is n + 1
+ * tokens, and bits per byte divide the loss by the bytes the scored tokens
+ * stand for.
  *
  * Shorter instances in a training batch (min-len < max-len) are padded at
  * the end with 0 and the padding is not scored; a text has no NUL bytes
@@ -13,7 +16,8 @@
 
 enum { BYTES = 256 };
 
-static int lm_vocab(const TaskCfg *c) { (void)c; return BYTES; }
+static int lm_vocab(const TaskCfg *c) { return c && c->corpus && c->corpus->tokens ? c->corpus->bpe.vocab : BYTES; }
+static int lm_token_bytes(const TaskCfg *c, int t) { return c->corpus && c->corpus->tokens ? c->corpus->bpe.len[t] : 1; }
 static int lm_seq_len(const TaskCfg *c, int n) { (void)c; return n; }
 
 /* Every split must hold a window of n + 1 bytes: the length is the same for
@@ -27,10 +31,11 @@ static int lm_check_length(const TaskCfg *c, int n, Err *e)
     for (TaskSplit s = SPLIT_TRAIN; s <= SPLIT_TEST; s++) {
         size_t longest = corpus_longest(k, s);
         if (longest < (size_t)n + 1)
-            return err_set(e, "--data %s: too short for length %d: its longest run of %s text is %zu bytes, a window "
+            return err_set(e, "--data %s: too short for length %d: its longest run of %s text is %zu %s, a window "
                               "needs %d (%zu bytes split by the seed into blocks of %zu: %zu train, %zu validation, "
-                              "%zu test)", k->name, n, corpus_split_name(s), longest, n + 1, k->n_bytes, k->block,
-                           k->split_bytes[SPLIT_TRAIN], k->split_bytes[SPLIT_VALIDATION], k->split_bytes[SPLIT_TEST]);
+                              "%zu test)", k->name, n, corpus_split_name(s), longest, corpus_unit(k), n + 1, k->n_bytes,
+                           k->block, k->split_bytes[SPLIT_TRAIN], k->split_bytes[SPLIT_VALIDATION],
+                           k->split_bytes[SPLIT_TEST]);
     }
     return 0;
 }
@@ -48,12 +53,14 @@ static void lm_make_batch(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, i
     int T = b->T;
     for (int s = 0; s < b->B; s++) {
         int n = n_lo + (int)rng_below(r, (uint32_t)(n_hi - n_lo + 1));
-        const unsigned char *w = k->bytes + corpus_draw(k, split, (size_t)n + 1, r);
+        size_t at = corpus_draw(k, split, (size_t)n + 1, r);
+        const unsigned char *w = k->bytes + at;
+        const int *wt = k->tokens ? k->tokens + at : NULL;
         int *tok = b->tokens + (size_t)s * T, *tgt = b->targets + (size_t)s * T;
         unsigned char *mask = b->mask + (size_t)s * T;
         for (int t = 0; t < T; t++) {
-            tok[t] = t < n ? w[t] : 0;
-            tgt[t] = t < n ? w[t + 1] : 0;
+            tok[t] = t >= n ? 0 : wt ? wt[t] : w[t];
+            tgt[t] = t >= n ? 0 : wt ? wt[t + 1] : w[t + 1];
             mask[t] = t < n;
         }
     }
@@ -69,4 +76,5 @@ const Task lm_task = {
     .validate = lm_validate,
     .check_length = lm_check_length,
     .make_batch = lm_make_batch,
+    .token_bytes = lm_token_bytes,
 };

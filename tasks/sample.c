@@ -44,6 +44,7 @@ static void write_settings(Out *o, const char *t, const TaskCfg *c)
         char id[64];
         corpus_identity(c->corpus, id, sizeof id);
         out_printf(o, ", \"data\": \"%s\"", id);
+        if (c->corpus->tokens) out_printf(o, ", \"bpe\": %d", c->corpus->bpe.vocab);
     } else out_printf(o, ", \"task-vocab\": %d", c->vocab);
     if (!strcmp(t, "selective_copy")) out_printf(o, ", \"n-data\": %d", c->n_data);
     if (!strcmp(t, "mqar"))

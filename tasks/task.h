@@ -29,7 +29,8 @@ typedef struct {
     int zero_noise;         /* mqar: 1 puts token 0 between the queries, 0 random tokens (Zoology's default) */
     int key_len, value_len; /* needle: tokens of the key and of the value */
     double depth;           /* needle: where the needle sits, in [0, 1]; < 0 draws it per instance */
-    const struct Corpus *corpus; /* lm: the text, loaded and split (tasks/corpus.h); not a setting */
+    int bpe;                /* lm: a byte-level BPE vocabulary of this many tokens (0: the 256 bytes) */
+    const struct Corpus *corpus; /* lm: the text, loaded, split and tokenized (tasks/corpus.h); not a setting */
 } TaskCfg;
 
 /* Which split a batch is for. The generators draw every split from its own
@@ -50,6 +51,8 @@ typedef struct Task {
     int (*check_length)(const TaskCfg *c, int n, Err *e);  /* can an instance have length n? */
     /* Fills b (B sequences, b->T >= seq_len(n_hi)) with lengths drawn from [n_lo, n_hi], for split. */
     void (*make_batch)(const TaskCfg *c, TaskSplit split, Rng *r, int n_lo, int n_hi, Batch *b);
+    /* A text: the bytes token t stands for, so bits per byte divide by bytes, not tokens; NULL elsewhere. */
+    int (*token_bytes)(const TaskCfg *c, int t);
 } Task;
 
 const Task *task_find(const char *name);

@@ -8,6 +8,9 @@
  *      every position scored;
  *   3. a model that predicts uniformly (all weights 0: every logit 0) scores
  *      exactly 8 bits per byte, at every position;
+ *   3a. --bpe: tokens decode to the text, merges stay inside chunks and come
+ *      from the training split alone, and bits per byte count the bytes the
+ *      scored tokens stand for;
  *   3b. the loss by position: buckets 1, 2, 3-4, 5-8, ... cover every position
  *      once per window, their token-weighted mean is the loss, and the
  *      decode path (a recurrent model) fills them as the parallel one;
@@ -21,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #endif
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,6 +246,109 @@ static void check_uniform(const char *path)
     corpus_free(c);
 }
 
+/* The text of tokens tok[0..n) through bpe_bytes. */
+static size_t decode(const Bpe *b, const int *tok, size_t n, unsigned char *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) k += (size_t)bpe_bytes(b, tok[i], out + k);
+    return k;
+}
+
+/* --bpe (tasks/bpe.h): the tokens decode to the text; no merge crosses a chunk (a word's last letter and the space
+ * after it, a letter and a digit); training twice gives the same merges; merges come from the training split
+ * alone (a word written only into the held-out blocks is never merged); every span's tokens decode to its bytes;
+ * a uniform model scores ln V nats a token and log2(V) x tokens / bytes bits a byte, the bytes being those the
+ * scored targets stand for. */
+static void check_bpe(const char *path)
+{
+    static const char text[] = "In the beginning God created the heaven and the earth.\n\n1:2 And the earth was without "
+                               "form,   and void; café naïve   résumé 12345 67\tthe the the  the\r\n";
+    const unsigned char *t = (const unsigned char *)text;
+    size_t n = strlen(text);
+    Bpe a, b;
+    Err e;
+    CHECK(!bpe_train(&a, &t, &n, 1, 300, &e) && !bpe_train(&b, &t, &n, 1, 300, &e), "bpe_train: %s", e.msg);
+    CHECK(a.n_merges > 5 && a.n_merges < 44 && a.vocab == 256 + a.n_merges,
+          "a short text stops early (no pair left twice): %d merges", a.n_merges);
+    CHECK(a.n_merges == b.n_merges && !memcmp(a.merge, b.merge, sizeof *a.merge * (size_t)a.n_merges),
+          "training twice gives the same merges");
+    int tok[400];
+    unsigned char back[400];
+    size_t k = bpe_encode(&a, t, n, tok);
+    CHECK(k < n && decode(&a, tok, k, back) == n && !memcmp(back, t, n), "encode then decode gives the text back");
+    int crossing = 0;
+    for (int v = 256; v < a.vocab; v++) {
+        unsigned char by[BPE_MAX_CHUNK];
+        int len = bpe_bytes(&a, v, by);
+        CHECK(len == a.len[v], "token %d: %d bytes, len says %d", v, len, a.len[v]);
+        for (int i = 0; i + 1 < len; i++) {
+            int letter = isalpha(by[i]) || by[i] >= 0x80, next_letter = isalpha(by[i + 1]) || by[i + 1] >= 0x80;
+            crossing += (letter && by[i + 1] == ' ') || (letter && isdigit(by[i + 1])) || (isdigit(by[i]) && next_letter);
+        }
+    }
+    CHECK(!crossing, "%d merged tokens cross a chunk boundary", crossing);
+    CHECK(bpe_train(&b, &t, &n, 1, 256, &e) == -1 && strstr(e.msg, "--bpe 256: a vocabulary of 257 to 65536"),
+          "a vocabulary of only the bytes is refused: %s", e.msg);
+    bpe_free(&a);
+    bpe_free(&b);
+
+    /* the corpus: a word only in held-out blocks never becomes a token */
+    Corpus *c = load_split(path);
+    for (int i = 0; i < c->n_spans; i++)
+        if (c->span_split[i] != SPLIT_TRAIN)
+            for (size_t j = 0; j + 6 < c->spans[i].len; j += 7) memcpy(c->bytes + c->spans[i].start + j, " QXZQXZ", 7);
+    CHECK(!corpus_tokenize(c, 300, &e), "corpus_tokenize: %s", e.msg);
+    int held_out_merged = 0;
+    for (int v = 256; v < c->bpe.vocab; v++) {
+        unsigned char by[BPE_MAX_CHUNK];
+        int len = bpe_bytes(&c->bpe, v, by);
+        held_out_merged += memchr(by, 'Q', (size_t)len) || memchr(by, 'X', (size_t)len) || memchr(by, 'Z', (size_t)len);
+    }
+    CHECK(c->bpe.vocab == 300 && !held_out_merged, "%d of %d tokens hold held-out text", held_out_merged, c->bpe.vocab);
+    size_t tokens = 0;
+    int spans_back = 1;
+    unsigned char *buf = malloc(c->n_bytes);
+    for (int i = 0; i < c->n_spans; i++) {
+        size_t got = decode(&c->bpe, c->tokens + c->tok_spans[i].start, c->tok_spans[i].len, buf);
+        spans_back &= got == c->spans[i].len && !memcmp(buf, c->bytes + c->spans[i].start, got);
+        tokens += c->tok_spans[i].len;
+    }
+    free(buf);
+    CHECK(spans_back && tokens == c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2] && tokens < c->n_bytes * 3 / 5,
+          "every span's tokens decode to its bytes (%zu tokens for %zu bytes)", tokens, c->n_bytes);
+
+    corpus_free(c);
+
+    /* a uniform model over V tokens, with the windows the eval draws made again to count their bytes */
+    c = load_split(path);
+    CHECK(!corpus_tokenize(c, 300, &e), "corpus_tokenize: %s", e.msg);
+    const Task *lm = task_find("lm");
+    TaskCfg cfg = {.min_len = 64, .max_len = 64, .bpe = 300, .corpus = c};
+    CHECK(lm->vocab_size(&cfg) == 300, "the task's vocabulary is the BPE's");
+    ModelArgs ma;
+    model_args_defaults(&ma);
+    ma.layers = 1, ma.d_model = 32, ma.heads = 2;
+    ModelCfg mc;
+    Model m;
+    if (model_args_to_cfg(&ma, 300, &mc, &e) || model_create(&m, &mc, &e)) { fprintf(stderr, "%s\n", e.msg); exit(1); }
+    memset(m.params, 0, sizeof(real) * m.n_params);
+    EvalResult r;
+    CHECK(!eval_length(&m, lm, &cfg, 64, 40, 20, 1, &r, &e), "eval: %s", e.msg);
+    Batch bt;
+    if (batch_alloc(&bt, 40, 64, &e)) exit(1);
+    Rng rng = eval_stream(1, 64, 0);
+    lm->make_batch(&cfg, SPLIT_TEST, &rng, 64, 64, &bt);
+    double bytes = 0;
+    for (int i = 0; i < 40 * 64; i++) bytes += c->bpe.len[bt.targets[i]];
+    double want = 40 * 64 * log(300.0) / bytes / log(2.0);
+    CHECK(fabs(r.loss - log(300.0)) < 1e-9 && fabs(r.bits_per_byte - want) < 1e-9 && bytes > 2 * 40 * 64,
+          "uniform over 300 tokens: %.12f nats (ln 300 = %.12f), %.12f bits a byte over %.0f bytes (want %.12f)",
+          r.loss, log(300.0), r.bits_per_byte, bytes, want);
+    batch_free(&bt);
+    model_free(&m);
+    corpus_free(c);
+}
+
 /* The buckets of r (n positions, seqs windows) tile 1..n in doubling widths (1, 2, 3-4, 5-8, ...), each
  * position scored once per window, and their token-weighted mean is the overall loss. */
 static void check_buckets(const char *label, const EvalResult *r, int n, int seqs)
@@ -454,6 +561,36 @@ static void check_cli(const char *text_path)
     snprintf(args, sizeof args, "--task copy --data '%s'", text_path);
     expect_refused("--data for copy", args, "--data is for the lm task (task is copy)");
     expect_refused("unknown debian text", "--task lm --data debian:nothing", "debian:nothing: unknown");
+    snprintf(args, sizeof args, "--task copy --bpe 300");
+    expect_refused("--bpe for copy", args, "--bpe is for the lm task (task is copy)");
+    snprintf(args, sizeof args, "--task lm --data '%s' --bpe 200", text_path);
+    expect_refused("--bpe below the bytes", args, "--bpe 200: a vocabulary of 257 to 65536");
+    /* a BPE model's checkpoint: its merges saved beside it, eval learns the same ones from its training record
+     * (another seed's split would give other merges, and is refused) and scores what train scored */
+    snprintf(args, sizeof args, "'%s' train --task lm --data '%s' --bpe 300 --max-len 32 --layers 1 --d-model 16 "
+             "--heads 2 --steps 3 --batch 2 --eval-seqs 8 --val-seqs 0 --save '%s/bpe-model' --out '%s/bpe-train.json'",
+             bin, text_path, tmp, tmp);
+    CHECK(sh(args) == 0, "train --bpe 300 --save");
+    snprintf(args, sizeof args, "'%s' eval --model '%s/bpe-model' --seqs 8 --out '%s/bpe-eval.json'", bin, tmp, tmp);
+    CHECK(sh(args) == 0, "eval of the BPE checkpoint");
+    char *tr_text = check_slurp(tmp, "bpe-train.json"), *ev_text = check_slurp(tmp, "bpe-eval.json");
+    cJSON *tr = cJSON_Parse(tr_text), *ev = cJSON_Parse(ev_text);
+    free(tr_text);
+    free(ev_text);
+    const cJSON *tev0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(tr, "metrics"), "eval"), 0);
+    const cJSON *e0 = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "metrics"), "eval"), 0);
+    const cJSON *tk = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(ev, "data"), "tokenizer");
+    /* the same windows in batches of 2 and of 8: equal but for the float rounding of the batched products */
+    CHECK(tev0 && e0 && fabs(check_num(tev0, "bits_per_byte") / check_num(e0, "bits_per_byte") - 1) < 1e-6 &&
+              check_num(tk, "vocab_size") == 300,
+          "eval of a BPE checkpoint scores what train scored on the same windows, with its 300 tokens");
+    cJSON_Delete(tr);
+    cJSON_Delete(ev);
+    snprintf(args, sizeof args, "'%s' eval --model '%s/bpe-model' --seqs 8 --seed 2", bin, tmp);
+    int rc2 = sh(args);
+    char *err2 = check_slurp(tmp, "err.txt");
+    CHECK(rc2 == 2 && strstr(err2, "not the ones it was trained with"), "another seed's merges refused: %d [%s]", rc2, err2);
+    free(err2);
 
     snprintf(args, sizeof args, "--task lm --data '%s' --roofline '%s/no-roofline.json'", text_path, tmp);
     expect_refused("missing --roofline file", args, "no-roofline.json");
@@ -512,6 +649,9 @@ static void check_cli(const char *text_path)
     double frac = check_num(metrics, "roofline_fraction");
     CHECK(tps > 0 && fpt > 0 && fabs(frac - tps * fpt / 1e16) <= 1e-9 * frac,
           "lm result: %g tokens/s x %g FLOPs/token = %g of a 1e7 GFLOP/s peak", tps, fpt, frac);
+    double flops = check_num(metrics, "train_flops"), tokens = check_num(metrics, "tokens");
+    CHECK(tokens > 0 && fabs(flops - fpt * tokens) <= 1e-9 * flops, "lm result: train_flops %g = %g FLOPs/token x %g tokens",
+          flops, fpt, tokens);
     CHECK(cJSON_GetObjectItemCaseSensitive(j, "roofline") != NULL, "lm result: the roofline it was measured against");
     cJSON_Delete(j);
     /* the digest knows the corpus by its bytes: the same text elsewhere agrees, another text does not */
@@ -554,6 +694,7 @@ int main(void)
     check_layout(path);
     check_directory();
     check_uniform(path);
+    check_bpe(path);
     check_by_position(path);
     check_overfit();
     if (bin) check_cli(path);

@@ -3,13 +3,15 @@
 
 `seqbench train --task lm --save DIR` on a small text (the GPL-3 that
 Debian's base-files keeps in /usr/share/common-licenses, copied into the work
-directory), a 2-layer d_model 64 Transformer (llama) and a Mamba, a few
-hundred steps on one thread. Then for each:
+directory), a 2-layer d_model 64 Transformer (llama) and a Mamba on bytes,
+and the Transformer on a 320-token BPE vocabulary train learns from the
+training split, a few hundred steps on one thread. Then for each:
   - `seqbench eval --model DIR` scores the test split: mean loss in nats per
     token (= per byte) and bits per byte;
-  - `seqbench sample --split test` gives the same test windows, which the
-    checkpoint loaded with AutoModelForCausalLM (byte vocabulary, 256 ids)
-    scores at every position;
+  - `seqbench sample --split test` gives the same test windows (the same
+    token ids: sample learns the same merges from the same text and seed),
+    which the checkpoint loaded with AutoModelForCausalLM (256 byte ids, or
+    the BPE's 320) scores at every position;
   - the two mean losses must agree within LOSS_TOL relative. Both sides run
     float32 models; the loss is averaged in float64 on this side, so what is
     left is the float32 rounding of two implementations, averaged over 12,800
@@ -21,7 +23,6 @@ Runs from run.py (`make interop`) or alone:
 
 import argparse
 import json
-import math
 import os
 import shutil
 import sys
@@ -35,9 +36,12 @@ SEED = 1
 N = 64            # window length (max-len)
 WINDOWS = 200     # test windows scored on both sides (12,800 positions)
 LOSS_TOL = 1e-5   # relative, on the mean loss
-MODELS = [        # (label, arch options, steps, expected transformers class)
-    ("transformer", ["--arch", "transformer", "--layers", "2", "--d-model", "64"], 300, "LlamaForCausalLM"),
-    ("mamba", ["--arch", "mamba", "--layers", "2", "--d-model", "64"], 300, "MambaForCausalLM"),
+MODELS = [        # (label, arch options, tokenizer options, steps, expected transformers class)
+    ("transformer", ["--arch", "transformer", "--layers", "2", "--d-model", "64"], [], 300, "LlamaForCausalLM"),
+    ("mamba", ["--arch", "mamba", "--layers", "2", "--d-model", "64"], [], 300, "MambaForCausalLM"),
+    # a BPE vocabulary learnt by train from the training split: sample gives the same ids from the same text and seed
+    ("transformer-bpe", ["--arch", "transformer", "--layers", "2", "--d-model", "64"], ["--bpe", 320], 300,
+     "LlamaForCausalLM"),
 ]
 
 
@@ -56,11 +60,11 @@ def hf_mean_loss(model, insts, chunk=50):
     return total / count, count
 
 
-def check_model(rep, sb, work, text, label, aopts, steps, expect):
+def check_model(rep, sb, work, text, label, aopts, tokopts, steps, expect):
     from common import check_load, one_line
     tag = f"lm [{label}, {steps} steps, n={N}]"
     d = os.path.join(work, f"lm-{label}")
-    topts = ["--task", "lm", "--data", text, "--max-len", N]
+    topts = ["--task", "lm", "--data", text, "--max-len", N, *tokopts]
     try:
         sb.run("train", *topts, *aopts, "--steps", steps, "--batch", 16, "--seed", SEED, "--threads", 1,
                "--val-seqs", 0, "--eval-seqs", 10, "--save", d)
@@ -77,11 +81,10 @@ def check_model(rep, sb, work, text, label, aopts, steps, expect):
     hf_loss, count = hf_mean_loss(model, j["instances"])
     rel = abs(hf_loss - ev["loss"]) / abs(ev["loss"])
     rep.add(f"{tag}: test loss through transformers = `seqbench eval`", rel <= LOSS_TOL,
-            f"{WINDOWS} test windows, {count} positions: {hf_loss:.7f} vs {ev['loss']:.7f} nats/byte "
-            f"(rel {rel:.1e} <= {LOSS_TOL:g}); bits/byte {hf_loss / math.log(2):.5f} vs {ev['bits_per_byte']:.5f}",
-            rel=rel, transformers_loss=hf_loss, seqbench_loss=ev["loss"],
-            transformers_bits_per_byte=hf_loss / math.log(2), seqbench_bits_per_byte=ev["bits_per_byte"],
-            positions=count)
+            f"{WINDOWS} test windows, {count} positions: {hf_loss:.7f} vs {ev['loss']:.7f} nats/token "
+            f"(rel {rel:.1e} <= {LOSS_TOL:g}; seqbench {ev['bits_per_byte']:.5f} bits/byte)",
+            rel=rel, transformers_loss=hf_loss, seqbench_loss=ev["loss"], seqbench_bits_per_byte=ev["bits_per_byte"],
+            vocab_size=j["vocab_size"], positions=count)
 
 
 def run(rep, sb, work):
@@ -90,9 +93,9 @@ def run(rep, sb, work):
         return
     text = os.path.join(work, "gpl-3.txt")  # a copy: the run names a file of its own, as a user would
     shutil.copyfile(TEXT, text)
-    for label, aopts, steps, expect in MODELS:
+    for label, aopts, tokopts, steps, expect in MODELS:
         try:
-            check_model(rep, sb, work, text, label, aopts, steps, expect)
+            check_model(rep, sb, work, text, label, aopts, tokopts, steps, expect)
         except Exception as e:  # noqa: BLE001 - recorded; the other model still runs
             from common import one_line
             rep.add(f"lm [{label}]: ran to the end", False, f"{type(e).__name__}: {one_line(e)}")
