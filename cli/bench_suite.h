@@ -14,5 +14,6 @@ int bench_throughput_main(int argc, char **argv);
 int bench_prefill_main(int argc, char **argv);
 int bench_kernels_main(int argc, char **argv);
 int bench_memory_main(int argc, char **argv);
+int bench_cells_main(int argc, char **argv);
 
 #endif

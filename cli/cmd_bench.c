@@ -88,6 +88,7 @@ static const struct {
     {"prefill", bench_prefill_main, "tokens/s of the parallel forward against sequence length"},
     {"kernels", bench_kernels_main, "scan and attention time against length, forward and forward+backward, log-log slopes"},
     {"memory", bench_memory_main, "decode state / KV-cache bytes against context, analytic and measured"},
+    {"cells", bench_cells_main, "the training step of every training cell of a profile at its shape (--vs another build)"},
 };
 
 static void usage(FILE *f)

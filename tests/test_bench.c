@@ -121,6 +121,75 @@ static void expect_fail(const char *what, const char *args, const char *kw)
     CHECK(stat(path, &sb) != 0, "%s: wrote a result", what);
 }
 
+/* bench cells (issue 30, item 5): a fixture spec of two tiny training cells, timed against a stand-in for another
+ * build (a shell script that answers `train --help` without --lr and writes a result of 7 ms a step): each cell's
+ * ms/step, the steps its results say it ran (else its cap), the totals and their ratio by their arithmetic, the
+ * option the other build lacks named; a --vs that is not a program refused in one line. */
+static void check_cells(void)
+{
+    char dir[300], path[400], args[2048];
+    snprintf(dir, sizeof dir, "%s/specs", tmp);
+    mkdir(dir, 0755);
+    snprintf(path, sizeof path, "%s/tiny.json", dir);
+    FILE *f = fopen(path, "w");
+    fprintf(f, "{\"name\": \"tiny\", \"command\": \"train\", \"base\": {\"task\": \"copy\", \"max-len\": 4, "
+               "\"layers\": 1, \"d-model\": 8, \"heads\": 1, \"batch\": 2, \"lr\": 0.01, \"steps\": 50},"
+               " \"profiles\": {\"quick\": {\"seeds\": [1, 2]}}, \"seeds\": [1],"
+               " \"cells\": [{\"name\": \"a\"}, {\"name\": \"b\", \"arch\": \"hawk\", \"steps\": 80}]}\n");
+    fclose(f);
+    /* cell a ran 30 and 40 steps in its two seeds; b has no results, so its cap of 80 counts */
+    snprintf(path, sizeof path, "%s/res/tiny", tmp);
+    char mk[600];
+    snprintf(mk, sizeof mk, "mkdir -p %s", path);
+    CHECK(system(mk) == 0, "mkdir");
+    for (int k = 1; k <= 2; k++) {
+        char rp[500];
+        snprintf(rp, sizeof rp, "%s/a.seed%d.json", path, k);
+        FILE *r = fopen(rp, "w");
+        fprintf(r, "{\"metrics\": {\"steps\": %d}}\n", 20 + 10 * k);
+        fclose(r);
+    }
+    char other[300];
+    snprintf(other, sizeof other, "%s/other-build", tmp);
+    f = fopen(other, "w");
+    fprintf(f, "#!/bin/sh\n"
+               "[ \"$2\" = --help ] && { printf '  --task x\\n  --max-len x\\n  --layers x\\n  --d-model x\\n  --heads x\\n"
+               "  --batch x\\n  --steps x\\n  --arch x\\n  --seed x\\n  --threads x\\n  --val-seqs x\\n  --stop-acc x\\n"
+               "  --len-warmup x\\n  --eval-lengths x\\n  --eval-seqs x\\n  --eval-depths x\\n  --out x\\n'; exit 0; }\n"
+               "for a; do case $a in --lr) echo lr given >&2; exit 3;; esac; done\n"
+               "while [ $# -gt 1 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
+               "echo '{\"metrics\": {\"ms_per_step\": 7}}' > \"$out\"\n");
+    fclose(f);
+    chmod(other, 0755);
+    snprintf(args, sizeof args, "bench cells --experiments %s --results %s/res --steps 2 --repeats 2 --vs %s "
+             "--roofline %s --out %s/cells.json", dir, tmp, other, fake, tmp);
+    CHECK(run(args) == 0, "bench cells: %s", slurp("err.txt"));
+    cJSON *res = load("cells.json");
+    const cJSON *cells = cJSON_GetObjectItemCaseSensitive(res, "cells");
+    const cJSON *a = cJSON_GetArrayItem(cells, 0), *b = cJSON_GetArrayItem(cells, 1);
+    CHECK(cJSON_GetArraySize(cells) == 2 && num(a, "steps") == 35 && num(b, "steps") == 80 &&
+              num(a, "tokens_per_step") == 2 * 9 && num(a, "length") == 4,
+          "bench cells: a runs 35 steps a seed (its results), b 80 (its cap); 2 x 9 tokens a step");
+    double total = 0;
+    for (int i = 0; i < 2; i++) {
+        const cJSON *c = cJSON_GetArrayItem(cells, i);
+        CHECK(num(c, "ms_per_step") > 0 && num(c, "ms_per_step_vs") == 7 &&
+                  cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(c, "ms_per_step_runs")) == 2 &&
+                  fabs(num(c, "seconds") - num(c, "steps") * num(c, "ms_per_step") / 1e3) < 1e-9,
+              "bench cells: cell %d: its ms/step, the other build's 7, seconds = steps x ms/step", i);
+        total += num(c, "seconds");
+        const cJSON *lacks = cJSON_GetObjectItemCaseSensitive(c, "options_vs_lacks");
+        CHECK(cJSON_IsString(lacks) && !strcmp(lacks->valuestring, "--lr"), "bench cells: the other build lacks --lr");
+    }
+    CHECK(fabs(num(res, "total_seconds") - total) < 1e-9 && num(res, "total_seconds_vs") == (35 + 80) * 7 / 1e3 &&
+              fabs(num(res, "ratio") - total / num(res, "total_seconds_vs")) < 1e-12,
+          "bench cells: totals %g and %g, ratio %g", num(res, "total_seconds"), num(res, "total_seconds_vs"),
+          num(res, "ratio"));
+    cJSON_Delete(res);
+    snprintf(args, sizeof args, "bench cells --experiments %s --vs %s/nothing-here --out %s/never.json", dir, tmp, tmp);
+    expect_fail("bench cells --vs missing", args, "--vs");
+}
+
 int main(void)
 {
     bin = getenv("SEQ_BINARY");
@@ -301,6 +370,7 @@ int main(void)
     snprintf(args, sizeof args, "bench roofline --gemm-n 10 %s", never);
     expect_fail("roofline gemm too small", args, "--gemm-n");
 
+    check_cells();
     check_rmtree(tmp);
     return check_summary();
 }
