@@ -682,11 +682,12 @@ static void plots(void)
 }
 
 /* Every shipped training spec runs >= 3 seeds at quick and >= 5 at paper, one at smoke (issue 28, item 2);
- * every spec's claims pass claims_check. */
+ * lm_scaling 3 at paper, as issue 31 asks (5 would cost its 18 cells 6.3 h); every spec's claims pass
+ * claims_check. */
 static void shipped_specs(void)
 {
     static const char *const NAMES[] = {"copy_length", "griffin_induction", "griffin_selective_copy", "induction_cpu",
-                                        "mqar_state", "needle_cpu", "selective_copy_cpu", "waleffe_ratio"};
+                                        "lm_context", "lm_scaling", "mqar_state", "needle_cpu", "selective_copy_cpu", "waleffe_ratio"};
     char cmd[1200];
     snprintf(cmd, sizeof cmd, "ls %s/experiments/*.json | wc -l > %s/n_specs.txt", src, tmp);
     CHECK(run(cmd) == 0, "ls experiments");
@@ -712,8 +713,9 @@ static void shipped_specs(void)
             CHECK(experiment_plan(&r, "", &p, &e) == 0, "%s %s: %s", NAMES[i], PROF[k], e.msg);
             int n_cells = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "cells"));
             int n_seeds = n_cells ? p.n / n_cells : 0;
-            CHECK(k ? n_seeds >= MIN[k] : n_seeds == 1, "%s at %s runs %d seeds (want %s%d)", NAMES[i], PROF[k],
-                  n_seeds, k ? ">= " : "", MIN[k]);
+            int min = k == 2 && !strcmp(NAMES[i], "lm_scaling") ? 3 : MIN[k];
+            CHECK(k ? n_seeds >= min : n_seeds == 1, "%s at %s runs %d seeds (want %s%d)", NAMES[i], PROF[k], n_seeds,
+                  k ? ">= " : "", min);
             /* "scaled" is for the report, never an option of the command */
             for (int c = 0; c < p.n; c++)
                 for (int a = 0; p.argv[c][a]; a++) CHECK(strcmp(p.argv[c][a], "--scaled"), "%s %s passes --scaled", NAMES[i], PROF[k]);
