@@ -106,19 +106,23 @@ static const char *arg_value(char **argv, const char *flag)
 }
 
 /* The cell's command for a timed run: its own options (less those `known` lacks, named in dropped), then what
- * makes it a bare timing of the step. */
+ * makes it a bare timing of the step. One allocation holds the list and the two numbers it spells out: free()
+ * the result. */
 static char **timing_argv(const Cell *c, int steps, const char *out, const char *known, char *dropped, size_t dcap)
 {
-    static char steps_s[32], len_s[32];
-    snprintf(steps_s, sizeof steps_s, "%d", steps);
-    snprintf(len_s, sizeof len_s, "%d", c->length);
+    enum { NUM = 32 };
+    int n = 0;
+    while (c->argv[n]) n++;
+    size_t n_ptrs = (size_t)n + 20;
+    char **a = calloc(1, n_ptrs * sizeof *a + 2 * NUM);
+    if (!a) return NULL;
+    char *steps_s = (char *)(a + n_ptrs), *len_s = steps_s + NUM;
+    snprintf(steps_s, NUM, "%d", steps);
+    snprintf(len_s, NUM, "%d", c->length);
     const char *extra[] = {"--steps", steps_s, "--val-seqs", "0", "--stop-acc", "0", "--len-warmup", "0",
                            "--eval-lengths", len_s, "--eval-seqs", "1", "--eval-depths", "", "--threads", "1",
                            "--out", out, NULL};
-    int n = 0;
-    while (c->argv[n]) n++;
-    char **a = calloc((size_t)n + sizeof extra / sizeof *extra + 1, sizeof *a);
-    if (!a) return NULL;
+    _Static_assert(sizeof extra / sizeof *extra < 20, "timing_argv's room for its own options");
     int k = 0;
     a[k++] = c->argv[0];
     a[k++] = c->argv[1]; /* "train" */
@@ -275,8 +279,11 @@ int bench_cells_main(int argc, char **argv)
     for (int i = 0; i < n_names; i++) free(names[i]);
     if (!n_cells) die("bench cells: no training cells in %s at profile %s%s%s", experiments, profile, *only ? " among " : "", only);
 
-    char tmp[] = "/tmp/seqbench-cells-XXXXXX";
-    if (!mkdtemp(tmp)) die("bench cells: cannot make a temporary directory");
+    /* the runs' results and output, in a scratch directory under $TMPDIR (the system's default without it) */
+    const char *tmpdir = getenv("TMPDIR");
+    char tmp[1024];
+    snprintf(tmp, sizeof tmp, "%s/seqbench-cells-XXXXXX", tmpdir && *tmpdir ? tmpdir : P_tmpdir);
+    if (!mkdtemp(tmp)) die("bench cells: cannot make a temporary directory in %s", tmpdir && *tmpdir ? tmpdir : P_tmpdir);
     char self[1024];
     ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
     if (sl <= 0) die("bench cells: cannot find this binary (/proc/self/exe)");

@@ -91,10 +91,10 @@ static inline const Task *task_args_resolve(TaskArgs *a, uint64_t seed, Err *e)
             double t0 = now_seconds();
             if (corpus_tokenize(a->corpus, a->cfg.bpe, e)) return NULL;
             const Corpus *c = a->corpus;
+            size_t tokens = c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2];
             fprintf(stderr, "bpe: %d tokens (%d merges) learnt from the %zu training bytes in %.1f s; %zu bytes are "
                     "%zu tokens, %.2f bytes a token\n", c->bpe.vocab, c->bpe.n_merges, c->split_bytes[SPLIT_TRAIN],
-                    now_seconds() - t0, c->n_bytes, c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2],
-                    (double)c->n_bytes / (double)(c->split_tokens[0] + c->split_tokens[1] + c->split_tokens[2]));
+                    now_seconds() - t0, c->n_bytes, tokens, (double)c->n_bytes / (double)tokens);
         }
         a->cfg.corpus = a->corpus;
         corpus_identity(a->corpus, a->data_identity, sizeof a->data_identity);

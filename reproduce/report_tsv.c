@@ -348,17 +348,6 @@ static int curve_tsv(RepExp *x, const char *results, Err *e)
     return finish(f, path, blocks, e);
 }
 
-/* by_position[k] of the eval entry at length L of a run, or NULL */
-static const cJSON *bucket_at(const cJSON *run, double L, int k)
-{
-    const cJSON *ev;
-    cJSON_ArrayForEach(ev, get(get(run, "metrics"), "eval")) {
-        const cJSON *len = get(ev, "length");
-        if (cJSON_IsNumber(len) && len->valuedouble == L) return cJSON_GetArrayItem(get(ev, "by_position"), k);
-    }
-    return NULL;
-}
-
 static int position_tsv(RepExp *x, const char *results, Err *e)
 {
     if (!rep_lower_is_better(x->metric)) return 0;
@@ -370,24 +359,17 @@ static int position_tsv(RepExp *x, const char *results, Err *e)
     if (!f) return -1;
     for (int i = 0; nL && i < x->n_cells; i++) {
         const RepCell *c = &x->cells[i];
-        int rows = 0;
-        for (int k = 0; k < 32; k++) {
-            RepStat s = {0};
-            double to = NAN;
-            for (int r = 0; r < c->n_runs; r++) {
-                const cJSON *b = rep_counts(c, r) ? bucket_at(c->runs[r], L[nL - 1], k) : NULL;
-                const cJSON *v = get(b, x->metric), *t = get(b, "to");
-                if (!cJSON_IsNumber(v) || !cJSON_IsNumber(t)) continue;
-                to = t->valuedouble;
-                s.lo = s.n ? fmin(s.lo, v->valuedouble) : v->valuedouble;
-                s.hi = s.n ? fmax(s.hi, v->valuedouble) : v->valuedouble;
-                s.mean += v->valuedouble;
-                s.n++;
-            }
-            if (!s.n) break;
-            if (!rows++) atomic_printf(f, e, "%sposition\t%s\n", blocks++ ? "\n\n" : "", c->name);
-            atomic_printf(f, e, "%.10g", to);
-            num(f, e, s.mean / s.n);
+        for (int k = 0; k < 32; k++) { /* eval's buckets at the longest length, while the runs have them */
+            char value[200], end[200], why[300];
+            snprintf(value, sizeof value, "metrics.eval[length=%.10g].by_position[%d].%s", L[nL - 1], k, x->metric);
+            snprintf(end, sizeof end, "metrics.eval[length=%.10g].by_position[%d].to", L[nL - 1], k);
+            RepStat s, to;
+            rep_field(c, value, &s, why, sizeof why);
+            rep_field(c, end, &to, why, sizeof why);
+            if (!s.n || !to.n) break;
+            if (!k) atomic_printf(f, e, "%sposition\t%s\n", blocks++ ? "\n\n" : "", c->name);
+            atomic_printf(f, e, "%.10g", to.mean);
+            num(f, e, s.mean);
             num(f, e, s.lo);
             num(f, e, s.hi);
             atomic_printf(f, e, "\n");

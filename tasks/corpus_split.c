@@ -31,6 +31,16 @@ static int by_key(const void *a, const void *b)
     return x->block < y->block ? -1 : x->block > y->block;
 }
 
+/* Back to bytes: the merges and the encoded spans go. */
+static void drop_tokens(Corpus *c)
+{
+    free(c->tokens);
+    free(c->tok_spans);
+    bpe_free(&c->bpe);
+    c->tokens = NULL;
+    c->tok_spans = NULL;
+}
+
 int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e)
 {
     size_t nb = (c->n_bytes + block - 1) / block;
@@ -55,11 +65,7 @@ int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e)
     CorpusSpan *spans = malloc(n_spans * (sizeof *spans + 1));
     if (!spans) { free(tag); return err_set(e, "--data %s: out of memory for %zu spans", c->name, n_spans); }
     free(c->spans);
-    free(c->tokens); /* a tokenization belongs to the split it was learnt on */
-    free(c->tok_spans);
-    bpe_free(&c->bpe);
-    c->tokens = NULL;
-    c->tok_spans = NULL;
+    drop_tokens(c); /* a tokenization belongs to the split it was learnt on */
     c->spans = spans;
     c->span_split = (unsigned char *)(spans + n_spans);
     c->n_spans = 0;
@@ -82,11 +88,7 @@ int corpus_split(Corpus *c, uint64_t seed, size_t block, Err *e)
 
 int corpus_tokenize(Corpus *c, int vocab, Err *e)
 {
-    free(c->tokens); /* a second call replaces the first */
-    free(c->tok_spans);
-    bpe_free(&c->bpe);
-    c->tokens = NULL;
-    c->tok_spans = NULL;
+    drop_tokens(c); /* a second call replaces the first */
     const unsigned char **texts = malloc((size_t)c->n_spans * sizeof *texts);
     size_t *lens = malloc((size_t)c->n_spans * sizeof *lens);
     int n = 0, rc = -1;
