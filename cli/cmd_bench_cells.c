@@ -200,6 +200,19 @@ static int time_once(Cell *c, int b, const char *bin, int steps, const char *kno
     return 0;
 }
 
+/* What the cells borrowed from their plans, the other build's option list and the scratch directory. */
+static void release(ExpPlan *plans, cJSON **specs, int n_plans, char *known, const char *tmp)
+{
+    for (int i = 0; i < n_plans; i++) {
+        experiment_plan_free(&plans[i]);
+        cJSON_Delete(specs[i]);
+    }
+    free(known);
+    char rm[1200];
+    snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+    if (system(rm)) fprintf(stderr, "bench cells: could not remove %s\n", tmp);
+}
+
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int bench_cells_main(int argc, char **argv)
@@ -328,6 +341,7 @@ int bench_cells_main(int argc, char **argv)
             free(a);
         }
         fprintf(stderr, "bench cells: %d cells at profile %s (dry run: nothing timed)\n", n_cells, profile);
+        release(plans, specs, n_plans, known, tmp);
         return 0;
     }
 
@@ -392,13 +406,6 @@ int bench_cells_main(int argc, char **argv)
         cJSON_AddNumberToObject(res, "total_seconds_vs", total[1]);
         cJSON_AddNumberToObject(res, "ratio", total[0] / total[1]);
     }
-    for (int i = 0; i < n_plans; i++) {
-        experiment_plan_free(&plans[i]);
-        cJSON_Delete(specs[i]);
-    }
-    free(known);
-    char rm[1200];
-    snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
-    if (system(rm)) fprintf(stderr, "bench cells: could not remove %s\n", tmp);
+    release(plans, specs, n_plans, known, tmp);
     return bench_finish(res, &run);
 }

@@ -287,6 +287,7 @@ static void check_bpe(const char *path)
         }
     }
     CHECK(!crossing, "%d merged tokens cross a chunk boundary", crossing);
+    bpe_free(&b);
     CHECK(bpe_train(&b, &t, &n, 1, 256, &e) == -1 && strstr(e.msg, "--bpe 256: a vocabulary of 257 to 65536"),
           "a vocabulary of only the bytes is refused: %s", e.msg);
     bpe_free(&a);
