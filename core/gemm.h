@@ -21,6 +21,9 @@
 #ifndef SEQ_GEMM_H
 #define SEQ_GEMM_H
 
+#include <stdint.h>
+#include <string.h>
+
 /* rows of x up to which linear_fwd (core/real.h) takes this kernel */
 #define GEMM_NT_MAX_M 64
 
@@ -30,5 +33,31 @@ int gemm_nt_f32(float *y, const float *x, const float *W, int M, int N, int K, i
 void gemm_nt_f32_ref(float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
 int gemm_nt_f32_isa(int isa, float *y, const float *x, const float *W, int M, int N, int K, int accumulate);
 int gemm_nt_f32_available(void);
+
+/* The same with W in bf16 (--dtype bf16 inference): the top 16 bits of an
+ * fp32, widened back to fp32 as each vector is loaded, so x stays fp32 and
+ * every product and sum is the fp32 kernel's; only W's bytes are halved,
+ * which is what a bandwidth-bound decode step pays for. */
+int gemm_nt_bf16(float *y, const float *x, const uint16_t *W, int M, int N, int K, int accumulate);
+void gemm_nt_bf16_ref(float *y, const float *x, const uint16_t *W, int M, int N, int K, int accumulate);
+int gemm_nt_bf16_isa(int isa, float *y, const float *x, const uint16_t *W, int M, int N, int K, int accumulate);
+
+/* fp32 -> bf16, rounding to nearest, ties to even (NaN stays a quiet NaN) */
+static inline uint16_t bf16_from_f32(float f)
+{
+    uint32_t u;
+    memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40);
+    u += 0x7fffu + ((u >> 16) & 1);
+    return (uint16_t)(u >> 16);
+}
+
+static inline float bf16_to_f32(uint16_t h)
+{
+    uint32_t u = (uint32_t)h << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
 
 #endif

@@ -483,7 +483,55 @@ static void test_gemm_nt(int M, int N, int K, int accumulate)
     linear_fwd(yl, x, W, M, N, K, accumulate);
     double e = rel_err(yl, ref, ny);
     CHECK(e < 1e-5, "linear_fwd M %d N %d K %d acc %d: relative error %.3g", M, N, K, accumulate, e);
-    free(x); free(W); free(y0); free(y); free(yl); free(ref);
+
+    /* bf16 weights: the plain loop is the fp32 one on the rounded weights,
+     * bit for bit; each kernel family is checked against it */
+    uint16_t *W16 = malloc(sizeof *W16 * N * K);
+    for (size_t i = 0; i < (size_t)N * K; i++) {
+        W16[i] = bf16_from_f32(W[i]);
+        W[i] = bf16_to_f32(W16[i]);
+    }
+    memcpy(ref, y0, sizeof(float) * ny);
+    memcpy(yl, y0, sizeof(float) * ny);
+    gemm_nt_f32_ref(ref, x, W, M, N, K, accumulate);
+    gemm_nt_bf16_ref(yl, x, W16, M, N, K, accumulate);
+    CHECK(!memcmp(yl, ref, sizeof(float) * ny), "gemm_nt_bf16_ref M %d N %d K %d: not the fp32 loop on rounded weights",
+          M, N, K);
+    for (int isa = GEMM_AVX2; isa <= GEMM_AVX512; isa += GEMM_AVX512 - GEMM_AVX2) {
+        memcpy(y, y0, sizeof(float) * ny);
+        if (gemm_nt_bf16_isa(isa, y, x, W16, M, N, K, accumulate)) {
+            e = rel_err(y, ref, ny);
+            CHECK(e < 1e-5, "gemm_nt_bf16 (%s) M %d N %d K %d acc %d: relative error %.3g",
+                  isa == GEMM_AVX512 ? "AVX-512" : "AVX2", M, N, K, accumulate, e);
+        }
+    }
+    free(x); free(W); free(W16); free(y0); free(y); free(yl); free(ref);
+}
+
+/* fp32 -> bf16 rounds to nearest, ties to even, and keeps NaN a NaN */
+static void test_bf16_round(void)
+{
+    const struct { uint32_t in; uint16_t out; } cases[] = {
+        {0x3f800000u, 0x3f80}, /* 1 */
+        {0x3f808000u, 0x3f80}, /* halfway, even below: down */
+        {0x3f818000u, 0x3f82}, /* halfway, odd below: up */
+        {0x3f808001u, 0x3f81}, /* past halfway: up */
+        {0x3f807fffu, 0x3f80}, /* below halfway: down */
+        {0x7f7fffffu, 0x7f80}, /* the largest float rounds to infinity */
+        {0xff800000u, 0xff80}, /* -inf */
+        {0x80000001u, 0x8000}, /* a tiny negative subnormal: -0 */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        float f;
+        memcpy(&f, &cases[i].in, sizeof f);
+        CHECK(bf16_from_f32(f) == cases[i].out, "bf16 of 0x%08x: 0x%04x, want 0x%04x", cases[i].in,
+              bf16_from_f32(f), cases[i].out);
+    }
+    uint32_t nan_bits = 0x7f800001u; /* a NaN whose payload sits below bf16's bits */
+    float nan;
+    memcpy(&nan, &nan_bits, sizeof nan);
+    CHECK(isnan(bf16_to_f32(bf16_from_f32(nan))), "a NaN must stay a NaN in bf16");
+    CHECK(bf16_to_f32(0x4049) == 3.140625f, "bf16 0x4049 is 3.140625");
 }
 
 int main(void)
@@ -504,6 +552,7 @@ int main(void)
         test_gemm_nt(1, 1101, 1000, acc); /* one row, threaded: eight W rows a pass, the last pass partial */
         test_gemm_nt(1, 13, 40, acc);
     }
+    test_bf16_round();
     test_vexp();
     test_log_softplus();
     test_expm1_tanh_sqrt();
