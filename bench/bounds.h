@@ -1,5 +1,5 @@
 /* Roofline bounds of the benchmarks' figures (DESIGN §8): the tokens/s the
- * machine's measured peak sgemm and bandwidth (core/roofline.h) allow for a
+ * machine's measured compute peak (FMA or sgemm) and bandwidth (core/roofline.h) allow for a
  * given model and shape, so each figure is reported beside its bound and as
  * the fraction achieved.
  *

@@ -29,9 +29,16 @@ int bench_spec_layout(const BenchModelSpec *s, Model *m, Err *e)
 
 int bench_spec_build(const BenchModelSpec *s, uint64_t seed, Model *m, Err *e)
 {
-    if (*s->checkpoint) return hf_load(m, s->checkpoint, e);
-    if (model_create(m, &s->cfg, e)) return err_prefix(e, s->name);
-    model_init_weights(m, seed);
+    if (*s->checkpoint) {
+        if (hf_load(m, s->checkpoint, e)) return -1;
+    } else {
+        if (model_create(m, &s->cfg, e)) return err_prefix(e, s->name);
+        model_init_weights(m, seed);
+    }
+    if (s->bf16 && model_to_bf16(m, e)) {
+        model_free(m);
+        return err_prefix(e, s->name);
+    }
     return 0;
 }
 
@@ -43,7 +50,8 @@ int bench_check_specs(const BenchModelSpec *specs, int n, int (*check)(const Mod
         if (bench_spec_layout(&specs[i], &lay, e)) return -1;
         char what[128];
         snprintf(what, sizeof what, "%.63s: weights", specs[i].name);
-        int rc = mem_check((double)lay.n_params * sizeof(real), what, e);
+        /* --dtype bf16 keeps the fp32 parameters (rounded) beside the bf16 copy */
+        int rc = mem_check((double)lay.n_params * (sizeof(real) + (specs[i].bf16 ? sizeof(uint16_t) : 0)), what, e);
         if (!rc && check(&lay, arg, e)) rc = err_prefix(e, specs[i].name);
         model_free(&lay);
         if (rc) return -1;
@@ -58,6 +66,9 @@ void bench_warn_busy(void)
     if (getloadavg(&load, 1) == 1 && load > 0.5)
         fprintf(stderr, "bench: warning: load average %.2f before starting; other processes will skew the timings\n",
                 load);
+    char why[256];
+    if (machine_blas_held_back(why, sizeof why))
+        fprintf(stderr, "bench: warning: %s (the compute bounds are seqbench's own FMA peak)\n", why);
 }
 
 int bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res, Err *e)
@@ -77,9 +88,11 @@ int bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res, Err *e)
     char mach[512];
     machine_summary(mach, sizeof mach);
     printf("machine: %s\n", mach);
-    printf("roofline%s: sgemm %.1f GFLOP/s, bandwidth %.1f GB/s (triad; read-only %.1f; in the LLC %.1f)\n",
-           *r->roofline_file ? " (from --roofline)" : "", rf->sgemm_gflops, rf->bandwidth_gbs, rf->read_gbs,
-           rf->llc_read_gbs);
+    printf("roofline%s: FMA peak %.1f GFLOP/s (sgemm %.1f), bandwidth %.1f GB/s (triad; read-only %.1f; in the LLC "
+           "%.1f)\n",
+           *r->roofline_file ? " (from --roofline)" : "", rf->fma_gflops, rf->sgemm_gflops, rf->bandwidth_gbs,
+           rf->read_gbs, rf->llc_read_gbs);
+
     fflush(stdout);
     cJSON_AddItemToObject(res, "roofline", roofline_json(rf, *r->roofline_file ? r->roofline_file : "measured"));
     return 0;

@@ -43,6 +43,7 @@ typedef struct {
     char name[64];        /* the preset, "pattern ...", the paper config or the checkpoint */
     ModelCfg cfg;
     char checkpoint[1024]; /* its weights; "" = seeded random ones */
+    int bf16;              /* --dtype bf16: its matrices in bf16 (model_to_bf16) */
 } BenchModelSpec;
 
 /* An increasing-or-not list of ints as a sweep takes it. */
@@ -62,7 +63,8 @@ int bench_spec_build(const BenchModelSpec *s, uint64_t seed, Model *m, Err *e);
 int bench_check_specs(const BenchModelSpec *specs, int n, int (*check)(const Model *m, const void *arg, Err *e),
                        const void *arg, Err *e);
 
-/* A warning on stderr when the load average says other processes share the cores. */
+/* Warnings on stderr when the load average says other processes share the
+ * cores, and when the environment holds OpenBLAS below the CPU (machine.h). */
 void bench_warn_busy(void);
 /* The start of the work: warns when the machine is busy, then the roofline,
  * read from r->roofline_file or measured now; printed, and added to res as "roofline". */

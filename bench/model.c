@@ -45,7 +45,7 @@ static int run_prefill(Model *m, const BenchModelSettings *s, const Roofline *rf
         char act[32];
         printf("%8d %12.0f %12.0f %10.3f %9.2f %12.4g %12s %8.1f%%\n", r.T, r.tokens_per_s, r.tokens_per_s_best,
                1e3 * r.sec.median, r.gflops, r.flops_per_token, mem_human(r.act_bytes, act, sizeof act),
-               100 * r.gflops / rf->sgemm_gflops);
+               100 * r.gflops / rf->compute_gflops);
         fflush(stdout);
         cJSON_AddItemToArray(out, pass_json(&r, rf));
     }
@@ -63,7 +63,7 @@ static cJSON *run_train(Model *m, const BenchModelSettings *s, const Roofline *r
     printf("%14s %10s %10s %12s %9s %12s %9s\n", "batch x length", "ms/step", "best", "tokens/s", "GFLOP/s",
            "activations", "roofline");
     printf("%14s %10.3f %10.3f %12.0f %9.2f %12s %8.1f%%\n", shape, 1e3 * r.sec.median, 1e3 * r.sec.min,
-           r.tokens_per_s, r.gflops, mem_human(r.act_bytes, act, sizeof act), 100 * r.gflops / rf->sgemm_gflops);
+           r.tokens_per_s, r.gflops, mem_human(r.act_bytes, act, sizeof act), 100 * r.gflops / rf->compute_gflops);
     fflush(stdout);
     return pass_json(&r, rf);
 }

@@ -1,6 +1,6 @@
 /* `bench prefill`: tokens/s of the parallel forward (model_forward in the
  * inference arena, batch 1) against sequence length, for each model, beside
- * the compute bound peak sgemm / FLOPs per token. */
+ * the compute bound peak compute / FLOPs per token. */
 #ifndef SEQ_BENCH_PREFILL_H
 #define SEQ_BENCH_PREFILL_H
 

@@ -16,6 +16,8 @@ int bench_roofline_table(const RooflineOpts *o, cJSON *res, Err *e)
     machine_summary(mach, sizeof mach);
     printf("machine: %s\n", mach);
     printf("%-28s %10s  %s\n", "measure", "value", "how");
+    printf("%-28s %10.1f  FMA chains on every thread, best of %d\n", "FMA peak GFLOP/s (bound's)", rf.fma_gflops,
+           rf.passes);
     printf("%-28s %10.1f  best of %d, %d x %d x %d\n", "sgemm GFLOP/s", rf.sgemm_gflops, rf.passes, rf.gemm_n, rf.gemm_n,
            rf.gemm_n);
     printf("%-28s %10.1f  a = b + s c, 3 arrays of %s (L3 %s), best of %d\n", "triad GB/s (the bound's)", rf.triad_gbs,

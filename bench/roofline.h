@@ -1,5 +1,5 @@
 /* `bench roofline`: what this machine allows with the configured threads
- * (core/roofline.h): peak sgemm and sustained memory bandwidth, as a table
+ * (core/roofline.h): the FMA and sgemm peaks and sustained memory bandwidth, as a table
  * and as JSON another benchmark can take with --roofline FILE. */
 #ifndef SEQ_BENCH_ROOFLINE_H
 #define SEQ_BENCH_ROOFLINE_H

@@ -31,6 +31,7 @@ int bench_models_options(BenchModels *bm, const char *archs_default, Option *out
     model_args_defaults(&bm->ma);
     snprintf(bm->archs, sizeof bm->archs, "%s", archs_default);
     bm->model_dir[0] = bm->paper[0] = '\0';
+    snprintf(bm->dtype, sizeof bm->dtype, "fp32");
     int n = model_options(&bm->ma, out);
     options_find(out, n, "vocab")->help = "vocabulary size (0 = 32000, as in params)";
     Option t[] = {
@@ -38,6 +39,7 @@ int bench_models_options(BenchModels *bm, const char *archs_default, Option *out
                                   "--param-budget (unless --arch or --pattern names one model)"),
         OPT_S("model", bm->model_dir, "benchmark a checkpoint (config.json + model.safetensors) instead"),
         OPT_S("paper", bm->paper, "benchmark a paper-scale config from configs/paper (random weights), e.g. mamba-130m"),
+        OPT_S("dtype", bm->dtype, DTYPE_HELP),
     };
     memcpy(out + n, t, sizeof t);
     return n + (int)(sizeof t / sizeof *t);
@@ -57,7 +59,7 @@ static void config_from_file(const char *path, const char *what, ModelCfg *cfg)
     cJSON_Delete(root);
 }
 
-int bench_models_resolve(BenchModels *bm, Option *opts, int n_opts, BenchModelSpec *specs)
+static int resolve_specs(BenchModels *bm, Option *opts, int n_opts, BenchModelSpec *specs)
 {
     int archs = opt_set(opts, n_opts, "archs");
     specs[0].checkpoint[0] = '\0';
@@ -108,6 +110,14 @@ int bench_models_resolve(BenchModels *bm, Option *opts, int n_opts, BenchModelSp
         n++;
     }
     if (!n) die("--archs \"%s\": no architecture given", bm->archs);
+    return n;
+}
+
+int bench_models_resolve(BenchModels *bm, Option *opts, int n_opts, BenchModelSpec *specs)
+{
+    int bf16 = dtype_is_bf16(bm->dtype);
+    int n = resolve_specs(bm, opts, n_opts, specs);
+    for (int i = 0; i < n; i++) specs[i].bf16 = bf16;
     return n;
 }
 

@@ -21,11 +21,11 @@ int bench_run_options(BenchRun *r, int repeats_default, Option *out);
 
 typedef struct {
     ModelArgs ma;
-    char archs[512], model_dir[1024], paper[64];
+    char archs[512], model_dir[1024], paper[64], dtype[16];
 } BenchModels;
 
 /* The model options (MODEL_OPTIONS_N of them first), then --archs,
- * --model, --paper; returns the count written. */
+ * --model, --paper, --dtype; returns the count written. */
 int bench_models_options(BenchModels *bm, const char *archs_default, Option *out);
 /* The configurations to run, validated (dies with one line on a bad one). */
 int bench_models_resolve(BenchModels *bm, Option *opts, int n_opts, BenchModelSpec *specs);

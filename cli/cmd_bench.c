@@ -81,7 +81,7 @@ static const struct {
     int (*run)(int argc, char **argv);
     const char *summary;
 } BENCHES[] = {
-    {"roofline", bench_roofline_main, "peak sgemm GFLOP/s and memory bandwidth (triad, read) with the configured threads"},
+    {"roofline", bench_roofline_main, "FMA and sgemm peak GFLOP/s and memory bandwidth (triad, read) with the configured threads"},
     {"decode", bench_decode_main, "decode tokens/s against batch and context (one prefill fills it), every preset"},
     {"latency", bench_latency_main, "per-token decode latency against prefill length (Griffin Fig. 4)"},
     {"throughput", bench_throughput_main, "tokens/s against sample length after an empty prompt (Griffin Fig. 1b)"},

@@ -367,7 +367,7 @@ int bench_cells_main(int argc, char **argv)
         Cell *c = &cells[i];
         double ms[2] = {median(c->ms[0], c->n_ms[0]), median(c->ms[1], c->n_ms[1])};
         double gflops = c->flops_per_token * c->tokens_per_step / (ms[0] * 1e6);
-        double frac = rf.sgemm_gflops > 0 ? gflops / rf.sgemm_gflops : NAN;
+        double frac = rf.compute_gflops > 0 ? gflops / rf.compute_gflops : NAN;
         char label[400], shape[32];
         snprintf(label, sizeof label, "%s/%s", c->exp, c->cell);
         snprintf(shape, sizeof shape, "%.0f", c->tokens_per_step);

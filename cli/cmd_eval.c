@@ -11,6 +11,7 @@
 #include "tasks/eval_grid.h"
 #include "core/results.h"
 #include "models/describe.h"
+#include "cli/model_options.h"
 #include "cli/task_args.h"
 #include "core/jsonio.h"
 #include "core/mem.h"
@@ -79,7 +80,7 @@ int cmd_eval(int argc, char **argv)
     TaskArgs ta;
     task_args_defaults(&ta);
     char model_dir[1024] = "", lengths_s[512] = "", out[1024] = "", path_s[16] = "auto", mem_s[32] = "",
-         depths_s[512] = "";
+         depths_s[512] = "", dtype[16] = "fp32";
     int seqs = 1000, batch = 50, threads = 0;
     double max_tokens = 0;
     uint64_t seed = 1;
@@ -102,6 +103,7 @@ int cmd_eval(int argc, char **argv)
                                   "(default: available memory, or SEQ_MEM_LIMIT)"),
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
+        OPT_S("dtype", dtype, DTYPE_HELP),
     };
     memcpy(opts + n, more, sizeof more);
     n += (int)(sizeof more / sizeof *more);
@@ -118,6 +120,7 @@ int cmd_eval(int argc, char **argv)
         return 0;
     }
     if (!*model_dir) die("eval: --model DIR is required");
+    int bf16 = dtype_is_bf16(dtype);
     EvalOpts eo = {seqs, batch, seed, EVAL_AUTO, 1, 0};
     if (!strcmp(path_s, "parallel")) eo.path = EVAL_PARALLEL;
     else if (!strcmp(path_s, "decode")) eo.path = EVAL_DECODE;
@@ -151,7 +154,7 @@ int cmd_eval(int argc, char **argv)
     task_args_check_lengths(task, &ta.cfg, g.lengths, g.n_lengths);
     check_bpe(model_dir, ta.corpus);
     Model m;
-    if (hf_load(&m, model_dir, &e)) die_err(&e);
+    if (hf_load(&m, model_dir, &e) || (bf16 && model_to_bf16(&m, &e))) die_err(&e);
     int need = task->vocab_size(&ta.cfg);
     if (m.cfg.vocab_size < need)
         die("%s: vocabulary of %d tokens, but task %s with these settings needs %d", model_dir, m.cfg.vocab_size,

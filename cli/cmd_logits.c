@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/model_options.h"
 #include "cli/options.h"
 #include "core/jsonio.h"
 #include "core/threads.h"
@@ -23,13 +24,14 @@ static void print_row(const real *z, int V, int last)
 
 int cmd_logits(int argc, char **argv)
 {
-    char model_dir[1024] = "", tokens_path[1024] = "", mode[16] = "parallel";
+    char model_dir[1024] = "", tokens_path[1024] = "", mode[16] = "parallel", dtype[16] = "fp32";
     int threads = 0;
     Option opts[] = {
         OPT_S("model", model_dir, "checkpoint directory (config.json + model.safetensors)"),
         OPT_S("tokens", tokens_path, "JSON file holding an array of token ids"),
         OPT_S("mode", mode, "parallel (training forward) or step (one token at a time, decode path)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
+        OPT_S("dtype", dtype, DTYPE_HELP),
     };
     int n = (int)(sizeof opts / sizeof *opts);
     Err e = {{0}};
@@ -41,9 +43,10 @@ int cmd_logits(int argc, char **argv)
     if (!*model_dir || !*tokens_path) die("logits: --model DIR and --tokens FILE are required");
     int step = !strcmp(mode, "step");
     if (!step && strcmp(mode, "parallel")) die("--mode must be parallel or step (got \"%s\")", mode);
+    int bf16 = dtype_is_bf16(dtype);
     threads_init(threads);
     Model m;
-    if (hf_load(&m, model_dir, &e)) die_err(&e);
+    if (hf_load(&m, model_dir, &e) || (bf16 && model_to_bf16(&m, &e))) die_err(&e);
     cJSON *root = json_read_file(tokens_path, &e);
     if (!root) die_err(&e);
     int *tokens;

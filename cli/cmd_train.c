@@ -23,7 +23,7 @@
 
 /* Training speed as the benchmarks count it (bench/bounds.h): the steps'
  * tokens/s, FLOPs per token as 3 x the forward, and with a roofline the
- * fraction of its sgemm peak; on stderr and in the metrics. train_flops, the
+ * fraction of its compute peak; on stderr and in the metrics. train_flops, the
  * steps' FLOPs in all, is a scaling figure's x axis (loss against compute). */
 static void add_throughput(cJSON *metrics, const TrainResult *tr, const Roofline *rf)
 {
@@ -40,7 +40,7 @@ static void add_throughput(cJSON *metrics, const TrainResult *tr, const Roofline
         BenchBound b;
         bench_bound_compute(fpt, rf, &b);
         bench_add_bound(metrics, &b, tps);
-        fprintf(stderr, ": %.1f%% of the sgemm peak (%.1f GFLOP/s)", 100 * tps / b.tokens_per_s, rf->sgemm_gflops);
+        fprintf(stderr, ": %.1f%% of the compute peak (%.1f GFLOP/s)", 100 * tps / b.tokens_per_s, rf->compute_gflops);
     }
     fputc('\n', stderr);
 }
@@ -99,7 +99,7 @@ int cmd_train(int argc, char **argv)
         OPT_S("out", out, "result JSON file (written atomically)"),
         OPT_S("save", save, "directory for the checkpoint (config.json + model.safetensors)"),
         OPT_S("roofline", roofline, "a `seqbench bench roofline --out FILE` result: report the training's FLOP/s as "
-                                    "a fraction of its sgemm peak (not measured here: it takes seconds)"),
+                                    "a fraction of its compute peak (not measured here: it takes seconds)"),
         OPT_I("threads", &threads, 0, 1024, "threads (0 = all cores)"),
         OPT_F("dry-run", &dry, "check every option, size and output, " OPTIONS_DRY_RUN_NOTE
               " on stdout, and stop before training"),

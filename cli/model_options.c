@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "core/err.h"
+
 int model_options(ModelArgs *a, Option *o)
 {
     Option t[MODEL_OPTIONS_N] = {
@@ -60,4 +62,11 @@ int model_options(ModelArgs *a, Option *o)
     };
     memcpy(o, t, sizeof t);
     return MODEL_OPTIONS_N;
+}
+
+int dtype_is_bf16(const char *dtype)
+{
+    if (!strcmp(dtype, "bf16")) return 1;
+    if (!strcmp(dtype, "fp32")) return 0;
+    die("--dtype %s: fp32 or bf16 (training is fp32 only)", dtype);
 }

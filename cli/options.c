@@ -431,7 +431,7 @@ cJSON *options_digest_json(const char *command, const Option *opts, int n)
      * out of the digest, so those results still count as made under these settings (they were); any other
      * value is a setting like every other. */
     static const struct { const char *name, *as_before; } added_later[] = {
-        {"mamba-init", "normal"}, {"data", ""}, {"decay-steps", "0"}, {"bpe", "0"}};
+        {"mamba-init", "normal"}, {"data", ""}, {"decay-steps", "0"}, {"bpe", "0"}, {"dtype", "fp32"}};
     for (size_t i = 0; i < sizeof added_later / sizeof *added_later; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(all, added_later[i].name);
         const char *was = added_later[i].as_before;

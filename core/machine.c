@@ -48,6 +48,24 @@ static void openblas_version(char *buf, size_t cap)
     if (cfg && !strncmp(cfg, "OpenBLAS ", 9)) snprintf(buf, cap, "%.*s", (int)strcspn(cfg + 9, " "), cfg + 9);
 }
 
+/* OpenBLAS's AVX-512 kernel families: on a CPU with AVX-512, any other was chosen for it */
+static int openblas_core_avx512(const char *core)
+{
+    static const char *const names[] = {"SkylakeX", "Cooperlake", "SapphireRapids"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+        if (core && !strcmp(core, names[i])) return 1;
+    return 0;
+}
+
+int machine_blas_held_back(char *why, size_t cap)
+{
+    const char *forced = getenv("OPENBLAS_CORETYPE"), *core = openblas_get_corename();
+    if (!forced || !*forced || !cpu_flag("avx512f") || openblas_core_avx512(core)) return 0;
+    snprintf(why, cap, "OPENBLAS_CORETYPE=%s holds OpenBLAS to its %s kernels on a CPU with AVX-512: its sgemm, "
+             "and so prefill and training, run below what this machine allows", forced, core ? core : "?");
+    return 1;
+}
+
 cJSON *machine_json(void)
 {
     cJSON *o = cJSON_CreateObject();
@@ -63,6 +81,10 @@ cJSON *machine_json(void)
     cJSON_AddNumberToObject(o, "memory_bytes", mem_total_bytes());
     cJSON_AddNumberToObject(o, "llc_bytes", roofline_llc_bytes());
     cJSON_AddStringToObject(o, "openblas_core", openblas_get_corename());
+    const char *forced = getenv("OPENBLAS_CORETYPE");
+    cJSON_AddStringToObject(o, "openblas_coretype_env", forced ? forced : "");
+    char why[256];
+    cJSON_AddBoolToObject(o, "openblas_held_back", machine_blas_held_back(why, sizeof why));
     cJSON_AddStringToObject(o, "openblas_version", ver);
     cJSON_AddStringToObject(o, "openblas_config", openblas_get_config());
     cJSON_AddStringToObject(o, "blas_threading", threads_blas_kind());

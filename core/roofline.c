@@ -79,6 +79,76 @@ static double measure_sgemm(int n, int passes)
     return 2.0 * n * (double)n * n / best / 1e9;
 }
 
+/* The machine's own compute peak: every thread runs independent chains of
+ * fused multiply-adds on registers, the widest vectors the CPU has, with no
+ * memory traffic, so it measures the FMA units and clock, not a library.
+ * (OpenBLAS's sgemm is held to AVX2 kernels on an AVX-512 CPU when
+ * OPENBLAS_CORETYPE says Haswell: then the sgemm is not what the machine
+ * allows, and a bound taken from it reads above 100%.) Twelve chains cover
+ * the latency of two FMA units of four cycles each. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+#define FMA_CHAINS 12
+__attribute__((target("arch=x86-64-v4"))) static float fma_chains_v4(long iters)
+{
+    __m512 a[FMA_CHAINS], m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+    for (int j = 0; j < FMA_CHAINS; j++) a[j] = _mm512_set1_ps((float)j);
+    for (long i = 0; i < iters; i++)
+#pragma GCC unroll 12
+        for (int j = 0; j < FMA_CHAINS; j++) a[j] = _mm512_fmadd_ps(a[j], m, c);
+    float s = 0;
+    for (int j = 0; j < FMA_CHAINS; j++) s += _mm512_reduce_add_ps(a[j]);
+    return s;
+}
+
+__attribute__((target("arch=x86-64-v3"))) static float fma_chains_v3(long iters)
+{
+    __m256 a[FMA_CHAINS], m = _mm256_set1_ps(0.999999f), c = _mm256_set1_ps(1e-7f);
+    for (int j = 0; j < FMA_CHAINS; j++) a[j] = _mm256_set1_ps((float)j);
+    for (long i = 0; i < iters; i++)
+#pragma GCC unroll 12
+        for (int j = 0; j < FMA_CHAINS; j++) a[j] = _mm256_fmadd_ps(a[j], m, c);
+    float s = 0, t[8];
+    for (int j = 0; j < FMA_CHAINS; j++) {
+        _mm256_storeu_ps(t, a[j]);
+        for (int l = 0; l < 8; l++) s += t[l];
+    }
+    return s;
+}
+
+/* GFLOP/s of every thread's chains at once, best of passes; 0 on a CPU
+ * without FMA (the sgemm is the bound there) */
+static double measure_fma(int passes)
+{
+    int lanes = __builtin_cpu_supports("avx512f") ? 16 : __builtin_cpu_supports("fma") ? 8 : 0;
+    if (!lanes) return 0;
+    long iters = 1 << 16;
+    double best = 0;
+    for (int p = -1; p < passes; p++) { /* p = -1: sizes the passes to about 20 ms each */
+        double t0 = now_seconds(), sum = 0;
+        int nt = 1;
+#pragma omp parallel reduction(+ : sum)
+        {
+#pragma omp single
+            nt = omp_get_num_threads();
+            sum += lanes == 16 ? fma_chains_v4(iters) : fma_chains_v3(iters);
+        }
+        double t = now_seconds() - t0;
+        roofline_sink += sum;
+        double gflops = 2.0 * FMA_CHAINS * lanes * (double)iters * nt / t / 1e9;
+        if (p < 0) iters = (long)(iters * 0.02 / t) + 1;
+        else if (gflops > best) best = gflops;
+    }
+    return best;
+}
+#else
+static double measure_fma(int passes)
+{
+    (void)passes;
+    return 0;
+}
+#endif
+
 /* a = b + s c over n floats, every thread on its own static block */
 static void triad(float *restrict a, const float *restrict b, const float *restrict c, float s, long n)
 {
@@ -202,6 +272,8 @@ int roofline_measure(const RooflineOpts *o, Roofline *r, Err *e)
     r->llc_bytes = roofline_llc_bytes();
     r->sgemm_gflops = measure_sgemm(o->gemm_n, o->passes);
     if (!(r->sgemm_gflops > 0)) return err_set(e, "roofline: out of memory for a %d x %d sgemm", o->gemm_n, o->gemm_n);
+    r->fma_gflops = measure_fma(o->passes);
+    r->compute_gflops = r->fma_gflops > r->sgemm_gflops ? r->fma_gflops : r->sgemm_gflops;
     if (measure_bandwidth(o, r, e)) return -1;
     r->bandwidth_gbs = r->triad_gbs;
     r->seconds = now_seconds() - t0;
@@ -214,6 +286,8 @@ cJSON *roofline_json(const Roofline *r, const char *source)
     cJSON_AddNumberToObject(o, "threads", r->threads);
     cJSON_AddNumberToObject(o, "sgemm_gflops", r->sgemm_gflops);
     cJSON_AddNumberToObject(o, "sgemm_n", r->gemm_n);
+    cJSON_AddNumberToObject(o, "fma_gflops", r->fma_gflops);
+    cJSON_AddNumberToObject(o, "compute_gflops", r->compute_gflops);
     cJSON_AddNumberToObject(o, "bandwidth_gbs", r->bandwidth_gbs);
     cJSON_AddStringToObject(o, "bandwidth_kernel", "triad");
     cJSON_AddNumberToObject(o, "triad_gbs", r->triad_gbs);
@@ -247,7 +321,10 @@ int roofline_read_file(const char *path, Roofline *r, Err *e)
                !json_get_int32(o, "sgemm_n", 0, 1, 1 << 20, &r->gemm_n, path, e) &&
                !json_get_int32(o, "passes", 0, 1, 1 << 20, &r->passes, path, e) &&
                !json_get_double(o, "array_bytes", 0, &r->array_bytes, path, e) &&
-               !json_get_double(o, "llc_bytes", 0, &r->llc_bytes, path, e)) {
+               !json_get_double(o, "llc_bytes", 0, &r->llc_bytes, path, e) &&
+               !json_get_double(o, "fma_gflops", 0, &r->fma_gflops, path, e) &&
+               !json_get_double(o, "compute_gflops", 0, &r->compute_gflops, path, e)) {
+        if (!(r->compute_gflops > 0)) r->compute_gflops = r->sgemm_gflops; /* a file from before the FMA peak */
         if (!(r->sgemm_gflops > 0) || !(r->bandwidth_gbs > 0))
             err_set(e, "--roofline %s: sgemm_gflops %g and bandwidth_gbs %g must be > 0", path, r->sgemm_gflops,
                     r->bandwidth_gbs);

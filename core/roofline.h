@@ -2,7 +2,10 @@
  * what the hardware allows, measured, so that every throughput figure can be
  * reported beside its bound and as a fraction of it.
  *
- *   peak compute: square sgemm large enough to be compute bound, best run;
+ *   peak compute: seqbench's own chains of fused multiply-adds on every
+ *                 thread (the FMA units' peak, whatever a library is told
+ *                 to run), and a square sgemm large enough to be compute
+ *                 bound, best run; the bounds use the larger;
  *   bandwidth:    STREAM-style triad a = b + s·c and a read-only sum, over
  *                 arrays several times the last-level cache, best pass;
  *                 and a read-only sum inside the last-level cache, the
@@ -29,6 +32,8 @@ typedef struct {
 typedef struct {
     int threads, gemm_n, passes;
     double sgemm_gflops;       /* best run: 2 n^3 / seconds */
+    double fma_gflops;         /* best pass of the FMA chains on every thread (0: no FMA on this CPU) */
+    double compute_gflops;     /* the figure the compute bounds use: the larger of the two */
     double triad_gbs;          /* best pass: 3 arrays x 4 bytes per element (as STREAM counts: no write-allocate) */
     double read_gbs;           /* best pass of a sum over one array */
     double bandwidth_gbs;      /* the figure the bounds use: the triad */
@@ -43,7 +48,7 @@ void roofline_defaults(RooflineOpts *o);
 int roofline_check(const RooflineOpts *o, Err *e);
 int roofline_measure(const RooflineOpts *o, Roofline *r, Err *e);
 
-/* {"threads", "sgemm_gflops", "sgemm_n", "bandwidth_gbs", "triad_gbs", "read_gbs", "llc_read_gbs", "llc_test_bytes",
+/* {"threads", "sgemm_gflops", "sgemm_n", "fma_gflops", "compute_gflops", "bandwidth_gbs", "triad_gbs", "read_gbs", "llc_read_gbs", "llc_test_bytes",
  *  "array_bytes", "llc_bytes",
  *  "passes", "seconds", "bandwidth_kernel": "triad", "source": "measured" | file} */
 cJSON *roofline_json(const Roofline *r, const char *source);

@@ -114,7 +114,7 @@ int decoder_step(Decoder *d, const int *tokens, Err *e)
         for (size_t i = 0; i < (size_t)B * D; i++) d->x[i] += d->y[i];
     }
     rmsnorm_forward(d->xn, NULL, d->x, m->params + m->final_norm_offset, B, D, c->norm_eps, m->norm_offset_value);
-    linear_fwd(d->logits, d->xn, m->params + m->head_offset, B, c->vocab_size, D, 0);
+    model_head(m, d->logits, d->xn, B);
     model_soft_cap(m, d->logits, B);
     d->pos++;
     return 0;

@@ -54,10 +54,15 @@
 #define model_find_tensor model_find_tensor_f64
 #define model_state_bytes model_state_bytes_f64
 #define model_flops_per_token model_flops_per_token_f64
+#define model_to_bf16 model_to_bf16_f64
+#define model_tensor_is_bf16 model_tensor_is_bf16_f64
+#define model_head model_head_f64
 #define decoder_create decoder_create_f64
 #define decoder_free decoder_free_f64
 #define decoder_reset decoder_reset_f64
 #define decoder_step decoder_step_f64
+#define decoder_prefill decoder_prefill_f64
+#define decoder_prefill_shared decoder_prefill_shared_f64
 #define gradcheck_sublayer gradcheck_sublayer_f64
 #define gradcheck_model gradcheck_model_f64
 #define gradcheck_rmsnorm gradcheck_rmsnorm_f64

@@ -98,6 +98,7 @@ void model_free(Model *m)
     free(m->layers);
     free(m->tensors);
     free(m->params);
+    free(m->params16);
     free(m->grads);
     free(m->acts);
     memset(m, 0, sizeof *m);
@@ -251,7 +252,7 @@ void model_soft_cap(const Model *m, real *logits, int rows)
 void model_forward(Model *m, const int *tokens, int B, int T)
 {
     const ModelCfg *c = &m->cfg;
-    int D = c->d_model, V = c->vocab_size, M = B * T;
+    int D = c->d_model, M = B * T;
     /* inference: res, xn and the acts slot are reused by every sublayer */
     int inf = m->inference;
     model_embed(m, tokens, M, m->res);
@@ -268,7 +269,7 @@ void model_forward(Model *m, const int *tokens, int B, int T)
     int last = inf ? m->n_layers & 1 : m->n_layers;
     rmsnorm_forward(m->xf, m->rstd_f, m->res + (size_t)last * M * D, m->params + m->final_norm_offset, M, D,
                     c->norm_eps, m->norm_offset_value);
-    linear_fwd(m->logits, m->xf, head_weight(m), M, V, D, 0);
+    model_head(m, m->logits, m->xf, M);
     model_soft_cap(m, m->logits, M);
 }
 

@@ -39,6 +39,7 @@ typedef struct {
     Layer *layers;
     size_t n_params;
     real *params, *grads;
+    uint16_t *params16; /* --dtype bf16: the matrices' bf16 bits at params' offsets (model_to_bf16); NULL: fp32 */
     int n_tensors;
     ModelTensor *tensors;
     size_t embed_offset, final_norm_offset, head_offset; /* head = embed when tied */
@@ -64,6 +65,12 @@ int model_create(Model *m, const ModelCfg *cfg, Err *e);
 int model_layout(Model *m, const ModelCfg *cfg, Err *e);
 void model_free(Model *m);
 
+/* --dtype bf16 (models/bf16.c): rounds the matrices to bf16 in params and
+ * keeps their bits in params16 for the decode kernels; inference only. */
+int model_to_bf16(Model *m, Err *e);
+int model_tensor_is_bf16(const ModelTensor *t);
+/* logits[M, V] = x[M, D] times the LM head (its bf16 copy at decode's row counts) */
+void model_head(const Model *m, real *logits, const real *x, int M);
 /* Paper initialisation: matrices N(0, 0.02), norms 1, then each family's hook. */
 void model_init_weights(Model *m, uint64_t seed);
 

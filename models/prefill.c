@@ -69,7 +69,7 @@ static void prefill_chunk(Decoder *d, const int *tokens, int Bc, int T, int b0, 
         memcpy(d->x + (size_t)b * D, last + ((size_t)b * T + T - 1) * D, sizeof(real) * D);
     rmsnorm_forward(d->xn, NULL, d->x, m->params + m->final_norm_offset, Bc, D, c->norm_eps, m->norm_offset_value);
     real *logits = d->logits + (size_t)b0 * V;
-    linear_fwd(logits, d->xn, m->params + m->head_offset, Bc, V, D, 0);
+    model_head(m, logits, d->xn, Bc);
     model_soft_cap(m, logits, Bc);
     for (int k = 1; k < copies; k++) memcpy(logits + (size_t)k * Bc * V, logits, sizeof(real) * Bc * V);
 }

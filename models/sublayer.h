@@ -9,8 +9,10 @@
 #define SEQ_SUBLAYER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "config.h"
+#include "core/gemm.h"
 #include "core/real.h"
 #include "core/rng.h"
 
@@ -38,7 +40,21 @@ typedef struct Sub {
     real *g;            /* gradients (accumulated by backward) */
     int inference;      /* forward saves nothing for backward (model_reserve_inference) */
     const real *consts; /* decode: step_consts of the current parameters, made by the Decoder */
+    const uint16_t *p16; /* --dtype bf16: p's matrices in bf16, at p's offsets (models/bf16.c); NULL: fp32 */
 } Sub;
+
+/* y[M,N] (=|+=) x[M,K] W^T for W one of the sublayer's matrices: from its
+ * bf16 copy where the model has one and the rows are few enough for the
+ * in-place kernels (decode, where the weights' bytes are the cost); else
+ * linear_fwd on p, whose matrices a bf16 model has rounded to the same
+ * values, so a long prefill runs OpenBLAS's fp32 sgemm on the same model. */
+static inline void sub_linear(const Sub *s, real *y, const real *x, const real *W, int M, int N, int K, int accumulate)
+{
+#ifndef SEQ_F64
+    if (s->p16 && M <= GEMM_NT_MAX_M && gemm_nt_bf16(y, x, s->p16 + (W - s->p), M, N, K, accumulate)) return;
+#endif
+    linear_fwd(y, x, W, M, N, K, accumulate);
+}
 
 typedef struct SubOps {
     const char *name;   /* "attention", "mlp", ... */

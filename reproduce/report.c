@@ -204,10 +204,14 @@ static void header(AtomicFile *md, RepExp *xs, int n, const char *profile, int n
     distinct(xs, n, "seqbench_version", buf, sizeof buf);
     atomic_printf(md, e, "- seqbench version: %s\n", buf);
     const cJSON *roof = first_with(xs, n, "roofline");
-    if (cJSON_IsNumber(get(roof, "sgemm_gflops")) && cJSON_IsNumber(get(roof, "bandwidth_gbs")))
-        atomic_printf(md, e, "- roofline: sgemm %.1f GFLOP/s, memory bandwidth %.1f GB/s (%s)\n",
+    if (cJSON_IsNumber(get(roof, "sgemm_gflops")) && cJSON_IsNumber(get(roof, "bandwidth_gbs"))) {
+        atomic_printf(md, e, "- roofline: ");
+        if (cJSON_IsNumber(get(roof, "fma_gflops")) && get(roof, "fma_gflops")->valuedouble > 0)
+            atomic_printf(md, e, "FMA peak %.1f GFLOP/s, ", get(roof, "fma_gflops")->valuedouble);
+        atomic_printf(md, e, "sgemm %.1f GFLOP/s, memory bandwidth %.1f GB/s (%s)\n",
                       get(roof, "sgemm_gflops")->valuedouble, get(roof, "bandwidth_gbs")->valuedouble,
                       cJSON_IsString(get(roof, "bandwidth_kernel")) ? get(roof, "bandwidth_kernel")->valuestring : "stream");
+    }
     if (!no_times) run_span(md, xs, n, e);
     atomic_printf(md, e, "\n");
 }

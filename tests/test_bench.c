@@ -71,6 +71,14 @@ static void check_machine_roofline(const char *what, const cJSON *res)
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(res, "roofline");
     CHECK(num(r, "sgemm_gflops") > 0 && num(r, "bandwidth_gbs") > 0, "%s: roofline figures %g %g", what,
           num(r, "sgemm_gflops"), num(r, "bandwidth_gbs"));
+    /* the compute bound is the larger of seqbench's FMA peak (0 only on a CPU without FMA) and the sgemm;
+     * a --roofline file from before the FMA peak has only the sgemm */
+    double fma = num(r, "fma_gflops"), compute = num(r, "compute_gflops");
+    CHECK(fma >= 0 && compute == fmax(fma, num(r, "sgemm_gflops")), "%s: compute_gflops %g is not max(fma %g, sgemm %g)",
+          what, compute, fma, num(r, "sgemm_gflops"));
+    CHECK(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(m, "openblas_coretype_env")) &&
+          cJSON_IsBool(cJSON_GetObjectItemCaseSensitive(m, "openblas_held_back")),
+          "%s: machine lacks openblas_coretype_env / openblas_held_back", what);
 }
 
 /* A figure's bound fields: present, the fraction achieved / bound, in (0, 1.5]. */

@@ -523,6 +523,22 @@ static void golden(void)
             CHECK(rel <= 1e-4, "%s: rel err %.3e > 1e-4", label, rel);
             cJSON_Delete(ours);
         }
+        /* --dtype bf16: its two paths agree as fp32's do, within bf16's rounding of the reference (the models'
+         * drift is tests/test_step_forward.c's); a checkpoint stored in bf16 loses nothing */
+        cJSON *bf[2];
+        for (int m = 0; m < 2; m++) {
+            snprintf(label, sizeof label, "golden %s %s bf16", cases[c], modes[m]);
+            bf[m] = ok_json(label, ARGS("logits", "--model", dir, "--tokens", tokens, "--mode", modes[m], "--dtype",
+                                        "bf16"));
+        }
+        double paths = logits_err(bf[1], bf[0]), drift = logits_err(bf[0], ref);
+        int stored_bf16 = strstr(cases[c], "_bf16") != NULL;
+        printf("%-34s bf16: step vs parallel %.3e, vs fp32 reference %.3e\n", cases[c], paths, drift);
+        CHECK(paths <= 1e-5, "golden %s bf16: step vs parallel rel err %.3e > 1e-5", cases[c], paths);
+        CHECK(drift <= (stored_bf16 ? 1e-4 : 0.06), "golden %s bf16: rel err %.3e from the reference > %g", cases[c],
+              drift, stored_bf16 ? 1e-4 : 0.06);
+        cJSON_Delete(bf[0]);
+        cJSON_Delete(bf[1]);
         cJSON_Delete(ref);
     }
 }

@@ -3,13 +3,23 @@
  * model_forward over T tokens within 1e-5 relative (float32), including
  * local attention far past its window (the ring buffer wraps). */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "rel_err.h"
+#include "core/gemm.h"
 #include "core/rng.h"
 #include "models/model.h"
+
+/* bf16 keeps 8 bits of mantissa: each weight moves by up to 2^-9 of itself.
+ * These random models (weights 15x the init's, so attention is sharp and
+ * each layer amplifies) move their logits by 0.7-3.1% of the largest, the
+ * worst a local-attention stack (printed per model); a bf16 model must
+ * stay within 6%. */
+#define BF16_LOGITS_TOL 0.06
+static double bf16_worst;
 
 static void check_model(const char *name, ModelCfg c, int B, int T)
 {
@@ -37,9 +47,57 @@ static void check_model(const char *name, ModelCfg c, int B, int T)
     CHECK(worst <= 1e-5, "%s: step vs forward rel err %.3e", name, worst);
     CHECK(decoder_step(&d, step_tok, &e) == -1 && strstr(e.msg, "full"), "%s: stepping past the context must fail",
           name);
+
+    /* --dtype bf16: the forward of the rounded model stays within bf16's
+     * rounding of fp32's, and decoding it through the bf16 kernels gives
+     * that forward's logits as closely as fp32 decoding gives fp32's */
+    size_t nl = (size_t)B * T * V;
+    real *l32 = malloc(sizeof(real) * nl);
+    memcpy(l32, m.logits, sizeof(real) * nl);
+    CHECK(model_to_bf16(&m, &e) == 0, "%s: %s", name, e.msg);
+    model_forward(&m, tok, B, T);
+    double drift = rel_err(m.logits, l32, nl);
+    CHECK(drift <= BF16_LOGITS_TOL && drift > 0, "%s: bf16 forward vs fp32 rel err %.3e (tolerance %g)", name, drift,
+          BF16_LOGITS_TOL);
+    decoder_reset(&d);
+    worst = 0;
+    for (int t = 0; t < T; t++) {
+        for (int b = 0; b < B; b++) step_tok[b] = tok[b * T + t];
+        CHECK(decoder_step(&d, step_tok, &e) == 0, "%s: %s", name, e.msg);
+        for (int b = 0; b < B; b++)
+            worst = fmax(worst, rel_err(d.logits + (size_t)b * V, m.logits + ((size_t)b * T + t) * V, (size_t)V));
+    }
+    CHECK(worst <= 1e-5, "%s: bf16 step vs bf16 forward rel err %.3e", name, worst);
+    if (drift > bf16_worst) bf16_worst = drift;
+    printf("%-40s bf16 logits vs fp32: rel err %.2e\n", name, drift);
+    free(l32);
     decoder_free(&d);
     free(tok);
     model_free(&m);
+}
+
+/* sub_linear reads a sublayer's bf16 copy for decode's few rows and the
+ * fp32 parameters for more (where they hold the same rounded values; here
+ * they differ, to see which was read) */
+static void check_sub_linear(void)
+{
+    enum { N = 5, K = 20 };
+    real p[N * K], x[65 * K], y[65 * N], want[65 * N];
+    uint16_t p16[N * K];
+    for (int i = 0; i < N * K; i++) {
+        p[i] = (real)(0.25 * (i % 7) - 0.5);
+        p16[i] = bf16_from_f32(2 * p[i]);
+    }
+    for (int i = 0; i < 65 * K; i++) x[i] = (real)(0.125 * (i % 5));
+    Sub s = {.p = p, .p16 = p16};
+    sub_linear(&s, y, x, p, 1, N, K, 0);
+    linear_fwd(want, x, p, 1, N, K, 0);
+    int doubled = 1;
+    for (int n = 0; n < N; n++) doubled &= fabs(y[n] - 2 * want[n]) <= 1e-5 * (1 + fabs(want[n]));
+    CHECK(!gemm_nt_f32_available() || doubled, "sub_linear at one row must read the bf16 copy");
+    sub_linear(&s, y, x, p, 65, N, K, 0);
+    linear_fwd(want, x, p, 65, N, K, 0);
+    CHECK(!memcmp(y, want, sizeof want), "sub_linear at 65 rows must read the fp32 parameters");
 }
 
 int main(void)
@@ -108,5 +166,7 @@ int main(void)
         x.mamba_no_gate = 1;
         check_model(v ? "mamba lti, no gate" : "mamba1, no gate", x, 3, 25);
     }
+    printf("bf16 logits vs fp32: worst rel err %.2e over every model (tolerance %g)\n", bf16_worst, BF16_LOGITS_TOL);
+    check_sub_linear();
     return check_summary();
 }

@@ -25,6 +25,7 @@ endfunction()
 
 # the folders are layers: no #include reaches up (docs/design.md §1)
 add_test(NAME layers COMMAND sh ${CMAKE_SOURCE_DIR}/tests/layers.sh ${CMAKE_SOURCE_DIR})
+add_test(NAME f64_symbols COMMAND sh ${CMAKE_SOURCE_DIR}/tests/f64_symbols.sh ${CMAKE_BINARY_DIR})
 seq_test(test_safetensors LIBS seq_core)
 seq_test(test_atomic_json LIBS seq_core)
 seq_test(test_gradcheck LIBS seq_models_f64)

@@ -89,9 +89,9 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
     real *lse = o + (size_t)M * qd, *cs = scratch;
     real scale = 1 / sqrt((real)d);
 
-    linear_fwd(q, x, w.wq, M, qd, D, 0);
-    linear_fwd(k, x, w.wk, M, kvd, D, 0);
-    linear_fwd(v, x, w.wv, M, kvd, D, 0);
+    sub_linear(s, q, x, w.wq, M, qd, D, 0);
+    sub_linear(s, k, x, w.wk, M, kvd, D, 0);
+    sub_linear(s, v, x, w.wv, M, kvd, D, 0);
     if (rot) {
         rope_table(cs, T, rot, c->rope_theta);
         for (int m = 0; m < M; m++) {
@@ -113,7 +113,7 @@ static void attn_forward(const Sub *s, const real *x, real *y, int B, int T, rea
             attn_head_forward_tiled(qh, qd, kg, kvd, vg, kvd, o + (size_t)b * T * qd + (size_t)h * d, qd, lh, T, d, W,
                                     scale, mine);
         }
-    linear_fwd(y, o, w.wo, M, D, qd, 0);
+    sub_linear(s, y, o, w.wo, M, D, qd, 0);
     bias_fwd(y, w.bo, M, D);
 }
 
@@ -285,11 +285,11 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
     real scale = 1 / sqrt((real)d);
 
     if (B == 1) { /* Wq, Wk, Wv lie one after the other, as q, k, v do: one pass (one wake-up, not three) */
-        linear_fwd(q, x, w.wq, 1, qd + 2 * kvd, D, 0);
+        sub_linear(s, q, x, w.wq, 1, qd + 2 * kvd, D, 0);
     } else {
-        linear_fwd(q, x, w.wq, B, qd, D, 0);
-        linear_fwd(k, x, w.wk, B, kvd, D, 0);
-        linear_fwd(v, x, w.wv, B, kvd, D, 0);
+        sub_linear(s, q, x, w.wq, B, qd, D, 0);
+        sub_linear(s, k, x, w.wk, B, kvd, D, 0);
+        sub_linear(s, v, x, w.wv, B, kvd, D, 0);
     }
     if (rot) {
         for (int i = 0; i < rot / 2; i++) {
@@ -319,7 +319,7 @@ static void attn_step(const Sub *s, const real *x, real *y, int B, int pos, int 
         for (int t = 0; t < tasks; t++) attn_step_task(c, q, kc, vc, scores, o, t, parts, lo, n, slots, ctx, scale);
     } else /* even an `omp parallel if (false)` builds a team: 0.4 us */
         for (int t = 0; t < tasks; t++) attn_step_task(c, q, kc, vc, scores, o, t, parts, lo, n, slots, ctx, scale);
-    linear_fwd(y, o, w.wo, B, D, qd, 0);
+    sub_linear(s, y, o, w.wo, B, D, qd, 0);
     bias_fwd(y, w.bo, B, D);
 }
 

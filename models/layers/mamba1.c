@@ -212,10 +212,10 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     M1Acts a = m1_acts(c, acts, M);
     real *AT = scratch;
     m1_AT(AT, w.A_log, E, N);
-    linear_fwd(a.xz, x, w.in, M, IW, D, 0);
+    sub_linear(s, a.xz, x, w.in, M, IW, D, 0);
     conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
     mamba_pass(MB_SILU, M, E, a.u, E, NULL, 0, a.uc, E, NULL, 0);
-    linear_fwd(a.dbc, a.u, w.x, M, P, E, 0);
+    sub_linear(s, a.dbc, a.u, w.x, M, P, E, 0);
     m1_norm_dbc(c, &w, a.dbc, a.dbcn, a.rstd, M);
     m1_dt_proj(a.dtp, a.dbcn, &w, NULL, M, E, R, P);
     mamba_pass(MB_SOFTPLUS, M, E, a.delta, E, NULL, 0, a.dtp, E, NULL, 0);
@@ -228,7 +228,7 @@ static void m1_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         real *ck = s->inference ? NULL : a.ck + (size_t)b * ckb;
         scan_forward_ck(&si, AT, a.y + (size_t)b * T * E, (size_t)E, ck, h);
     }
-    mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
+    mamba_block_output_forward(s, w.out, a.y, a.xz, a.g, out, M);
 }
 
 static void m1_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
@@ -352,11 +352,11 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     const real *AT = s->consts; /* step constants, made once per sequence by the Decoder: per token, AT alone
                                  * was 28% of a 2-layer d_model 64 Mamba's step */
     int IW = mamba_block_in_width(c);
-    linear_fwd(xz, x, w.in, B, IW, D, 0);
+    sub_linear(s, xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * IW, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
     mamba_pass(MB_SILU, B, E, u, E, NULL, 0, uc, E, NULL, 0); /* the forward's passes, rounded as it rounds */
-    linear_fwd(dbc, u, w.x, B, P, E, 0);
+    sub_linear(s, dbc, u, w.x, B, P, E, 0);
     m1_norm_dbc(c, &w, dbc, dbcn, rstd, B);
     m1_dt_proj(dtp, dbcn, &w, AT + EN, B, E, R, P);
     mamba_pass(MB_SOFTPLUS, B, E, dtp, E, NULL, 0, dtp, E, NULL, 0);
@@ -370,7 +370,7 @@ static void m1_step(const Sub *s, const real *x, real *out, int B, int pos, int 
         for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
     } else /* on this thread, outside any `omp parallel` (even an if (false) one builds a team) */
         for (int b = 0; b < B; b++) m1_step_scan(c, &w, AT, u, dtp, dbcn, y, hs, b);
-    mamba_block_output_forward(c, w.out, y, xz, g, out, B);
+    mamba_block_output_forward(s, w.out, y, xz, g, out, B);
 }
 
 /* After a prefill: the conv window from in_proj's u half, and h from the

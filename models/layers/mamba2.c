@@ -194,7 +194,7 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     M2Acts a = m2_acts(&d, acts, (size_t)M);
     real *A = scratch;
     for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
-    linear_fwd(a.zx, x, w.in, M, d.Z, d.D, 0);
+    sub_linear(s, a.zx, x, w.in, M, d.Z, d.D, 0);
     conv1d_forward(a.pre, d.conv_dim, a.zx + d.E, d.Z, w.conv_w, w.conv_b, B, T, d.conv_dim, d.K);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * d.conv_dim; i++) a.xbc[i] = silu(a.pre[i]);
@@ -229,7 +229,7 @@ static void m2_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     for (int m = 0; m < M; m++)
         m2_gate_norm(&d, a.y + (size_t)m * d.E, a.zx + (size_t)m * d.Z, w.norm, c->norm_eps, a.v + (size_t)m * d.E,
                      a.rstd + (size_t)m * d.G, a.vn + (size_t)m * d.E);
-    linear_fwd(out, a.vn, w.out, M, d.D, d.E, 0);
+    sub_linear(s, out, a.vn, w.out, M, d.D, d.E, 0);
 }
 
 static void m2_backward(const Sub *s, const real *x, const real *dout, real *dx_in, int B, int T, const real *acts,
@@ -324,7 +324,7 @@ static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *vn = v + (size_t)B * d.E, *rstd = vn + (size_t)B * d.E;
     real *windows = state, *S = state + (size_t)B * (d.K - 1) * d.conv_dim;
     for (int h = 0; h < d.H; h++) A[h] = -exp(w.A_log[h]);
-    linear_fwd(zx, x, w.in, B, d.Z, d.D, 0);
+    sub_linear(s, zx, x, w.in, B, d.Z, d.D, 0);
     for (int b = 0; b < B; b++) {
         conv1d_step(pre + (size_t)b * d.conv_dim, zx + (size_t)b * d.Z + d.E, windows + (size_t)b * (d.K - 1) * d.conv_dim,
                     w.conv_w, w.conv_b, d.conv_dim, d.K);
@@ -337,7 +337,7 @@ static void m2_step(const Sub *s, const real *x, real *out, int B, int pos, int 
         m2_gate_norm(&d, y + (size_t)b * d.E, zx + (size_t)b * d.Z, w.norm, c->norm_eps, v + (size_t)b * d.E,
                      rstd + (size_t)b * d.G, vn + (size_t)b * d.E);
     }
-    linear_fwd(out, vn, w.out, B, d.D, d.E, 0);
+    sub_linear(s, out, vn, w.out, B, d.D, d.E, 0);
 }
 
 /* After a prefill: the conv window from in_proj's xBC part, and each

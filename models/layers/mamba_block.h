@@ -24,6 +24,7 @@
 #include "models/config.h"
 #include "models/layers/activations.h"
 #include "models/layers/conv1d.h"
+#include "models/sublayer.h"
 
 /* The block's per-element passes over M rows of E (SiLU, softplus, their
  * derivatives, the gate), each row of each operand at its own stride. An
@@ -139,16 +140,17 @@ static inline void mamba_block_input_backward(const ModelCfg *c, const real *in_
 
 /* g = y ⊙ SiLU(z) [M,E] (z the second half of each xz row), out = out_proj(g);
  * without the gate out = out_proj(y), g unused */
-static inline void mamba_block_output_forward(const ModelCfg *c, const real *out_w, const real *y, const real *xz,
+static inline void mamba_block_output_forward(const Sub *s, const real *out_w, const real *y, const real *xz,
                                               real *g, real *out, int M)
 {
+    const ModelCfg *c = s->cfg;
     int E = cfg_d_inner(c);
     if (c->mamba_no_gate) {
-        linear_fwd(out, y, out_w, M, c->d_model, E, 0);
+        sub_linear(s, out, y, out_w, M, c->d_model, E, 0);
         return;
     }
     mamba_pass(MB_GATE, M, E, g, E, NULL, 0, y, E, xz + E, 2 * (size_t)E);
-    linear_fwd(out, g, out_w, M, c->d_model, E, 0);
+    sub_linear(s, out, g, out_w, M, c->d_model, E, 0);
 }
 
 /* Backward of mamba_block_output_forward: dy [M,E] gets dL/dy (the scan's

@@ -154,7 +154,7 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
     LtiActs a = lti_acts(c, acts, M);
     real *per_thread = scratch + 4 * EN + E;
     LtiScanIn p = lti_params_t(c, &w, scratch);
-    linear_fwd(a.xz, x, w.in, M, IW, D, 0);
+    sub_linear(s, a.xz, x, w.in, M, IW, D, 0);
     conv1d_forward(a.uc, E, a.xz, IW, w.conv_w, w.conv_b, B, T, E, c->d_conv);
 #pragma omp simd
     for (size_t i = 0; i < (size_t)M * E; i++) a.u[i] = silu(a.uc[i]);
@@ -168,7 +168,7 @@ static void lti_forward(const Sub *s, const real *x, real *out, int B, int T, re
         memset(h, 0, sizeof(real) * EN);
         lti_scan_forward_t(&si, a.y + row * E, (size_t)E, s->inference ? NULL : a.hs + row * EN, h);
     }
-    mamba_block_output_forward(c, w.out, a.y, a.xz, a.g, out, M);
+    mamba_block_output_forward(s, w.out, a.y, a.xz, a.g, out, M);
 }
 
 static void lti_backward(const Sub *s, const real *x, const real *dout, real *dx, int B, int T, const real *acts,
@@ -248,7 +248,7 @@ static void lti_step(const Sub *s, const real *x, real *out, int B, int pos, int
     real *y = u + (size_t)B * E, *g = y + (size_t)B * E;
     real *windows = state, *hs = state + (size_t)B * (K - 1) * E;
     lti_params(c, &w, A, delta);
-    linear_fwd(xz, x, w.in, B, IW, D, 0);
+    sub_linear(s, xz, x, w.in, B, IW, D, 0);
     for (int b = 0; b < B; b++)
         conv1d_step(uc + (size_t)b * E, xz + (size_t)b * IW, windows + (size_t)b * (K - 1) * E, w.conv_w, w.conv_b, E, K);
     for (size_t i = 0; i < (size_t)B * E; i++) u[i] = silu(uc[i]);
@@ -256,7 +256,7 @@ static void lti_step(const Sub *s, const real *x, real *out, int B, int pos, int
         ScanIn si = lti_scan_in(c, u + (size_t)b * E, delta, &w, A, 1);
         scan_forward(&si, y + (size_t)b * E, 0, NULL, hs + (size_t)b * EN);
     }
-    mamba_block_output_forward(c, w.out, y, xz, g, out, B);
+    mamba_block_output_forward(s, w.out, y, xz, g, out, B);
 }
 
 /* After a prefill: the conv window from in_proj's u half, and h from the

@@ -75,11 +75,11 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
     size_t n = (size_t)M * F;
     real *up = acts, *a = up + n, *da = a + n, *h = da + n, *gate = scratch;
     if (M == 1) { /* decode: gate and up lie one after the other, so one pass over both (one wake-up, not two) */
-        linear_fwd(gate, x, w.gate, 1, 2 * F, D, 0); /* scratch holds 2F: gate, then up */
+        sub_linear(s, gate, x, w.gate, 1, 2 * F, D, 0); /* scratch holds 2F: gate, then up */
         memcpy(up, gate + F, sizeof(real) * F);
     } else {
-        linear_fwd(gate, x, w.gate, M, F, D, 0);
-        linear_fwd(up, x, w.up, M, F, D, 0);
+        sub_linear(s, gate, x, w.gate, M, F, D, 0);
+        sub_linear(s, up, x, w.up, M, F, D, 0);
     }
     bias_fwd(gate, w.gate_b, M, F);
     bias_fwd(up, w.up_b, M, F);
@@ -89,7 +89,7 @@ static void mlp_forward(const Sub *s, const real *x, real *y, int B, int T, real
         for (size_t i0 = 0; i0 < n; i0 += MLP_BLOCK) mlp_act_block(act, gate, up, a, da, h, i0, n);
     } else /* even an `omp parallel if (false)` builds a team: 0.4 us a decode step */
         for (size_t i0 = 0; i0 < n; i0 += MLP_BLOCK) mlp_act_block(act, gate, up, a, da, h, i0, n);
-    linear_fwd(y, h, w.down, M, D, F, 0);
+    sub_linear(s, y, h, w.down, M, D, F, 0);
     bias_fwd(y, w.down_b, M, D);
 }
 

@@ -111,7 +111,7 @@ static void moe_forward(const Sub *s, const real *x, real *y, int B, int T, real
     size_t A = (size_t)M * K;
     real *probs = acts, *up = probs + (size_t)M * n, *a = up + A * F, *da = a + A * F, *h = da + A * F, *eo = h + A * F;
     real *xg = scratch + moe_route_reals(c, A), *g = xg + A * D;
-    linear_fwd(probs, x, w.router, M, n, D, 0);
+    sub_linear(s, probs, x, w.router, M, n, D, 0);
     for (int m = 0; m < M; m++) { /* softmax over all experts */
         real *p = probs + (size_t)m * n, mx = p[0], sum = 0;
         for (int j = 1; j < n; j++) mx = p[j] > mx ? p[j] : mx;
@@ -125,10 +125,10 @@ static void moe_forward(const Sub *s, const real *x, real *y, int B, int T, real
         if (!rows) continue;
         size_t o = (size_t)r.start[j];
         const real *ew = w.experts + j * w.per_expert;
-        linear_fwd(g + o * F, xg + o * D, ew, rows, F, D, 0);
-        linear_fwd(up + o * F, xg + o * D, ew + (size_t)F * D, rows, F, D, 0);
+        sub_linear(s, g + o * F, xg + o * D, ew, rows, F, D, 0);
+        sub_linear(s, up + o * F, xg + o * D, ew + (size_t)F * D, rows, F, D, 0);
         for (size_t i = o * F; i < (o + rows) * F; i++) h[i] = (a[i] = silu_with_grad(g[i], &da[i])) * up[i];
-        linear_fwd(eo + o * D, h + o * F, ew + 2 * (size_t)F * D, rows, D, F, 0);
+        sub_linear(s, eo + o * D, h + o * F, ew + 2 * (size_t)F * D, rows, D, F, 0);
     }
     memset(y, 0, sizeof(real) * (size_t)M * D);
     for (size_t q = 0; q < A; q++) {

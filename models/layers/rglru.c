@@ -103,14 +103,14 @@ static void rg_forward(const Sub *s, const real *x, real *out, int B, int T, rea
     size_t MW = (size_t)M * W;
     real *A[A_COUNT];
     for (int i = 0; i < A_COUNT; i++) A[i] = acts + i * MW;
-    linear_fwd(A[A_YPRE], x, w.y_w, M, W, D, 0);
+    sub_linear(s, A[A_YPRE], x, w.y_w, M, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, M, W);
 #pragma omp simd
     for (size_t i = 0; i < MW; i++) {
         real deriv;
         A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
     }
-    linear_fwd(A[A_XB], x, w.x_w, M, W, D, 0);
+    sub_linear(s, A[A_XB], x, w.x_w, M, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, M, W);
     conv1d_forward(A[A_XC], W, A[A_XB], W, w.conv_w, w.conv_b, B, T, W, c->conv1d_width);
     rg_gates(A[A_XC], w.gi_w, w.gi_b, A[A_GI], M, W, H);
@@ -123,7 +123,7 @@ static void rg_forward(const Sub *s, const real *x, real *out, int B, int T, rea
         rg_scan(cl, W, T, 0, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_Y] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o,
                 A[A_G] + o, h + (size_t)b * W);
     }
-    linear_fwd(out, A[A_G], w.out_w, M, D, W, 0);
+    sub_linear(s, out, A[A_G], w.out_w, M, D, W, 0);
     bias_fwd(out, w.out_b, M, D);
 }
 
@@ -210,14 +210,14 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
     real *A[A_COUNT], *cl = scratch + A_COUNT * BW;
     for (int i = 0; i < A_COUNT; i++) A[i] = scratch + i * BW;
     real *windows = state, *h = state + (size_t)B * (K - 1) * W;
-    linear_fwd(A[A_YPRE], x, w.y_w, B, W, D, 0);
+    sub_linear(s, A[A_YPRE], x, w.y_w, B, W, D, 0);
     bias_fwd(A[A_YPRE], w.y_b, B, W);
 #pragma omp simd
     for (size_t i = 0; i < BW; i++) {
         real deriv;
         A[A_Y][i] = gelu_tanh(A[A_YPRE][i], &deriv);
     }
-    linear_fwd(A[A_XB], x, w.x_w, B, W, D, 0);
+    sub_linear(s, A[A_XB], x, w.x_w, B, W, D, 0);
     bias_fwd(A[A_XB], w.x_b, B, W);
     for (int b = 0; b < B; b++)
         conv1d_step(A[A_XC] + (size_t)b * W, A[A_XB] + (size_t)b * W, windows + (size_t)b * (K - 1) * W, w.conv_w,
@@ -230,7 +230,7 @@ static void rg_step(const Sub *s, const real *x, real *out, int B, int pos, int 
         rg_scan(cl, W, 1, pos, A[A_XC] + o, A[A_GI] + o, A[A_GA] + o, A[A_Y] + o, A[A_A] + o, A[A_MULT] + o, A[A_H] + o,
                 A[A_G] + o, h + o);
     }
-    linear_fwd(out, A[A_G], w.out_w, B, D, W, 0);
+    sub_linear(s, out, A[A_G], w.out_w, B, D, W, 0);
     bias_fwd(out, w.out_b, B, D);
 }
 

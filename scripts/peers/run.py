@@ -491,10 +491,24 @@ def main():
                 die(f"writing the {dt} GGUF of {label[name]}: {e}", 1)
         return ggufs
 
+    def sb_bf16(name, d, i):
+        """seqbench's batch-1 decode and prefill with --dtype bf16 (the sweeps' instruments:
+        `bench` itself also trains, and training is fp32 only)."""
+        dec = S.bench(sb, ["decode", "--model", d, "--dtype", "bf16", "--batches", 1, "--context", a.context,
+                           "--contexts", a.context, "--steps", a.steps, *rep, *threads],
+                      os.path.join(a.work, f"{name}-bf16-decode-round{i}.json"), seqbench_env)
+        pre = S.bench(sb, ["prefill", "--model", d, "--dtype", "bf16", "--lengths", a.prefill, *rep, *threads],
+                      os.path.join(a.work, f"{name}-bf16-prefill-round{i}.json"), seqbench_env)
+        return {"decode": S.sweep_point(dec, batch=1, context=a.context, sweep="batch"),
+                "prefill": S.sweep_point(pre, length=a.prefill)}
+
     def lc_rounds(name, d, ggufs):
-        """Rounds of seqbench's decode-1 and prefill run, then llama.cpp's on each GGUF:
-        each side's figures per round, by measure."""
+        """Rounds of seqbench's decode-1 and prefill run (fp32, and bf16 when llama.cpp runs
+        a half-precision GGUF), then llama.cpp's on each GGUF: each side's figures per round,
+        by measure."""
         sbv = {"decode": [], "prefill": []}
+        half = any(dt != "f32" for dt in ggufs)
+        sbh = {"decode": [], "prefill": []}
         lcv = {dt: {"decode": [], "prefill": []} for dt in ggufs}
         runs = lc_out["runs"][name] = []
         for i in range(a.llamacpp_rounds):
@@ -510,16 +524,24 @@ def main():
             sbv["decode"].append(tps(f["decode"][(1, a.context)]))
             sbv["prefill"].append(tps(f["prefill"][a.prefill]))
             run = {"seqbench": {"decode": sbv["decode"][-1], "prefill": sbv["prefill"][-1]}}
+            if half:
+                try:
+                    h = sb_bf16(name, d, i)
+                except S.SeqbenchError as e:
+                    die(str(e), 1)
+                for m in ("decode", "prefill"):
+                    sbh[m].append(h[m])
+                run["seqbench_bf16"] = h
             for dt, path in ggufs.items():
                 r = lc_run("time", path, dt, ["--context", a.context, "--steps", a.steps, "--prefill", a.prefill,
                                               "--repeats", a.repeats, "--seed", a.seed], f"{name}-{dt}-round{i}")
                 for m in ("decode", "prefill"):
                     lcv[dt][m].append(tps(r[m]))
                 run[dt] = r
-            C.progress("  tok/s decode " + ", ".join(f"{k} {v['decode']:.1f}" if k == "seqbench" else
+            C.progress("  tok/s decode " + ", ".join(f"{k} {v['decode']:.1f}" if k.startswith("seqbench") else
                                                       f"{k} {tps(v['decode']):.1f}" for k, v in run.items()))
             runs.append(run)
-        return sbv, lcv
+        return sbv, lcv, sbh
 
     def llamacpp_rows(name, d, model):
         """llama.cpp on GGUFs of the checkpoint in d, checked, then timed in rounds with seqbench."""
@@ -536,11 +558,16 @@ def main():
             del small
         elif half:
             lc_check(name, model, {dt: ggufs[dt] for dt in half})
-        sbv, lcv = lc_rounds(name, d, ggufs)
+        sbv, lcv, sbh = lc_rounds(name, d, ggufs)
         for m, measure in (("decode", "decode, batch 1"), ("prefill", f"prefill {a.prefill}")):
             row(f"{name}_{m}_llamacpp", f"{label[name]} {measure}, in rounds with llama.cpp (tok/s)", "tok/s",
                 statistics.median(sbv[m]), {}, llama_cpp={dt: TB.paired(sbv[m], lcv[dt][m], "tok/s")
                                                          for dt in ggufs})
+            if sbh[m]:  # seqbench --dtype bf16 beside llama.cpp's half-precision GGUFs (and its own fp32)
+                row(f"{name}_{m}_llamacpp_bf16", f"{label[name]} {measure}, seqbench --dtype bf16, in rounds "
+                    f"with llama.cpp (tok/s; vs its fp32: {statistics.median(sbh[m]) / statistics.median(sbv[m]):.2f}x)",
+                    "tok/s", statistics.median(sbh[m]), {},
+                    llama_cpp={dt: TB.paired(sbh[m], lcv[dt][m], "tok/s") for dt in ggufs if dt != "f32"})
 
     tiny, tiny_busy = small_models() if not a.only_llamacpp else (None, None)
     for name, cfg in big.items():
@@ -571,10 +598,11 @@ def main():
         v = fn(roof) if fn and roof else None
         r["bound"] = {"value": v} if v else None
         TB.finish_row(r)
-    order = ["mamba_decode_b1", "mamba_decode_llamacpp", "mamba_decode_b16", "mamba_decode_b64", "llama_decode_b1",
-             "llama_decode_llamacpp", "llama_decode_b1_long", "llama_decode_b16", "llama_decode_b64",
-             "mamba_prefill", "mamba_prefill_llamacpp", "llama_prefill", "llama_prefill_llamacpp", "train_mamba",
-             "train_transformer", "small_mamba_decode_b1"]
+    order = ["mamba_decode_b1", "mamba_decode_llamacpp", "mamba_decode_llamacpp_bf16", "mamba_decode_b16",
+             "mamba_decode_b64", "llama_decode_b1", "llama_decode_llamacpp", "llama_decode_llamacpp_bf16",
+             "llama_decode_b1_long", "llama_decode_b16", "llama_decode_b64", "mamba_prefill",
+             "mamba_prefill_llamacpp", "mamba_prefill_llamacpp_bf16", "llama_prefill", "llama_prefill_llamacpp",
+             "llama_prefill_llamacpp_bf16", "train_mamba", "train_transformer", "small_mamba_decode_b1"]
     rows.sort(key=lambda r: order.index(r["id"]))
     v = out["versions"]
     tv, hv = v["torch"].split("+")[0], v["transformers"]

@@ -62,6 +62,15 @@ def bench_figures(res):
                                                "machine") if k in res}}
 
 
+def sweep_point(res, **match):
+    """tokens/s (median) of the first point of a `seqbench bench decode|prefill` result
+    (models[0].points, bench/decode.c and bench/prefill.c) whose fields equal match."""
+    for p in res["models"][0]["points"]:
+        if all(p.get(k) == v for k, v in match.items()):
+            return p["tokens_per_s_median"]
+    raise SeqbenchError(f"seqbench {res.get('command')}: no point with {match}")
+
+
 def has_roofline(binary, env):
     """True when this binary has `seqbench bench roofline` (the suite's other half adds it)."""
     try:
@@ -85,13 +94,15 @@ def _numbers(obj, path=""):
 
 
 def roofline_figures(res):
-    """Sustained memory bandwidth (bytes/s) and sgemm peak (FLOP/s) from a
+    """Sustained memory bandwidth (bytes/s) and compute peak (FLOP/s) from a
     `seqbench bench roofline` result: its "roofline" object's bandwidth_gbs (the
-    triad) and sgemm_gflops; failing those, any key naming the triad (else a
+    triad) and compute_gflops (seqbench's FMA peak or the sgemm's, the larger;
+    sgemm_gflops from a binary before the FMA peak); failing those, any key naming the triad (else a
     bandwidth) in GB/s and the sgemm (else a peak) in GFLOP/s."""
     r = res.get("roofline") if isinstance(res.get("roofline"), dict) else {}
-    bw, fl = r.get("bandwidth_gbs"), r.get("sgemm_gflops")
-    bk, fk = "roofline.bandwidth_gbs", "roofline.sgemm_gflops"
+    bw = r.get("bandwidth_gbs")
+    fk = "roofline.compute_gflops" if r.get("compute_gflops") else "roofline.sgemm_gflops"
+    fl, bk = r.get(fk.split(".")[1]), "roofline.bandwidth_gbs"
     nums = list(_numbers(res))
 
     def pick(prefs, unit):
