@@ -204,6 +204,10 @@ static void bad_options(void)
     expect_fail("out of range", NULL, ARGS("train", "--out", out, "--d-model", "70000"), out, "d-model", "range");
     expect_fail("logits --mode", NULL, ARGS("logits", "--model", src, "--tokens", "x", "--mode", "fast"), NULL,
                 "--mode", "fast");
+    expect_fail("logits --dtype", NULL, ARGS("logits", "--model", src, "--tokens", "x", "--dtype", "fp16"), NULL,
+                "--dtype fp16", "bf16");
+    expect_fail("bench decode --dtype", NULL, ARGS("bench", "decode", "--arch", "mamba", "--dtype", "f16", "--dry-run"),
+                NULL, "--dtype f16", "bf16");
 
     path_in(cfg, sizeof cfg, "bad.json");
     write_text(cfg, "{\"steps\": 10,");
@@ -605,6 +609,19 @@ static void end_to_end(void)
               "%s at length 4: train says %.9g, eval says %.9g on the same test set (a partial last batch "
               "must not add its padding sequences to the mean: tasks/eval.c)", keys[i], num(a, keys[i]),
               num(b, keys[i]));
+    /* the same test set through a bf16 model: its figures recorded as bf16's, its loss within bf16's rounding */
+    char e16_path[600];
+    path_in(e16_path, sizeof e16_path, "E16.json");
+    ok("eval bf16", ARGS("eval", "--model", m_dir, "--lengths", "4", "--seqs", "20", "--dtype", "bf16", "--out",
+                         e16_path));
+    cJSON *e16 = read_json(e16_path);
+    const cJSON *b16 = cJSON_GetArrayItem(get(e16, "metrics.eval"), 0), *dt = get(e16, "settings.dtype");
+    CHECK(cJSON_IsString(dt) && !strcmp(dt->valuestring, "bf16"), "E16.json: settings.dtype is not \"bf16\"");
+    CHECK(fabs(num(b16, "loss") - num(b, "loss")) <= 0.02 * num(b, "loss"),
+          "eval --dtype bf16: loss %.6g against fp32's %.6g on the same test set (more than 2%% apart)", num(b16, "loss"),
+          num(b, "loss"));
+    printf("eval loss at length 4: fp32 %.6g, bf16 %.6g\n", num(b, "loss"), num(b16, "loss"));
+    cJSON_Delete(e16);
     cJSON_Delete(ej);
 
     path_in(tok, sizeof tok, "tok.json");

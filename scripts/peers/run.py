@@ -491,14 +491,15 @@ def main():
                 die(f"writing the {dt} GGUF of {label[name]}: {e}", 1)
         return ggufs
 
-    def sb_bf16(name, d, i):
-        """seqbench's batch-1 decode and prefill with --dtype bf16 (the sweeps' instruments:
-        `bench` itself also trains, and training is fp32 only)."""
-        dec = S.bench(sb, ["decode", "--model", d, "--dtype", "bf16", "--batches", 1, "--context", a.context,
+    def sb_sweeps(name, d, i, dtype):
+        """seqbench's batch-1 decode and prefill at --dtype dtype through the sweeps'
+        instruments (`bench` itself also trains, and training is fp32 only): bf16 and its
+        fp32 yardstick measured the same way."""
+        dec = S.bench(sb, ["decode", "--model", d, "--dtype", dtype, "--batches", 1, "--context", a.context,
                            "--contexts", a.context, "--steps", a.steps, *rep, *threads],
-                      os.path.join(a.work, f"{name}-bf16-decode-round{i}.json"), seqbench_env)
-        pre = S.bench(sb, ["prefill", "--model", d, "--dtype", "bf16", "--lengths", a.prefill, *rep, *threads],
-                      os.path.join(a.work, f"{name}-bf16-prefill-round{i}.json"), seqbench_env)
+                      os.path.join(a.work, f"{name}-{dtype}-decode-round{i}.json"), seqbench_env)
+        pre = S.bench(sb, ["prefill", "--model", d, "--dtype", dtype, "--lengths", a.prefill, *rep, *threads],
+                      os.path.join(a.work, f"{name}-{dtype}-prefill-round{i}.json"), seqbench_env)
         return {"decode": S.sweep_point(dec, batch=1, context=a.context, sweep="batch"),
                 "prefill": S.sweep_point(pre, length=a.prefill)}
 
@@ -508,7 +509,7 @@ def main():
         by measure."""
         sbv = {"decode": [], "prefill": []}
         half = any(dt != "f32" for dt in ggufs)
-        sbh = {"decode": [], "prefill": []}
+        sbh = {"decode": [], "prefill": [], "fp32_decode": [], "fp32_prefill": []}
         lcv = {dt: {"decode": [], "prefill": []} for dt in ggufs}
         runs = lc_out["runs"][name] = []
         for i in range(a.llamacpp_rounds):
@@ -526,12 +527,13 @@ def main():
             run = {"seqbench": {"decode": sbv["decode"][-1], "prefill": sbv["prefill"][-1]}}
             if half:
                 try:
-                    h = sb_bf16(name, d, i)
+                    h, h32 = sb_sweeps(name, d, i, "bf16"), sb_sweeps(name, d, i, "fp32")
                 except S.SeqbenchError as e:
                     die(str(e), 1)
                 for m in ("decode", "prefill"):
                     sbh[m].append(h[m])
-                run["seqbench_bf16"] = h
+                    sbh[f"fp32_{m}"].append(h32[m])
+                run["seqbench_bf16"], run["seqbench_fp32_sweeps"] = h, h32
             for dt, path in ggufs.items():
                 r = lc_run("time", path, dt, ["--context", a.context, "--steps", a.steps, "--prefill", a.prefill,
                                               "--repeats", a.repeats, "--seed", a.seed], f"{name}-{dt}-round{i}")
@@ -564,8 +566,9 @@ def main():
                 statistics.median(sbv[m]), {}, llama_cpp={dt: TB.paired(sbv[m], lcv[dt][m], "tok/s")
                                                          for dt in ggufs})
             if sbh[m]:  # seqbench --dtype bf16 beside llama.cpp's half-precision GGUFs (and its own fp32)
+                own = statistics.median(h / f for h, f in zip(sbh[m], sbh[f"fp32_{m}"]))
                 row(f"{name}_{m}_llamacpp_bf16", f"{label[name]} {measure}, seqbench --dtype bf16, in rounds "
-                    f"with llama.cpp (tok/s; vs its fp32: {statistics.median(sbh[m]) / statistics.median(sbv[m]):.2f}x)",
+                    f"with llama.cpp (tok/s; {own:.2f}x its fp32 in the same instrument)",
                     "tok/s", statistics.median(sbh[m]), {},
                     llama_cpp={dt: TB.paired(sbh[m], lcv[dt][m], "tok/s") for dt in ggufs if dt != "f32"})
 
