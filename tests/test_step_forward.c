@@ -21,6 +21,22 @@
 #define BF16_LOGITS_TOL 0.06
 static double bf16_worst;
 
+/* T decoder steps over tokens [B, T] from the decoder's current state: the
+ * worst relative error of their logits against the model's last forward */
+static double steps_vs_forward(const char *name, Decoder *d, const Model *m, const int *tok, int B, int T)
+{
+    int V = m->cfg.vocab_size, step_tok[64];
+    double worst = 0;
+    Err e;
+    for (int t = 0; t < T; t++) {
+        for (int b = 0; b < B; b++) step_tok[b] = tok[b * T + t];
+        CHECK(decoder_step(d, step_tok, &e) == 0, "%s: %s", name, e.msg);
+        for (int b = 0; b < B; b++)
+            worst = fmax(worst, rel_err(d->logits + (size_t)b * V, m->logits + ((size_t)b * T + t) * V, (size_t)V));
+    }
+    return worst;
+}
+
 static void check_model(const char *name, ModelCfg c, int B, int T)
 {
     Err e;
@@ -36,15 +52,9 @@ static void check_model(const char *name, ModelCfg c, int B, int T)
     model_forward(&m, tok, B, T);
     Decoder d;
     CHECK(decoder_create(&d, &m, B, T, &e) == 0, "%s: %s", name, e.msg);
-    double worst = 0;
-    int step_tok[64];
-    for (int t = 0; t < T; t++) {
-        for (int b = 0; b < B; b++) step_tok[b] = tok[b * T + t];
-        CHECK(decoder_step(&d, step_tok, &e) == 0, "%s: %s", name, e.msg);
-        for (int b = 0; b < B; b++)
-            worst = fmax(worst, rel_err(d.logits + (size_t)b * V, m.logits + ((size_t)b * T + t) * V, (size_t)V));
-    }
+    double worst = steps_vs_forward(name, &d, &m, tok, B, T);
     CHECK(worst <= 1e-5, "%s: step vs forward rel err %.3e", name, worst);
+    int step_tok[64] = {0};
     CHECK(decoder_step(&d, step_tok, &e) == -1 && strstr(e.msg, "full"), "%s: stepping past the context must fail",
           name);
 
@@ -60,13 +70,7 @@ static void check_model(const char *name, ModelCfg c, int B, int T)
     CHECK(drift <= BF16_LOGITS_TOL && drift > 0, "%s: bf16 forward vs fp32 rel err %.3e (tolerance %g)", name, drift,
           BF16_LOGITS_TOL);
     decoder_reset(&d);
-    worst = 0;
-    for (int t = 0; t < T; t++) {
-        for (int b = 0; b < B; b++) step_tok[b] = tok[b * T + t];
-        CHECK(decoder_step(&d, step_tok, &e) == 0, "%s: %s", name, e.msg);
-        for (int b = 0; b < B; b++)
-            worst = fmax(worst, rel_err(d.logits + (size_t)b * V, m.logits + ((size_t)b * T + t) * V, (size_t)V));
-    }
+    worst = steps_vs_forward(name, &d, &m, tok, B, T);
     CHECK(worst <= 1e-5, "%s: bf16 step vs bf16 forward rel err %.3e", name, worst);
     if (drift > bf16_worst) bf16_worst = drift;
     printf("%-40s bf16 logits vs fp32: rel err %.2e\n", name, drift);
