@@ -113,16 +113,16 @@ static char **timing_argv(const Cell *c, int steps, const char *out, const char 
     enum { NUM = 32 };
     int n = 0;
     while (c->argv[n]) n++;
-    size_t n_ptrs = (size_t)n + 20;
+    size_t n_ptrs = (size_t)n + 24;
     char **a = calloc(1, n_ptrs * sizeof *a + 2 * NUM);
     if (!a) return NULL;
     char *steps_s = (char *)(a + n_ptrs), *len_s = steps_s + NUM;
     snprintf(steps_s, NUM, "%d", steps);
     snprintf(len_s, NUM, "%d", c->length);
-    const char *extra[] = {"--steps", steps_s, "--val-seqs", "0", "--stop-acc", "0", "--len-warmup", "0",
+    const char *extra[] = {"--steps", steps_s, "--val-seqs", "0", "--stop-acc", "0", "--len-warmup", "0", "--len-hold", "0",
                            "--eval-lengths", len_s, "--eval-seqs", "1", "--eval-depths", "", "--threads", "1",
                            "--out", out, NULL};
-    _Static_assert(sizeof extra / sizeof *extra < 20, "timing_argv's room for its own options");
+    _Static_assert(sizeof extra / sizeof *extra < 24, "timing_argv's room for its own options");
     int k = 0;
     a[k++] = c->argv[0];
     a[k++] = c->argv[1]; /* "train" */
@@ -138,7 +138,18 @@ static char **timing_argv(const Cell *c, int steps, const char *out, const char 
         a[k++] = c->argv[i];
         if (i + 1 < n) a[k++] = c->argv[i + 1];
     }
-    for (int i = 0; extra[i]; i++) a[k++] = (char *)extra[i];
+    /* the timing's own options too: an older build may lack the ones that turn off validation and the
+     * curriculum (13d1749 has no --val-seqs), and then runs without them, as it ran its cells */
+    for (int i = 0; extra[i]; i += 2) {
+        char pat[160];
+        snprintf(pat, sizeof pat, "  %s ", extra[i]);
+        if (known && !strstr(known, pat)) {
+            if (dropped) snprintf(dropped + strlen(dropped), dcap - strlen(dropped), "%s%s", *dropped ? " " : "", extra[i]);
+            continue;
+        }
+        a[k++] = (char *)extra[i];
+        a[k++] = (char *)extra[i + 1];
+    }
     a[k] = NULL;
     return a;
 }

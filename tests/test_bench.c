@@ -162,9 +162,10 @@ static void check_cells(void)
     f = fopen(other, "w");
     fprintf(f, "#!/bin/sh\n"
                "[ \"$2\" = --help ] && { printf '  --task x\\n  --max-len x\\n  --layers x\\n  --d-model x\\n  --heads x\\n"
-               "  --batch x\\n  --steps x\\n  --arch x\\n  --seed x\\n  --threads x\\n  --val-seqs x\\n  --stop-acc x\\n"
-               "  --len-warmup x\\n  --eval-lengths x\\n  --eval-seqs x\\n  --eval-depths x\\n  --out x\\n'; exit 0; }\n"
-               "for a; do case $a in --lr) echo lr given >&2; exit 3;; esac; done\n"
+               "  --batch x\\n  --steps x\\n  --arch x\\n  --seed x\\n  --threads x\\n  --stop-acc x\\n"
+               "  --eval-lengths x\\n  --eval-seqs x\\n  --eval-depths x\\n  --out x\\n'; exit 0; }\n"
+               /* an older build: no --lr here, and none of the timing's --val-seqs, --len-warmup */
+               "for a; do case $a in --lr|--val-seqs|--len-warmup) echo $a given >&2; exit 3;; esac; done\n"
                "while [ $# -gt 1 ]; do [ \"$1\" = --out ] && out=$2; shift; done\n"
                "echo '{\"metrics\": {\"ms_per_step\": 7}}' > \"$out\"\n");
     fclose(f);
@@ -187,7 +188,9 @@ static void check_cells(void)
               "bench cells: cell %d: its ms/step, the other build's 7, seconds = steps x ms/step", i);
         total += num(c, "seconds");
         const cJSON *lacks = cJSON_GetObjectItemCaseSensitive(c, "options_vs_lacks");
-        CHECK(cJSON_IsString(lacks) && !strcmp(lacks->valuestring, "--lr"), "bench cells: the other build lacks --lr");
+        CHECK(cJSON_IsString(lacks) && !strcmp(lacks->valuestring, "--lr --val-seqs --len-warmup --len-hold"),
+              "bench cells: the other build lacks --lr, --val-seqs, --len-warmup and --len-hold (options_vs_lacks: %s)",
+              cJSON_IsString(lacks) ? lacks->valuestring : "none");
     }
     CHECK(fabs(num(res, "total_seconds") - total) < 1e-9 && num(res, "total_seconds_vs") == (35 + 80) * 7 / 1e3 &&
               fabs(num(res, "ratio") - total / num(res, "total_seconds_vs")) < 1e-12,
