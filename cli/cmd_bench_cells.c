@@ -42,6 +42,7 @@ typedef struct {
     int n_ms[2];
     double flops_per_token, tokens_per_step, params;
     char dropped[512];    /* options the --vs build does not know */
+    char vs_failed[512];  /* why the --vs build could not train the cell ("": it could) */
 } Cell;
 
 static int by_double(const void *a, const void *b)
@@ -191,6 +192,15 @@ static int time_once(Cell *c, int b, const char *bin, int steps, const char *kno
     if (!a) return err_set(e, "bench cells: out of memory");
     int rc = run_child(bin, a, log);
     free(a);
+    if (rc && b) { /* an older build may not run a cell at all (a preset key it predates): say why, go on */
+        FILE *f = fopen(log, "r");
+        char line[512] = "";
+        for (char buf[512]; f && fgets(buf, sizeof buf, f);) memcpy(line, buf, sizeof buf);
+        if (f) fclose(f);
+        line[strcspn(line, "\n")] = '\0';
+        snprintf(c->vs_failed, sizeof c->vs_failed, "status %d: %s", rc, *line ? line : "no output");
+        return 0;
+    }
     if (rc) return err_set(e, "bench cells: %s/%s: %s train failed (status %d; its output: %s)", c->exp, c->cell, bin, rc, log);
     cJSON *r = json_read_file(out, e);
     if (!r) return -1;
@@ -363,17 +373,19 @@ int bench_cells_main(int argc, char **argv)
             run.repeats, *vs ? ", alternating with " : "", vs);
     for (int i = 0; i < n_cells; i++) {
         for (int rep = 0; rep < run.repeats; rep++)
-            for (int b = 0; b < 1 + (*vs != 0); b++) /* this build, then the other, in turn */
+            for (int b = 0; b < 1 + (*vs != 0) && !(b && *cells[i].vs_failed); b++) /* this build, then the other */
                 if (time_once(&cells[i], b, b ? vs : self, steps, b ? known : NULL, tmp, &e)) die_err(&e);
-        fprintf(stderr, "  [%d/%d] %s/%s: %.2f ms/step%s\n", i + 1, n_cells, cells[i].exp, cells[i].cell,
-                median(cells[i].ms[0], cells[i].n_ms[0]), *vs ? "" : "");
+        fprintf(stderr, "  [%d/%d] %s/%s: %.2f ms/step%s%s\n", i + 1, n_cells, cells[i].exp, cells[i].cell,
+                median(cells[i].ms[0], cells[i].n_ms[0]), *cells[i].vs_failed ? "; the other build failed: " : "",
+                cells[i].vs_failed);
     }
 
     printf("%-44s %9s %8s %9s", "cell", "tokens", "params", "ms/step");
     if (*vs) printf(" %9s %6s", "vs", "ratio");
     printf(" %8s %9s %5s\n", "steps", "seconds", "bound");
     cJSON *arr = cJSON_AddArrayToObject(res, "cells");
-    double total[2] = {0, 0};
+    double total[2] = {0, 0}, both = 0; /* both: this build's seconds over the cells the other also ran */
+    int n_failed = 0;
     for (int i = 0; i < n_cells; i++) {
         Cell *c = &cells[i];
         double ms[2] = {median(c->ms[0], c->n_ms[0]), median(c->ms[1], c->n_ms[1])};
@@ -383,9 +395,16 @@ int bench_cells_main(int argc, char **argv)
         snprintf(label, sizeof label, "%s/%s", c->exp, c->cell);
         snprintf(shape, sizeof shape, "%.0f", c->tokens_per_step);
         printf("%-44s %9s %8.0f %9.2f", label, shape, c->params, ms[0]);
-        if (*vs) printf(" %9.2f %6.2f", ms[1], ms[1] / ms[0]);
+        int vs_ran = *vs && !*c->vs_failed;
+        if (vs_ran) printf(" %9.2f %6.2f", ms[1], ms[1] / ms[0]);
+        else if (*vs) printf(" %9s %6s", "failed", "-");
         printf(" %8.0f %9.1f %4.0f%%\n", c->steps, c->steps * ms[0] / 1e3, 100 * frac);
-        for (int b = 0; b < 1 + (*vs != 0); b++) total[b] += c->steps * ms[b] / 1e3;
+        total[0] += c->steps * ms[0] / 1e3;
+        if (vs_ran) {
+            total[1] += c->steps * ms[1] / 1e3;
+            both += c->steps * ms[0] / 1e3;
+        }
+        n_failed += *vs && !vs_ran;
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "experiment", c->exp);
         cJSON_AddStringToObject(o, "cell", c->cell);
@@ -400,7 +419,8 @@ int bench_cells_main(int argc, char **argv)
         cJSON_AddNumberToObject(o, "train_flops_per_token", c->flops_per_token);
         cJSON_AddNumberToObject(o, "train_gflops", gflops);
         cJSON_AddNumberToObject(o, "roofline_fraction", frac);
-        if (*vs) {
+        if (*vs && !vs_ran) cJSON_AddStringToObject(o, "vs_failed", c->vs_failed);
+        if (vs_ran) {
             cJSON_AddNumberToObject(o, "ms_per_step_vs", ms[1]);
             cJSON_AddItemToObject(o, "ms_per_step_vs_runs", cJSON_CreateDoubleArray(c->ms[1], c->n_ms[1]));
             cJSON_AddNumberToObject(o, "seconds_vs", c->steps * ms[1] / 1e3);
@@ -409,13 +429,17 @@ int bench_cells_main(int argc, char **argv)
         cJSON_AddItemToArray(arr, o);
     }
     printf("total: %.0f s of training a seed (every cell once, one thread)", total[0]);
-    if (*vs) printf("; %s: %.0f s; this build takes %.3f of its time", vs, total[1], total[0] / total[1]);
+    if (*vs)
+        printf("; over the %d cells %s ran: %.0f s against its %.0f s, this build takes %.3f of its time", n_cells - n_failed,
+               vs, both, total[1], total[1] > 0 ? both / total[1] : NAN);
     printf("\n");
     cJSON_AddNumberToObject(res, "total_seconds", total[0]);
     if (*vs) {
         cJSON_AddStringToObject(res, "vs", vs);
+        cJSON_AddNumberToObject(res, "cells_vs_failed", n_failed);
+        cJSON_AddNumberToObject(res, "total_seconds_both_ran", both);
         cJSON_AddNumberToObject(res, "total_seconds_vs", total[1]);
-        cJSON_AddNumberToObject(res, "ratio", total[0] / total[1]);
+        cJSON_AddNumberToObject(res, "ratio", total[1] > 0 ? both / total[1] : NAN);
     }
     release(plans, specs, n_plans, known, tmp);
     return bench_finish(res, &run);
