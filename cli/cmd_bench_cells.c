@@ -428,10 +428,11 @@ int bench_cells_main(int argc, char **argv)
         }
         cJSON_AddItemToArray(arr, o);
     }
+    double ratio = total[1] > 0 ? both / total[1] : NAN;
     printf("total: %.0f s of training a seed (every cell once, one thread)", total[0]);
     if (*vs)
         printf("; over the %d cells %s ran: %.0f s against its %.0f s, this build takes %.3f of its time", n_cells - n_failed,
-               vs, both, total[1], total[1] > 0 ? both / total[1] : NAN);
+               vs, both, total[1], ratio);
     printf("\n");
     cJSON_AddNumberToObject(res, "total_seconds", total[0]);
     if (*vs) {
@@ -439,7 +440,7 @@ int bench_cells_main(int argc, char **argv)
         cJSON_AddNumberToObject(res, "cells_vs_failed", n_failed);
         cJSON_AddNumberToObject(res, "total_seconds_both_ran", both);
         cJSON_AddNumberToObject(res, "total_seconds_vs", total[1]);
-        cJSON_AddNumberToObject(res, "ratio", total[1] > 0 ? both / total[1] : NAN);
+        cJSON_AddNumberToObject(res, "ratio", ratio);
     }
     release(plans, specs, n_plans, known, tmp);
     return bench_finish(res, &run);
