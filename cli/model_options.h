@@ -14,7 +14,7 @@ int model_options(ModelArgs *a, Option *out);
 /* --dtype of the inference commands (bench's sweeps, eval, logits) */
 #define DTYPE_HELP                                                                                                 \
     "weights for inference: fp32, or bf16 (matrices stored in bf16 and widened to fp32 as they are read; "        \
-    "accumulation in fp32; norms, biases, convolutions and SSM parameters stay fp32) (default fp32)"
+    "accumulation in fp32; norms, biases, convolutions and SSM parameters stay fp32)"
 /* 1 for "bf16", 0 for "fp32"; dies with one line (status 2) on anything else. */
 int dtype_is_bf16(const char *dtype);
 

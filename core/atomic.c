@@ -40,6 +40,21 @@ static int fail_io(AtomicFile *f, Err *e, const char *op)
     return -1;
 }
 
+/* The directory of path and its missing parents; nothing for a bare name. */
+static int make_parent(const char *path, Err *e)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path) return 0;
+    size_t n = (size_t)(slash - path);
+    char *dir = malloc(n + 1);
+    if (!dir) return err_set(e, "%s: out of memory", path);
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    int rc = mkdir_p(dir, e);
+    free(dir);
+    return rc;
+}
+
 AtomicFile *atomic_open(const char *path, Err *e)
 {
     if (!path || !*path) {
@@ -62,6 +77,8 @@ AtomicFile *atomic_open(const char *path, Err *e)
     f->tmp = tmp;
 
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    if (fd < 0 && errno == ENOENT && make_parent(path, e) == 0) /* --out runs/x.json on a fresh clone */
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0) {
         err_set(e, "%s: cannot create temporary file \"%s\": %s", path, tmp, strerror(errno));
         atomic_free(f);

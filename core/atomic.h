@@ -15,7 +15,8 @@
 
 typedef struct AtomicFile AtomicFile;
 
-/* Creates the temporary file next to `path`; NULL + Err if that fails. */
+/* Creates the temporary file next to `path`, making path's directory and
+ * its parents first if they are missing; NULL + Err if that fails. */
 AtomicFile *atomic_open(const char *path, Err *e);
 
 /* Append bytes / formatted text. On an I/O error they return -1, remove the

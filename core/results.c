@@ -71,8 +71,8 @@ int results_check_file(const char *opt, const char *path, Err *e)
         if (!S_ISREG(st.st_mode)) return err_set(e, "%s %s: exists and is not a regular file", opt, path);
     }
     parent_of(path, parent, sizeof parent);
-    if (stat(parent, &st) != 0)
-        return err_set(e, "%s %s: directory %s does not exist", opt, path, parent);
+    if (stat(parent, &st) != 0) /* made with its parents when the file is written (atomic_open) */
+        return results_check_dir(opt, parent, NULL, e);
     if (!S_ISDIR(st.st_mode)) return err_set(e, "%s %s: %s is not a directory", opt, path, parent);
     AtomicFile *probe = atomic_open(path, e); /* permissions, read-only or full file systems */
     if (!probe) return err_prefix(e, opt);

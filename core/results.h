@@ -21,7 +21,8 @@ void results_finish(cJSON *res);
  * failed: Is a directory" with its result lost. `opt` names the option in
  * messages ("--out").
  *   results_check_file: path names a file (new, or an existing regular file)
- *     in an existing, writable directory.
+ *     in a writable directory, or in one that can be made with its parents
+ *     (atomic_open makes it when the file is written; nothing is created here).
  *   results_check_dir: dir is an existing directory, or can be made with its
  *     parents (the nearest existing ancestor is a writable directory); if it
  *     exists, none of `files` (NULL-terminated) in it is a directory, and a

@@ -118,8 +118,13 @@ static void test_atomic(void)
     }
     signal(SIGXFSZ, SIG_DFL);
 
-    snprintf(p, sizeof p, "%s/missing/x.json", dir);
-    CHECK(atomic_open(p, &e) == NULL && strstr(e.msg, "x.json") && strstr(e.msg, "No such file"),
+    /* a missing directory is made with its parents; one under a file is refused, naming it */
+    snprintf(p, sizeof p, "%s/missing/deeper/x.json", dir);
+    AtomicFile *made = atomic_open(p, &e);
+    CHECK(made && atomic_printf(made, &e, "made") == 0 && atomic_commit(made, &e) == 0, "%s", e.msg);
+    CHECK(strcmp(slurp(p, got, sizeof got), "made") == 0, "atomic_open did not make %s's directories", p);
+    snprintf(p, sizeof p, "%s/result.json/x.json", dir);
+    CHECK(atomic_open(p, &e) == NULL && strstr(e.msg, "result.json") && strstr(e.msg, "ot a directory"),
           "%s", e.msg);
 }
 

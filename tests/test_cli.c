@@ -428,8 +428,8 @@ static void bad_sizes(void)
                 "would need", "available");
     /* an eval length beyond the budget is an OOM cell, not a failure (issue 16): tests/test_eval.c */
     /* one stderr line means no "seqbench train: ..." banner: it failed before training */
-    expect_fail("unwritable --out", NULL, ARGS("train", "--out", "/nonexistent-dir/x.json", SMALL), NULL,
-                "/nonexistent-dir/x.json", NULL);
+    expect_fail("unwritable --out", NULL, ARGS("train", "--out", "/dev/null/x.json", SMALL), NULL,
+                "/dev/null/x.json", NULL);
     path_in(blocker, sizeof blocker, "blocker");
     write_text(blocker, "a file, not a directory\n");
     snprintf(save, sizeof save, "%s/m", blocker);
@@ -794,9 +794,9 @@ static void outputs_checked_first(void)
                      "not a regular file");
     struct stat st;
     CHECK(stat(fifo, &st) == 0 && S_ISFIFO(st.st_mode), "train --out FIFO replaced the FIFO");
-    path_in(res, sizeof res, "no_such_dir/R.json");
-    expect_fast_fail("train --out in a missing directory", NULL, ARGS("train", "--out", res, HUGE), NULL,
-                     "no_such_dir", "does not exist");
+    snprintf(res, sizeof res, "%s/a_fifo/R.json", tmp);
+    expect_fast_fail("train --out under a fifo", NULL, ARGS("train", "--out", res, HUGE), NULL, "a_fifo",
+                     "not a directory");
     snprintf(blocked, sizeof blocked, "%s/a_fifo/m", tmp);
     expect_fast_fail("train --save under a file", NULL, ARGS("train", "--save", blocked, HUGE), NULL, "a_fifo",
                      "not a directory");
@@ -1082,23 +1082,25 @@ static void dry_run_resolved(void)
     free(e);
 }
 
-/* Outputs by design (README, Getting started): a --out file goes into a directory that exists, a missing one
- * refused in one line before any work; a --save checkpoint is a directory train makes, with its parents, and
- * only when saving (a dry run makes nothing). */
+/* Outputs by design (README, Getting started): a --out file and a --save checkpoint go into directories train
+ * makes with their parents (`--out runs/x.json` works on a fresh clone), only when it writes them: a dry run or
+ * a run refused for another reason makes nothing, and a path that cannot be made is refused before any work. */
 static void output_directories(void)
 {
-    char save[700], out[700], missing[700];
+    char save[700], out[700], missing[700], p[800];
     path_in(save, sizeof save, "made/by/train");
     path_in(out, sizeof out, "made_by_out/R.json");
     path_in(missing, sizeof missing, "made");
-    ok("train --save into missing directories, dry run", ARGS("train", HUGE, "--save", save, "--dry-run"));
+    ok("train --save and --out into missing directories, dry run",
+       ARGS("train", HUGE, "--save", save, "--out", out, "--dry-run"));
     CHECK(access(missing, F_OK) != 0, "train --save --dry-run made %s", missing);
-    expect_fast_fail("train --out in a missing directory beside --save", NULL, ARGS("train", HUGE, "--save", save,
-                     "--out", out), NULL, "made_by_out", "does not exist");
-    CHECK(access(missing, F_OK) != 0, "a refused train made %s", missing);
-    path_in(out, sizeof out, "made_by_save.json");
-    ok("train --save into missing directories", TRAIN_SMALL(out, save));
-    char p[800];
+    path_in(p, sizeof p, "made_by_out");
+    CHECK(access(p, F_OK) != 0, "train --out --dry-run made %s", p);
+    expect_fast_fail("train --out in a missing directory, refused for its --lr", NULL,
+                     ARGS("train", HUGE, "--save", save, "--out", out, "--lr", "-1"), NULL, "--lr", NULL);
+    CHECK(access(missing, F_OK) != 0 && access(p, F_OK) != 0, "a refused train made %s or %s", missing, p);
+    ok("train --save and --out into missing directories", TRAIN_SMALL(out, save));
+    CHECK(access(out, F_OK) == 0, "train --out did not make %s with its parents", out);
     snprintf(p, sizeof p, "%s/model.safetensors", save);
     CHECK(access(p, F_OK) == 0, "train --save did not make %s with its parents", p);
 }

@@ -229,8 +229,13 @@ int main(void)
     bad("sample --task induction --length x", "--length");
     char args[400];
     snprintf(args, sizeof args, "sample --task induction --out '%s/missing/s.json'", tmp);
-    char *out;
-    CHECK(run(args, &out) == 2, "--out in a missing directory");
+    char *out, made[600];
+    CHECK(run(args, &out) == 0, "--out in a missing directory: %s", out);
+    free(out);
+    snprintf(made, sizeof made, "%s/missing/s.json", tmp);
+    CHECK(access(made, F_OK) == 0, "--out did not make %s's directory", made);
+    snprintf(args, sizeof args, "sample --task induction --out '%s/missing/s.json/t.json'", tmp);
+    CHECK(run(args, &out) == 2, "--out under a file");
     free(out);
 
     check_rmtree(tmp);
