@@ -92,7 +92,6 @@ int bench_roofline(const BenchRun *r, Roofline *rf, cJSON *res, Err *e)
            "%.1f)\n",
            *r->roofline_file ? " (from --roofline)" : "", rf->fma_gflops, rf->sgemm_gflops, rf->bandwidth_gbs,
            rf->read_gbs, rf->llc_read_gbs);
-
     fflush(stdout);
     cJSON_AddItemToObject(res, "roofline", roofline_json(rf, *r->roofline_file ? r->roofline_file : "measured"));
     return 0;

@@ -40,16 +40,23 @@ static int fail_io(AtomicFile *f, Err *e, const char *op)
     return -1;
 }
 
-/* The directory of path and its missing parents; nothing for a bare name. */
-static int make_parent(const char *path, Err *e)
+/* The directory holding path, as a malloc'd string ("." if none). */
+static char *dir_of(const char *path)
 {
     const char *slash = strrchr(path, '/');
-    if (!slash || slash == path) return 0;
-    size_t n = (size_t)(slash - path);
-    char *dir = malloc(n + 1);
+    size_t len = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *d = malloc(len + 1);
+    if (!d) return NULL;
+    memcpy(d, slash ? path : ".", len);
+    d[len] = '\0';
+    return d;
+}
+
+/* The directory of path and its missing parents. */
+static int make_parent(const char *path, Err *e)
+{
+    char *dir = dir_of(path);
     if (!dir) return err_set(e, "%s: out of memory", path);
-    memcpy(dir, path, n);
-    dir[n] = '\0';
     int rc = mkdir_p(dir, e);
     free(dir);
     return rc;
@@ -117,18 +124,6 @@ int atomic_printf(AtomicFile *f, Err *e, const char *fmt, ...)
     int r = vfprintf(f->fp, fmt, ap);
     va_end(ap);
     return r < 0 ? fail_io(f, e, "write") : 0;
-}
-
-/* The directory holding path, as a malloc'd string ("." if none). */
-static char *dir_of(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    size_t len = !slash ? 1 : slash == path ? 1 : (size_t)(slash - path);
-    char *d = malloc(len + 1);
-    if (!d) return NULL;
-    memcpy(d, slash ? path : ".", len);
-    d[len] = '\0';
-    return d;
 }
 
 /* Without this the rename may still be only in the page cache: after a power
